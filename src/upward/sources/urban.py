@@ -1,0 +1,373 @@
+"""Urban Institute Upward Mobility Framework metrics (places and counties; recent and longitudinal).
+
+The files are wide (one row per geography, or per geography and year): each metric column may
+have ``_lb``/``_ub`` bounds and a ``_quality`` grade. The reader turns them into long canonical
+observations and handles the quirks of METRICS.md: renamed columns across releases, quality as
+digits or words, ratios written as ``a:b`` text, FIPS as text, whole-population rows labelled
+``tenure/All``, and rows that are all NA.
+
+Examples
+--------
+>>> metric_id_for("share_debt_coll"), metric_id_for("rate_violent_crime")
+('share_debt_col', 'rate_crime_violent')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from upward.errors import InputFileError
+from upward.geo.states import STATES_BY_FIPS
+from upward.sources.base import Dataset, Tables, register
+from upward.sources.readers import check_limits, check_unique, composed_geoids, line_of, numeric, read_delimited
+from upward.sources.schema import conform
+
+PUBLISHER = "Urban Institute"
+LICENSE = "Urban Institute data catalog terms (free to use with attribution)"
+_RAW = "https://raw.githubusercontent.com/UI-Research/mobility-from-poverty/main/data/"
+
+#: Columns that identify the row rather than measure something.
+ID_COLUMNS = frozenset(
+    {"year", "state", "place", "county", "state_name", "place_name", "county_name",
+     "population", "subgroup_type", "subgroup", "geo_id", "period"}
+)
+
+#: Column names that changed between releases → the catalog's metric id.
+RENAMES = {
+    "share_debt_coll": "share_debt_col",
+    "rate_violent_crime": "rate_crime_violent",
+    "rate_property_crime": "rate_crime_property",
+    "share_desc_rep_asian_other": "share_desc_rep_other",
+}
+
+#: Quality columns that grade several metrics, or are not named ``<metric>_quality``.
+SHARED_QUALITY = {
+    "pctl_20_quality": ("pctl_income_20",),
+    "pctl_50_quality": ("pctl_income_50",),
+    "pctl_80_quality": ("pctl_income_80",),
+    "homeless_quality": ("count_homeless", "share_homeless"),
+    "share_affordable_quality": (
+        "share_affordable_80_ami", "share_affordable_50_ami", "share_affordable_30_ami"),
+    "rate_crime_quality": ("rate_crime_violent", "rate_crime_property"),
+    "transportation_cost_quality": ("transportation_cost",),
+}
+
+#: Columns read and deliberately not stored, with the reason.
+IGNORED = {
+    "pctl_income_quality": "in the 2024-02 recent files it equals share_employed_quality row for "
+    "row and grades no income metric; the per-percentile pctl_XX_quality columns are used",
+}
+
+QUALITY_CODES = {"1": 1, "2": 2, "3": 3, "strong": 1, "marginal": 2, "weak": 3}
+
+#: Possible ranges by metric-name pattern: the first that matches applies.
+RANGES: tuple[tuple[str, float | None, float | None], ...] = (
+    (r"^share_affordable", 0.0, None),
+    (r"^share_", 0.0, 1.0),
+    (r"^meps20_", 0.0, 1.0),
+    (r"^rate_learning", None, None),
+    (r"^(count|rate|pctl|index|ratio|transportation)_", 0.0, None),
+)
+
+#: The recent files carry no year; where the publisher documents it, the metric's data year.
+RECENT_PERIODS: dict[str, dict[str, str]] = {"place": {}, "county": {}}
+RECENT_LABEL = "recent"
+
+
+def metric_id_for(column: str) -> str:
+    """The catalog id of a file's metric column.
+
+    >>> metric_id_for("share_employed")
+    'share_employed'
+    """
+    return RENAMES.get(column, column)
+
+
+def range_for(metric_id: str) -> tuple[float | None, float | None]:
+    """The possible (lower, upper) values of a metric, from its name.
+
+    >>> range_for("share_employed"), range_for("share_affordable_30_ami")
+    ((0.0, 1.0), (0.0, None))
+    """
+    for pattern, lower, upper in RANGES:
+        if re.match(pattern, metric_id):
+            return lower, upper
+    return None, None
+
+
+@dataclass(frozen=True)
+class _Column:
+    """Where a metric's estimate, bounds and quality are in a wide file."""
+
+    metric_id: str
+    estimate: str
+    lb: str | None
+    ub: str | None
+    quality: str | None
+
+
+def plan_columns(columns: list[str], path: Path) -> list[_Column]:
+    """Sort a wide file's columns into metrics with their bounds and quality columns.
+
+    >>> [c.metric_id for c in plan_columns(["state", "share_debt_coll", "share_debt_coll_quality"], Path("f"))]
+    ['share_debt_col']
+    """
+    values = [c for c in columns if c not in ID_COLUMNS and c not in IGNORED]
+    bounds = {c for c in values if c.endswith(("_lb", "_ub"))}
+    present = set(values)
+    qualities = {c for c in values if c.endswith("_quality")
+                 and (c in SHARED_QUALITY or c.removesuffix("_quality") in present)}
+    estimates = [c for c in values if c not in bounds and c not in qualities]
+    quality_of: dict[str, str] = {}
+    for q in qualities:
+        for target in SHARED_QUALITY.get(q, (q.removesuffix("_quality"),)):
+            quality_of[metric_id_for(target)] = q
+    plan = []
+    for c in estimates:
+        mid = metric_id_for(c)
+        plan.append(
+            _Column(
+                mid,
+                c,
+                f"{c}_lb" if f"{c}_lb" in bounds else None,
+                f"{c}_ub" if f"{c}_ub" in bounds else None,
+                quality_of.get(mid),
+            )
+        )
+    known = {p.metric_id for p in plan}
+    orphans = [q for q in qualities
+               if not any(metric_id_for(t) in known
+                          for t in SHARED_QUALITY.get(q, (q.removesuffix("_quality"),)))]
+    orphans += [b for b in bounds if b[:-3] not in estimates]
+    if orphans:
+        raise InputFileError(
+            path,
+            f"column {orphans[0]!r} belongs to no metric column in the file",
+            fix="restore the metric column it belongs to, or use the publisher's original file",
+            row=1,
+            column=orphans[0],
+        )
+    return plan
+
+
+def parse_ratio_text(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    """Values written as ``a:b`` (``2.5%:9.6%``, ``0.119:0.246``, ``2235:1``) as a ÷ b.
+
+    >>> parse_ratio_text(pd.DataFrame({"r": ["2.5%:10%", "NA", "3:1"]}), "r", Path("f")).tolist()
+    [0.25, nan, 3.0]
+    """
+    raw = frame[column].astype(str).str.strip()
+    parts = raw.str.extract(r"^\s*(-?[\d.]+)\s*(%?)\s*:\s*(-?[\d.]+)\s*(%?)\s*$")
+    is_na = raw.isin({"", "NA", "N/A", "NaN", "nan", "NULL", "."})
+    plain = pd.to_numeric(raw.where(parts[0].isna() & ~is_na), errors="coerce")
+    bad = parts[0].isna() & ~is_na & plain.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputFileError(
+            path,
+            f"{raw.iloc[i]!r} is neither a number nor a ratio written 'a:b'",
+            fix="correct the value, or write NA where it is missing",
+            row=line_of(i),
+            column=column,
+        )
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[2], errors="coerce")
+    ratio = (a / b.where(b != 0)).astype("float64")
+    return ratio.where(parts[0].notna(), plain.astype("float64"))
+
+
+def parse_quality(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    """Quality grades as 1/2/3 from digits or the words Strong/Marginal/Weak.
+
+    >>> parse_quality(pd.DataFrame({"q": ["Strong", "3", "NA", "2.0"]}), "q", Path("f")).tolist()
+    [1, 3, <NA>, 2]
+    """
+    raw = frame[column].astype(str).str.strip().str.lower().str.removesuffix(".0")
+    is_na = raw.isin({"", "na", "n/a", "nan", "null", "."})
+    codes = raw.map(QUALITY_CODES)
+    bad = codes.isna() & ~is_na
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputFileError(
+            path,
+            f"{frame[column].iloc[i]!r} is not a quality grade",
+            fix="write 1, 2 or 3 (or Strong, Marginal, Weak), or NA",
+            row=line_of(i),
+            column=column,
+        )
+    return pd.array(codes, dtype="Int8")
+
+
+def _estimate(frame: pd.DataFrame, column: str, metric_id: str, path: Path) -> pd.Series:
+    raw = frame[column].astype(str)
+    if raw.str.contains(":", regex=False).any():
+        lower, upper = range_for(metric_id)
+        values = parse_ratio_text(frame, column, path)
+        return check_limits(values, column, path, lower=lower, upper=upper)
+    lower, upper = range_for(metric_id)
+    return numeric(frame, column, path, lower=lower, upper=upper)
+
+
+def read_wide(path: Path, source_id: str, *, level: str) -> Tables:
+    """Read one Urban wide file (recent or longitudinal, place or county) into canonical tables.
+
+    >>> read_wide  # doctest: +ELLIPSIS
+    <function read_wide at ...>
+    """
+    code_column = "place" if level == "place" else "county"
+    frame = read_delimited(path, required=["state", code_column])
+    longitudinal = "year" in frame.columns
+    width = 5 if level == "place" else 3
+    frame["geo_id"] = composed_geoids(frame, ["state", code_column], (2, width), path)
+    if longitudinal:
+        years = numeric(frame, "year", path, lower=1990, upper=2100, what="a year")
+        if years.isna().any():
+            i = int(np.flatnonzero(years.isna().to_numpy())[0])
+            raise InputFileError(path, "the year is missing", fix="give every row a year",
+                                 row=line_of(i), column="year")
+        frame["period"] = years.astype(int).astype(str)
+    if "subgroup_type" in frame.columns:
+        whole = frame["subgroup"].str.lower().eq("all")
+        frame["subgroup_type"] = frame["subgroup_type"].str.lower().where(~whole, "all")
+        frame["subgroup"] = frame["subgroup"].str.lower().where(~whole, "all")
+    else:
+        frame["subgroup_type"] = "all"
+        frame["subgroup"] = "all"
+    key = ["geo_id", "subgroup_type", "subgroup"] + (["period"] if longitudinal else [])
+    check_unique(frame, key, path)
+
+    pieces = []
+    for col in plan_columns(list(frame.columns), path):
+        est = _estimate(frame, col.estimate, col.metric_id, path)
+        lb = numeric(frame, col.lb, path) if col.lb else pd.Series(np.nan, index=frame.index)
+        ub = numeric(frame, col.ub, path) if col.ub else pd.Series(np.nan, index=frame.index)
+        _check_bounds(est, lb, ub, col, path)
+        quality = (parse_quality(frame, col.quality, path) if col.quality
+                   else pd.array([pd.NA] * len(frame), dtype="Int8"))
+        period = (frame["period"] if longitudinal
+                  else RECENT_PERIODS[level].get(col.metric_id, RECENT_LABEL))
+        piece = pd.DataFrame(
+            {
+                "geo_id": frame["geo_id"],
+                "geo_level": level,
+                "metric_id": col.metric_id,
+                "period": period,
+                "subgroup_type": frame["subgroup_type"],
+                "subgroup": frame["subgroup"],
+                "estimate": est,
+                "lb": lb,
+                "ub": ub,
+                "se": (ub - lb) / (2 * 1.959964),
+                "quality": quality,
+                "bounds": np.where(lb.notna() & ub.notna(), "ci95", "none"),
+                "source_id": source_id,
+            }
+        )
+        pieces.append(piece[piece["estimate"].notna()])
+    observations = conform("observations", pd.concat(pieces, ignore_index=True))
+    return Tables(observations=observations, geographies=_geographies(frame, level, source_id, path))
+
+
+def _check_bounds(est: pd.Series, lb: pd.Series, ub: pd.Series, col: _Column, path: Path) -> None:
+    tol = 1e-9 * np.maximum(1.0, est.abs())
+    bad = (lb > est + tol) | (ub < est - tol)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputFileError(
+            path,
+            f"the estimate {est.iloc[i]:g} lies outside its bounds [{lb.iloc[i]:g}, {ub.iloc[i]:g}]",
+            fix="check the estimate and its _lb/_ub columns",
+            row=line_of(i),
+            column=col.estimate,
+        )
+
+
+def _geographies(frame: pd.DataFrame, level: str, source_id: str, path: Path) -> pd.DataFrame:
+    name_column = f"{level}_name"
+    latest = frame.sort_values("period") if "period" in frame.columns else frame
+    latest = latest.drop_duplicates("geo_id", keep="last")
+    state = latest["geo_id"].str[:2]
+    state_name = (latest["state_name"] if "state_name" in latest.columns
+                  else state.map(lambda s: STATES_BY_FIPS[s].name if s in STATES_BY_FIPS else None))
+    names = latest[name_column] if name_column in latest.columns else latest["geo_id"]
+    population = (numeric(latest.reset_index(drop=True), "population", path, lower=0)
+                  if "population" in latest.columns else np.nan)
+    geos = pd.DataFrame(
+        {
+            "geo_id": latest["geo_id"].to_numpy(),
+            "geo_level": level,
+            "name": (names.str.strip() + ", " + state_name.str.strip()).to_numpy(),
+            "state_fips": state.to_numpy(),
+            "parent_geo_id": state.to_numpy(),
+            "population": population,
+            "vintage": latest["period"].to_numpy() if "period" in latest.columns else None,
+            "source_id": source_id,
+        }
+    )
+    states = pd.DataFrame(
+        {
+            "geo_id": sorted(set(state)),
+            "geo_level": "state",
+        }
+    )
+    states["name"] = [STATES_BY_FIPS[s].name if s in STATES_BY_FIPS else None for s in states.geo_id]
+    states["state_fips"] = states["geo_id"]
+    states["parent_geo_id"] = None
+    states["population"] = np.nan
+    states["vintage"] = None
+    states["source_id"] = source_id
+    return conform("geographies", pd.concat([geos, states], ignore_index=True))
+
+
+def _reader(level: str):
+    def read(path: Path, source_id: str) -> Tables:
+        return read_wide(path, source_id, level=level)
+
+    return read
+
+
+PLACE_RECENT = register(
+    Dataset(
+        key="urban.place_recent",
+        source="urban",
+        publisher=PUBLISHER,
+        title="Upward Mobility Framework metrics, places over 75,000 people, most recent values",
+        url=_RAW + "05_mobility-metrics_place_recent.csv",
+        local_names=("urban/mobility-metrics_place_recent.csv", "05_mobility-metrics_place_recent.csv",
+                     "mobility-metrics_place_recent.csv"),
+        license=LICENSE,
+        reader=_reader("place"),
+    )
+)
+COUNTY_RECENT = register(
+    Dataset(
+        key="urban.county_recent",
+        source="urban",
+        publisher=PUBLISHER,
+        title="Upward Mobility Framework metrics, counties, most recent values",
+        url=_RAW + "00_mobility-metrics_recent.csv",
+        local_names=("urban/mobility-metrics_county_recent.csv", "00_mobility-metrics_recent.csv",
+                     "mobility-metrics_county_recent.csv"),
+        license=LICENSE,
+        reader=_reader("county"),
+    )
+)
+PLACE_LONGITUDINAL = register(
+    Dataset(
+        key="urban.place_longitudinal",
+        source="urban",
+        publisher=PUBLISHER,
+        title="Upward Mobility Framework metrics, places, by year (2014–2023)",
+        url=_RAW + "61_mobility-metrics_place_longitudinal.csv",
+        local_names=("urban/mobility-metrics_place_longitudinal.csv",
+                     "61_mobility-metrics_place_longitudinal.csv",
+                     "mobility-metrics_place_longitudinal.csv"),
+        license=LICENSE,
+        reader=_reader("place"),
+    )
+)
