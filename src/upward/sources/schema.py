@@ -76,12 +76,13 @@ TABLES: dict[str, pa_arrow.Schema] = {
     ),
 }
 
-#: Primary keys: a load that would store two rows with the same key is rejected.
+#: Row keys: a load that would store two rows with the same key is rejected.
 KEYS: dict[str, tuple[str, ...]] = {
-    "geographies": ("geo_id", "geo_level"),
-    "observations": ("geo_id", "geo_level", "metric_id", "period", "subgroup_type", "subgroup"),
-    "crosswalks": ("from_geo_id", "to_geo_id", "weight_kind", "vintage"),
-    "geometry": ("geo_id", "vintage"),
+    "geographies": ("geo_id", "geo_level", "source_id"),
+    "observations": (
+        "geo_id", "geo_level", "metric_id", "period", "subgroup_type", "subgroup", "source_id"),
+    "crosswalks": ("from_geo_id", "to_geo_id", "weight_kind", "vintage", "source_id"),
+    "geometry": ("geo_id", "vintage", "source_id"),
     "sources": ("source_id",),
 }
 

@@ -1,0 +1,255 @@
+"""The warehouse: canonical tables in a DuckDB file, loaded atomically, read through Ibis.
+
+Reads go through ``Warehouse.table`` (an Ibis expression), so the same query code runs on the
+other Ibis backends (PostgreSQL, Spark) where a city outgrows one machine. Loads replace one
+dataset's rows inside a single transaction: a failed or killed load leaves the previous state,
+and loading the same file (same sha256) again changes nothing.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+>>> wh.table("observations").count().execute()
+0
+>>> wh.close()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from upward.errors import UpwardError
+from upward.sources.base import Tables
+from upward.sources.schema import KEYS, TABLES
+
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.float64(): "DOUBLE",
+    pa.int8(): "TINYINT",
+    pa.int64(): "BIGINT",
+}
+
+DATA_TABLES = ("observations", "geographies", "crosswalks", "geometry")
+
+
+class WarehouseBusyError(UpwardError):
+    """Another process holds the warehouse file."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load did: ``loaded`` (rows replaced) or ``unchanged`` (same file as before)."""
+
+    dataset: str
+    source_id: str
+    status: str
+    rows: dict[str, int]
+
+    def __str__(self) -> str:
+        total = sum(self.rows.values())
+        return f"{self.dataset}: {self.status} ({total:,} rows)"
+
+
+def create_statements() -> list[str]:
+    """DDL for the canonical tables, from their declared schemas.
+
+    >>> create_statements()[0].startswith("CREATE TABLE IF NOT EXISTS geographies")
+    True
+    """
+    out = []
+    for name, schema in TABLES.items():
+        cols = ", ".join(f'"{f.name}" {_DUCK_TYPES[f.type]}' for f in schema)
+        out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+    return out
+
+
+class Warehouse:
+    """A DuckDB warehouse file with the canonical tables."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        try:
+            self._ibis = ibis.duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WarehouseBusyError(
+                f"cannot open {self.path}: {exc}",
+                fix="wait for the other Upward command using this workspace to finish",
+            ) from None
+        self._duck: duckdb.DuckDBPyConnection = self._ibis.con
+        if not read_only:
+            for statement in create_statements():
+                self._duck.execute(statement)
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    # -- reading -----------------------------------------------------------------------------
+    def table(self, name: str) -> ibis.Table:
+        """An Ibis table expression over a canonical table.
+
+        >>> import tempfile
+        >>> Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb").table("sources").columns[0]
+        'source_id'
+        """
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        return self._ibis.table(name)
+
+    def frame(self, expr: ibis.Table) -> pd.DataFrame:
+        """Run an Ibis expression and return pandas.
+
+        >>> import tempfile
+        >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
+        >>> wh.frame(wh.table("sources")).shape[0]
+        0
+        """
+        return expr.to_pandas()
+
+    def cached(self, key: str, build) -> pd.DataFrame:
+        """A frame computed once per open warehouse (invalidated by every load).
+
+        >>> import tempfile
+        >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
+        >>> wh.cached("k", lambda: pd.DataFrame({"a": [1]})).a.tolist()
+        [1]
+        """
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def sources(self) -> pd.DataFrame:
+        """The provenance table.
+
+        >>> import tempfile
+        >>> list(Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb").sources().columns)[:2]
+        ['source_id', 'dataset']
+        """
+        return self.frame(self.table("sources").order_by("dataset"))
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of every canonical table.
+
+        >>> import tempfile
+        >>> Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb").counts()["observations"]
+        0
+        """
+        return {name: int(self.table(name).count().execute()) for name in TABLES}
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self, dataset: str, tables: Tables, provenance: dict) -> LoadResult:
+        """Replace one dataset's rows with ``tables`` in one transaction (see ``load_many``).
+
+        >>> import tempfile
+        >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
+        >>> prov = {"source_id": "d@1", "dataset": "d", "sha256": "1", "rows": 0}
+        >>> wh.load("d", Tables(), prov).status, wh.load("d", Tables(), prov).status
+        ('loaded', 'unchanged')
+        """
+        return self.load_many([(dataset, tables, provenance)])[0]
+
+    def load_many(self, items: list[tuple[str, Tables, dict]]) -> list[LoadResult]:
+        """Replace several datasets' rows in ONE transaction: all are stored, or none.
+
+        Each item is (dataset key, tables, provenance), where provenance is the ``sources`` row
+        and its ``source_id`` is the one the tables' rows carry. A dataset already loaded from
+        a file with the same sha256 is left as it is and reported ``unchanged``.
+
+        >>> import tempfile
+        >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
+        >>> items = [("a", Tables(), {"source_id": "a@1", "sha256": "1"}),
+        ...          ("b", Tables(), {"source_id": "b@2", "sha256": "2"})]
+        >>> [r.status for r in wh.load_many(items)]
+        ['loaded', 'loaded']
+        """
+        results, pending = [], []
+        for dataset, tables, provenance in items:
+            source_id = provenance["source_id"]
+            rows = {name: len(frame) for name, frame in tables.frames().items()}
+            same = self._duck.execute(
+                "SELECT count(*) FROM sources WHERE dataset = ? AND sha256 = ?",
+                [dataset, provenance["sha256"]],
+            ).fetchone()[0]
+            if same:
+                results.append(LoadResult(dataset, source_id, "unchanged", rows))
+                continue
+            for name, frame in tables.frames().items():
+                _check_keys(name, frame, source_id)
+            pending.append((dataset, tables, provenance))
+            results.append(LoadResult(dataset, source_id, "loaded", rows))
+        if not pending:
+            return results
+        con = self._duck
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for dataset, tables, provenance in pending:
+                self._replace(dataset, tables, provenance)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            self._cache.clear()
+        return results
+
+    def _replace(self, dataset: str, tables: Tables, provenance: dict) -> None:
+        con = self._duck
+        old = "SELECT source_id FROM sources WHERE dataset = ?"
+        for name in DATA_TABLES:
+            con.execute(f"DELETE FROM {name} WHERE source_id IN ({old})", [dataset])
+        for name, frame in tables.frames().items():
+            if len(frame):
+                self._insert(name, pa.Table.from_pandas(frame, schema=TABLES[name],
+                                                        preserve_index=False))
+        record = {field: provenance.get(field) for field in TABLES["sources"].names}
+        record["rows"] = int(tables.rows)
+        record["dataset"] = dataset
+        con.execute("DELETE FROM sources WHERE dataset = ?", [dataset])
+        self._insert("sources", pa.Table.from_pylist([record], schema=TABLES["sources"]))
+
+    def _insert(self, name: str, arrow: pa.Table) -> None:
+        self._duck.register("incoming", arrow)
+        try:
+            self._duck.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+        finally:
+            self._duck.unregister("incoming")
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the database file.
+
+        >>> import tempfile
+        >>> Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb").checkpoint()
+        """
+        self._duck.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        """Close the connection.
+
+        >>> import tempfile
+        >>> Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb").close()
+        """
+        self._ibis.disconnect()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_keys(name: str, frame: pd.DataFrame, source_id: str) -> None:
+    if len(frame) == 0:
+        return
+    wrong = frame["source_id"] != source_id
+    if wrong.any():
+        raise ValueError(f"{name} rows carry source_id {frame['source_id'][wrong].iloc[0]!r}, "
+                         f"expected {source_id!r}")
+    dup = frame.duplicated(list(KEYS[name]))
+    if dup.any():
+        row = frame[dup].iloc[0]
+        key = ", ".join(f"{k}={row[k]}" for k in KEYS[name])
+        raise UpwardError(f"{source_id}: two {name} rows have the same key ({key})",
+                          fix="remove the duplicate rows from the file")

@@ -1,0 +1,164 @@
+"""The workspace: one folder holding one installation (settings, warehouse, cache, reports).
+
+``upward init DIR`` makes it; every command finds it from ``--workspace``, then
+``$UPWARD_WORKSPACE``, then ``./upward-workspace``. Nothing is written outside it.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+>>> ws.settings.download.retries
+4
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from upward.errors import WorkspaceError
+
+SETTINGS_FILE = "upward.toml"
+DEFAULT_DIR = "upward-workspace"
+ENV_VAR = "UPWARD_WORKSPACE"
+
+DEFAULT_SETTINGS = """\
+# Upward workspace settings. Unknown keys are an error.
+
+[download]
+retries = 4          # attempts per file after the first failure
+backoff = 0.5        # seconds before the first retry, doubled each time
+timeout = 60.0       # seconds without data before a connection is abandoned
+
+[sources]
+# Override a dataset's download address (for a mirror), by dataset key:
+# urls = { "urban.place_recent" = "https://mirror.example.org/05_mobility-metrics_place_recent.csv" }
+urls = {}
+"""
+
+
+class DownloadSettings(BaseModel):
+    """How downloads are retried."""
+
+    model_config = ConfigDict(extra="forbid")
+    retries: int = Field(4, ge=0, le=20)
+    backoff: float = Field(0.5, ge=0, le=60)
+    timeout: float = Field(60.0, gt=0, le=3600)
+
+
+class SourceSettings(BaseModel):
+    """Per-dataset overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+    urls: dict[str, str] = Field(default_factory=dict)
+
+
+class Settings(BaseModel):
+    """The contents of ``upward.toml``."""
+
+    model_config = ConfigDict(extra="forbid")
+    download: DownloadSettings = Field(default_factory=DownloadSettings)
+    sources: SourceSettings = Field(default_factory=SourceSettings)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace folder and its validated settings."""
+
+    root: Path
+    settings: Settings
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB file.
+
+        >>> Workspace(Path("/w"), Settings()).warehouse_path
+        PosixPath('/w/warehouse.duckdb')
+        """
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Downloads, keyed by URL.
+
+        >>> Workspace(Path("/w"), Settings()).cache_dir.name
+        'cache'
+        """
+        return self.root / "cache"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Rendered reports.
+
+        >>> Workspace(Path("/w"), Settings()).reports_dir.name
+        'reports'
+        """
+        return self.root / "reports"
+
+    @classmethod
+    def init(cls, root: Path) -> Workspace:
+        """Create a workspace (or return the existing one at ``root``).
+
+        >>> import tempfile
+        >>> Workspace.init(Path(tempfile.mkdtemp())).root.exists()
+        True
+        """
+        root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise WorkspaceError(f"{root} exists and is not a folder",
+                                 fix="choose another path for the workspace")
+        root.mkdir(parents=True, exist_ok=True)
+        settings = root / SETTINGS_FILE
+        if not settings.exists():
+            settings.write_text(DEFAULT_SETTINGS, encoding="utf-8")
+        for sub in ("cache", "reports"):
+            (root / sub).mkdir(exist_ok=True)
+        return cls.open(root)
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        """Open an existing workspace, validating its settings.
+
+        >>> import tempfile
+        >>> Workspace.open(Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        upward.errors.WorkspaceError: ... is not an Upward workspace ...
+        """
+        root = Path(root)
+        path = root / SETTINGS_FILE
+        if not path.is_file():
+            raise WorkspaceError(
+                f"{root} is not an Upward workspace (no {SETTINGS_FILE})",
+                fix=f"run 'upward init {root}' first, or pass --workspace DIR",
+            )
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise WorkspaceError(f"{path}: not valid TOML ({exc})",
+                                 fix="correct the syntax of the settings file") from None
+        try:
+            settings = Settings.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise WorkspaceError(
+                f"{path}: setting {where!r}: {first['msg']}",
+                fix="remove or correct that key (see the comments in a new upward.toml)",
+            ) from None
+        return cls(root=root, settings=settings)
+
+
+def resolve_workspace(option: Path | None) -> Path:
+    """The workspace folder to use: the option, else $UPWARD_WORKSPACE, else ./upward-workspace.
+
+    >>> resolve_workspace(Path("ws"))
+    PosixPath('ws')
+    """
+    if option is not None:
+        return Path(option)
+    env = os.environ.get(ENV_VAR)
+    return Path(env) if env else Path(DEFAULT_DIR)
