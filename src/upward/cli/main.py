@@ -1,0 +1,243 @@
+"""The ``upward`` command.
+
+Examples
+--------
+>>> from typer.testing import CliRunner
+>>> CliRunner().invoke(app, ["--help"]).exit_code
+0
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from upward.errors import UpwardError
+
+app = typer.Typer(
+    name="upward",
+    help="Upward: measure, diagnose, test and share what works for economic mobility.\n\n"
+    "Example: upward init ws && upward fetch urban opportunity-atlas social-capital "
+    "--from ../shared/data --workspace ws && upward profile 'Tulsa, OK' --workspace ws",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show share_employed",
+                          invoke_without_command=True)
+app.add_typer(metrics_app, name="metrics")
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace folder (default: $UPWARD_WORKSPACE, "
+                 "else ./upward-workspace).", show_default=False),
+]
+
+
+def _workspace(option: Path | None, *, create: bool = False):
+    from upward.warehouse.workspace import Workspace, resolve_workspace
+
+    root = resolve_workspace(option)
+    return Workspace.init(root) if create else Workspace.open(root)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path | None, typer.Argument(help="Folder to create.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Make a workspace folder: upward.toml, warehouse.duckdb, cache/, reports/.
+
+    Example: upward init ws
+    """
+    from upward.warehouse.store import Warehouse
+
+    ws = _workspace(directory or workspace, create=True)
+    with Warehouse(ws.warehouse_path):
+        pass
+    console.print(f"Workspace ready at [bold]{ws.root}[/]")
+
+
+@app.command()
+def fetch(
+    sources: Annotated[list[str], typer.Argument(
+        help="urban, opportunity-atlas, social-capital, crosswalks, tracts")],
+    from_dir: Annotated[Path | None, typer.Option(
+        "--from", help="Read local copies from this folder (laid out like ../shared/data, or "
+        "with the publishers' file names) instead of downloading.")] = None,
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", help="Two-digit state FIPS for per-state files (tracts); repeatable.")] = None,
+    refresh: Annotated[bool, typer.Option(help="Download again even if cached.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Load publishers' data into the workspace, from their sites or from local copies.
+
+    Example: upward fetch urban opportunity-atlas social-capital --from ../shared/data
+    """
+    from upward.geo.ids import repair_geoid
+    from upward.warehouse.ingest import fetch as run_fetch
+
+    ws = _workspace(workspace)
+    states = None
+    if state:
+        try:
+            states = [repair_geoid(s, "state") for s in state]
+        except ValueError as exc:
+            raise UpwardError(f"--state {state}: {exc}", fix="give a two-digit FIPS code, e.g. 40")
+    with console.status("fetching…") as status:
+        def report(message: str) -> None:
+            status.update(message)
+            if message.startswith("[yellow]"):
+                console.print(message)
+
+        results = run_fetch(ws, sources, from_dir=from_dir, states=states, refresh=refresh,
+                            report=report)
+    for r in results:
+        console.print(f"  {r}")
+    _warn_undeclared(ws)
+
+
+def _warn_undeclared(ws) -> None:
+    from upward.metrics import metric_ids
+    from upward.warehouse.store import Warehouse
+
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        found = wh.table("observations").metric_id.name("m").as_table().distinct().to_pandas()
+    undeclared = sorted(set(found["m"]) - metric_ids())
+    if undeclared:
+        console.print(f"[yellow]warning[/]: metrics not in the catalog: {', '.join(undeclared)}")
+
+
+@app.command()
+def profile(
+    place: Annotated[str, typer.Argument(help="A name ('Tulsa city, Oklahoma', 'Tulsa, OK') "
+                                          "or a FIPS code (4075000).")],
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="table, json, csv or md")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write to this file.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """A place's or county's mobility profile.
+
+    Example: upward profile "Tulsa city, Oklahoma" --format json
+    """
+    from upward.measure.profile import profile as build
+
+    formats = ("table", "json", "csv", "md")
+    if fmt not in formats:
+        raise UpwardError(f"--format {fmt!r} is not a format", fix=f"use one of {', '.join(formats)}")
+    p = build(place, workspace=_workspace(workspace))
+    _emit_profile(p, fmt, output)
+
+
+def _emit_profile(p, fmt: str, output: Path | None) -> None:
+    from upward.measure.render import rich_tables
+
+    if fmt == "table" and output is None:
+        for t in rich_tables(p):
+            console.print(t)
+        return
+    text = {"json": p.to_json, "csv": p.to_csv, "md": p.to_markdown}.get(fmt, p.to_markdown)()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@metrics_app.callback()
+def metrics_list(ctx: typer.Context) -> None:
+    """List every declared metric.
+
+    Example: upward metrics
+    """
+    if ctx.invoked_subcommand:
+        return
+    from rich.table import Table
+
+    from upward.metrics import all_metrics
+
+    t = Table(title="Metric catalog", header_style="bold")
+    for h in ("id", "label", "pillar", "unit", "direction", "publisher"):
+        t.add_column(h)
+    for m in all_metrics():
+        t.add_row(m.id, m.label, m.pillar, m.unit, m.direction, m.publisher)
+    console.print(t)
+
+
+@metrics_app.command("show")
+def metrics_show(metric_id: Annotated[str, typer.Argument(help="A metric id.")]) -> None:
+    """Explain one metric: definition, unit, direction, source, citation.
+
+    Example: upward metrics show pctl_income_20
+    """
+    from upward.metrics import get_metric
+
+    m = get_metric(metric_id)
+    for key, value in m.to_dict().items():
+        console.print(f"[bold]{key}[/]: {value}")
+
+
+@app.command("sources")
+def sources_cmd(workspace: WorkspaceOption = None) -> None:
+    """What is loaded, from where, with sha256 and row counts.
+
+    Example: upward sources
+    """
+    from rich.table import Table
+
+    from upward.warehouse.store import Warehouse
+
+    ws = _workspace(workspace)
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        src = wh.sources()
+    t = Table(title=f"Loaded datasets in {ws.root}", header_style="bold")
+    for h in ("dataset", "rows", "sha256", "retrieved", "from"):
+        t.add_column(h, overflow="fold")
+    for r in src.itertuples():
+        t.add_row(r.dataset, f"{r.rows:,}", r.sha256[:12], r.retrieved_at, r.url)
+    console.print(t)
+
+
+@app.command()
+def demo(
+    workspace: WorkspaceOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or md")] = "table",
+) -> None:
+    """Offline: generate the synthetic demo city, load it through the real connectors, and print
+    its profile.
+
+    Example: upward demo --workspace demo-ws
+    """
+    from upward.demo.run import run_demo
+
+    ws = _workspace(workspace, create=True)
+    with console.status("generating and loading the synthetic demo city…"):
+        p, results = run_demo(ws)
+    for r in results:
+        err_console.print(f"  {r}")
+    err_console.print("[bold yellow]SYNTHETIC DATA[/]: the demo city is invented by Upward; "
+                      "it is not a real place.")
+    _emit_profile(p, fmt, None)
+
+
+def main() -> None:
+    """Entry point: run the app, print user errors without a traceback, exit non-zero.
+
+    >>> main  # doctest: +ELLIPSIS
+    <function main at ...>
+    """
+    try:
+        app()
+    except UpwardError as exc:
+        err_console.print(f"[bold red]error[/]: {exc}", highlight=False, soft_wrap=True,
+                          markup=True)
+        sys.exit(exc.exit_code)

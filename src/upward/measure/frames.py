@@ -1,0 +1,182 @@
+"""The warehouse frames a profile is built from, each computed once per open warehouse.
+
+All reads are Ibis expressions (see ``upward.warehouse.store``); the results are cached on the
+``Warehouse`` so that a second profile in the same session costs milliseconds.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from upward.warehouse.store import Warehouse
+>>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+>>> latest_values(wh).empty
+True
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from upward.geo.resolve import base_name
+from upward.geo.states import STATES_BY_ABBR
+from upward.warehouse.store import Warehouse
+
+#: Which source's name wins when several name the same geography.
+_NAME_PRIORITY = ("urban.", "sca.", "census.", "atlas.", "crosswalk.")
+
+_DATED = r"^\d{4}$"
+
+
+def geographies(wh: Warehouse) -> pd.DataFrame:
+    """One row per (geo_id, geo_level) with the best name and the largest population known.
+
+    >>> import tempfile, pathlib
+    >>> geographies(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).columns.tolist()
+    ['geo_id', 'geo_level', 'name', 'state_fips', 'parent_geo_id', 'population']
+    """
+
+    def build() -> pd.DataFrame:
+        g = wh.frame(wh.table("geographies"))
+        if g.empty:
+            return pd.DataFrame(columns=["geo_id", "geo_level", "name", "state_fips",
+                                         "parent_geo_id", "population"])
+        rank = g["source_id"].map(
+            lambda s: next((i for i, p in enumerate(_NAME_PRIORITY) if s.startswith(p)), 99))
+        g = g.assign(_rank=rank, _noname=g["name"].isna()).sort_values(["_noname", "_rank"])
+        population = g.groupby(["geo_id", "geo_level"])["population"].max()
+        first = g.drop_duplicates(["geo_id", "geo_level"]).set_index(["geo_id", "geo_level"])
+        first["population"] = population
+        first = first.reset_index()
+        first["name"] = first["name"].fillna(first["geo_id"])
+        return first[["geo_id", "geo_level", "name", "state_fips",
+                                    "parent_geo_id", "population"]]
+
+    return wh.cached("geographies", build)
+
+
+def latest_values(wh: Warehouse) -> pd.DataFrame:
+    """For every place and county and metric, the whole-population observation of the latest
+    period: a dated period (a year) beats an undated release label, later beats earlier.
+
+    >>> import tempfile, pathlib
+    >>> "estimate" in latest_values(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"))
+    True
+    """
+
+    def build() -> pd.DataFrame:
+        obs = wh.table("observations")
+        t = obs.filter(
+            (obs.subgroup_type == "all")
+            & obs.geo_level.isin(["place", "county", "zip"])
+            & obs.estimate.notnull()
+        )
+        dated = t.period.re_search(_DATED).cast("int8")
+        t = t.mutate(_dated=dated)
+        window = ibis.window(
+            group_by=[t.geo_id, t.geo_level, t.metric_id],
+            order_by=[ibis.desc(t._dated), ibis.desc(t.period), t.source_id],
+        )
+        t = t.mutate(_rn=ibis.row_number().over(window)).filter(lambda x: x._rn == 0)
+        return wh.frame(t.drop("_rn", "_dated"))
+
+    return wh.cached("latest", build)
+
+
+def percentiles(wh: Warehouse) -> pd.DataFrame:
+    """Each latest value's national percentile among geographies of its level with a value for
+    the same metric: 100 × (number below + half the number equal) ÷ number with a value.
+
+    >>> import tempfile, pathlib
+    >>> percentiles(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
+    True
+    """
+
+    def build() -> pd.DataFrame:
+        latest = latest_values(wh)
+        if latest.empty:
+            return latest.assign(percentile=pd.Series(dtype=float), n=pd.Series(dtype=int))
+        groups = latest.groupby(["geo_level", "metric_id"])["estimate"]
+        below = groups.rank(method="min") - 1
+        ties = groups.rank(method="max") - below
+        n = groups.transform("count")
+        return latest.assign(percentile=100 * (below + ties / 2) / n, n=n)
+
+    return wh.cached("percentiles", build)
+
+
+def series(wh: Warehouse) -> pd.DataFrame:
+    """Every dated whole-population observation of places and counties (for trends).
+
+    >>> import tempfile, pathlib
+    >>> series(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
+    True
+    """
+
+    def build() -> pd.DataFrame:
+        obs = wh.table("observations")
+        t = obs.filter(
+            (obs.subgroup_type == "all")
+            & obs.geo_level.isin(["place", "county"])
+            & obs.estimate.notnull()
+            & obs.period.re_search(_DATED)
+        )
+        return wh.frame(t.order_by(["geo_id", "metric_id", "period"]))
+
+    return wh.cached("series", build)
+
+
+def observations_for(wh: Warehouse, geo_id: str, geo_level: str) -> pd.DataFrame:
+    """Every observation of one geography, all subgroups and periods.
+
+    >>> import tempfile, pathlib
+    >>> observations_for(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "40143", "county").empty
+    True
+    """
+    obs = wh.table("observations")
+    return wh.frame(obs.filter((obs.geo_id == geo_id) & (obs.geo_level == geo_level)))
+
+
+def tract_values(wh: Warehouse) -> pd.DataFrame:
+    """Whole-population tract observations, wide: one row per tract, one column per metric.
+
+    >>> import tempfile, pathlib
+    >>> tract_values(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
+    True
+    """
+
+    def build() -> pd.DataFrame:
+        obs = wh.table("observations")
+        t = obs.filter((obs.geo_level == "tract") & (obs.subgroup_type == "all"))
+        long = wh.frame(t.select("geo_id", "metric_id", "estimate"))
+        if long.empty:
+            return pd.DataFrame()
+        return long.pivot_table(index="geo_id", columns="metric_id", values="estimate",
+                                aggfunc="first")
+
+    return wh.cached("tracts", build)
+
+
+def tracts_by_place(wh: Warehouse) -> dict[tuple[str, str], list[str]]:
+    """Tracts grouped by the city their Opportunity Atlas name gives ("Neighborhood, City, ST"),
+    keyed by (base name of the city, state FIPS).
+
+    >>> import tempfile, pathlib
+    >>> tracts_by_place(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"))
+    {}
+    """
+
+    def build() -> dict[tuple[str, str], list[str]]:
+        g = wh.table("geographies")
+        names = wh.frame(
+            g.filter((g.geo_level == "tract") & g.name.notnull()).select("geo_id", "name")
+        ).drop_duplicates("geo_id")
+        parts = names["name"].str.rsplit(",", n=2, expand=True)
+        if parts.shape[1] < 3:
+            return {}
+        names = names.assign(city=parts[1].str.strip(), st=parts[2].str.strip())
+        names = names[names["city"].notna() & names["st"].isin(list(STATES_BY_ABBR))]
+        names["key"] = list(zip(names["city"].map(base_name),
+                                names["st"].map(lambda a: STATES_BY_ABBR[a].fips), strict=True))
+        return {k: sorted(v) for k, v in names.groupby("key")["geo_id"]}
+
+    return wh.cached("tracts_by_place", build)

@@ -1,0 +1,397 @@
+"""A place's (or county's) mobility profile: every metric's latest value with its bounds,
+quality, trend, county value and national percentile; the county's Opportunity Atlas and Social
+Capital outcomes; and the spread of tract outcomes inside it.
+
+Examples
+--------
+>>> import upward
+>>> p = upward.profile("Tulsa city, Oklahoma")  # doctest: +SKIP
+>>> p.to_frame().loc["pctl_income_50", "estimate"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from upward.errors import PlaceNotFoundError
+from upward.geo.resolve import GeoMatch, base_name, resolve
+from upward.measure import frames
+from upward.metrics import get_metric, metric_ids
+from upward.warehouse.store import Warehouse
+from upward.warehouse.workspace import Workspace
+
+SCHEMA_VERSION = "1.0"
+Z95 = 1.959964
+TRACT_METRICS = ("kfr_dollars_p25", "kfr_top20_p25", "kir_p25")
+ATLAS_METRICS = ("kfr_p25", "jail_p25", "atlas_count")
+
+
+def _num(x: object) -> float | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return None
+    return float(x)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Change between the first and last year a metric is published for the geography.
+
+    ``significant`` tests the change against its standard error, from the two 95% intervals
+    (se = (ub − lb) / 3.92, independent samples); None when the publisher gives no bounds.
+    """
+
+    first_period: str
+    first_estimate: float
+    last_period: str
+    last_estimate: float
+    change: float
+    change_se: float | None
+    z: float | None
+    p_value: float | None
+    significant: bool | None
+    n_periods: int
+
+
+@dataclass(frozen=True)
+class MetricEntry:
+    """One metric in a profile."""
+
+    metric_id: str
+    label: str
+    pillar: str
+    unit: str
+    direction: str
+    estimate: float
+    lb: float | None
+    ub: float | None
+    se: float | None
+    bounds: str
+    quality: int | None
+    period: str
+    source_id: str
+    national_percentile: float | None
+    national_n: int | None
+    county_estimate: float | None = None
+    county_period: str | None = None
+    county_quality: int | None = None
+    trend: Trend | None = None
+    declared: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An Opportunity Atlas or Social Capital value for the county, by subgroup."""
+
+    metric_id: str
+    label: str
+    subgroup_type: str
+    subgroup: str
+    estimate: float
+    se: float | None
+    lb: float | None
+    ub: float | None
+    period: str
+    source_id: str
+
+
+@dataclass(frozen=True)
+class TractSpread:
+    """The distribution of one tract outcome over the tracts inside the geography."""
+
+    metric_id: str
+    label: str
+    n_tracts: int
+    min: float
+    p10: float
+    p25: float
+    median: float
+    p75: float
+    p90: float
+    max: float
+    mean: float
+
+
+@dataclass
+class Profile:
+    """A mobility profile. ``to_frame()``, ``to_json()``, ``to_markdown()``, ``to_csv()``."""
+
+    geo: GeoMatch
+    population: float | None
+    county: GeoMatch | None
+    metrics: list[MetricEntry]
+    atlas: list[Outcome]
+    social_capital: list[Outcome]
+    tracts: list[TractSpread]
+    tract_method: str | None
+    sources: list[dict]
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    schema_version: str = SCHEMA_VERSION
+
+    def entry(self, metric_id: str) -> MetricEntry:
+        """The entry of one metric.
+
+        >>> Profile.entry  # doctest: +ELLIPSIS
+        <function Profile.entry at ...>
+        """
+        for m in self.metrics:
+            if m.metric_id == metric_id:
+                return m
+        raise KeyError(f"{metric_id!r} is not in the profile of {self.geo.name}")
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict following docs/profile.schema.json.
+
+        >>> Profile.to_dict  # doctest: +ELLIPSIS
+        <function Profile.to_dict at ...>
+        """
+        return _clean(asdict(self))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The profile as JSON (schema: docs/profile.schema.json).
+
+        >>> Profile.to_json  # doctest: +ELLIPSIS
+        <function Profile.to_json at ...>
+        """
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric, indexed by metric id, trend flattened into ``trend_*`` columns.
+
+        >>> Profile.to_frame  # doctest: +ELLIPSIS
+        <function Profile.to_frame at ...>
+        """
+        rows = []
+        for m in self.metrics:
+            row = {k: v for k, v in asdict(m).items() if k != "trend"}
+            t = m.trend
+            row.update(
+                trend_first_period=t.first_period if t else None,
+                trend_last_period=t.last_period if t else None,
+                trend_change=t.change if t else None,
+                trend_p_value=t.p_value if t else None,
+                trend_significant=t.significant if t else None,
+            )
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("metric_id") if rows else pd.DataFrame()
+
+    def to_csv(self) -> str:
+        """The metric table as CSV text.
+
+        >>> Profile.to_csv  # doctest: +ELLIPSIS
+        <function Profile.to_csv at ...>
+        """
+        return self.to_frame().to_csv()
+
+    def to_markdown(self) -> str:
+        """A Markdown briefing: metrics by pillar, county outcomes, tract spread, sources.
+
+        >>> Profile.to_markdown  # doctest: +ELLIPSIS
+        <function Profile.to_markdown at ...>
+        """
+        from upward.measure.render import profile_markdown
+
+        return profile_markdown(self)
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    return value
+
+
+def profile(place: str, *, workspace: Workspace | Path | str | None = None,
+            warehouse: Warehouse | None = None) -> Profile:
+    """The mobility profile of a place or county, from the workspace's warehouse.
+
+    ``place`` is a name ("Tulsa city, Oklahoma", "Tulsa, OK", "tulsa ok") or a FIPS code.
+    Pass an open ``warehouse`` to reuse its caches across many profiles.
+
+    >>> profile("Tulsa, OK", workspace="upward-workspace")  # doctest: +SKIP
+    """
+    if warehouse is not None:
+        return build_profile(warehouse, place)
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(
+        Path(workspace) if workspace else _default_workspace())
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        return build_profile(wh, place)
+
+
+def _default_workspace() -> Path:
+    from upward.warehouse.workspace import resolve_workspace
+
+    return resolve_workspace(None)
+
+
+def build_profile(wh: Warehouse, place: str) -> Profile:
+    """Assemble a profile from an open warehouse.
+
+    >>> build_profile  # doctest: +ELLIPSIS
+    <function build_profile at ...>
+    """
+    geos = frames.geographies(wh)
+    if geos.empty:
+        raise PlaceNotFoundError("the warehouse holds no geographies yet",
+                                 fix="load data first: upward fetch urban … --from DIR, or upward demo")
+    geo = resolve(place, geos)
+    tracts, method = _tracts_inside(wh, geo)
+    county = _county_of(geo, tracts, geos)
+    metrics = _metric_entries(wh, geo, county)
+    atlas, social = _county_outcomes(wh, county or geo)
+    spread = _tract_spread(wh, tracts)
+    used = {m.source_id for m in metrics} | {o.source_id for o in atlas + social}
+    src = wh.sources()
+    sources = src[src["source_id"].isin(used | _tract_sources(wh, tracts))].to_dict("records")
+    pop = geos[(geos.geo_id == geo.geo_id) & (geos.geo_level == geo.geo_level)]["population"]
+    return Profile(
+        geo=geo,
+        population=_num(pop.iloc[0]) if len(pop) else None,
+        county=county,
+        metrics=metrics,
+        atlas=atlas,
+        social_capital=social,
+        tracts=spread,
+        tract_method=method,
+        sources=[_clean(s) for s in sources],
+    )
+
+
+def _tract_sources(wh: Warehouse, tracts: list[str]) -> set[str]:
+    if not tracts:
+        return set()
+    src = wh.sources()
+    return set(src[src["dataset"].str.startswith("atlas.tract")]["source_id"])
+
+
+def _metric_entries(wh: Warehouse, geo: GeoMatch, county: GeoMatch | None) -> list[MetricEntry]:
+    pct = frames.percentiles(wh)
+    mine = pct[(pct.geo_id == geo.geo_id) & (pct.geo_level == geo.geo_level)]
+    declared = metric_ids()
+    county_rows = (pct[(pct.geo_id == county.geo_id) & (pct.geo_level == "county")]
+                   .set_index("metric_id") if county else pd.DataFrame())
+    series = frames.series(wh)
+    series = series[(series.geo_id == geo.geo_id) & (series.geo_level == geo.geo_level)]
+    trends = {mid: _trend(g) for mid, g in series.groupby("metric_id")}
+    out = []
+    for row in mine.itertuples(index=False):
+        meta = get_metric(row.metric_id) if row.metric_id in declared else None
+        c = county_rows.loc[row.metric_id] if row.metric_id in county_rows.index else None
+        out.append(
+            MetricEntry(
+                metric_id=row.metric_id,
+                label=meta.label if meta else row.metric_id,
+                pillar=meta.pillar if meta else "Undeclared",
+                unit=meta.unit if meta else "",
+                direction=meta.direction if meta else "context",
+                estimate=float(row.estimate),
+                lb=_num(row.lb),
+                ub=_num(row.ub),
+                se=_num(row.se),
+                bounds=row.bounds,
+                quality=None if pd.isna(row.quality) else int(row.quality),
+                period=row.period,
+                source_id=row.source_id,
+                national_percentile=_num(row.percentile),
+                national_n=int(row.n),
+                county_estimate=_num(c["estimate"]) if c is not None else None,
+                county_period=c["period"] if c is not None else None,
+                county_quality=(None if c is None or pd.isna(c["quality"]) else int(c["quality"])),
+                trend=trends.get(row.metric_id),
+                declared=meta is not None,
+            )
+        )
+    order = {m: i for i, m in enumerate(sorted(declared))}
+    return sorted(out, key=lambda m: (m.pillar, order.get(m.metric_id, 10**6), m.metric_id))
+
+
+def _trend(group: pd.DataFrame) -> Trend | None:
+    group = group.sort_values("period")
+    if len(group) < 2:
+        return None
+    first, last = group.iloc[0], group.iloc[-1]
+    change = float(last.estimate - first.estimate)
+    se = None
+    if pd.notna(first.se) and pd.notna(last.se):
+        se = math.hypot(float(first.se), float(last.se))
+    z = change / se if se else None
+    p = float(2 * norm.sf(abs(z))) if z is not None else None
+    return Trend(str(first.period), float(first.estimate), str(last.period), float(last.estimate),
+                 change, se, z, p, (p < 0.05) if p is not None else None, len(group))
+
+
+def _tracts_inside(wh: Warehouse, geo: GeoMatch) -> tuple[list[str], str | None]:
+    if geo.geo_level == "county":
+        values = frames.tract_values(wh)
+        ids = [t for t in values.index if t.startswith(geo.geo_id)] if len(values) else []
+        return ids, "tracts whose GEOID starts with the county code"
+    if geo.geo_level == "place":
+        ids = frames.tracts_by_place(wh).get((base_name(geo.name), geo.state_fips), [])
+        return ids, ("tracts whose Opportunity Atlas name gives this city "
+                     "(Atlas names carry the city; tracts are 2010 definitions)")
+    return [], None
+
+
+def _county_of(geo: GeoMatch, tracts: list[str], geos: pd.DataFrame) -> GeoMatch | None:
+    if geo.geo_level == "county":
+        return None
+    if not tracts:
+        return None
+    code = pd.Series([t[:5] for t in tracts]).mode().iloc[0]
+    hit = geos[(geos.geo_id == code) & (geos.geo_level == "county")]
+    if hit.empty:
+        return GeoMatch(code, "county", code, code[:2])
+    r = hit.iloc[0]
+    return GeoMatch(code, "county", r["name"], r["state_fips"])
+
+
+def _county_outcomes(wh: Warehouse, county: GeoMatch) -> tuple[list[Outcome], list[Outcome]]:
+    if county.geo_level != "county":
+        return [], []
+    rows = frames.observations_for(wh, county.geo_id, "county")
+    atlas, social = [], []
+    declared = metric_ids()
+    for r in rows.itertuples(index=False):
+        is_atlas = r.source_id.startswith("atlas.")
+        is_sca = r.source_id.startswith("sca.")
+        if not (is_atlas or is_sca):
+            continue
+        label = get_metric(r.metric_id).label if r.metric_id in declared else r.metric_id
+        o = Outcome(r.metric_id, label, r.subgroup_type, r.subgroup, float(r.estimate),
+                    _num(r.se), _num(r.lb), _num(r.ub), r.period, r.source_id)
+        (atlas if is_atlas else social).append(o)
+    key = lambda o: (o.metric_id, o.subgroup_type != "all", o.subgroup_type, o.subgroup)  # noqa: E731
+    return sorted(atlas, key=key), sorted(social, key=key)
+
+
+def _tract_spread(wh: Warehouse, tracts: list[str]) -> list[TractSpread]:
+    values = frames.tract_values(wh)
+    if not tracts or values.empty:
+        return []
+    inside = values.reindex(tracts)
+    declared = metric_ids()
+    out = []
+    for metric in TRACT_METRICS:
+        if metric not in inside.columns:
+            continue
+        v = inside[metric].dropna()
+        if v.empty:
+            continue
+        q = v.quantile([0.1, 0.25, 0.5, 0.75, 0.9])
+        out.append(TractSpread(metric, get_metric(metric).label if metric in declared else metric,
+                               len(v), float(v.min()), float(q[0.1]), float(q[0.25]),
+                               float(q[0.5]), float(q[0.75]), float(q[0.9]), float(v.max()),
+                               float(v.mean())))
+    return out

@@ -1,0 +1,179 @@
+"""Text renderings of a profile: Rich tables for the terminal and a Markdown briefing.
+
+Examples
+--------
+>>> format_value(36700.4, "dollars"), format_value(0.4213, "share"), format_value(None, "share")
+('$36,700', '42.1%', '—')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from upward.measure.profile import MetricEntry, Profile
+
+QUALITY_WORDS = {1: "good", 2: "caution", 3: "weak"}
+ARROWS = {True: "▲", False: "▼"}
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value for people, by unit: dollars, shares as percents, others with sensible digits.
+
+    >>> format_value(0.36, "rank"), format_value(312.3, "rate per 100,000")
+    ('0.360', '312')
+    """
+    if value is None:
+        return "—"
+    if unit == "dollars":
+        return f"${value:,.0f}"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "rank":
+        return f"{value:.3f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def interval(m: MetricEntry) -> str:
+    """The 95% interval of an entry, or a dash.
+
+    >>> interval  # doctest: +ELLIPSIS
+    <function interval at ...>
+    """
+    if m.lb is None or m.ub is None:
+        return "—"
+    return f"{format_value(m.lb, m.unit)}–{format_value(m.ub, m.unit)}"
+
+
+def trend_text(m: MetricEntry) -> str:
+    """Short trend: arrow, change and years, with '(n.s.)' when not significant.
+
+    >>> trend_text  # doctest: +ELLIPSIS
+    <function trend_text at ...>
+    """
+    t = m.trend
+    if t is None:
+        return ""
+    arrow = "▲" if t.change > 0 else ("▼" if t.change < 0 else "=")
+    change = format_value(abs(t.change), m.unit)
+    note = "" if t.significant else (" (n.s.)" if t.significant is False else " (no bounds)")
+    return f"{arrow} {change} {t.first_period}–{t.last_period}{note}"
+
+
+def metric_rows(p: Profile) -> list[list[str]]:
+    """Rows of the metric table, shared by the terminal and Markdown renderings.
+
+    >>> metric_rows  # doctest: +ELLIPSIS
+    <function metric_rows at ...>
+    """
+    rows = []
+    for m in p.metrics:
+        rows.append([
+            m.pillar,
+            f"{m.label} ({m.metric_id})",
+            format_value(m.estimate, m.unit),
+            interval(m),
+            QUALITY_WORDS.get(m.quality, "—") if m.quality else "—",
+            m.period,
+            trend_text(m),
+            format_value(m.county_estimate, m.unit) if p.county else "",
+            f"{m.national_percentile:.0f}" if m.national_percentile is not None else "—",
+        ])
+    return rows
+
+
+HEADERS = ["Pillar", "Metric", "Value", "95% interval", "Quality", "Period", "Trend",
+           "County", "US pctile"]
+
+
+def rich_tables(p: Profile) -> list[Table]:
+    """Rich tables for the terminal: metrics, county outcomes, tract spread.
+
+    >>> rich_tables  # doctest: +ELLIPSIS
+    <function rich_tables at ...>
+    """
+    title = f"{p.geo.name} [{p.geo.geo_level} {p.geo.geo_id}]"
+    if p.county:
+        title += f" — county: {p.county.name}"
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for h in HEADERS[1:]:
+        t.add_column(h, overflow="fold", ratio=3 if h == "Metric" else None)
+    previous = None
+    for m, row in zip(p.metrics, metric_rows(p), strict=True):
+        if row[0] != previous:
+            t.add_section()
+            t.add_row(f"[bold]{row[0]}[/]")
+            previous = row[0]
+        t.add_row(f"{m.label} [dim]{m.metric_id}[/]", *row[2:])
+    tables = [t]
+    outcomes = p.atlas + p.social_capital
+    if outcomes:
+        o = Table(title=f"Opportunity Atlas and Social Capital: {(p.county or p.geo).name}",
+                  header_style="bold")
+        for h in ("Outcome", "Group", "Value", "95% interval"):
+            o.add_column(h)
+        for x in outcomes:
+            if x.subgroup_type not in ("all", "race"):
+                continue
+            iv = f"{x.lb:.3f}–{x.ub:.3f}" if x.lb is not None and x.ub is not None else "—"
+            o.add_row(f"{x.label} ({x.metric_id})", x.subgroup, f"{x.estimate:.3g}", iv)
+        tables.append(o)
+    if p.tracts:
+        s = Table(title=f"Tract outcomes inside {p.geo.name}", header_style="bold",
+                  caption=p.tract_method)
+        for h in ("Outcome", "Tracts", "Min", "P10", "Median", "P90", "Max"):
+            s.add_column(h)
+        for x in p.tracts:
+            unit = "dollars" if "dollars" in x.metric_id else "number"
+            s.add_row(f"{x.label} ({x.metric_id})", str(x.n_tracts),
+                      *(format_value(v, unit) for v in (x.min, x.p10, x.median, x.p90, x.max)))
+        tables.append(s)
+    return tables
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> str:
+    def esc(s: str) -> str:
+        return str(s).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(map(esc, headers)) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(map(esc, r)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def profile_markdown(p: Profile) -> str:
+    """The profile as a Markdown document.
+
+    >>> profile_markdown  # doctest: +ELLIPSIS
+    <function profile_markdown at ...>
+    """
+    parts = [f"# Mobility profile: {p.geo.name}", ""]
+    facts = [f"- Geography: {p.geo.geo_level} {p.geo.geo_id}"]
+    if p.population:
+        facts.append(f"- Population: {p.population:,.0f}")
+    if p.county:
+        facts.append(f"- County: {p.county.name} ({p.county.geo_id})")
+    facts.append("- Quality: good = no substantial concerns, caution = use with caution, "
+                 "weak = do not act on it (Urban Institute grades)")
+    parts += facts + ["", "## Metrics", "", _md_table(HEADERS, metric_rows(p)), ""]
+    if p.atlas or p.social_capital:
+        rows = [[f"{o.label} ({o.metric_id})", f"{o.subgroup_type}: {o.subgroup}",
+                 f"{o.estimate:.4g}", f"{o.se:.3g}" if o.se is not None else "—", o.period]
+                for o in p.atlas + p.social_capital]
+        parts += ["## County outcomes (Opportunity Atlas, Social Capital Atlas)", "",
+                  _md_table(["Outcome", "Group", "Value", "SE", "Period"], rows), ""]
+    if p.tracts:
+        rows = [[f"{x.label} ({x.metric_id})", str(x.n_tracts), f"{x.min:.4g}", f"{x.p25:.4g}",
+                 f"{x.median:.4g}", f"{x.p75:.4g}", f"{x.max:.4g}"] for x in p.tracts]
+        parts += ["## Tract outcomes inside the geography", "", f"_{p.tract_method}_", "",
+                  _md_table(["Outcome", "Tracts", "Min", "P25", "Median", "P75", "Max"], rows), ""]
+    rows = [[s["dataset"], s["publisher"], s["url"], s["sha256"][:12], s["retrieved_at"]]
+            for s in p.sources]
+    parts += ["## Sources", "", _md_table(["Dataset", "Publisher", "From", "sha256", "Retrieved"],
+                                          rows), ""]
+    return "\n".join(parts)
