@@ -72,6 +72,8 @@ def latest_values(wh: Warehouse) -> pd.DataFrame:
         )
         dated = t.period.re_search(_DATED).cast("int8")
         t = t.mutate(_dated=dated)
+        # Same period in two releases: the lower source_id wins, which puts the longitudinal
+        # (2025) file before the recent (2024) one.
         window = ibis.window(
             group_by=[t.geo_id, t.geo_level, t.metric_id],
             order_by=[ibis.desc(t._dated), ibis.desc(t.period), t.source_id],

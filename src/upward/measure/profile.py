@@ -318,7 +318,10 @@ def _metric_entries(wh: Warehouse, geo: GeoMatch, county: GeoMatch | None) -> li
 
 
 def _trend(group: pd.DataFrame) -> Trend | None:
-    group = group.sort_values("period")
+    # One release only: releases revise and rescale (the 2025 file halves economic
+    # connectedness), so a trend never joins a value of one file to a value of another.
+    longest = group.groupby("source_id")["period"].nunique().idxmax()
+    group = group[group.source_id == longest].sort_values("period")
     if len(group) < 2:
         return None
     first, last = group.iloc[0], group.iloc[-1]

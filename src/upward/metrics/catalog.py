@@ -40,10 +40,9 @@ FORMATS = frozenset({"percent", "dollars", "number", "rank"})
 GEO_LEVELS = frozenset({"place", "county", "tract", "zip"})
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_PERIOD = re.compile(r"^\d{4}(-\d{2}|-\d{4})?$")
 _TEXT_KEYS = ("id", "label", "pillar", "predictor", "unit", "direction", "definition", "source",
               "publisher", "citation")
-_OPTIONAL_KEYS = ("parity_value", "format", "recent_period_place", "recent_period_county")
+_OPTIONAL_KEYS = ("parity_value", "format")
 
 
 class CatalogError(ValueError):
@@ -73,8 +72,6 @@ class Metric:
     geo_levels: tuple[str, ...]
     parity_value: float | None = None
     format: str | None = None
-    recent_period_place: str | None = None
-    recent_period_county: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The metric as a JSON-ready dict (``geo_levels`` as a list).
@@ -119,10 +116,6 @@ def _check(entry: dict[str, Any], where: str) -> Metric:
         raise fail("parity_value", "must be a number")
     if entry.get("format", "number") not in FORMATS:
         raise fail("format", f"{entry['format']!r} is not one of {sorted(FORMATS)}")
-    for key in ("recent_period_place", "recent_period_county"):
-        value = entry.get(key)
-        if value is not None and not (isinstance(value, str) and _PERIOD.match(value)):
-            raise fail(key, "must be a year string such as '2021'")
     fields = {k: entry[k] for k in (*_TEXT_KEYS, *_OPTIONAL_KEYS) if k in entry}
     if parity is not None:
         fields["parity_value"] = float(parity)
