@@ -67,7 +67,7 @@ def latest_values(wh: Warehouse) -> pd.DataFrame:
         obs = wh.table("observations")
         t = obs.filter(
             (obs.subgroup_type == "all")
-            & obs.geo_level.isin(["place", "county", "zip"])
+            & obs.geo_level.isin(["place", "county"])
             & obs.estimate.notnull()
         )
         dated = t.period.re_search(_DATED).cast("int8")
@@ -127,15 +127,43 @@ def series(wh: Warehouse) -> pd.DataFrame:
     return wh.cached("series", build)
 
 
-def observations_for(wh: Warehouse, geo_id: str, geo_level: str) -> pd.DataFrame:
-    """Every observation of one geography, all subgroups and periods.
+def rows_of(wh: Warehouse, name: str, geo_id: str, geo_level: str) -> pd.DataFrame:
+    """The rows of one geography in a cached frame (``percentiles``, ``series`` or
+    ``county_outcomes``), looked up through a per-geography index built once.
 
     >>> import tempfile, pathlib
-    >>> observations_for(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "40143", "county").empty
+    >>> rows_of(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "series", "40143", "county").empty
     True
     """
-    obs = wh.table("observations")
-    return wh.frame(obs.filter((obs.geo_id == geo_id) & (obs.geo_level == geo_level)))
+    builders = {"percentiles": percentiles, "series": series, "county_outcomes": county_outcomes}
+
+    def build() -> dict:
+        frame = builders[name](wh)
+        return {k: g for k, g in frame.groupby(["geo_id", "geo_level"], sort=False)}
+
+    index = wh.cached(f"index:{name}", build)
+    hit = index.get((geo_id, geo_level))
+    return hit if hit is not None else builders[name](wh).iloc[0:0]
+
+
+def county_outcomes(wh: Warehouse) -> pd.DataFrame:
+    """Every county observation from the Opportunity Atlas and Social Capital Atlas, all
+    subgroups.
+
+    >>> import tempfile, pathlib
+    >>> county_outcomes(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
+    True
+    """
+
+    def build() -> pd.DataFrame:
+        obs = wh.table("observations")
+        t = obs.filter(
+            (obs.geo_level == "county")
+            & (obs.source_id.startswith("atlas.") | obs.source_id.startswith("sca."))
+        )
+        return wh.frame(t)
+
+    return wh.cached("county_outcomes", build)
 
 
 def tract_values(wh: Warehouse) -> pd.DataFrame:

@@ -277,13 +277,11 @@ def _tract_sources(wh: Warehouse, tracts: list[str]) -> set[str]:
 
 
 def _metric_entries(wh: Warehouse, geo: GeoMatch, county: GeoMatch | None) -> list[MetricEntry]:
-    pct = frames.percentiles(wh)
-    mine = pct[(pct.geo_id == geo.geo_id) & (pct.geo_level == geo.geo_level)]
+    mine = frames.rows_of(wh, "percentiles", geo.geo_id, geo.geo_level)
     declared = metric_ids()
-    county_rows = (pct[(pct.geo_id == county.geo_id) & (pct.geo_level == "county")]
+    county_rows = (frames.rows_of(wh, "percentiles", county.geo_id, "county")
                    .set_index("metric_id") if county else pd.DataFrame())
-    series = frames.series(wh)
-    series = series[(series.geo_id == geo.geo_id) & (series.geo_level == geo.geo_level)]
+    series = frames.rows_of(wh, "series", geo.geo_id, geo.geo_level)
     trends = {mid: _trend(g) for mid, g in series.groupby("metric_id")}
     out = []
     for row in mine.itertuples(index=False):
@@ -363,7 +361,7 @@ def _county_of(geo: GeoMatch, tracts: list[str], geos: pd.DataFrame) -> GeoMatch
 def _county_outcomes(wh: Warehouse, county: GeoMatch) -> tuple[list[Outcome], list[Outcome]]:
     if county.geo_level != "county":
         return [], []
-    rows = frames.observations_for(wh, county.geo_id, "county")
+    rows = frames.rows_of(wh, "county_outcomes", county.geo_id, "county")
     atlas, social = [], []
     declared = metric_ids()
     for r in rows.itertuples(index=False):

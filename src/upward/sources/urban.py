@@ -320,7 +320,12 @@ def read_wide(path: Path, source_id: str, *, level: str) -> Tables:
                                  row=line_of(i), column="year")
         frame["period"] = years.astype(int).astype(str)
     if "subgroup_type" in frame.columns:
-        whole = frame["subgroup"].str.lower().eq("all")
+        # Whole-population rows say tenure/All, and the 2020 rows (and a few others) leave both
+        # columns NA while still carrying values for some metrics.
+        missing = {"", "na", "nan", "null"}
+        subgroup = frame["subgroup"].str.strip().str.lower()
+        whole = subgroup.eq("all") | (
+            subgroup.isin(missing) & frame["subgroup_type"].str.strip().str.lower().isin(missing))
         frame["subgroup_type"] = frame["subgroup_type"].str.lower().where(~whole, "all")
         frame["subgroup"] = frame["subgroup"].str.lower().where(~whole, "all")
     else:

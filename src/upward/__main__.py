@@ -1,0 +1,5 @@
+"""``python -m upward`` runs the command line."""
+
+from upward.cli.main import main
+
+main()

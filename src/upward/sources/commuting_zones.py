@@ -1,0 +1,70 @@
+"""County → commuting zone crosswalk (1990 commuting zones, as used by Opportunity Insights).
+
+``cz_county_crosswalk.csv`` has one row per county: ``cz, state, county, czname`` with codes as
+integers. Each row becomes a crosswalk row county→cz (weight 1, ``membership``, vintage 1990),
+and each zone a ``cz`` geography (GEOID = the code zero-padded to 5 digits, named by czname).
+
+Examples
+--------
+>>> COUNTY_CZ.key, COUNTY_CZ.source
+('crosswalk.county_cz', 'crosswalks')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from upward.sources.base import Dataset, Tables, register
+from upward.sources.opportunity_atlas import (
+    LICENSE,
+    PUBLISHER,
+    conform_file,
+    county_cz_tables,
+)
+from upward.sources.readers import check_unique, composed_geoids, read_delimited
+
+SOURCE = "crosswalks"
+
+_COPY = (
+    "https://raw.githubusercontent.com/bendnorman/economic-opportunity/"
+    "268546e9de8634f7c9ea07904792d59242b7d079/data/cz_county_crosswalk.csv"
+)
+
+
+def read_county_cz(path: Path, source_id: str) -> Tables:
+    """Read a county→commuting-zone file (cz, state, county, czname) into crosswalk rows and
+    cz geographies; every county must name its zone.
+
+    >>> read_county_cz  # doctest: +ELLIPSIS
+    <function read_county_cz at ...>
+    """
+    frame = read_delimited(path, required=["cz", "state", "county", "czname"])
+    county_ids = composed_geoids(frame, ["state", "county"], (2, 3), path)
+    check_unique(frame.assign(geo_id=county_ids), ["geo_id"], path)
+    # A county without a zone would say nothing in a file that exists to give zones.
+    composed_geoids(frame, ["cz"], (5,), path)
+    crosswalks, zones, _missing = county_cz_tables(frame, county_ids, path, source_id)
+    return Tables(
+        crosswalks=conform_file("crosswalks", crosswalks, path),
+        geographies=conform_file("geographies", zones, path),
+    )
+
+
+COUNTY_CZ = register(
+    Dataset(
+        key="crosswalk.county_cz",
+        source=SOURCE,
+        publisher=PUBLISHER,
+        title="Counties to commuting zones (1990 definitions)",
+        url=_COPY,
+        local_names=("opportunity-insights/cz_county_crosswalk.csv", "cz_county_crosswalk.csv"),
+        license=LICENSE,
+        reader=read_county_cz,
+        notes="Third-party copy (bendnorman/economic-opportunity, an Opportunity Insights data "
+        "exercise) of the county–commuting zone crosswalk Opportunity Insights distributes as "
+        "cty_cz_st_crosswalk.csv (3,138 counties, 741 zones; columns there: cty, county_name, "
+        "cz, czname, state_fips, statename, stateabbrv). The same zones are in "
+        "county_outcomes_simple.csv (atlas.county_outcomes). Uses pre-2015 county codes: "
+        "02270 and 46113 are absent, as are their successors 02158 and 46102.",
+    )
+)
