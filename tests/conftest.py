@@ -34,8 +34,8 @@ def real_workspace(tmp_path_factory):
     """A workspace with every source loaded from ../shared/data (read-only for tests)."""
     if not HAVE_DATA:
         pytest.skip(f"real public files absent: {DATA}")
+    from upward import fetch
     from upward.sources import SOURCE_NAMES
-    from upward.warehouse.ingest import fetch
     from upward.warehouse.workspace import Workspace
 
     ws = Workspace.init(tmp_path_factory.mktemp("real") / "ws")

@@ -81,8 +81,8 @@ def fetch(
 
     Example: upward fetch urban opportunity-atlas social-capital --from ../shared/data
     """
+    from upward import fetch as run_fetch
     from upward.geo.ids import repair_geoid
-    from upward.warehouse.ingest import fetch as run_fetch
 
     ws = _workspace(workspace)
     states = None
@@ -101,18 +101,6 @@ def fetch(
                             report=report)
     for r in results:
         console.print(f"  {r}")
-    _warn_undeclared(ws)
-
-
-def _warn_undeclared(ws) -> None:
-    from upward.metrics import metric_ids
-    from upward.warehouse.store import Warehouse
-
-    with Warehouse(ws.warehouse_path, read_only=True) as wh:
-        found = wh.table("observations").metric_id.name("m").as_table().distinct().to_pandas()
-    undeclared = sorted(set(found["m"]) - metric_ids())
-    if undeclared:
-        console.print(f"[yellow]warning[/]: metrics not in the catalog: {', '.join(undeclared)}")
 
 
 @app.command()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from upward.demo.generate import write_demo_files
 from upward.errors import WorkspaceError
 from upward.measure.profile import Profile, profile
+from upward.metrics.check import require_declared
 from upward.sources import SOURCE_NAMES
 from upward.warehouse.ingest import fetch
 from upward.warehouse.store import LoadResult, Warehouse
@@ -45,5 +46,5 @@ def run_demo(workspace: Workspace, *, seed: int = 2024) -> tuple[Profile, list[L
                 fix="run the demo in its own workspace: upward demo --workspace demo-ws",
             )
     manifest = write_demo_files(folder, seed=seed)
-    results = fetch(workspace, list(SOURCE_NAMES), from_dir=folder)
+    results = fetch(workspace, list(SOURCE_NAMES), from_dir=folder, check=require_declared)
     return profile(manifest.city_geo_id, workspace=workspace), results

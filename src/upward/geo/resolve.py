@@ -154,10 +154,12 @@ def _match(row: pd.Series) -> GeoMatch:
 def _suggest(target: str, candidates: pd.DataFrame, state: State | None) -> str:
     pool = candidates if state is None else candidates[candidates["state_fips"] == state.fips]
     names = pool["name"].dropna()
-    by_base = dict(zip(names.map(base_name), names, strict=False))
+    by_base: dict[str, list[str]] = {}
+    for base, name in zip(names.map(base_name), names, strict=True):
+        by_base.setdefault(base, []).append(name)
     close = difflib.get_close_matches(target, list(by_base), n=5, cutoff=0.75)
     if close:
-        return "did you mean " + "; ".join(by_base[c] for c in close) + "?"
+        return "did you mean " + "; ".join(n for c in close for n in by_base[c]) + "?"
     return "check the spelling, add the state ('Tulsa, OK'), or load the data with 'upward fetch'"
 
 

@@ -64,7 +64,8 @@ COUNTY_CZ = register(
         "exercise) of the county–commuting zone crosswalk Opportunity Insights distributes as "
         "cty_cz_st_crosswalk.csv (3,138 counties, 741 zones; columns there: cty, county_name, "
         "cz, czname, state_fips, statename, stateabbrv). The same zones are in "
-        "county_outcomes_simple.csv (atlas.county_outcomes). Uses pre-2015 county codes: "
-        "02270 and 46113 are absent, as are their successors 02158 and 46102.",
+        "county_outcomes_simple.csv (atlas.county_outcomes), which also has 02158 (Kusilvak, "
+        "AK) and 46102 (Oglala Lakota, SD); this file has neither them nor their pre-2015 codes "
+        "02270 and 46113.",
     )
 )

@@ -336,6 +336,7 @@ def long_observations(
     [5.0]
     """
     pieces = []
+    flagged_by_metric: dict[str, list[int]] = {}
     for measure in measures:
         limit = limits[measure.metric_id]
         estimate = numeric(frame, measure.estimate, path, what=limit.what)
@@ -346,10 +347,7 @@ def long_observations(
             se = pd.Series(np.nan, index=frame.index)
         flagged = outside & estimate.notna()
         if flagged.any():
-            notes.append(
-                f"{path.name}: {int(flagged.sum())} value(s) of {measure.estimate!r} lie outside "
-                f"{limit.describe()} (the publisher's estimates carry noise); kept with quality 3"
-            )
+            flagged_by_metric.setdefault(measure.metric_id, []).append(int(flagged.sum()))
         period_of = period if isinstance(period, str) else period[measure.metric_id]
         piece = pd.DataFrame(
             {
@@ -369,6 +367,12 @@ def long_observations(
             }
         )
         pieces.append(piece[piece["estimate"].notna()])
+    for metric_id, counts in flagged_by_metric.items():
+        notes.append(
+            f"{path.name}: {sum(counts):,} {metric_id} estimate(s) in {len(counts)} column(s) lie "
+            f"outside {limits[metric_id].describe()} (the publisher's estimates are noisy "
+            "predictions); kept with quality 3"
+        )
     if not pieces:
         return empty("observations")
     return pd.concat(pieces, ignore_index=True)
@@ -498,6 +502,10 @@ def county_cz_tables(
     return crosswalks, geographies, int((~has).sum())
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+
+
 def _repaired(frame: pd.DataFrame, column: str, ids: pd.Series) -> int:
     return int((frame[column].astype(str).str.strip() != ids).sum())
 
@@ -574,7 +582,8 @@ def read_web_tool_tracts(
     notes: list[str] = []
     repaired = _repaired(frame, "tract", tract_ids)
     if repaired:
-        notes.append(f"{path.name}: {repaired} tract code(s) had lost their leading zero; repaired")
+        notes.append(f"{path.name}: {repaired:,} tract code(s) had lost their leading zero; "
+                     "repaired")
     measure = Measure(metric_id, "all", "all", column)
     observations = long_observations(
         frame, [measure], {metric_id: limits}, path, geo_ids=tract_ids, level="tract",
@@ -586,7 +595,8 @@ def read_web_tool_tracts(
         observations["quality"] = observations["quality"].mask(at_end, 3)
         notes.append(
             f"{path.name}: {int(at_end.sum())} value(s) sit at the ends of the web tool's scale "
-            f"(≤ {low:g} or ≥ {high:g}): the tool clips predictions there; kept with quality 3"
+            f"(≤ {_number(low)} or ≥ {_number(high)}): the tool clips predictions there; kept "
+            "with quality 3"
         )
     return Tables(
         observations=conform_file("observations", observations, path),

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from upward.errors import InputFileError
-from upward.geo.ids import GeoidError, compose_geoid, repair_geoid
+from upward.geo.ids import GeoidError, compose_geoid, repair_geoid, repair_part
 
 #: How publishers write a missing value.
 NA_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "."})
@@ -306,13 +306,20 @@ def _map_codes(frame: pd.DataFrame, columns: list[str], path: Path, build) -> pd
         try:
             mapping[tuple(values)] = build(list(values))
         except GeoidError as exc:
+            bad_column = columns[0]
+            for column, value in zip(columns, values, strict=True):
+                try:
+                    repair_part(value)
+                except GeoidError:
+                    bad_column = column
+                    break
             raise InputFileError(
                 path,
                 f"cannot read a geography code: {exc}",
                 fix="write codes as zero-padded text (e.g. '01001'); a number that lost more "
                 "than one leading zero cannot be repaired",
                 row=line_of(frame.index.get_loc(index)),
-                column=columns[0],
+                column=bad_column,
             ) from None
     keys = list(parts.itertuples(index=False, name=None))
     return pd.Series([mapping[k] for k in keys], index=frame.index, dtype="object")

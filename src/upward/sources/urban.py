@@ -63,6 +63,9 @@ IGNORED = {
     "row and grades no income metric; the per-percentile pctl_XX_quality columns are used",
 }
 
+#: Metrics whose own name ends in "_quality" (they are values, not quality grades).
+NAMED_QUALITY = frozenset({"index_air_quality"})
+
 QUALITY_CODES = {"1": 1, "2": 2, "3": 3, "strong": 1, "marginal": 2, "weak": 3}
 
 #: Possible ranges by metric-name pattern: the first that matches applies.
@@ -207,9 +210,7 @@ def plan_columns(columns: list[str], path: Path) -> list[_Column]:
     """
     values = [c for c in columns if c not in ID_COLUMNS and c not in IGNORED]
     bounds = {c for c in values if c.endswith(("_lb", "_ub"))}
-    present = set(values)
-    qualities = {c for c in values if c.endswith("_quality")
-                 and (c in SHARED_QUALITY or c.removesuffix("_quality") in present)}
+    qualities = {c for c in values if c.endswith("_quality") and c not in NAMED_QUALITY}
     estimates = [c for c in values if c not in bounds and c not in qualities]
     quality_of: dict[str, str] = {}
     for q in qualities:

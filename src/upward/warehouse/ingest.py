@@ -25,6 +25,8 @@ from upward.warehouse.store import LoadResult, Warehouse
 from upward.warehouse.workspace import Workspace
 
 Report = Callable[[str], None]
+#: A check run on every file's tables before anything is loaded (raises to reject the file).
+Check = Callable[[Path, Tables], None]
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,14 @@ def fetch(
     states: Sequence[str] | None = None,
     refresh: bool = False,
     report: Report = lambda message: None,
+    check: Check | None = None,
 ) -> list[LoadResult]:
     """Bring the named sources into the workspace's warehouse.
 
     With ``from_dir`` the files are read from a local folder laid out like ``../shared/data``
     (or holding the publishers' file names); otherwise they are downloaded. Per-state datasets
-    (tract boundaries) need ``states`` when downloading.
+    (tract boundaries) need ``states`` when downloading. ``check`` runs on each file's tables
+    before anything is written (the catalog gate passes ``upward.metrics.require_declared``).
 
     >>> fetch  # doctest: +ELLIPSIS
     <function fetch at ...>
@@ -175,6 +179,8 @@ def fetch(
         source_id = f"{found.key}@{found.sha256[:12]}"
         report(f"reading {found.key} from {found.path.name}")
         tables: Tables = found.dataset.reader(found.path, source_id)
+        if check is not None:
+            check(found.path, tables)
         items.append((found.key, tables, _provenance(found, source_id, tables)))
     with Warehouse(workspace.warehouse_path) as wh:
         results = wh.load_many(items)

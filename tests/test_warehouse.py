@@ -1,0 +1,171 @@
+"""The DuckDB warehouse: loads are atomic (even when the loader is killed) and idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import DATA, needs_data
+from upward.sources.base import Tables
+from upward.sources.schema import conform
+from upward.warehouse.store import Warehouse
+
+
+def _observations(n: int, source_id: str, value: float = 1.0) -> pd.DataFrame:
+    return conform("observations", pd.DataFrame({
+        "geo_id": [f"{i:05d}" for i in range(n)], "geo_level": "county", "metric_id": "x",
+        "period": "2020", "subgroup_type": "all", "subgroup": "all",
+        "estimate": np.full(n, value), "lb": np.nan, "ub": np.nan, "se": np.nan,
+        "quality": pd.array([pd.NA] * n, dtype="Int8"), "bounds": "none", "source_id": source_id,
+    }))
+
+
+def _prov(dataset: str, sha: str) -> dict:
+    return {"source_id": f"{dataset}@{sha}", "dataset": dataset, "sha256": sha}
+
+
+def fingerprint(path: Path) -> str:
+    """A digest of every row of every table, in a stable order."""
+    with Warehouse(path, read_only=True) as wh:
+        digest = hashlib.sha256()
+        for name in ("sources", "observations", "geographies", "crosswalks", "geometry"):
+            frame = wh.frame(wh.table(name))
+            frame = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+            digest.update(name.encode())
+            digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).values.tobytes())
+        return digest.hexdigest()
+
+
+def test_reload_of_the_same_file_changes_nothing(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        first = wh.load("d", Tables(observations=_observations(50, "d@aa")), _prov("d", "aa"))
+    before = fingerprint(path)
+    with Warehouse(path) as wh:
+        again = wh.load("d", Tables(observations=_observations(50, "d@aa")), _prov("d", "aa"))
+    assert (first.status, again.status) == ("loaded", "unchanged")
+    assert fingerprint(path) == before
+
+
+def test_new_version_replaces_the_old_rows(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.load("d", Tables(observations=_observations(50, "d@aa")), _prov("d", "aa"))
+        wh.load("d", Tables(observations=_observations(20, "d@bb", 2.0)), _prov("d", "bb"))
+        obs = wh.frame(wh.table("observations"))
+        assert len(obs) == 20 and set(obs.estimate) == {2.0}
+        assert wh.sources()["source_id"].tolist() == ["d@bb"]
+
+
+def test_failure_inside_a_load_rolls_everything_back(tmp_path, monkeypatch):
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.load("a", Tables(observations=_observations(30, "a@1")), _prov("a", "1"))
+    before = fingerprint(path)
+    with Warehouse(path) as wh:
+        original = Warehouse._insert
+        calls = []
+
+        def failing(self, name, arrow):
+            calls.append(name)
+            if len(calls) == 2:
+                raise RuntimeError("disk full")
+            return original(self, name, arrow)
+
+        monkeypatch.setattr(Warehouse, "_insert", failing)
+        items = [("a", Tables(observations=_observations(10, "a@2")), _prov("a", "2")),
+                 ("b", Tables(observations=_observations(10, "b@3")), _prov("b", "3"))]
+        with pytest.raises(RuntimeError):
+            wh.load_many(items)
+    assert fingerprint(path) == before
+
+
+KILLED_LOADER = textwrap.dedent("""
+    import sys, time
+    import numpy as np, pandas as pd
+    from upward.sources.base import Tables
+    from upward.sources.schema import conform
+    from upward.warehouse.store import Warehouse
+
+    n = 200_000
+    obs = conform("observations", pd.DataFrame({
+        "geo_id": [f"{i:07d}" for i in range(n)], "geo_level": "place", "metric_id": "y",
+        "period": "2021", "subgroup_type": "all", "subgroup": "all",
+        "estimate": np.arange(n, dtype=float), "lb": np.nan, "ub": np.nan, "se": np.nan,
+        "quality": pd.array([pd.NA] * n, dtype="Int8"), "bounds": "none",
+        "source_id": "a@new"}))
+    original = Warehouse._insert
+    def slow_insert(self, name, arrow):
+        original(self, name, arrow)          # rows are in the open transaction now
+        print("inserted", name, flush=True)
+        time.sleep(60)                       # killed here
+    Warehouse._insert = slow_insert
+    wh = Warehouse(sys.argv[1])
+    wh.load("a", Tables(observations=obs), {"source_id": "a@new", "dataset": "a", "sha256": "new"})
+""")
+
+
+def test_killed_loader_leaves_the_previous_state(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.load("a", Tables(observations=_observations(30, "a@old")), _prov("a", "old"))
+        wh.checkpoint()
+    before = fingerprint(path)
+    script = tmp_path / "loader.py"
+    script.write_text(KILLED_LOADER)
+    proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE,
+                            text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("inserted observations"), line
+    assert proc.poll() is None, "the loader finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert fingerprint(path) == before
+    with Warehouse(path) as wh:  # and the warehouse still takes loads
+        wh.load("a", Tables(observations=_observations(5, "a@next")), _prov("a", "next"))
+        assert wh.counts()["observations"] == 5
+
+
+@needs_data
+def test_killed_fetch_command_never_leaves_half_a_load(tmp_path):
+    """Kill the real `upward fetch` at several moments: each time the warehouse holds either
+    exactly the earlier state or the complete new one."""
+    from tests.conftest import run_cli
+
+    ws = tmp_path / "ws"
+    assert run_cli("init", str(ws)).returncode == 0
+    assert run_cli("fetch", "crosswalks", "--from", str(DATA), "-w", str(ws)).returncode == 0
+    before = fingerprint(ws / "warehouse.duckdb")
+    outcomes = set()
+    for delay in (1.0, 2.5, 4.0, 6.0):
+        proc = subprocess.Popen([sys.executable, "-m", "upward", "fetch", "urban", "--from",
+                                 str(DATA), "-w", str(ws)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        finished = proc.poll() is not None
+        if not finished:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        after = fingerprint(ws / "warehouse.duckdb")
+        if after == before:
+            outcomes.add("previous")
+            continue
+        with Warehouse(ws / "warehouse.duckdb", read_only=True) as wh:
+            loaded = set(wh.sources()["dataset"])
+            counts = wh.counts()
+        assert {"urban.place_recent", "urban.county_recent",
+                "urban.place_longitudinal"} <= loaded
+        assert counts["observations"] > 250_000
+        outcomes.add("complete")
+        break
+    assert "previous" in outcomes
