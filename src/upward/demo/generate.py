@@ -31,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -145,7 +146,8 @@ class Range:
         +1 the metric rises with a geography's advantage, -1 it falls, 0 unrelated.
     fmt : str
         How the publisher writes it: ``"full"`` (shortest round-trip digits), ``"Ndp"`` (rounded
-        to N decimals), ``"Nsig"`` (N significant digits), ``"int"``, ``"per1"`` (``"2235:1"``).
+        to N decimals), ``"Nsig"`` (N significant digits), either followed by ``32`` when the
+        publisher kept a 32-bit float (``0.74313003``), ``"int"``, ``"per1"`` (``"2235:1"``).
     ci : float
         Median relative half-width of the 95% interval, when the file gives ``_lb``/``_ub``.
     quality : tuple of 3 floats
@@ -280,7 +282,7 @@ URBAN: dict[str, dict[str, Range]] = {
         "transportation_cost": R((0.66, 6.93, 18.21, 35.2, 69.51), fmt="2dp", hi=100.0),
         "index_transit_trips": R((0.0, 8.26, 18.7, 33.19, 64.35), fmt="2dp", hi=100.0),
         "index_air_quality": R((22.0, 43.0, 64.0, 84.0, 98.0), fmt="int", hi=100.0),
-        "ratio_high_low_ses_fb_friends": R((0.5181, 0.6954, 0.8068, 0.9365, 1.118), +1, "5dp"),
+        "ratio_high_low_ses_fb_friends": R((0.5181, 0.6954, 0.8068, 0.9365, 1.118), +1, "5dp32"),
         "count_membership_associations_per_10k": R((5.0, 8.4, 11.0, 14.2, 21.1), +1, "1dp"),
         "rate_violent_crime": R((83.34, 395.9, 708.7, 1104.0, 1892.0), -1, group="crime", quality=(0.34, 0.18, 0.48)),
         "rate_property_crime": R((139.1, 806.0, 1539.0, 2529.0, 4468.0), -1, group="crime"),
@@ -316,7 +318,7 @@ URBAN: dict[str, dict[str, Range]] = {
         "share_white_nh_exposure": R((0.1817, 0.3063, 0.4128, 0.5562, 0.8389), years=(2016, 2018, 2021, 2023), **SHARE),
         "share_poverty_exposure": R((0.0, 0.0, 0.01041, 0.1831, 0.4229), -1, quality=(0.95, 0.05, 0.0), years=FIVE_YEAR_ACS, **SHARE),
         "count_membership_associations_per_10k": R((5.4, 9.5, 13.7, 18.8, 26.3), +1, "1dp", years=tuple(range(2014, 2023))),
-        "ratio_high_low_ses_fb_friends": R((0.29, 0.3582, 0.4241, 0.4974, 0.6239), +1, quality=(0.03, 0.22, 0.75), years=(2022,)),
+        "ratio_high_low_ses_fb_friends": R(None, kind="derived", quality=(0.03, 0.22, 0.75), years=(2022,)),  # half the recent file's
         "index_air_hazard": R((5.0, 20.0, 40.0, 58.0, 78.0), fmt="int", hi=100.0, years=(2014, 2018, 2019)),
         "share_transit_commuter": R((0.008795, 0.01802, 0.02812, 0.04731, 0.1287), years=(2015, 2019, 2022), **SHARE),
         "share_transportation_cost": R((0.158, 0.2097, 0.2409, 0.2678, 0.3128), -1, years=(2015, 2019, 2022), **SHARE),
@@ -388,17 +390,17 @@ NOMINAL_GROWTH = {"pctl_income_20": 1.025, "pctl_income_50": 1.025, "pctl_income
 #: The demo city's hand-placed scores (0 = lowest value in the nation, 1 = highest).
 DEMO_CITY_POSITIONS = {
     # weak: low incomes at the bottom, concentrated poverty, few units for the poorest, violence
-    "pctl_income_20": 0.06,
-    "pctl_income_50": 0.20,
-    "share_poverty_exposure": 0.95,
+    "pctl_income_20": 0.03,
+    "pctl_income_50": 0.15,
+    "share_poverty_exposure": 0.96,
     "share_affordable_30_ami": 0.10,
     "share_affordable_available_30_ami": 0.10,
     "rate_violent_crime": 0.88,
     "share_employed": 0.25,
     # strong: preschool, learning, civic life, internet
-    "share_in_preschool": 0.92,
-    "rate_learning": 0.90,
-    "count_membership_associations_per_10k": 0.94,
+    "share_in_preschool": 0.96,
+    "rate_learning": 0.94,
+    "count_membership_associations_per_10k": 0.97,
     "share_digital_access": 0.80,
     "share_election_turnout": 0.78,
 }
@@ -409,7 +411,7 @@ DEMO_COUNTY_RACES = {"black": 0.18, "hispanic": 0.11, "other": 0.07, "white": 0.
 DEMO_CITY_QUALITY = {"rate_juv_arrest": 3, "share_hs_degree": 2}
 #: Clear trends of the demo city in the longitudinal file, change per year in the metric's units.
 DEMO_CITY_TRENDS = {
-    "share_employed": +0.008,  # employment recovering: about 0.70 in 2014, 0.78 in 2023
+    "share_employed": +0.010,  # employment recovering: about 0.68 in 2014, 0.77 in 2023
     "share_poverty_exposure": +0.02,  # poverty concentrating: about 0.24 in 2014, 0.42 in 2023
 }
 LOADING = 0.7  # correlation of a signed metric's score with the latent advantage
@@ -434,6 +436,7 @@ OI_MEDIANS = {
 OI_KFR = R((0.3386, 0.3844, 0.4195, 0.4607, 0.5494), +1)
 OI_JAIL = R((0.0028, 0.013, 0.02, 0.0285, 0.0424), -1)
 OI_MIN_CELL = 20  # Opportunity Insights leave cells with fewer children blank
+OI_SE_LIMITS = (0.0008, 0.09)  # standard errors of kfr and jail stay in the real files' band
 KIDS_PER_RESIDENT = 0.107  # children below p50 in the Atlas cohort ÷ 2018 population
 KID_RACE_FACTOR = {"white": 0.85, "black": 1.6, "hisp": 1.3}  # children below p50 ÷ share
 MALE_SHARE = 0.512
@@ -627,8 +630,9 @@ class World:
 def _races(rng: np.random.Generator, level: str) -> dict[str, float]:
     mix = {r: R(q, hi=1.0).draw(float(rng.random())) for r, q in RACE_MIX[level].items()}
     minority = sum(mix.values())
-    if minority > 0.95:
-        mix = {r: v * 0.95 / minority for r, v in mix.items()}
+    if not 0.105 <= minority <= 0.95:  # white shares stay within the real files' 5%-90%
+        target = min(max(minority, 0.105), 0.95)
+        mix = {r: v * target / minority for r, v in mix.items()}
     mix["white"] = 1.0 - sum(mix.values())
     return mix
 
@@ -745,7 +749,7 @@ def _build_tracts(rng: np.random.Generator) -> list[Tract]:
 
     cells = _cell_order(nx, ny)
     tracts = []
-    for number, (i, j, in_city, tractce) in enumerate(cells):
+    for i, j, in_city, tractce in cells:
         sw, se, ne, nw = (i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)
         ring_units = [node[sw], edge(sw, se), node[se], edge(se, ne), node[ne], edge(ne, nw),
                       node[nw], edge(nw, sw)]  # fmt: skip
@@ -808,7 +812,7 @@ def _zip_of(i: int, j: int, in_city: bool) -> str:
 
 
 def _area_m2(ring: list[tuple[float, float]]) -> float:
-    twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False))
+    twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise(ring))
     return abs(twice) / 2 * METRES_PER_DEGREE[0] * METRES_PER_DEGREE[1]
 
 
@@ -831,10 +835,13 @@ def _text(x: float | str | None, fmt: str, na: str = "NA") -> str:
         return str(round(x))
     if fmt == "per1":
         return f"{round(x)}:1"
-    if fmt.endswith("dp"):
-        x = round(x, int(fmt[:-2]))
-    elif fmt.endswith("sig"):
-        x = float(f"{x:.{int(fmt[:-3])}g}")
+    if fmt == "full":
+        s = repr(float(x) + 0.0)
+        return s[:-2] if s.endswith(".0") else s
+    digits, unit, single = re.fullmatch(r"(\d+)(dp|sig)(32)?", fmt).groups()  # type: ignore[union-attr]
+    x = round(x, int(digits)) if unit == "dp" else float(f"{x:.{digits}g}")
+    if single:  # kept as a 32-bit float by the publisher: 8 significant digits of that
+        x = float(f"{float(np.float32(x)):.8g}")
     s = repr(float(x) + 0.0)
     return s[:-2] if s.endswith(".0") else s
 
@@ -1092,7 +1099,7 @@ def _urban_recent_values(geo: Geo, path: str) -> tuple[dict[str, Value], dict[st
             values[column] = _draw(geo, column, r)
             if r.ci:
                 bounds[column] = _interval(geo, values[column], r)  # type: ignore[arg-type]
-    for column, r in ranges.items():
+    for column in ranges:
         if column in RACE_OF:
             values[column] = _race_text(geo, column, path)
         elif column == "count_homeless":
@@ -1115,25 +1122,32 @@ def _urban_recent(world: World, path: str) -> str:
 
 
 def _series(geo: Geo, column: str, r: Range) -> dict[int, float]:
-    """A metric's yearly values, anchored at its score in the last year the publisher has it."""
+    """A metric's yearly values. The real percentiles pool all years, so a geography's score
+    places it in the middle year, and nominal growth and the peers' drift run from there; the
+    demo city's trends run back from the last year, so its latest value is where it was put."""
     anchor = _draw(geo, column, r)
-    last = max(r.years)
+    middle = sum(r.years) / len(r.years)
     assert r.q is not None
     spread = r.q[3] - r.q[1]
     if geo.geo_id == CITY_GEO_ID:
-        slope = DEMO_CITY_TRENDS.get(_concept(column), 0.0)
+        slope, pivot = DEMO_CITY_TRENDS.get(_concept(column), 0.0), max(r.years)
     else:
-        slope = 0.02 * spread * float(geo.rng.standard_normal())
+        slope, pivot = 0.02 * spread * float(geo.rng.standard_normal()), middle
     growth = NOMINAL_GROWTH.get(column, 1.0)
     out = {}
     for year in r.years:
-        value = anchor * growth ** (year - last) + slope * (year - last)
+        base = anchor * growth ** (year - middle) + slope * (year - pivot)
         if r.ci:  # sampling error, about the interval's half-width / 1.96
             scale = min(max(math.sqrt(POP_REF["place"] / geo.population), 0.3), 3.0)
-            noise = r.ci * abs(value) * scale / 1.96
+            noise = r.ci * abs(base) * scale / 1.96
         else:
             noise = 0.04 * spread
-        value += noise * float(geo.rng.standard_normal())
+        value = base + noise * float(geo.rng.standard_normal())
+        # drift and noise stay within the table's ends; only the demo city's trends leave them
+        low, high = (r.draw(u) * growth ** (year - middle) for u in (0.0, 1.0))
+        if geo.geo_id == CITY_GEO_ID:
+            low, high = min(low, base), max(high, base)
+        value = min(max(value, low), high)
         top = r.hi - 1e-3 if r.ci and r.hi < INF else r.hi
         out[year] = min(max(value, r.lo), top)
     return out
@@ -1160,6 +1174,8 @@ def _urban_longitudinal(world: World) -> str:
                     share = float(values["share_homeless"])  # type: ignore[arg-type]
                     values[column] = float(round(share * geo.population * STUDENTS_PER_RESIDENT))
                     bounds[column] = _count_bounds(geo, values[column])  # type: ignore[arg-type]
+                elif column == "ratio_high_low_ses_fb_friends":  # real file: exactly half
+                    values[column] = _draw(geo, column, URBAN[PLACE_RECENT][column]) / 2
             acs = year in ACS_YEARS  # the 2020 rows have no ACS values and no subgroup
             ids = {"year": str(year), "state": STATE_FIPS, "place": geo.code,
                    "state_name": STATE_NAME, "place_name": geo.name,
@@ -1200,9 +1216,11 @@ def _county_outcomes(world: World) -> str:
                                                  0.012 * rng.standard_normal())  # fmt: skip
             jail = jail_pp * jail_m / base_jail * math.exp(0.2 * rng.standard_normal())
             n = max(kids, 1.0)
+            kfr_se = 0.47 / math.sqrt(n)
+            jail_se = 1.9 * math.sqrt(max(jail, 0.002) * (1 - jail) / n)
             cells[race, gender] = {
-                "kfr": kfr, "kfr_se": 0.47 / math.sqrt(n), "jail": jail,
-                "jail_se": 1.9 * math.sqrt(max(jail, 0.002) * (1 - jail) / n),
+                "kfr": kfr, "kfr_se": min(max(kfr_se, OI_SE_LIMITS[0]), OI_SE_LIMITS[1]),
+                "jail": jail, "jail_se": min(max(jail_se, OI_SE_LIMITS[0]), OI_SE_LIMITS[1]),
             }  # fmt: skip
         cz, czname = world.cz_of[geo.code]
         out = []
@@ -1250,9 +1268,9 @@ def _social_capital(world: World, path: str) -> str:
                 r = ranges[column]
                 if r.kind == "se":
                     assert r.q is not None
-                    shrink = math.sqrt(SE_REF_KIDS[path] / max(geo.kids, 1.0))
+                    shrink = (SE_REF_KIDS[path] / max(geo.kids, 1.0)) ** 0.35
                     value = r.q[2] * shrink * math.exp(0.15 * geo.rng.standard_normal())
-                    value = min(max(value, r.q[0] / 2), r.q[4] * 1.5)
+                    value = min(max(value, r.q[0] * 0.8), r.q[4] * 1.5)
                 else:
                     value = _draw(geo, column, r)
                 out.append(_stata(value, 5))

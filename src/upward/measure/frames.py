@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from upward.geo.resolve import base_name
@@ -40,8 +41,9 @@ def geographies(wh: Warehouse) -> pd.DataFrame:
         if g.empty:
             return pd.DataFrame(columns=["geo_id", "geo_level", "name", "state_fips",
                                          "parent_geo_id", "population"])
-        rank = g["source_id"].map(
-            lambda s: next((i for i, p in enumerate(_NAME_PRIORITY) if s.startswith(p)), 99))
+        rank = pd.Series(99, index=g.index)
+        for i, prefix in reversed(list(enumerate(_NAME_PRIORITY))):
+            rank = rank.mask(g["source_id"].str.startswith(prefix), i)
         g = g.assign(_rank=rank, _noname=g["name"].isna()).sort_values(["_noname", "_rank"])
         population = g.groupby(["geo_id", "geo_level"])["population"].max()
         first = g.drop_duplicates(["geo_id", "geo_level"]).set_index(["geo_id", "geo_level"])
@@ -52,6 +54,23 @@ def geographies(wh: Warehouse) -> pd.DataFrame:
                                     "parent_geo_id", "population"]]
 
     return wh.cached("geographies", build)
+
+
+def named_geographies(wh: Warehouse) -> pd.DataFrame:
+    """The states, counties and places (what a person can ask a profile for), indexed by
+    (geo_id, geo_level) as well as in columns.
+
+    >>> import tempfile, pathlib
+    >>> named_geographies(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
+    True
+    """
+
+    def build() -> pd.DataFrame:
+        g = geographies(wh)
+        g = g[g["geo_level"].isin(["state", "county", "place"])]
+        return g.set_index(["geo_id", "geo_level"], drop=False).sort_index()
+
+    return wh.cached("named_geographies", build)
 
 
 def latest_values(wh: Warehouse) -> pd.DataFrame:
@@ -127,21 +146,68 @@ def series(wh: Warehouse) -> pd.DataFrame:
     return wh.cached("series", build)
 
 
+def trends(wh: Warehouse) -> pd.DataFrame:
+    """For every place/county and metric: the first and last year it is published, the change,
+    and a two-sided z-test of the change from the published 95% intervals
+    (se = (ub − lb) / 3.92 for each year; the two years' samples taken as independent, which
+    holds for ACS 5-year estimates at least five years apart).
+
+    Only one release is used per trend: releases revise and rescale (the 2025 file halves
+    economic connectedness), so a trend never joins values of two files. The release with the
+    most years is taken.
+
+    >>> import tempfile, pathlib
+    >>> trends(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
+    True
+    """
+
+    def build() -> pd.DataFrame:
+        from scipy.stats import norm
+
+        s = series(wh)
+        keys = ["geo_id", "geo_level", "metric_id"]
+        if s.empty:
+            return pd.DataFrame(columns=[*keys, "first_period", "first_estimate", "last_period",
+                                         "last_estimate", "change", "change_se", "z", "p_value",
+                                         "n_periods"])
+        s = s.sort_values([*keys, "source_id", "period"])
+        by_source = s.groupby([*keys, "source_id"], sort=False)
+        first, last = by_source.first(), by_source.last()
+        n = by_source["period"].nunique()
+        summary = pd.DataFrame({
+            "n_periods": n,
+            "first_period": first["period"], "first_estimate": first["estimate"],
+            "first_se": first["se"], "last_period": last["period"],
+            "last_estimate": last["estimate"], "last_se": last["se"],
+        }).reset_index()
+        summary = summary[summary["n_periods"] >= 2]
+        summary = summary.sort_values([*keys, "n_periods", "source_id"],
+                                      ascending=[True, True, True, False, True])
+        summary = summary.drop_duplicates(keys, keep="first")
+        summary["change"] = summary["last_estimate"] - summary["first_estimate"]
+        summary["change_se"] = np.hypot(summary["first_se"], summary["last_se"])
+        summary["z"] = summary["change"] / summary["change_se"].where(summary["change_se"] > 0)
+        summary["p_value"] = 2 * norm.sf(summary["z"].abs())
+        return summary.drop(columns=["first_se", "last_se"]).reset_index(drop=True)
+
+    return wh.cached("trends", build)
+
+
 def rows_of(wh: Warehouse, name: str, geo_id: str, geo_level: str) -> pd.DataFrame:
-    """The rows of one geography in a cached frame (``percentiles``, ``series`` or
+    """The rows of one geography in a cached frame (``percentiles``, ``trends`` or
     ``county_outcomes``), looked up through a per-geography index built once.
 
     >>> import tempfile, pathlib
-    >>> rows_of(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "series", "40143", "county").empty
+    >>> rows_of(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "trends", "40143", "county").empty
     True
     """
-    builders = {"percentiles": percentiles, "series": series, "county_outcomes": county_outcomes}
+    builders = {"percentiles": percentiles, "trends": trends, "county_outcomes": county_outcomes}
 
     def build() -> dict:
         frame = builders[name](wh)
         return {k: g for k, g in frame.groupby(["geo_id", "geo_level"], sort=False)}
 
-    index = wh.cached(f"index:{name}", build)
+    index = wh.cached(f"index:{name}", build)  # type: ignore[arg-type]
     hit = index.get((geo_id, geo_level))
     return hit if hit is not None else builders[name](wh).iloc[0:0]
 
@@ -198,15 +264,49 @@ def tracts_by_place(wh: Warehouse) -> dict[tuple[str, str], list[str]]:
     def build() -> dict[tuple[str, str], list[str]]:
         g = wh.table("geographies")
         names = wh.frame(
-            g.filter((g.geo_level == "tract") & g.name.notnull()).select("geo_id", "name")
+            g.filter((g.geo_level == "tract") & g.name.notnull()
+                     & g.source_id.startswith("atlas.tract_kfr")).select("geo_id", "name")
         ).drop_duplicates("geo_id")
-        parts = names["name"].str.rsplit(",", n=2, expand=True)
-        if parts.shape[1] < 3:
-            return {}
-        names = names.assign(city=parts[1].str.strip(), st=parts[2].str.strip())
-        names = names[names["city"].notna() & names["st"].isin(list(STATES_BY_ABBR))]
-        names["key"] = list(zip(names["city"].map(base_name),
-                                names["st"].map(lambda a: STATES_BY_ABBR[a].fips), strict=True))
-        return {k: sorted(v) for k, v in names.groupby("key")["geo_id"]}
+        # "Neighborhood, City, ST" or just "City, ST": the city is the part before the state.
+        text = names["name"].str.rsplit(",", n=2)
+        state = text.str[-1].str.strip()
+        city = text.str[-2].str.strip()
+        keep = city.notna() & state.isin(list(STATES_BY_ABBR))
+        names = names[keep].assign(city=city[keep], st=state[keep])
+        bases = {c: base_name(c) for c in names["city"].unique()}
+        fips = {a: s.fips for a, s in STATES_BY_ABBR.items()}
+        keys = list(zip(names["city"].map(bases), names["st"].map(fips), strict=True))
+        out: dict[tuple[str, str], list[str]] = {}
+        for key, geo_id in zip(keys, names["geo_id"], strict=True):
+            out.setdefault(key, []).append(geo_id)
+        return {k: sorted(v) for k, v in out.items()}
 
     return wh.cached("tracts_by_place", build)
+
+
+def tracts_by_county(wh: Warehouse) -> dict[str, list[str]]:
+    """Tracts with outcomes, grouped by their county (the first five digits of the GEOID).
+
+    >>> import tempfile, pathlib
+    >>> tracts_by_county(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"))
+    {}
+    """
+
+    def build() -> dict[str, list[str]]:
+        values = tract_values(wh)
+        out: dict[str, list[str]] = {}
+        for geo_id in values.index:
+            out.setdefault(geo_id[:5], []).append(geo_id)
+        return out
+
+    return wh.cached("tracts_by_county", build)  # type: ignore[arg-type]
+
+
+def sources(wh: Warehouse) -> pd.DataFrame:
+    """The provenance table, read once.
+
+    >>> import tempfile, pathlib
+    >>> sources(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
+    True
+    """
+    return wh.cached("sources", wh.sources)

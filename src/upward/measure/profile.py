@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from upward.errors import PlaceNotFoundError
 from upward.geo.resolve import GeoMatch, base_name, resolve
@@ -242,7 +241,7 @@ def build_profile(wh: Warehouse, place: str) -> Profile:
     >>> build_profile  # doctest: +ELLIPSIS
     <function build_profile at ...>
     """
-    geos = frames.geographies(wh)
+    geos = frames.named_geographies(wh)
     if geos.empty:
         raise PlaceNotFoundError("the warehouse holds no geographies yet",
                                  fix="load data first: upward fetch urban … --from DIR, or upward demo")
@@ -253,12 +252,11 @@ def build_profile(wh: Warehouse, place: str) -> Profile:
     atlas, social = _county_outcomes(wh, county or geo)
     spread = _tract_spread(wh, tracts)
     used = {m.source_id for m in metrics} | {o.source_id for o in atlas + social}
-    src = wh.sources()
+    src = frames.sources(wh)
     sources = src[src["source_id"].isin(used | _tract_sources(wh, tracts))].to_dict("records")
-    pop = geos[(geos.geo_id == geo.geo_id) & (geos.geo_level == geo.geo_level)]["population"]
     return Profile(
         geo=geo,
-        population=_num(pop.iloc[0]) if len(pop) else None,
+        population=_num(geos.loc[(geo.geo_id, geo.geo_level), "population"]),
         county=county,
         metrics=metrics,
         atlas=atlas,
@@ -272,21 +270,21 @@ def build_profile(wh: Warehouse, place: str) -> Profile:
 def _tract_sources(wh: Warehouse, tracts: list[str]) -> set[str]:
     if not tracts:
         return set()
-    src = wh.sources()
+    src = frames.sources(wh)
     return set(src[src["dataset"].str.startswith("atlas.tract")]["source_id"])
 
 
 def _metric_entries(wh: Warehouse, geo: GeoMatch, county: GeoMatch | None) -> list[MetricEntry]:
     mine = frames.rows_of(wh, "percentiles", geo.geo_id, geo.geo_level)
     declared = metric_ids()
-    county_rows = (frames.rows_of(wh, "percentiles", county.geo_id, "county")
-                   .set_index("metric_id") if county else pd.DataFrame())
-    series = frames.rows_of(wh, "series", geo.geo_id, geo.geo_level)
-    trends = {mid: _trend(g) for mid, g in series.groupby("metric_id")}
+    county_rows = ({r.metric_id: r for r in frames.rows_of(
+        wh, "percentiles", county.geo_id, "county").itertuples(index=False)} if county else {})
+    trends = {r.metric_id: _trend(r) for r in
+              frames.rows_of(wh, "trends", geo.geo_id, geo.geo_level).itertuples(index=False)}
     out = []
     for row in mine.itertuples(index=False):
         meta = get_metric(row.metric_id) if row.metric_id in declared else None
-        c = county_rows.loc[row.metric_id] if row.metric_id in county_rows.index else None
+        c = county_rows.get(row.metric_id)
         out.append(
             MetricEntry(
                 metric_id=row.metric_id,
@@ -304,9 +302,9 @@ def _metric_entries(wh: Warehouse, geo: GeoMatch, county: GeoMatch | None) -> li
                 source_id=row.source_id,
                 national_percentile=_num(row.percentile),
                 national_n=int(row.n),
-                county_estimate=_num(c["estimate"]) if c is not None else None,
-                county_period=c["period"] if c is not None else None,
-                county_quality=(None if c is None or pd.isna(c["quality"]) else int(c["quality"])),
+                county_estimate=_num(c.estimate) if c is not None else None,
+                county_period=c.period if c is not None else None,
+                county_quality=(None if c is None or pd.isna(c.quality) else int(c.quality)),
                 trend=trends.get(row.metric_id),
                 declared=meta is not None,
             )
@@ -315,29 +313,17 @@ def _metric_entries(wh: Warehouse, geo: GeoMatch, county: GeoMatch | None) -> li
     return sorted(out, key=lambda m: (m.pillar, order.get(m.metric_id, 10**6), m.metric_id))
 
 
-def _trend(group: pd.DataFrame) -> Trend | None:
-    # One release only: releases revise and rescale (the 2025 file halves economic
-    # connectedness), so a trend never joins a value of one file to a value of another.
-    longest = group.groupby("source_id")["period"].nunique().idxmax()
-    group = group[group.source_id == longest].sort_values("period")
-    if len(group) < 2:
-        return None
-    first, last = group.iloc[0], group.iloc[-1]
-    change = float(last.estimate - first.estimate)
-    se = None
-    if pd.notna(first.se) and pd.notna(last.se):
-        se = math.hypot(float(first.se), float(last.se))
-    z = change / se if se else None
-    p = float(2 * norm.sf(abs(z))) if z is not None else None
-    return Trend(str(first.period), float(first.estimate), str(last.period), float(last.estimate),
-                 change, se, z, p, (p < 0.05) if p is not None else None, len(group))
+def _trend(row) -> Trend:
+    p = _num(row.p_value)
+    return Trend(str(row.first_period), float(row.first_estimate), str(row.last_period),
+                 float(row.last_estimate), float(row.change), _num(row.change_se), _num(row.z),
+                 p, (p < 0.05) if p is not None else None, int(row.n_periods))
 
 
 def _tracts_inside(wh: Warehouse, geo: GeoMatch) -> tuple[list[str], str | None]:
     if geo.geo_level == "county":
-        values = frames.tract_values(wh)
-        ids = [t for t in values.index if t.startswith(geo.geo_id)] if len(values) else []
-        return ids, "tracts whose GEOID starts with the county code"
+        return (frames.tracts_by_county(wh).get(geo.geo_id, []),
+                "tracts whose GEOID starts with the county code")
     if geo.geo_level == "place":
         ids = frames.tracts_by_place(wh).get((base_name(geo.name), geo.state_fips), [])
         return ids, ("tracts whose Opportunity Atlas name gives this city "
@@ -351,10 +337,9 @@ def _county_of(geo: GeoMatch, tracts: list[str], geos: pd.DataFrame) -> GeoMatch
     if not tracts:
         return None
     code = pd.Series([t[:5] for t in tracts]).mode().iloc[0]
-    hit = geos[(geos.geo_id == code) & (geos.geo_level == "county")]
-    if hit.empty:
+    if (code, "county") not in geos.index:
         return GeoMatch(code, "county", code, code[:2])
-    r = hit.iloc[0]
+    r = geos.loc[(code, "county")]
     return GeoMatch(code, "county", r["name"], r["state_fips"])
 
 

@@ -133,8 +133,8 @@ class Limits:
                 path,
                 f"{values.iloc[i]:g} is impossible for {self.what}: estimates of it may stray "
                 f"outside {self.describe()} by noise, but not by more than {self.slack:g}",
-                fix="check that the file is the publisher's original and the column's units "
-                "(Atlas ranks and rates are fractions between 0 and 1)",
+                fix=f"check that the file is the publisher's original and the column's units "
+                f"(it should hold {self.what})",
                 row=line_of(i),
                 column=column,
             )
@@ -215,11 +215,21 @@ COUNTY_RULES: tuple[ColumnRule, ...] = (
     ColumnRule(rf"(?P<race>{_R})_(?P<gender>{_G})_count", "atlas_count"),
 )
 
+COUNTY_NAMING = (
+    "columns are kfr_{race}_{gender}_p25 and jail_{race}_{gender}_p25, each with _se, and "
+    f"{{race}}_{{gender}}_count; race is one of {', '.join(RACES)}; gender one of "
+    f"{', '.join(GENDERS)}"
+)
+
 #: ``tract_collapse.csv``: ``kir_{race}_p25`` (0–100 scale) and ``kid_{race}_n``.
 TRACT_RULES: tuple[ColumnRule, ...] = (
     ColumnRule(rf"(?P<outcome>[a-z]+)_(?P<race>{_R})_(?P<stat>p\d+)_se", "{outcome}_{stat}", "se"),
     ColumnRule(rf"(?P<outcome>[a-z]+)_(?P<race>{_R})_(?P<stat>p\d+)", "{outcome}_{stat}"),
     ColumnRule(rf"kid_(?P<race>{_R})_n", "kid_count"),
+)
+
+TRACT_NAMING = (
+    f"columns are kir_{{race}}_p25 and kid_{{race}}_n; race is one of {', '.join(RACES)}"
 )
 
 #: ``tract_covariates.csv``: the covariates read, with their period and possible values.
@@ -249,9 +259,12 @@ def plan_columns(
     rules: Sequence[ColumnRule],
     limits: Mapping[str, Limits],
     path: Path,
+    *,
+    naming: str = "",
 ) -> list[Measure]:
     """Sort a wide file's columns into measures; a column that is neither an id nor read by a
-    rule (for a metric declared in ``limits``) is an error naming it.
+    rule (for a metric declared in ``limits``) is an error naming it. ``naming`` describes the
+    expected column names for the message.
 
     >>> [m.subgroup for m in plan_columns(["state", "kir_black_p25"], ["state"], TRACT_RULES,
     ...                                   ATLAS_LIMITS, Path("f"))]
@@ -260,11 +273,14 @@ def plan_columns(
     id_set = set(ids)
     slots: dict[tuple[str, str, str], dict[str, str]] = {}
     unknown: list[str] = []
+    undeclared: dict[str, str] = {}
     for column in columns:
         if column in id_set:
             continue
         for rule in rules:
             matched = rule.match(column)
+            if matched and matched[0] not in limits:
+                undeclared.setdefault(column, matched[0])
             if matched and matched[0] in limits:
                 metric_id, groups = matched
                 key = (metric_id, *subgroup_of(groups.get("race", "pooled"),
@@ -284,15 +300,20 @@ def plan_columns(
         else:
             unknown.append(column)
     if unknown:
+        first = unknown[0]
+        what = (f"holds {undeclared[first]}, a metric this connector does not read"
+                if first in undeclared else "is not a column this connector knows")
+        more = ""
+        if len(unknown) > 1:
+            listed = ", ".join(map(repr, unknown[:5])) + (" …" if len(unknown) > 5 else "")
+            more = f" ({len(unknown)} such columns: {listed})"
         raise InputFileError(
             path,
-            f"column {unknown[0]!r} is not a known column of this file"
-            + (f" ({len(unknown)} unknown: {', '.join(map(repr, unknown[:5]))}"
-               + (" …)" if len(unknown) > 5 else ")") if len(unknown) > 1 else ""),
+            f"column {first!r} {what}{more}",
             fix="use the publisher's original file; a renamed column must get its published "
-            "name back (metrics read: " + ", ".join(sorted(limits)) + ")",
+            "name back" + (f" ({naming})" if naming else ""),
             row=1,
-            column=unknown[0],
+            column=first,
         )
     measures = []
     for (metric_id, subgroup_type, subgroup), slot in slots.items():
@@ -519,7 +540,7 @@ def read_county_outcomes(path: Path, source_id: str) -> Tables:
     """
     frame = read_delimited(path, required=["state", "county"])
     measures = plan_columns(frame.columns, ("state", "county", "cz", "czname"), COUNTY_RULES,
-                            ATLAS_LIMITS, path)
+                            ATLAS_LIMITS, path, naming=COUNTY_NAMING)
     county_ids = composed_geoids(frame, ["state", "county"], (2, 3), path)
     check_unique(frame.assign(geo_id=county_ids), ["geo_id"], path)
     notes: list[str] = []
@@ -644,7 +665,7 @@ def read_tract_outcomes(path: Path, source_id: str) -> Tables:
     """
     frame = read_delimited(path, required=["state", "county", "tract"])
     measures = plan_columns(frame.columns, ("state", "county", "tract", "cz", "czname"),
-                            TRACT_RULES, ATLAS_LIMITS, path)
+                            TRACT_RULES, ATLAS_LIMITS, path, naming=TRACT_NAMING)
     tract_ids = _tract_ids(frame, path)
     notes: list[str] = []
     observations = long_observations(

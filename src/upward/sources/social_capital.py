@@ -109,7 +109,10 @@ def metric_of(column: str, level: str) -> tuple[str, str] | None:
 def _read(path: Path, source_id: str, level: str) -> tuple[pd.DataFrame, pd.Series, Tables]:
     ids = ID_COLUMNS[level]
     frame = read_delimited(path, required=list(ids))
-    measures = plan_columns(frame.columns, ids, rules_for(level), METRICS, path)
+    naming = (f"columns are {{metric}}_{level} with standard errors {{metric}}_se_{level}, "
+              "plus num_below_p50 and pop2018; metrics: "
+              + ", ".join(m for m in METRICS if m not in PERIODS))
+    measures = plan_columns(frame.columns, ids, rules_for(level), METRICS, path, naming=naming)
     geo_ids = geoids(frame, ids[0], level, path)
     check_unique(frame.assign(geo_id=geo_ids), ["geo_id"], path)
     notes: list[str] = []
