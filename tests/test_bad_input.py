@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-
 from tests.conftest import DATA, needs_data, run_cli
 from tests.test_warehouse import fingerprint
 

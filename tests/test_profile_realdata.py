@@ -11,7 +11,6 @@ import json
 import math
 
 import pytest
-
 from tests.conftest import DATA, TEN_CITIES, needs_data
 
 pytestmark = [needs_data, pytest.mark.realdata]
@@ -55,7 +54,7 @@ def _quality(row: dict, column: str, metric: str) -> int | None:
 
 
 def _metric_columns(row: dict) -> list[str]:
-    return [c for c in row if c not in META and not c.endswith(("_lb", "_ub", "_quality"))
+    return [c for c in row if (c not in META and not c.endswith(("_lb", "_ub", "_quality")))
             or c == "index_air_quality"]
 
 
@@ -213,8 +212,12 @@ def test_every_place_and_county_has_a_profile(real_warehouse):
     places = {r["state"] + r["place"] for r in _rows("mobility-metrics_place_recent.csv")}
     counties = {r["state"] + r["county"] for r in _rows("mobility-metrics_county_recent.csv")}
     assert (len(places), len(counties)) == (486, 3143)
-    for geo_id in sorted(places | counties):
+    for i, geo_id in enumerate(sorted(places | counties)):
         p = build_profile(real_warehouse, geo_id)
         assert p.geo.geo_id == geo_id
         assert p.metrics, geo_id
-        json.loads(p.to_json())
+        assert all(m.declared and m.period for m in p.metrics), geo_id
+        if geo_id in places:
+            assert p.population, geo_id
+        if i % 50 == 0:
+            json.loads(p.to_json())

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from tests.conftest import DATA, needs_data
+
 from upward.sources.base import Tables
 from upward.sources.schema import conform
 from upward.warehouse.store import Warehouse

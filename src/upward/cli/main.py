@@ -90,7 +90,8 @@ def fetch(
         try:
             states = [repair_geoid(s, "state") for s in state]
         except ValueError as exc:
-            raise UpwardError(f"--state {state}: {exc}", fix="give a two-digit FIPS code, e.g. 40")
+            raise UpwardError(f"--state {state}: {exc}",
+                              fix="give a two-digit FIPS code, e.g. 40") from None
     with console.status("fetching…") as status:
         def report(message: str) -> None:
             status.update(message)

@@ -14,6 +14,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -28,8 +30,9 @@ _NAME_PRIORITY = ("urban.", "sca.", "census.", "atlas.", "crosswalk.")
 _DATED = r"^\d{4}$"
 
 
-def geographies(wh: Warehouse) -> pd.DataFrame:
-    """One row per (geo_id, geo_level) with the best name and the largest population known.
+def geographies(wh: Warehouse, levels: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per (geo_id, geo_level) with the best name and the largest population known,
+    for the given levels (all when empty).
 
     >>> import tempfile, pathlib
     >>> geographies(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).columns.tolist()
@@ -37,7 +40,8 @@ def geographies(wh: Warehouse) -> pd.DataFrame:
     """
 
     def build() -> pd.DataFrame:
-        g = wh.frame(wh.table("geographies"))
+        t = wh.table("geographies")
+        g = wh.frame(t.filter(t.geo_level.isin(list(levels))) if levels else t)
         if g.empty:
             return pd.DataFrame(columns=["geo_id", "geo_level", "name", "state_fips",
                                          "parent_geo_id", "population"])
@@ -53,7 +57,7 @@ def geographies(wh: Warehouse) -> pd.DataFrame:
         return first[["geo_id", "geo_level", "name", "state_fips",
                                     "parent_geo_id", "population"]]
 
-    return wh.cached("geographies", build)
+    return wh.cached(f"geographies:{','.join(levels)}", build)
 
 
 def named_geographies(wh: Warehouse) -> pd.DataFrame:
@@ -66,8 +70,7 @@ def named_geographies(wh: Warehouse) -> pd.DataFrame:
     """
 
     def build() -> pd.DataFrame:
-        g = geographies(wh)
-        g = g[g["geo_level"].isin(["state", "county", "place"])]
+        g = geographies(wh, ("state", "county", "place"))
         return g.set_index(["geo_id", "geo_level"], drop=False).sort_index()
 
     return wh.cached("named_geographies", build)
@@ -162,33 +165,34 @@ def trends(wh: Warehouse) -> pd.DataFrame:
     """
 
     def build() -> pd.DataFrame:
-        from scipy.stats import norm
-
-        s = series(wh)
-        keys = ["geo_id", "geo_level", "metric_id"]
-        if s.empty:
-            return pd.DataFrame(columns=[*keys, "first_period", "first_estimate", "last_period",
-                                         "last_estimate", "change", "change_se", "z", "p_value",
-                                         "n_periods"])
-        s = s.sort_values([*keys, "source_id", "period"])
-        by_source = s.groupby([*keys, "source_id"], sort=False)
-        first, last = by_source.first(), by_source.last()
-        n = by_source["period"].nunique()
-        summary = pd.DataFrame({
-            "n_periods": n,
-            "first_period": first["period"], "first_estimate": first["estimate"],
-            "first_se": first["se"], "last_period": last["period"],
-            "last_estimate": last["estimate"], "last_se": last["se"],
-        }).reset_index()
-        summary = summary[summary["n_periods"] >= 2]
-        summary = summary.sort_values([*keys, "n_periods", "source_id"],
-                                      ascending=[True, True, True, False, True])
-        summary = summary.drop_duplicates(keys, keep="first")
-        summary["change"] = summary["last_estimate"] - summary["first_estimate"]
-        summary["change_se"] = np.hypot(summary["first_se"], summary["last_se"])
-        summary["z"] = summary["change"] / summary["change_se"].where(summary["change_se"] > 0)
-        summary["p_value"] = 2 * norm.sf(summary["z"].abs())
-        return summary.drop(columns=["first_se", "last_se"]).reset_index(drop=True)
+        obs = wh.table("observations")
+        t = obs.filter(
+            (obs.subgroup_type == "all")
+            & obs.geo_level.isin(["place", "county"])
+            & obs.estimate.notnull()
+            & obs.period.re_search(_DATED)
+        )
+        keys = [t.geo_id, t.geo_level, t.metric_id]
+        per_source = t.group_by([*keys, t.source_id]).aggregate(
+            n_periods=t.period.nunique(),
+            first_period=t.period.min(),
+            last_period=t.period.max(),
+            first_estimate=t.estimate.argmin(t.period),
+            last_estimate=t.estimate.argmax(t.period),
+            first_se=t.se.argmin(t.period),
+            last_se=t.se.argmax(t.period),
+        )
+        per_source = per_source.filter(per_source.n_periods >= 2)
+        best = ibis.window(group_by=["geo_id", "geo_level", "metric_id"],
+                           order_by=[ibis.desc("n_periods"), "source_id"])
+        chosen = per_source.mutate(_rn=ibis.row_number().over(best)).filter(lambda x: x._rn == 0)
+        out = wh.frame(chosen.drop("_rn"))
+        out["change"] = out["last_estimate"] - out["first_estimate"]
+        out["change_se"] = np.hypot(out["first_se"], out["last_se"])
+        out["z"] = out["change"] / out["change_se"].where(out["change_se"] > 0)
+        erfc = np.frompyfunc(math.erfc, 1, 1)
+        out["p_value"] = erfc(out["z"].abs() / math.sqrt(2)).astype("float64")
+        return out.drop(columns=["first_se", "last_se"])
 
     return wh.cached("trends", build)
 
@@ -203,13 +207,16 @@ def rows_of(wh: Warehouse, name: str, geo_id: str, geo_level: str) -> pd.DataFra
     """
     builders = {"percentiles": percentiles, "trends": trends, "county_outcomes": county_outcomes}
 
+    frame = builders[name](wh)
+
     def build() -> dict:
-        frame = builders[name](wh)
-        return {k: g for k, g in frame.groupby(["geo_id", "geo_level"], sort=False)}
+        if frame.empty:
+            return {}
+        return frame.groupby(["geo_id", "geo_level"], sort=False).indices
 
     index = wh.cached(f"index:{name}", build)  # type: ignore[arg-type]
-    hit = index.get((geo_id, geo_level))
-    return hit if hit is not None else builders[name](wh).iloc[0:0]
+    positions = index.get((geo_id, geo_level))
+    return frame.iloc[positions] if positions is not None else frame.iloc[0:0]
 
 
 def county_outcomes(wh: Warehouse) -> pd.DataFrame:

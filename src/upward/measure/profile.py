@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -151,7 +151,7 @@ class Profile:
         >>> Profile.to_dict  # doctest: +ELLIPSIS
         <function Profile.to_dict at ...>
         """
-        return _clean(asdict(self))
+        return _clean(_plain(self))
 
     def to_json(self, indent: int | None = 2) -> str:
         """The profile as JSON (schema: docs/profile.schema.json).
@@ -169,7 +169,7 @@ class Profile:
         """
         rows = []
         for m in self.metrics:
-            row = {k: v for k, v in asdict(m).items() if k != "trend"}
+            row = {k: v for k, v in _plain(m).items() if k != "trend"}
             t = m.trend
             row.update(
                 trend_first_period=t.first_period if t else None,
@@ -198,6 +198,15 @@ class Profile:
         from upward.measure.render import profile_markdown
 
         return profile_markdown(self)
+
+
+def _plain(value):
+    """Dataclasses to dicts, recursively, without ``asdict``'s deep copies."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _clean(value):

@@ -24,7 +24,14 @@ import pandas as pd
 from upward.errors import InputFileError
 from upward.geo.states import STATES_BY_FIPS
 from upward.sources.base import Dataset, Tables, register
-from upward.sources.readers import check_limits, check_unique, composed_geoids, line_of, numeric, read_delimited
+from upward.sources.readers import (
+    check_limits,
+    check_unique,
+    composed_geoids,
+    line_of,
+    numeric,
+    read_delimited,
+)
 from upward.sources.schema import conform
 
 PUBLISHER = "Urban Institute"
