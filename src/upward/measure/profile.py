@@ -255,7 +255,7 @@ def build_profile(wh: Warehouse, place: str) -> Profile:
         raise PlaceNotFoundError("the warehouse holds no geographies yet",
                                  fix="load data first: upward fetch urban … --from DIR, or upward demo")
     geo = resolve(place, geos)
-    tracts, method = _tracts_inside(wh, geo)
+    tracts, method = tracts_inside(wh, geo)
     county = _county_of(geo, tracts, geos)
     metrics = _metric_entries(wh, geo, county)
     atlas, social = _county_outcomes(wh, county or geo)
@@ -329,7 +329,13 @@ def _trend(row) -> Trend:
                  p, (p < 0.05) if p is not None else None, int(row.n_periods))
 
 
-def _tracts_inside(wh: Warehouse, geo: GeoMatch) -> tuple[list[str], str | None]:
+def tracts_inside(wh: Warehouse, geo: GeoMatch) -> tuple[list[str], str | None]:
+    """The tracts with Opportunity Atlas outcomes inside a place or county, and how they were
+    matched (a county by GEOID prefix; a city by the city its Atlas tract names give).
+
+    >>> tracts_inside  # doctest: +ELLIPSIS
+    <function tracts_inside at ...>
+    """
     if geo.geo_level == "county":
         return (frames.tracts_by_county(wh).get(geo.geo_id, []),
                 "tracts whose GEOID starts with the county code")
