@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+from upward.diagnose.report import BarrierReport, barriers
 from upward.errors import UpwardError
 from upward.measure.profile import Profile, profile
 from upward.metrics import all_metrics, get_metric
@@ -28,5 +29,5 @@ def fetch(workspace: Workspace, sources: list[str], **options) -> list:
     """
     return ingest.fetch(workspace, sources, check=require_declared, **options)
 
-__all__ = ["Profile", "UpwardError", "Workspace", "__version__", "all_metrics", "fetch",
+__all__ = ["BarrierReport", "Profile", "UpwardError", "Workspace", "__version__", "all_metrics", "barriers", "fetch",
            "get_metric", "profile"]

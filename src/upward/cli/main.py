@@ -142,6 +142,43 @@ def _emit_profile(p, fmt: str, output: Path | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+@app.command()
+def barriers(
+    place: Annotated[str, typer.Argument(help="A name ('Tulsa, OK') or a FIPS code.")],
+    peers: Annotated[list[str] | None, typer.Option(
+        "--peers", help="A comparison place (name or FIPS); repeat for several. Default: the "
+        "k nearest by population, racial composition and region.")] = None,
+    k: Annotated[int, typer.Option("--k", help="Number of automatic peers.")] = 10,
+    alpha: Annotated[float, typer.Option("--alpha", help="False discovery rate.")] = 0.05,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or md")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Where a place falls significantly behind its peers and the nation, for whom, and where.
+
+    Example: upward barriers "Detroit, MI" --peers "Cleveland, OH" --peers "Milwaukee, WI"
+    """
+    from upward.diagnose.render import rich_tables as barrier_tables
+    from upward.diagnose.report import barriers as build
+
+    formats = ("table", "json", "md")
+    if fmt not in formats:
+        raise UpwardError(f"--format {fmt!r} is not a format", fix=f"use one of {', '.join(formats)}")
+    with console.status("diagnosing…"):
+        report = build(place, workspace=_workspace(workspace), peers=peers or None, k=k,
+                       alpha=alpha)
+    if fmt == "table" and output is None:
+        for t in barrier_tables(report):
+            console.print(t)
+        return
+    text = report.to_json() if fmt == "json" else report.to_markdown()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
 @metrics_app.callback()
 def metrics_list(ctx: typer.Context) -> None:
     """List every declared metric.

@@ -55,3 +55,25 @@ def state_for(token: str) -> State | None:
     if t.isdigit():
         return STATES_BY_FIPS.get(t.zfill(2))
     return STATES_BY_ABBR.get(t.upper()) or STATES_BY_NAME.get(t.lower())
+
+
+_REGIONS = {
+    "Northeast": "09 23 25 33 44 50 34 36 42",
+    "Midwest": "17 18 26 39 55 19 20 27 29 31 38 46",
+    "South": "10 11 12 13 24 37 45 51 54 01 21 28 47 05 22 40 48",
+    "West": "04 08 16 30 32 35 49 56 02 06 15 41 53",
+}
+
+#: Census Bureau regions by state FIPS (Puerto Rico and the demo state are their own).
+REGION_BY_FIPS: dict[str, str] = {
+    code: region for region, codes in _REGIONS.items() for code in codes.split()
+} | {"72": "Puerto Rico", DEMO_STATE.fips: "Demo"}
+
+
+def region_of(state_fips: str) -> str:
+    """The Census region of a state.
+
+    >>> region_of("40"), region_of("36")
+    ('South', 'Northeast')
+    """
+    return REGION_BY_FIPS.get(state_fips, "Unknown")

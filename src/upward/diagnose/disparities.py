@@ -1,0 +1,92 @@
+"""Gaps between groups wherever the data give subgroups.
+
+- Opportunity Atlas county outcomes by race (each group against white children) and by gender
+  (female against male), with 95% intervals from the published standard errors:
+  diff ± 1.96 · sqrt(se₁² + se₂²).
+- Urban Institute metrics published per group (school poverty exposure, racial exposure,
+  housing wealth ratios): the spread between groups, without intervals (none are published).
+
+Examples
+--------
+>>> Disparity.__dataclass_fields__.keys() >= {"group", "reference", "difference"}
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from upward.diagnose.gaps import _norm_sf
+from upward.measure.profile import Profile
+
+Z95 = 1.959964
+
+#: Urban metric families published per group: (family label, {group: metric id}, reference).
+URBAN_GROUPS = (
+    ("Students in high-poverty schools", {"Black": "meps20_black", "Hispanic": "meps20_hispanic",
+                                          "white": "meps20_white"}, "white"),
+    ("Housing wealth vs households ratio",
+     {"Black": "ratio_black_nh_house_value_households",
+      "Hispanic": "ratio_hispanic_house_value_households",
+      "other races": "ratio_other_nh_house_value_households",
+      "white": "ratio_white_nh_house_value_households"}, "white"),
+)
+ATLAS_REFERENCE = {"race": "white", "gender": "male"}
+#: Atlas outcomes compared between groups (sample counts are not outcomes).
+ATLAS_OUTCOMES = ("kfr_p25", "jail_p25")
+
+
+@dataclass(frozen=True)
+class Disparity:
+    """One group's gap to a reference group on one metric."""
+
+    metric_id: str
+    label: str
+    source: str
+    group: str
+    reference: str
+    value: float
+    reference_value: float
+    difference: float
+    lb: float | None
+    ub: float | None
+    p_value: float | None
+
+
+def disparities(profile: Profile) -> list[Disparity]:
+    """Every between-group gap the profile's data allow.
+
+    >>> disparities  # doctest: +ELLIPSIS
+    <function disparities at ...>
+    """
+    out: list[Disparity] = []
+    by_key = {(o.metric_id, o.subgroup_type, o.subgroup): o for o in profile.atlas}
+    for (metric, kind, group), o in by_key.items():
+        reference = ATLAS_REFERENCE.get(kind)
+        if reference is None or group == reference or metric not in ATLAS_OUTCOMES:
+            continue
+        ref = by_key.get((metric, kind, reference))
+        if ref is None:
+            continue
+        diff = o.estimate - ref.estimate
+        lb = ub = p = None
+        if o.se is not None and ref.se is not None:
+            se = math.hypot(o.se, ref.se)
+            lb, ub = diff - Z95 * se, diff + Z95 * se
+            p = float(2 * _norm_sf([abs(diff / se)])[0]) if se > 0 else None
+        out.append(Disparity(metric, o.label, "Opportunity Atlas", group, reference,
+                             o.estimate, ref.estimate, diff, lb, ub, p))
+    values = {m.metric_id: m for m in profile.metrics}
+    for label, members, reference in URBAN_GROUPS:
+        ref = values.get(members[reference])
+        if ref is None:
+            continue
+        for group, metric in members.items():
+            m = values.get(metric)
+            if m is None or group == reference:
+                continue
+            out.append(Disparity(metric, label, "Urban Institute", group, reference,
+                                 m.estimate, ref.estimate, m.estimate - ref.estimate,
+                                 None, None, None))
+    return out

@@ -1,0 +1,356 @@
+"""``barriers(place)``: where a city falls significantly behind its peers and the nation, for
+whom, and where; assembled from the profile, the peers, the gap tests, trends, disparities,
+neighbourhoods and drivers.
+
+Barrier ranking (documented score): a finding is a metric significantly worse than the peer
+median or the national median (Benjamini–Hochberg, see ``gaps``), quality not 3. Findings are
+ranked by ``score`` = the share of US places (or counties) doing better on the metric, in
+percentage points above 50 (how far the city trails the middle of the nation), plus 10 when it
+is also significantly behind its peers; ties go to the larger |z| against the peers.
+
+Examples
+--------
+>>> import upward
+>>> report = upward.barriers("Tulsa, OK", workspace="ws")  # doctest: +SKIP
+>>> report.findings[0].sentence  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from upward.diagnose.disparities import Disparity, disparities
+from upward.diagnose.gaps import gap_tests, median_se, share_worse
+from upward.diagnose.peers import PeerSet, choose_peers, given_peers
+from upward.diagnose.trends import TrendFinding, trend_findings
+from upward.geo.resolve import GeoMatch
+from upward.measure import frames
+from upward.measure.profile import MetricEntry, Profile, _clean, _plain, build_profile
+from upward.measure.render import format_value
+from upward.metrics import get_metric
+from upward.warehouse.store import Warehouse
+from upward.warehouse.workspace import Workspace, resolve_workspace
+
+SCHEMA_VERSION = "1.0"
+#: Units whose values grow with the size of the place (counts of people or things).
+SIZE_UNITS = frozenset({"count", "people"})
+
+
+@dataclass(frozen=True)
+class MetricGap:
+    """A metric's position against its peers and the nation, with both gap tests."""
+
+    metric_id: str
+    label: str
+    pillar: str
+    unit: str
+    direction: str
+    estimate: float
+    lb: float | None
+    ub: float | None
+    quality: int | None
+    period: str
+    peer_median: float | None
+    peer_n: int
+    peers_better: int | None
+    peer_gap: float | None
+    peer_z: float | None
+    peer_q: float | None
+    national_median: float | None
+    national_n: int
+    national_share_better: float | None
+    national_gap: float | None
+    national_z: float | None
+    national_q: float | None
+    tested: bool
+    behind_peers: bool
+    behind_nation: bool
+    finding: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A barrier: a metric where the city is significantly worse, with its sentence."""
+
+    rank: int
+    metric_id: str
+    label: str
+    pillar: str
+    score: float
+    sentence: str
+    behind_peers: bool
+    behind_nation: bool
+
+
+@dataclass
+class BarrierReport:
+    """Everything ``upward barriers`` reports. ``to_json()``, ``to_markdown()``, ``to_dict()``."""
+
+    geo: GeoMatch
+    county: GeoMatch | None
+    peers: PeerSet
+    alpha: float
+    gaps: list[MetricGap]
+    findings: list[Finding]
+    trends: list[TrendFinding]
+    disparities: list[Disparity]
+    neighbourhoods: dict | None
+    drivers: dict | None
+    warnings: list[str]
+    method: dict
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    schema_version: str = SCHEMA_VERSION
+
+    def by_pillar(self) -> dict[str, list[Finding]]:
+        """Findings grouped by pillar, in rank order.
+
+        >>> BarrierReport.by_pillar  # doctest: +ELLIPSIS
+        <function BarrierReport.by_pillar at ...>
+        """
+        out: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            out.setdefault(f.pillar, []).append(f)
+        return out
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (schema: docs/barriers.schema.json).
+
+        >>> BarrierReport.to_dict  # doctest: +ELLIPSIS
+        <function BarrierReport.to_dict at ...>
+        """
+        return _clean(_plain(self))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON.
+
+        >>> BarrierReport.to_json  # doctest: +ELLIPSIS
+        <function BarrierReport.to_json at ...>
+        """
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def to_markdown(self) -> str:
+        """A Markdown briefing.
+
+        >>> BarrierReport.to_markdown  # doctest: +ELLIPSIS
+        <function BarrierReport.to_markdown at ...>
+        """
+        from upward.diagnose.render import barriers_markdown
+
+        return barriers_markdown(self)
+
+
+def barriers(place: str, *, workspace: Workspace | Path | str | None = None,
+             warehouse: Warehouse | None = None, peers: list[str] | None = None, k: int = 10,
+             alpha: float = 0.05, include_drivers: bool = True,
+             include_neighbourhoods: bool = True) -> BarrierReport:
+    """Diagnose the barriers of a place or county.
+
+    ``peers`` names comparison places (names or FIPS); otherwise ``k`` are chosen (see
+    ``upward.diagnose.peers``). ``alpha`` is the false discovery rate of the gap tests.
+
+    >>> barriers("Tulsa, OK", workspace="ws")  # doctest: +SKIP
+    """
+    if warehouse is not None:
+        return build_barriers(warehouse, place, peers=peers, k=k, alpha=alpha,
+                              include_drivers=include_drivers,
+                              include_neighbourhoods=include_neighbourhoods)
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(
+        Path(workspace) if workspace else resolve_workspace(None))
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        return build_barriers(wh, place, peers=peers, k=k, alpha=alpha,
+                              include_drivers=include_drivers,
+                              include_neighbourhoods=include_neighbourhoods)
+
+
+def national_values(wh: Warehouse, level: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Latest values and their standard errors for every geography of ``level``, by metric
+    (cached).
+
+    >>> national_values  # doctest: +ELLIPSIS
+    <function national_values at ...>
+    """
+
+    def build() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        latest = frames.latest_values(wh)
+        latest = latest[latest.geo_level == level]
+        return {m: (g["estimate"].to_numpy(float), g["se"].to_numpy(float))
+                for m, g in latest.groupby("metric_id")}
+
+    return wh.cached(f"national:{level}", build)  # type: ignore[arg-type]
+
+
+def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None, k: int = 10,
+                   alpha: float = 0.05, include_drivers: bool = True,
+                   include_neighbourhoods: bool = True) -> BarrierReport:
+    """Assemble the report from an open warehouse.
+
+    >>> build_barriers  # doctest: +ELLIPSIS
+    <function build_barriers at ...>
+    """
+    profile = build_profile(wh, place)
+    geo = profile.geo
+    if not 0 < alpha < 1:
+        from upward.errors import ConfigError
+
+        raise ConfigError(f"--alpha {alpha} is not a rate", fix="use a value between 0 and 1")
+    peer_set = given_peers(wh, geo, peers) if peers else choose_peers(wh, geo, k)
+    gaps = _gaps(wh, profile, peer_set, alpha)
+    warnings = []
+    neighbourhoods = drivers = None
+    if include_neighbourhoods and geo.geo_level in ("place", "county"):
+        neighbourhoods, note = _optional(lambda: _neighbourhoods(wh, geo))
+        warnings += note
+    if include_drivers:
+        drivers, note = _optional(lambda: _drivers(wh, geo))
+        warnings += note
+    return BarrierReport(
+        geo=geo,
+        county=profile.county,
+        peers=peer_set,
+        alpha=alpha,
+        gaps=gaps,
+        findings=_rank(gaps, geo.geo_level),
+        trends=trend_findings(wh, profile, peer_set.ids, alpha),
+        disparities=disparities(profile),
+        neighbourhoods=neighbourhoods,
+        drivers=drivers,
+        warnings=warnings + [g.note for g in gaps if g.finding is False and g.quality == 3
+                             and (g.behind_peers or g.behind_nation)],
+        method={
+            "peers": peer_set.method,
+            "gap_test": "z = (x − benchmark) / sqrt(se_x² + se_benchmark²); se from the "
+                        "published 95% interval, (ub − lb) / 3.92; benchmark se = 1.2533 · "
+                        "rms(se) / sqrt(m); two-sided, Benjamini–Hochberg across metrics per "
+                        f"benchmark at FDR {alpha}",
+            "findings": "significantly worse than the peer median or the national median, in "
+                        "the metric's direction (metric catalog), quality not 3",
+            "score": "share of US geographies doing better, in points above 50, +10 if also "
+                     "behind peers",
+        },
+    )
+
+
+def _optional(build):
+    from upward.errors import UpwardError
+
+    try:
+        return build(), []
+    except UpwardError as exc:
+        return None, [str(exc)]
+
+
+def _neighbourhoods(wh: Warehouse, geo: GeoMatch) -> dict:
+    from upward.diagnose.neighbourhoods import neighbourhoods
+
+    return neighbourhoods(wh, geo).to_dict()
+
+
+def _drivers(wh: Warehouse, geo: GeoMatch) -> dict:
+    from upward.diagnose.drivers import drivers
+
+    return wh.cached(f"drivers:{geo.geo_level}:{geo.geo_id}",
+                     lambda: drivers(wh, level=geo.geo_level, highlight=geo.geo_id).to_dict())
+
+
+def _gaps(wh: Warehouse, profile: Profile, peer_set: PeerSet, alpha: float) -> list[MetricGap]:
+    level = profile.geo.geo_level
+    national = national_values(wh, level)
+    peer_rows = [frames.rows_of(wh, "percentiles", p, level).set_index("metric_id")
+                 for p in peer_set.ids]
+    entries: list[MetricEntry] = list(profile.metrics)
+    n = len(entries)
+    x = np.array([m.estimate for m in entries])
+    se_x = np.array([m.se if m.se is not None else np.nan for m in entries])
+    quality = np.array([m.quality if m.quality is not None else np.nan for m in entries])
+    # A count grows with the place, so comparing it across places says nothing about barriers.
+    directions = ["context" if m.unit in SIZE_UNITS else m.direction for m in entries]
+    parity = np.array([get_metric(m.metric_id).parity_value or np.nan if m.declared else np.nan
+                       for m in entries])
+    peer_values, peer_med, peer_se = [], np.full(n, np.nan), np.zeros(n)
+    for i, m in enumerate(entries):
+        vals = np.array([r.at[m.metric_id, "estimate"] for r in peer_rows if m.metric_id in r.index])
+        ses = np.array([r.at[m.metric_id, "se"] for r in peer_rows if m.metric_id in r.index],
+                       dtype=float)
+        peer_values.append(vals)
+        if len(vals):
+            peer_med[i] = float(np.median(vals))
+            peer_se[i] = median_se(ses)
+    empty = (np.array([]), np.array([]))
+    nat_med = np.array([float(np.median(national[m.metric_id][0])) if m.metric_id in national
+                        else np.nan for m in entries])
+    nat_se = np.array([median_se(national.get(m.metric_id, empty)[1]) for m in entries])
+    vs_peers = gap_tests(x, se_x, peer_med, peer_se, directions, quality, parity=parity, alpha=alpha)
+    vs_nation = gap_tests(x, se_x, nat_med, nat_se, directions, quality, parity=parity, alpha=alpha)
+    out = []
+    for i, m in enumerate(entries):
+        par = None if np.isnan(parity[i]) else float(parity[i])
+        better = share_worse(m.estimate, peer_values[i], m.direction, par)
+        nat_values = national.get(m.metric_id, empty)[0]
+        nat_better = share_worse(m.estimate, nat_values, m.direction, par)
+        behind_p = bool(vs_peers.at[i, "finding"])
+        behind_n = bool(vs_nation.at[i, "finding"])
+        note = ""
+        if directions[i] == "context":
+            note = ("a count depends on the place's size: compared, never a finding"
+                    if m.unit in SIZE_UNITS else "context metric: no better or worse direction")
+        elif not vs_peers.at[i, "tested"]:
+            note = "no published interval: shown, not tested"
+        elif m.quality == 3:
+            note = f"{m.label}: quality 3 (do not act on it), never reported as a finding"
+        out.append(MetricGap(
+            m.metric_id, m.label, m.pillar, m.unit, m.direction, m.estimate, m.lb, m.ub,
+            m.quality, m.period, _f(peer_med[i]), len(peer_values[i]),
+            None if better is None else round(better * len(peer_values[i])),
+            _f(vs_peers.at[i, "gap"]), _f(vs_peers.at[i, "z"]), _f(vs_peers.at[i, "q"]),
+            _f(nat_med[i]), len(nat_values), nat_better,
+            _f(vs_nation.at[i, "gap"]), _f(vs_nation.at[i, "z"]), _f(vs_nation.at[i, "q"]),
+            bool(vs_peers.at[i, "tested"]), behind_p, behind_n, behind_p or behind_n, note))
+    return out
+
+
+def _f(v) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+def _rank(gaps: list[MetricGap], level: str) -> list[Finding]:
+    found = [g for g in gaps if g.finding]
+
+    def score(g: MetricGap) -> float:
+        nation = 100 * (g.national_share_better or 0.5) - 50
+        return round(nation + (10 if g.behind_peers else 0), 2)
+
+    found.sort(key=lambda g: (-score(g), -abs(g.peer_z or 0)))
+    return [Finding(i + 1, g.metric_id, g.label, g.pillar, score(g), sentence(g, level),
+                    g.behind_peers, g.behind_nation) for i, g in enumerate(found)]
+
+
+def sentence(g: MetricGap, level: str) -> str:
+    """One plain sentence from the numbers, e.g. "Median household income is $36,700
+    ($34,400–$40,800), lower than 9 of 10 peer cities and 97% of US cities."
+
+    >>> g = MetricGap("pctl_income_50", "Median household income", "W", "dollars", "higher",
+    ...     36700, 34400, 40800, 1, "2021", 45000, 10, 9, None, None, None, 50000, 486, 0.97,
+    ...     None, None, None, True, True, True, True, "")
+    >>> sentence(g, "place")
+    'Median household income is $36,700 ($34,400–$40,800, 2021), lower than 9 of 10 peer cities and 97% of US cities.'
+    """
+    word = {"higher": "lower than", "lower": "higher than",
+            "parity": "further from parity than"}.get(g.direction, "different from")
+    kind = "cities" if level == "place" else "counties"
+    value = format_value(g.estimate, g.unit)
+    interval = (f"{format_value(g.lb, g.unit)}–{format_value(g.ub, g.unit)}, "
+                if g.lb is not None and g.ub is not None else "")
+    parts = []
+    if g.peers_better is not None and g.peer_n:
+        parts.append(f"{g.peers_better} of {g.peer_n} peer {kind}")
+    if g.national_share_better is not None:
+        parts.append(f"{100 * g.national_share_better:.0f}% of US {kind}")
+    tail = f", {word} {' and '.join(parts)}" if parts else ""
+    return f"{g.label} is {value} ({interval}{g.period}){tail}."
