@@ -2,7 +2,8 @@
 
     python -m bench load       # load all of ../shared/data vs pandas.read_csv of the same files
     python -m bench profile    # cold and warm profile latency for the ten cities
-    python -m bench            # both
+    python -m bench barriers   # barriers for one city, then for all 486 places in one run
+    python -m bench            # all
 
 They read ../shared/data (next to the repository) and stop with a message when it is absent.
 """
@@ -85,6 +86,52 @@ def bench_profile(root: Path | None = None) -> None:
           f"ratio warm median / read_csv = {statistics.median(warm_ms) / (read_one * 1000):.2f}")
 
 
+def bench_barriers(root: Path | None = None) -> None:
+    """Barriers latency: one city (cold and warm), then every place in one session; the
+    reference is the warm profile of the same city, which barriers builds on."""
+    from upward.diagnose.report import build_barriers
+    from upward.measure.profile import build_profile
+    from upward.warehouse.store import Warehouse
+    from upward.warehouse.workspace import Workspace
+
+    root = root or bench_load()
+    ws = Workspace.open(root)
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        start = time.perf_counter()
+        build_barriers(wh, "Tulsa, OK")
+        cold = time.perf_counter() - start
+        warm = []
+        for city in CITIES:
+            start = time.perf_counter()
+            build_barriers(wh, city)
+            warm.append(time.perf_counter() - start)
+        profile_ms = []
+        for city in CITIES:
+            start = time.perf_counter()
+            build_profile(wh, city)
+            profile_ms.append(time.perf_counter() - start)
+        places = frames_places(wh)
+        start = time.perf_counter()
+        for geo_id in places:
+            build_barriers(wh, geo_id, include_neighbourhoods=False)
+        all_s = time.perf_counter() - start
+    w, pm = statistics.median(warm) * 1000, statistics.median(profile_ms) * 1000
+    print(f"barriers: one city cold (builds caches and the drivers model) {cold:.2f} s")
+    print(f"  one city warm: median {w:.0f} ms over the ten cities "
+          f"(warm profile {pm:.0f} ms; ratio barriers / profile = {w / pm:.1f}x)")
+    print(f"  all {len(places)} places in one run (without the per-city spatial statistics): "
+          f"{all_s:.1f} s, {1000 * all_s / len(places):.0f} ms each")
+
+
+def frames_places(wh) -> list[str]:
+    from upward.measure import frames
+
+    geos = frames.named_geographies(wh)
+    latest = frames.latest_values(wh)
+    with_values = set(latest[latest.geo_level == "place"]["geo_id"])
+    return sorted(g for g in geos[geos.geo_level == "place"]["geo_id"] if g in with_values)
+
+
 def main(argv: list[str]) -> None:
     if not (DATA / "urban").is_dir():
         sys.exit(f"bench needs the real files in {DATA}")
@@ -93,10 +140,14 @@ def main(argv: list[str]) -> None:
         bench_load()
     elif what == "profile":
         bench_profile()
+    elif what == "barriers":
+        bench_barriers()
     elif what == "all":
-        bench_profile(bench_load())
+        root = bench_load()
+        bench_profile(root)
+        bench_barriers(root)
     else:
-        sys.exit(f"unknown benchmark {what!r}: use load, profile or all")
+        sys.exit(f"unknown benchmark {what!r}: use load, profile, barriers or all")
 
 
 if __name__ == "__main__":

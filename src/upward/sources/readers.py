@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from upward.errors import InputFileError
-from upward.geo.ids import GeoidError, compose_geoid, repair_geoid, repair_part
+from upward.geo.ids import GEOID_LENGTHS, GeoidError, compose_geoid, repair_geoid, repair_part
 
 #: How publishers write a missing value.
 NA_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "."})
@@ -283,6 +283,12 @@ def geoids(frame: pd.DataFrame, column: str, level: str, path: Path) -> pd.Serie
     >>> geoids(pd.DataFrame({"county": ["1001", "40143"]}), "county", "county", Path("f")).tolist()
     ['01001', '40143']
     """
+    width = GEOID_LENGTHS[level]
+    lost = 2 if level == "zip" else 1
+    digits = _digits(frame[column])
+    length = digits.str.len()
+    if digits.notna().all() and length.between(width - lost, width).all():
+        return digits.str.zfill(width).astype("object")
     return _map_codes(frame, [column], path, lambda v: repair_geoid(v[0], level))
 
 
@@ -295,7 +301,19 @@ def composed_geoids(
     >>> composed_geoids(df, ["state", "county"], (2, 3), Path("f")).tolist()
     ['01001']
     """
+    parts = [_digits(frame[c]) for c in columns]
+    if all(p.notna().all() and (p.str.len() <= w).all() for p, w in zip(parts, widths, strict=True)):
+        out = parts[0].str.zfill(widths[0])
+        for p, w in zip(parts[1:], widths[1:], strict=True):
+            out = out + p.str.zfill(w)
+        return out.astype("object")
     return _map_codes(frame, list(columns), path, lambda v: compose_geoid(*v, widths=widths))
+
+
+def _digits(values: pd.Series) -> pd.Series:
+    """Code text with whitespace and a trailing '.0' removed; NaN where it is not digits."""
+    text = values.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+    return text.where(text.str.fullmatch(r"\d+"))
 
 
 def _map_codes(frame: pd.DataFrame, columns: list[str], path: Path, build) -> pd.Series:

@@ -28,6 +28,8 @@ import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 from typing import Any
 
 import pandas as pd
@@ -314,6 +316,33 @@ def _polygon(polygon: object, path: Path, row: int) -> list[list[list[float]]]:
 
 
 def _ring(ring: object, path: Path, row: int) -> list[list[float]]:
+    fast = _ring_fast(ring)
+    if fast is not None:
+        return fast
+    return _ring_checked(ring, path, row)
+
+
+def _ring_fast(ring: object) -> list[list[float]] | None:
+    """The common case in one numpy pass; None sends the ring to the checks that explain."""
+    try:
+        array = np.asarray(ring, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if array.ndim != 2 or array.shape[0] < 4 or array.shape[1] < 2:
+        return None
+    xy = array[:, :2]
+    if not (np.isfinite(xy).all() and (np.abs(xy[:, 0]) <= 180).all()
+            and (np.abs(xy[:, 1]) <= 90).all()):
+        return None
+    if any(isinstance(v, bool) for p in ring[:1] for v in p):  # type: ignore[index]
+        return None
+    points = np.round(xy, DECIMALS)
+    if not (points[0] == points[-1]).all():
+        return None
+    return points.tolist()
+
+
+def _ring_checked(ring: object, path: Path, row: int) -> list[list[float]]:
     if not isinstance(ring, Sequence) or isinstance(ring, str) or len(ring) < 4:
         raise _malformed(path, row, "a ring has fewer than 4 positions")
     points = []
@@ -343,10 +372,8 @@ def _is_number(value: object) -> bool:
 
 
 def _signed_area(points: list[list[float]]) -> float:
-    return sum(
-        points[i][0] * points[i + 1][1] - points[i + 1][0] * points[i][1]
-        for i in range(len(points) - 1)
-    )
+    xy = np.asarray(points, dtype=float)
+    return float(np.sum(xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]))
 
 
 def _malformed(path: Path, row: int, problem: str) -> InputFileError:
