@@ -40,6 +40,19 @@ def test_demo_prints_a_profile_of_the_synthetic_city(demo_ws):
     assert all("/demo-data/" in s["url"] for s in doc["sources"])
 
 
+def test_barriers_of_the_demo_city_find_the_planted_weakness(demo_ws):
+    schema = json.loads((REPO / "docs" / "barriers.schema.json").read_text())
+    result = run_cli("barriers", "Demo City, ZZ", "--format", "json", "-w", str(demo_ws))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, schema)
+    assert doc["findings"][0]["metric_id"] == "pctl_income_20"
+    assert doc["neighbourhoods"]["moran"]["p_clustered"] < 0.05
+    assert "association" in doc["drivers"]["caveat"].lower()
+    table = run_cli("barriers", "9900100", "-w", str(demo_ws))
+    assert table.returncode == 0 and "Household income, 20th percentile" in table.stdout
+
+
 def test_all_output_formats_agree(demo_ws, tmp_path):
     as_json = json.loads(run_cli("profile", "9900100", "-f", "json", "-w", str(demo_ws)).stdout)
     csv_text = run_cli("profile", "9900100", "-f", "csv", "-w", str(demo_ws)).stdout
@@ -95,7 +108,7 @@ def test_metrics_commands():
 
 
 def test_every_command_has_help_with_an_example():
-    for command in ("init", "fetch", "profile", "metrics", "sources", "demo"):
+    for command in ("init", "fetch", "profile", "barriers", "metrics", "sources", "demo"):
         result = run_cli(command, "--help")
         assert result.returncode == 0, command
         assert "Example" in result.stdout, command

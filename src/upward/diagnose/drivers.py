@@ -46,7 +46,9 @@ _SIZE_UNITS = ("count", "people")
 _PROPER = ("Black", "Hispanic", "Asian", "English")
 METHOD = ("OLS of the z-scored outcome on z-scored predictors (z-scores over the complete "
           "cases used), HC3 heteroskedasticity-robust standard errors, t reference "
-          "distribution; p-values are not adjusted for the number of predictors")
+          "distribution; the z-scoring is taken as fixed (its own sampling error is ignored; "
+          "in simulation that left the 95% intervals slightly conservative); p-values are not "
+          "adjusted for the number of predictors")
 CAVEAT = ("These are associations, not causes: a metric that goes with higher upward mobility "
           "may share causes with it or be its consequence, and changing the metric need not "
           "change mobility. The comparison is ecological (between areas), so it says nothing "
@@ -106,7 +108,8 @@ def fit_standardised(frame: pd.DataFrame, outcome: str, predictors: list[str],
     n, k = len(data), len(predictors)
     if n <= k + 10:
         raise ConfigError(
-            f"predictors: only {n} units have complete data on the outcome and {k} predictors; "
+            f"predictors: only {n} unit(s) have complete data on the outcome and {k} "
+            f"predictor(s); "
             f"a regression needs more than k + 10 = {k + 10}",
             fix="give fewer predictors, or raise min_coverage so that sparse metrics are left out")
     means, sds = data.mean(), data.std(ddof=1)
@@ -212,7 +215,7 @@ class DriversReport:
         >>> DriversReport.to_dict  # doctest: +ELLIPSIS
         <function DriversReport.to_dict at ...>
         """
-        return _clean(asdict(self))
+        return json_ready(asdict(self))
 
     def to_frame(self) -> pd.DataFrame:
         """The drivers as a table, one row per predictor, largest |beta| first.
@@ -223,11 +226,11 @@ class DriversReport:
         return pd.DataFrame([asdict(d) for d in self.drivers]).set_index("metric_id")
 
 
-def _clean(x: object) -> object:
+def json_ready(x: object) -> object:
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
+        return {k: json_ready(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
+        return [json_ready(v) for v in x]
     if isinstance(x, float) and not math.isfinite(x):
         return None
     return x
@@ -398,10 +401,12 @@ def drivers(wh: Warehouse, *, level: str = "county", predictors: list[str] | Non
     frame, quality, notes = level_frame(wh, level)
     outcome = OUTCOMES[level]
     frame = frame[frame[outcome].notna()]
-    if len(frame) == 0:
-        raise ConfigError(f"level {level!r}: no {PLURAL[level]} have the outcome {outcome}",
-                          fix="load the Opportunity Atlas and Urban Institute files "
-                              "(upward fetch urban opportunity-atlas …)")
+    if len(frame) <= 11:
+        raise ConfigError(f"level {level!r}: only {len(frame)} {PLURAL[level]} have the outcome "
+                          f"{outcome} and the metrics; a regression needs at least 12",
+                          fix="load the Opportunity Atlas and Urban Institute files for the "
+                              "whole country (upward fetch urban opportunity-atlas …), or use "
+                              "another level")
     if predictors is None:
         chosen, dropped = _candidates(frame, level, min_coverage)
         if not chosen:
@@ -432,8 +437,10 @@ def drivers(wh: Warehouse, *, level: str = "county", predictors: list[str] | Non
             warnings.append(f"{weak:.0%} of the predictor values used are rated quality 3 by "
                             "the Urban Institute (serious issues: do not act on them alone)")
     if simple:
-        notes.append(f"only one predictor ({chosen[0]}): a simple regression, whose beta "
-                     "equals the correlation with the outcome")
+        only = (" — the only tract covariate loaded that is not an outcome"
+                if level == "tract" and predictors is None else "")
+        notes.append(f"only one predictor ({chosen[0]}{only}): a simple regression, whose "
+                     "beta equals the correlation with the outcome")
     spot = _highlight(wh, frame, level, highlight, fit, rows) if highlight else None
     return DriversReport(level, outcome, get_metric(outcome).label, METHOD, len(frame), fit.n,
                          fit.n_dropped, fit.r2, fit.adj_r2, fit.condition_number, fit.max_vif,

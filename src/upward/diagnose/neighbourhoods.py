@@ -19,7 +19,8 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -32,7 +33,7 @@ from statsmodels.stats.multitest import multipletests
 from upward.errors import ConfigError
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
-from upward.measure.profile import TractSpread, _clean, _plain, _tract_spread, tracts_inside
+from upward.measure.profile import TractSpread, as_plain, json_ready, tract_spread, tracts_inside
 from upward.warehouse.store import Warehouse
 
 DISTRIBUTION_METRICS = ("kfr_dollars_p25", "kfr_top20_p25")
@@ -77,7 +78,8 @@ class GlobalMoran:
     """Global Moran's I. ``p_sim`` is esda's pseudo p-value (one-sided, in the direction of the
     observed I); ``p_clustered`` tests positive autocorrelation, (#{I_sim ≥ I} + 1) / (P + 1);
     ``p_two_sided`` = min(1, 2 p_sim); ``p_norm`` is two-sided under normality; ``clustered``
-    is p_clustered ≤ 0.05 (positive autocorrelation, one-sided permutation test)."""
+    is p_clustered ≤ 0.05 (positive autocorrelation, one-sided permutation test). Under the
+    null, p_sim ≤ 0.05 happens about 10% of the time (either tail): test with the others."""
 
     n: int
     n_islands: int
@@ -142,7 +144,7 @@ class NeighbourhoodReport:
         ...                     None, None).to_dict()["n_tracts"]
         0
         """
-        return _clean(_plain(self))
+        return json_ready(as_plain(self))
 
 
 def contiguity_weights(polygons: Sequence[shapely.Geometry], *, criterion: str = "queen"
@@ -176,8 +178,31 @@ def contiguity_weights(polygons: Sequence[shapely.Geometry], *, criterion: str =
     return w, kept
 
 
-def _prepare(values: Sequence[float], polygons: Sequence[shapely.Geometry], criterion: str
-             ) -> tuple[np.ndarray, W, np.ndarray]:
+@contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator, which esda draws from (and reseeds), then restore it."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+#: Local p-values are doubled (two-sided) and FDR-adjusted over every tract, so they need
+#: enough permutations for the smallest to pass: 2 / (9999 + 1) = 0.0002.
+LOCAL_PERMUTATIONS = 9999
+
+
+def _check(permutations: int) -> None:
+    if permutations < 1:
+        raise ConfigError(f"permutations={permutations}: the pseudo p-values need permutations",
+                          fix="use at least 99 (999 is the default)")
+
+
+def _prepare(values: Sequence[float], polygons: Sequence[shapely.Geometry], criterion: str,
+             permutations: int) -> tuple[np.ndarray, W, np.ndarray]:
+    _check(permutations)
     y = np.asarray(values, dtype=float)
     if len(y) != len(polygons):
         raise ValueError(f"{len(y)} values for {len(polygons)} polygons")
@@ -193,13 +218,8 @@ def _prepare(values: Sequence[float], polygons: Sequence[shapely.Geometry], crit
 
 def _global(y: np.ndarray, w: W, n_islands: int, criterion: str, permutations: int,
             seed: int) -> GlobalMoran:
-    state = np.random.get_state()  # esda's global Moran draws from numpy's global generator
-    np.random.seed(seed)
-    try:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = Moran(y, w, transformation="r", permutations=permutations)
-    finally:
-        np.random.set_state(state)
+    with _seeded(seed), np.errstate(divide="ignore", invalid="ignore"):
+        m = Moran(y, w, transformation="r", permutations=permutations)
     p_clustered = float(((m.sim >= m.I).sum() + 1) / (permutations + 1))
     return GlobalMoran(int(m.n), n_islands, int(w.n_components), float(m.I), float(m.EI),
                        float(m.z_norm), float(m.p_norm), float(m.z_sim), float(m.p_sim),
@@ -219,34 +239,40 @@ def global_moran(values: Sequence[float], polygons: Sequence[shapely.Geometry], 
     ...                    criterion="rook").i, 6)
     -1.0
     """
-    y, w, kept = _prepare(values, polygons, criterion)
+    y, w, kept = _prepare(values, polygons, criterion, permutations)
     return _global(y, w, len(polygons) - len(kept), criterion, permutations, seed)
 
 
 def _local(y: np.ndarray, w: W, ids: Sequence[str], permutations: int, seed: int,
            alpha: float) -> LocalMoran:
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+    with _seeded(seed), np.errstate(divide="ignore", invalid="ignore"), \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # esda's notice on crand's default
         lm = Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed,
                          keep_simulations=False)
-    q = multipletests(lm.p_sim, alpha=alpha, method="fdr_bh")[1]
+    # esda's local p_sim is one-sided in the direction observed; doubled, it is two-sided, so
+    # that BH across tracts holds its rate under the null.
+    p = np.minimum(1.0, 2 * np.asarray(lm.p_sim, dtype=float))
+    q = multipletests(p, alpha=alpha, method="fdr_bh")[1]
     tracts = []
     for k, geo_id in enumerate(ids):
         quadrant = QUADRANTS[int(lm.q[k])]
         label = LABELS[quadrant] if q[k] <= alpha else NOT_SIGNIFICANT
-        tracts.append(LocalTract(geo_id, float(y[k]), float(lm.Is[k]), float(lm.p_sim[k]),
+        tracts.append(LocalTract(geo_id, float(y[k]), float(lm.Is[k]), float(p[k]),
                                  float(q[k]), quadrant, label))
     counts = {label: sum(t.label == label for t in tracts)
               for label in [*LABELS.values(), NOT_SIGNIFICANT]}
     method = (f"local Moran's I (esda.Moran_Local), {permutations} conditional permutations, "
-              f"seed {seed}; pseudo p-values adjusted by Benjamini–Hochberg across the "
+              f"seed {seed}; esda's pseudo p-values (one-sided, in the direction of the "
+              f"observed Ii, as GeoDa maps them) adjusted by Benjamini–Hochberg across the "
               f"{len(tracts)} tracts; labelled where q ≤ {alpha}")
     return LocalMoran(tuple(tracts), counts, alpha, method)
 
 
 def local_moran(values: Sequence[float], polygons: Sequence[shapely.Geometry],
                 ids: Sequence[str] | None = None, *, criterion: str = "queen",
-                permutations: int = 999, seed: int = 12345, alpha: float = 0.05) -> LocalMoran:
+                permutations: int = LOCAL_PERMUTATIONS, seed: int = 12345,
+                alpha: float = 0.05) -> LocalMoran:
     """Local Moran's I (LISA) per polygon with a neighbour; labels where the
     Benjamini–Hochberg q value of the pseudo p-value is ≤ ``alpha``.
 
@@ -257,14 +283,13 @@ def local_moran(values: Sequence[float], polygons: Sequence[shapely.Geometry],
     True
     """
     ids = [str(k) for k in range(len(polygons))] if ids is None else list(ids)
-    y, w, kept = _prepare(values, polygons, criterion)
+    y, w, kept = _prepare(values, polygons, criterion, permutations)
     return _local(y, w, [ids[k] for k in kept], permutations, seed, alpha)
 
 
 def _geometry(wh: Warehouse, tracts: list[str]) -> pd.DataFrame:
     g = wh.table("geometry")
-    rows = wh.frame(g.filter(g.geo_id.isin(tracts)).select("geo_id", "vintage", "geojson",
-                                                           "source_id"))
+    rows = wh.frame(g.filter(g.geo_id.isin(tracts)).select("geo_id", "vintage", "geojson"))
     return rows.sort_values(["geo_id", "vintage"], ascending=[True, False]).drop_duplicates(
         "geo_id").set_index("geo_id")
 
@@ -322,6 +347,7 @@ def neighbourhoods(wh: Warehouse, geo: GeoMatch, *, metric: str = "kfr_dollars_p
     >>> r.moran is None, r.warnings[0].startswith("no tract outcomes")
     (True, True)
     """
+    _check(permutations)
     values = frames.tract_values(wh)
     tracts, matched = tracts_inside(wh, geo)
     method: dict[str, str | None] = {"tracts": matched, "weights": None}
@@ -337,11 +363,12 @@ def neighbourhoods(wh: Warehouse, geo: GeoMatch, *, metric: str = "kfr_dollars_p
                                         f"({geo.geo_level}); ask for a city or county",))
     notes: list[str] = []
     inside = values.reindex(tracts)
-    spread = tuple(s for s in _tract_spread(wh, tracts) if s.metric_id in DISTRIBUTION_METRICS)
+    spread = tuple(s for s in tract_spread(wh, tracts) if s.metric_id in DISTRIBUTION_METRICS)
     ranked = inside[metric].dropna().sort_index().sort_values(kind="stable")
     names = _names(wh, list(ranked.index[:lowest]))
     kids = inside.get("kid_count", pd.Series(np.nan, index=inside.index))
-    low = tuple(LowTract(t, names.get(t), float(v), None if pd.isna(kids.get(t)) else float(kids[t]))
+    low = tuple(LowTract(t, names.get(t), float(v),
+                         None if pd.isna(kids.get(t)) else float(kids[t]))
                 for t, v in ranked.iloc[:lowest].items())
     share = _bottom_quintile(values, inside, metric, notes) if len(ranked) else None
     geometry = _geometry(wh, tracts)
@@ -382,11 +409,12 @@ def _spatial(geo: GeoMatch, values: pd.Series, geometry: pd.DataFrame, permutati
         f"vintage {vintages} (2010 definitions, matched on GEOID), among the geography's "
         f"tracts only; row-standardised; islands dropped; {permutations} permutations, "
         f"seed {seed}")
-    lisa = _local(y, w, [ids[k] for k in kept], permutations, seed, 0.05)
-    floor = 1 / (permutations + 1)
+    local_permutations = max(permutations, LOCAL_PERMUTATIONS)
+    lisa = _local(y, w, [ids[k] for k in kept], local_permutations, seed, 0.05)
+    floor = 2 / (local_permutations + 1)
     if (lisa.counts[NOT_SIGNIFICANT] == len(kept) and floor > 0.05 / len(kept)
             and any(t.p_sim <= 0.05 for t in lisa.tracts)):
-        notes.append(f"no tract is a significant local cluster, but with {permutations} "
+        notes.append(f"no tract is a significant local cluster, but with {local_permutations} "
                      f"permutations the smallest pseudo p-value ({floor:.4f}) cannot pass the "
                      f"Benjamini–Hochberg threshold of the first-ranked of {len(kept)} tracts "
                      f"({0.05 / len(kept):.5f}) alone: rerun with more permutations")

@@ -27,10 +27,17 @@ def _disparity_rows(r: BarrierReport) -> list[list[str]]:
     return rows
 
 
+def _signed(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return ("+" if value >= 0 else "−") + format_value(abs(value), unit)
+
+
 def _trend_rows(r: BarrierReport) -> list[list[str]]:
+    units = {g.metric_id: g.unit for g in r.gaps}
     return [[f"{t.label} ({t.metric_id})", f"{t.first_period}–{t.last_period}",
-             f"{t.change:+.3g}", t.verdict,
-             f"{t.peer_median_change:+.3g}" if t.peer_median_change is not None else "—",
+             _signed(t.change, units.get(t.metric_id, "")), t.verdict,
+             _signed(t.peer_median_change, units.get(t.metric_id, "")),
              "yes" if t.diverges else "no"]
             for t in r.trends if t.verdict in ("improved", "worsened", "rose", "fell") or t.diverges]
 
@@ -77,8 +84,8 @@ def rich_tables(r: BarrierReport) -> list[Table]:
         tn = Table(title="Neighbourhoods", header_style="bold")
         tn.add_column("Measure")
         tn.add_column("Value")
-        tn.add_row("Global Moran's I (tract outcome)", f"{m.get('I', float('nan')):.3f}")
-        tn.add_row("Permutation p", f"{m.get('p_sim', float('nan')):.3g}")
+        tn.add_row("Global Moran's I (tract outcome)", f"{m.get('i', float('nan')):.3f}")
+        tn.add_row("Permutation p (two-sided)", f"{m.get('p_two_sided', float('nan')):.3g}")
         share = n.get("bottom_quintile_share") or {}
         if share.get("share") is not None:
             tn.add_row("Children in the nation's bottom-fifth tracts", f"{100 * share['share']:.0f}%")

@@ -31,7 +31,7 @@ from upward.diagnose.peers import PeerSet, choose_peers, given_peers
 from upward.diagnose.trends import TrendFinding, trend_findings
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
-from upward.measure.profile import MetricEntry, Profile, _clean, _plain, build_profile
+from upward.measure.profile import MetricEntry, Profile, as_plain, build_profile, json_ready
 from upward.measure.render import format_value
 from upward.metrics import get_metric
 from upward.warehouse.store import Warehouse
@@ -125,7 +125,7 @@ class BarrierReport:
         >>> BarrierReport.to_dict  # doctest: +ELLIPSIS
         <function BarrierReport.to_dict at ...>
         """
-        return _clean(_plain(self))
+        return json_ready(as_plain(self))
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON.
@@ -209,6 +209,12 @@ def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None,
         warnings += note
     if include_drivers:
         drivers, note = _optional(lambda: _drivers(wh, geo))
+        if drivers is None and geo.geo_level == "place" and profile.county is not None:
+            # Too few places with Atlas tracts (the demo, a partial load): the county model
+            # still tells the city's county where it stands.
+            drivers, more = _optional(lambda: _drivers(wh, profile.county))
+            note = [f"{n} — using the county-level model for {profile.county.name} instead"
+                    for n in note] if drivers is not None else note + more
         warnings += note
     return BarrierReport(
         geo=geo,

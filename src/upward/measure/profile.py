@@ -151,7 +151,7 @@ class Profile:
         >>> Profile.to_dict  # doctest: +ELLIPSIS
         <function Profile.to_dict at ...>
         """
-        return _clean(_plain(self))
+        return json_ready(as_plain(self))
 
     def to_json(self, indent: int | None = 2) -> str:
         """The profile as JSON (schema: docs/profile.schema.json).
@@ -169,7 +169,7 @@ class Profile:
         """
         rows = []
         for m in self.metrics:
-            row = {k: v for k, v in _plain(m).items() if k != "trend"}
+            row = {k: v for k, v in as_plain(m).items() if k != "trend"}
             t = m.trend
             row.update(
                 trend_first_period=t.first_period if t else None,
@@ -200,24 +200,33 @@ class Profile:
         return profile_markdown(self)
 
 
-def _plain(value):
-    """Dataclasses to dicts, recursively, without ``asdict``'s deep copies."""
+def as_plain(value):
+    """Dataclasses to dicts, recursively, without ``asdict``'s deep copies.
+
+    >>> as_plain(Trend("2014", 1.0, "2023", 2.0, 1.0, None, None, None, None, 2))["change"]
+    1.0
+    """
     if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+        return {name: as_plain(getattr(value, name)) for name in value.__dataclass_fields__}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [as_plain(v) for v in value]
     return value
 
 
-def _clean(value):
+def json_ready(value):
+    """Replace NaN and infinities by None and numpy scalars by Python ones, recursively.
+
+    >>> json_ready({"a": float("nan"), "b": [1.5]})
+    {'a': None, 'b': [1.5]}
+    """
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, np.generic):
-        return _clean(value.item())
+        return json_ready(value.item())
     return value
 
 
@@ -259,7 +268,7 @@ def build_profile(wh: Warehouse, place: str) -> Profile:
     county = _county_of(geo, tracts, geos)
     metrics = _metric_entries(wh, geo, county)
     atlas, social = _county_outcomes(wh, county or geo)
-    spread = _tract_spread(wh, tracts)
+    spread = tract_spread(wh, tracts)
     used = {m.source_id for m in metrics} | {o.source_id for o in atlas + social}
     src = frames.sources(wh)
     sources = src[src["source_id"].isin(used | _tract_sources(wh, tracts))].to_dict("records")
@@ -272,7 +281,7 @@ def build_profile(wh: Warehouse, place: str) -> Profile:
         social_capital=social,
         tracts=spread,
         tract_method=method,
-        sources=[_clean(s) for s in sources],
+        sources=[json_ready(s) for s in sources],
     )
 
 
@@ -377,7 +386,12 @@ def _county_outcomes(wh: Warehouse, county: GeoMatch) -> tuple[list[Outcome], li
     return sorted(atlas, key=key), sorted(social, key=key)
 
 
-def _tract_spread(wh: Warehouse, tracts: list[str]) -> list[TractSpread]:
+def tract_spread(wh: Warehouse, tracts: list[str]) -> list[TractSpread]:
+    """Min, deciles, quartiles, median, max and mean of each tract outcome over ``tracts``.
+
+    >>> tract_spread  # doctest: +ELLIPSIS
+    <function tract_spread at ...>
+    """
     values = frames.tract_values(wh)
     if not tracts or values.empty:
         return []

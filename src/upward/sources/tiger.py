@@ -28,10 +28,9 @@ import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from upward.errors import InputFileError
