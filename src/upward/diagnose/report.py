@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from upward.diagnose.peers import PeerSet, choose_peers, given_peers
 from upward.diagnose.trends import TrendFinding, trend_findings
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
-from upward.measure.profile import MetricEntry, Profile, as_plain, build_profile, json_ready
+from upward.measure.profile import JsonReport, MetricEntry, Profile, build_profile
 from upward.measure.render import format_value
 from upward.metrics import get_metric
 from upward.warehouse.store import Warehouse
@@ -90,7 +89,7 @@ class Finding:
 
 
 @dataclass
-class BarrierReport:
+class BarrierReport(JsonReport):
     """Everything ``upward barriers`` reports. ``to_json()``, ``to_markdown()``, ``to_dict()``."""
 
     geo: GeoMatch
@@ -118,22 +117,6 @@ class BarrierReport:
         for f in self.findings:
             out.setdefault(f.pillar, []).append(f)
         return out
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict (schema: docs/barriers.schema.json).
-
-        >>> BarrierReport.to_dict  # doctest: +ELLIPSIS
-        <function BarrierReport.to_dict at ...>
-        """
-        return json_ready(as_plain(self))
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The report as JSON.
-
-        >>> BarrierReport.to_json  # doctest: +ELLIPSIS
-        <function BarrierReport.to_json at ...>
-        """
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_markdown(self) -> str:
         """A Markdown briefing.

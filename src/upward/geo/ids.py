@@ -45,15 +45,10 @@ def repair_geoid(value: object, level: str) -> str:
     if level not in GEOID_LENGTHS:
         raise GeoidError(f"unknown geography level {level!r}; use one of {', '.join(GEOID_LENGTHS)}")
     width = GEOID_LENGTHS[level]
-    if isinstance(value, float):
-        if math.isnan(value) or value != int(value):
-            raise GeoidError(f"{value!r} is not a whole number")
-        value = int(value)
-    text = str(value).strip()
-    if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
-    if not text.isdigit():
-        raise GeoidError(f"{text!r} is not a {level} code: it must contain only digits")
+    try:
+        text = repair_part(value)
+    except GeoidError as exc:
+        raise GeoidError(f"not a {level} code: {exc}") from None
     if len(text) == width:
         return text
     # Only the leading zero of the state code (01–09) can have been lost: one digit at most,

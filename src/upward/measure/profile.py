@@ -118,8 +118,28 @@ class TractSpread:
     mean: float
 
 
+class JsonReport:
+    """Serialisation shared by every report dataclass (profile, barriers …)."""
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (NaN → None), following the report's schema in docs/.
+
+        >>> Profile.to_dict  # doctest: +ELLIPSIS
+        <function JsonReport.to_dict at ...>
+        """
+        return json_ready(as_plain(self))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON (schemas: docs/profile.schema.json, docs/barriers.schema.json).
+
+        >>> Profile.to_json  # doctest: +ELLIPSIS
+        <function JsonReport.to_json at ...>
+        """
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
 @dataclass
-class Profile:
+class Profile(JsonReport):
     """A mobility profile. ``to_frame()``, ``to_json()``, ``to_markdown()``, ``to_csv()``."""
 
     geo: GeoMatch
@@ -144,22 +164,6 @@ class Profile:
             if m.metric_id == metric_id:
                 return m
         raise KeyError(f"{metric_id!r} is not in the profile of {self.geo.name}")
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict following docs/profile.schema.json.
-
-        >>> Profile.to_dict  # doctest: +ELLIPSIS
-        <function Profile.to_dict at ...>
-        """
-        return json_ready(as_plain(self))
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The profile as JSON (schema: docs/profile.schema.json).
-
-        >>> Profile.to_json  # doctest: +ELLIPSIS
-        <function Profile.to_json at ...>
-        """
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per metric, indexed by metric id, trend flattened into ``trend_*`` columns.
