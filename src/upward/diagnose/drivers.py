@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -398,6 +398,20 @@ def drivers(wh: Warehouse, *, level: str = "county", predictors: list[str] | Non
     if not 0 < min_coverage <= 1:
         raise ConfigError(f"min_coverage {min_coverage} is not a share",
                           fix="use a value above 0 and at most 1, e.g. 0.8")
+    def build() -> tuple[DriversReport, pd.DataFrame, StandardisedFit]:
+        return _model(wh, level, predictors, min_coverage)
+
+    # The model does not depend on the highlighted unit: fit it once per warehouse session.
+    key = f"drivers:{level}:{min_coverage}:{predictors!r}"
+    report, frame, fit = wh.cached(key, build)  # type: ignore[misc]
+    if not highlight:
+        return report
+    return replace(report, highlight=_highlight(wh, frame, level, highlight, fit,
+                                                list(report.drivers)))
+
+
+def _model(wh: Warehouse, level: str, predictors: list[str] | None,
+           min_coverage: float) -> tuple[DriversReport, pd.DataFrame, StandardisedFit]:
     frame, quality, notes = level_frame(wh, level)
     outcome = OUTCOMES[level]
     frame = frame[frame[outcome].notna()]
@@ -441,8 +455,8 @@ def drivers(wh: Warehouse, *, level: str = "county", predictors: list[str] | Non
                 if level == "tract" and predictors is None else "")
         notes.append(f"only one predictor ({chosen[0]}{only}): a simple regression, whose "
                      "beta equals the correlation with the outcome")
-    spot = _highlight(wh, frame, level, highlight, fit, rows) if highlight else None
-    return DriversReport(level, outcome, get_metric(outcome).label, METHOD, len(frame), fit.n,
-                         fit.n_dropped, fit.r2, fit.adj_r2, fit.condition_number, fit.max_vif,
-                         tuple(rows), tuple(dropped), tuple(sentences), CAVEAT, tuple(warnings),
-                         tuple(notes), spot)
+    report = DriversReport(level, outcome, get_metric(outcome).label, METHOD, len(frame), fit.n,
+                           fit.n_dropped, fit.r2, fit.adj_r2, fit.condition_number, fit.max_vif,
+                           tuple(rows), tuple(dropped), tuple(sentences), CAVEAT, tuple(warnings),
+                           tuple(notes), None)
+    return report, frame, fit

@@ -244,14 +244,14 @@ def _neighbourhoods(wh: Warehouse, geo: GeoMatch) -> dict:
 def _drivers(wh: Warehouse, geo: GeoMatch) -> dict:
     from upward.diagnose.drivers import drivers
 
-    return wh.cached(f"drivers:{geo.geo_level}:{geo.geo_id}",
-                     lambda: drivers(wh, level=geo.geo_level, highlight=geo.geo_id).to_dict())
+    return drivers(wh, level=geo.geo_level, highlight=geo.geo_id).to_dict()
 
 
 def _gaps(wh: Warehouse, profile: Profile, peer_set: PeerSet, alpha: float) -> list[MetricGap]:
     level = profile.geo.geo_level
     national = national_values(wh, level)
-    peer_rows = [frames.rows_of(wh, "percentiles", p, level).set_index("metric_id")
+    peer_rows = [{r.metric_id: (r.estimate, r.se) for r in
+                  frames.rows_of(wh, "percentiles", p, level).itertuples(index=False)}
                  for p in peer_set.ids]
     entries: list[MetricEntry] = list(profile.metrics)
     n = len(entries)
@@ -264,9 +264,9 @@ def _gaps(wh: Warehouse, profile: Profile, peer_set: PeerSet, alpha: float) -> l
                        for m in entries])
     peer_values, peer_med, peer_se = [], np.full(n, np.nan), np.zeros(n)
     for i, m in enumerate(entries):
-        vals = np.array([r.at[m.metric_id, "estimate"] for r in peer_rows if m.metric_id in r.index])
-        ses = np.array([r.at[m.metric_id, "se"] for r in peer_rows if m.metric_id in r.index],
-                       dtype=float)
+        pairs = [r[m.metric_id] for r in peer_rows if m.metric_id in r]
+        vals = np.array([v for v, _ in pairs], dtype=float)
+        ses = np.array([se for _, se in pairs], dtype=float)
         peer_values.append(vals)
         if len(vals):
             peer_med[i] = float(np.median(vals))
