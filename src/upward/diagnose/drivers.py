@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -30,6 +29,7 @@ import statsmodels.api as sm
 from upward.errors import ConfigError, MetricNotFoundError
 from upward.geo.resolve import base_name
 from upward.measure import frames
+from upward.measure.profile import json_ready
 from upward.metrics.catalog import all_metrics, get_metric
 from upward.warehouse.store import Warehouse
 
@@ -224,16 +224,6 @@ class DriversReport:
         <function DriversReport.to_frame at ...>
         """
         return pd.DataFrame([asdict(d) for d in self.drivers]).set_index("metric_id")
-
-
-def json_ready(x: object) -> object:
-    if isinstance(x, dict):
-        return {k: json_ready(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [json_ready(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def _urban_wide(wh: Warehouse, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -30,6 +30,13 @@ _NAME_PRIORITY = ("urban.", "sca.", "census.", "atlas.", "crosswalk.")
 _DATED = r"^\d{4}$"
 
 
+def _whole_population(wh: Warehouse) -> ibis.Table:
+    """Whole-population observations of places and counties that have a value."""
+    obs = wh.table("observations")
+    return obs.filter((obs.subgroup_type == "all") & obs.geo_level.isin(["place", "county"])
+                      & obs.estimate.notnull())
+
+
 def geographies(wh: Warehouse, levels: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per (geo_id, geo_level) with the best name and the largest population known,
     for the given levels (all when empty).
@@ -86,12 +93,7 @@ def latest_values(wh: Warehouse) -> pd.DataFrame:
     """
 
     def build() -> pd.DataFrame:
-        obs = wh.table("observations")
-        t = obs.filter(
-            (obs.subgroup_type == "all")
-            & obs.geo_level.isin(["place", "county"])
-            & obs.estimate.notnull()
-        )
+        t = _whole_population(wh)
         dated = t.period.re_search(_DATED).cast("int8")
         t = t.mutate(_dated=dated)
         # Same period in two releases: the lower source_id wins, which puts the longitudinal
@@ -128,27 +130,6 @@ def percentiles(wh: Warehouse) -> pd.DataFrame:
     return wh.cached("percentiles", build)
 
 
-def series(wh: Warehouse) -> pd.DataFrame:
-    """Every dated whole-population observation of places and counties (for trends).
-
-    >>> import tempfile, pathlib
-    >>> series(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
-    True
-    """
-
-    def build() -> pd.DataFrame:
-        obs = wh.table("observations")
-        t = obs.filter(
-            (obs.subgroup_type == "all")
-            & obs.geo_level.isin(["place", "county"])
-            & obs.estimate.notnull()
-            & obs.period.re_search(_DATED)
-        )
-        return wh.frame(t.order_by(["geo_id", "metric_id", "period"]))
-
-    return wh.cached("series", build)
-
-
 def trends(wh: Warehouse) -> pd.DataFrame:
     """For every place/county and metric: the first and last year it is published, the change,
     and a two-sided z-test of the change from the published 95% intervals
@@ -165,13 +146,8 @@ def trends(wh: Warehouse) -> pd.DataFrame:
     """
 
     def build() -> pd.DataFrame:
-        obs = wh.table("observations")
-        t = obs.filter(
-            (obs.subgroup_type == "all")
-            & obs.geo_level.isin(["place", "county"])
-            & obs.estimate.notnull()
-            & obs.period.re_search(_DATED)
-        )
+        t = _whole_population(wh)
+        t = t.filter(t.period.re_search(_DATED))
         keys = [t.geo_id, t.geo_level, t.metric_id]
         per_source = t.group_by([*keys, t.source_id]).aggregate(
             n_periods=t.period.nunique(),
