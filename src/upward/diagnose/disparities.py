@@ -17,10 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from upward.diagnose.gaps import _norm_sf
 from upward.measure.profile import Profile
-
-Z95 = 1.959964
+from upward.metrics.inference import two_sided_p
+from upward.sources.schema import Z95
 
 #: Urban metric families published per group: (family label, {group: metric id}, reference).
 URBAN_GROUPS = (
@@ -74,7 +73,7 @@ def disparities(profile: Profile) -> list[Disparity]:
         if o.se is not None and ref.se is not None:
             se = math.hypot(o.se, ref.se)
             lb, ub = diff - Z95 * se, diff + Z95 * se
-            p = float(2 * _norm_sf([abs(diff / se)])[0]) if se > 0 else None
+            p = float(two_sided_p(diff / se)) if se > 0 else None
         out.append(Disparity(metric, o.label, "Opportunity Atlas", group, reference,
                              o.estimate, ref.estimate, diff, lb, ub, p))
     values = {m.metric_id: m for m in profile.metrics}

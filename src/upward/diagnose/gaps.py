@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
+from upward.metrics.inference import two_sided_p
+
 #: Efficiency of the median relative to the mean under normality: se(median) ≈ 1.2533 σ/√m.
 MEDIAN_SE_FACTOR = math.sqrt(math.pi / 2)
 
@@ -90,7 +92,7 @@ def gap_tests(
     se = np.sqrt(se_x**2 + np.nan_to_num(se_benchmark) ** 2)
     tested = np.isfinite(se) & (se > 0) & np.isfinite(gap)
     z = np.where(tested, gap / np.where(tested, se, 1.0), np.nan)
-    p = np.where(tested, 2 * _norm_sf(np.abs(z)), np.nan)
+    p = np.where(tested, two_sided_p(z), np.nan)
     q = np.full(len(x), np.nan)
     if tested.any():
         q[tested] = multipletests(p[tested], alpha=alpha, method="fdr_bh")[1]
@@ -99,10 +101,6 @@ def gap_tests(
     finding = tested & (np.nan_to_num(q, nan=1.0) <= alpha) & (worse == True) & (quality != 3)  # noqa: E712
     return pd.DataFrame({"gap": gap, "se": se, "z": z, "p": p, "q": q, "worse": worse,
                          "tested": tested, "finding": finding})
-
-
-def _norm_sf(z: np.ndarray) -> np.ndarray:
-    return np.array([0.5 * math.erfc(v / math.sqrt(2)) for v in z])
 
 
 def share_worse(value: float, others: np.ndarray, direction: str,

@@ -27,6 +27,19 @@ def _disparity_rows(r: BarrierReport) -> list[list[str]]:
     return rows
 
 
+TREND_HEADERS = ["Metric", "Years", "Change", "Verdict", "Peer median change", "Diverges"]
+DISPARITY_HEADERS = ["Metric", "Groups", "Group", "Reference", "Gap", "95% CI"]
+
+
+def _table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
+    table = Table(title=title, header_style="bold")
+    for h in headers:
+        table.add_column(h)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def _signed(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
@@ -62,22 +75,11 @@ def rich_tables(r: BarrierReport) -> list[Table]:
     if not r.findings:
         t.add_row("", "No metric is significantly worse than the peers or the nation.", "")
     tables = [t]
-    rows = _trend_rows(r)
-    if rows:
-        tt = Table(title="Trends", header_style="bold")
-        for h in ("Metric", "Years", "Change", "Verdict", "Peer median change", "Diverges"):
-            tt.add_column(h)
-        for row in rows:
-            tt.add_row(*row)
-        tables.append(tt)
-    rows = _disparity_rows(r)
-    if rows:
-        td = Table(title="Disparities between groups", header_style="bold")
-        for h in ("Metric", "Groups", "Group", "Reference", "Gap", "95% CI"):
-            td.add_column(h)
-        for row in rows:
-            td.add_row(*row)
-        tables.append(td)
+    for title, headers, rows in (("Trends", TREND_HEADERS, _trend_rows(r)),
+                                 ("Disparities between groups", DISPARITY_HEADERS,
+                                  _disparity_rows(r))):
+        if rows:
+            tables.append(_table(title, headers, rows))
     n = r.neighbourhoods
     if n and n.get("moran"):
         m = n["moran"]
@@ -118,11 +120,9 @@ def barriers_markdown(r: BarrierReport) -> str:
                                                 "US median", "q (peers)", "q (US)", "Finding"],
                                                rows), ""]
     if _trend_rows(r):
-        parts += ["## Trends", "", _md_table(["Metric", "Years", "Change", "Verdict",
-                                              "Peer median change", "Diverges"], _trend_rows(r)), ""]
+        parts += ["## Trends", "", _md_table(TREND_HEADERS, _trend_rows(r)), ""]
     if r.disparities:
-        parts += ["## Disparities", "", _md_table(["Metric", "Groups", "Group", "Reference",
-                                                   "Gap", "95% CI"], _disparity_rows(r)), ""]
+        parts += ["## Disparities", "", _md_table(DISPARITY_HEADERS, _disparity_rows(r)), ""]
     if r.drivers and r.drivers.get("interpretation"):
         parts += ["## Drivers (associations, not causes)", ""]
         parts += [f"- {s}" for s in r.drivers["interpretation"]]

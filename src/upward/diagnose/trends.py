@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 from statsmodels.stats.multitest import multipletests
 
-from upward.diagnose.gaps import _norm_sf
 from upward.measure import frames
 from upward.measure.profile import Profile
+from upward.metrics.inference import two_sided_p
 from upward.warehouse.store import Warehouse
 
 
@@ -75,7 +75,7 @@ def trend_findings(wh: Warehouse, profile: Profile, peer_ids: list[str],
         p = None
         if median is not None and t.change_se:
             z = (t.change - median) / t.change_se
-            p = float(2 * _norm_sf(np.array([abs(z)]))[0])
+            p = float(two_sided_p(z))
         rows.append([m, t, median, len(changes), p])
     ps = np.array([r[4] if r[4] is not None else np.nan for r in rows])
     qs = np.full(len(rows), np.nan)

@@ -14,14 +14,13 @@ True
 
 from __future__ import annotations
 
-import math
-
 import ibis
 import numpy as np
 import pandas as pd
 
 from upward.geo.resolve import base_name
 from upward.geo.states import STATES_BY_ABBR
+from upward.metrics.inference import two_sided_p
 from upward.warehouse.store import Warehouse
 
 #: Which source's name wins when several name the same geography.
@@ -166,8 +165,7 @@ def trends(wh: Warehouse) -> pd.DataFrame:
         out["change"] = out["last_estimate"] - out["first_estimate"]
         out["change_se"] = np.hypot(out["first_se"], out["last_se"])
         out["z"] = out["change"] / out["change_se"].where(out["change_se"] > 0)
-        erfc = np.frompyfunc(math.erfc, 1, 1)
-        out["p_value"] = erfc(out["z"].abs() / math.sqrt(2)).astype("float64")
+        out["p_value"] = two_sided_p(out["z"].to_numpy(float))
         return out.drop(columns=["first_se", "last_se"])
 
     return wh.cached("trends", build)

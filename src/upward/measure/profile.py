@@ -28,7 +28,6 @@ from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
 
 SCHEMA_VERSION = "1.0"
-Z95 = 1.959964
 TRACT_METRICS = ("kfr_dollars_p25", "kfr_top20_p25", "kir_p25")
 ATLAS_METRICS = ("kfr_p25", "jail_p25", "atlas_count")
 

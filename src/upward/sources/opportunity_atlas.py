@@ -50,14 +50,13 @@ from upward.sources.readers import (
     numeric,
     read_delimited,
 )
-from upward.sources.schema import conform, empty
+from upward.sources.schema import Z95, conform, empty
 
 PUBLISHER = "Opportunity Insights"
 LICENSE = "Opportunity Insights public data (free to use; cite Chetty, Friedman, Hendren, Jones & Porter 2018)"
 SOURCE = "opportunity-atlas"
 
 #: The multiplier of a standard error that gives a 95% interval.
-Z95 = 1.959964
 
 #: The period label of every Atlas outcome: the birth cohorts followed.
 COHORTS = "1978-1983 birth cohorts"

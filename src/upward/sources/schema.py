@@ -14,6 +14,8 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
 
+from upward.geo.ids import GEO_LEVELS as GEO_LEVEL_NAMES
+
 _S = pa_arrow.string()
 _F = pa_arrow.float64()
 
@@ -86,7 +88,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "sources": ("source_id",),
 }
 
-GEO_LEVELS = ["state", "county", "place", "tract", "cz", "zip"]
+GEO_LEVELS = list(GEO_LEVEL_NAMES)
+
+#: lb/ub are 95% bounds: se = (ub − lb) / (2 · Z95), and bounds = estimate ± Z95 · se.
+Z95 = 1.959964
 
 #: What an observation's lb/ub mean (the `bounds` column).
 BOUNDS_KINDS = ["ci95", "none"]

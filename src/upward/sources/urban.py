@@ -32,7 +32,7 @@ from upward.sources.readers import (
     numeric,
     read_delimited,
 )
-from upward.sources.schema import conform
+from upward.sources.schema import Z95, conform
 
 PUBLISHER = "Urban Institute"
 LICENSE = "Urban Institute data catalog terms (free to use with attribution)"
@@ -363,7 +363,7 @@ def read_wide(path: Path, source_id: str, *, level: str) -> Tables:
                 "estimate": est,
                 "lb": lb,
                 "ub": ub,
-                "se": (ub - lb) / (2 * 1.959964),
+                "se": (ub - lb) / (2 * Z95),
                 "quality": quality,
                 "bounds": np.where(lb.notna() & ub.notna(), "ci95", "none"),
                 "source_id": source_id,

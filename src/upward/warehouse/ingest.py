@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from upward.errors import ConfigError, UpwardError
-from upward.sources import DATASETS, SOURCE_NAMES, Dataset, Tables, datasets_of
+from upward.sources import SOURCE_NAMES, Dataset, Tables, datasets_of
 from upward.sources.http import download
 from upward.warehouse.store import LoadResult, Warehouse
 from upward.warehouse.workspace import Workspace
@@ -202,12 +202,3 @@ def _provenance(found: FoundFile, source_id: str, tables: Tables) -> dict:
         "license": d.license,
         "notes": " ".join([d.notes, *tables.notes]).strip(),
     }
-
-
-def known_datasets() -> list[str]:
-    """Every registered dataset key.
-
-    >>> "urban.county_recent" in known_datasets()
-    True
-    """
-    return sorted(DATASETS)
