@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from upward.cli import evaluate as evaluate_commands
+from upward.cli import evidence as evidence_commands
+from upward.cli import report as report_commands
+from upward.cli import web as web_commands
+from upward.cli.common import WorkspaceOption, console, emit_text, err_console
+from upward.cli.common import open_workspace as _workspace
 from upward.errors import UpwardError
 
 app = typer.Typer(
@@ -30,23 +35,8 @@ app = typer.Typer(
 metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show share_employed",
                           invoke_without_command=True)
 app.add_typer(metrics_app, name="metrics")
-
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
-
-WorkspaceOption = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder (default: $UPWARD_WORKSPACE, "
-                 "else ./upward-workspace).", show_default=False),
-]
-
-
-def _workspace(option: Path | None, *, create: bool = False):
-    from upward.warehouse.workspace import Workspace, resolve_workspace
-
-    root = resolve_workspace(option)
-    return Workspace.init(root) if create else Workspace.open(root)
-
+# Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
+COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands)
 
 @app.command()
 def init(
@@ -135,11 +125,7 @@ def _emit_profile(p, fmt: str, output: Path | None) -> None:
             console.print(t)
         return
     text = {"json": p.to_json, "csv": p.to_csv, "md": p.to_markdown}.get(fmt, p.to_markdown)()
-    if output:
-        output.write_text(text, encoding="utf-8")
-        console.print(f"wrote {output}")
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    emit_text(text, output)
 
 
 @app.command()
@@ -171,12 +157,7 @@ def barriers(
         for t in barrier_tables(report):
             console.print(t)
         return
-    text = report.to_json() if fmt == "json" else report.to_markdown()
-    if output:
-        output.write_text(text, encoding="utf-8")
-        console.print(f"wrote {output}")
-    else:
-        sys.stdout.write(text + "\n")
+    emit_text(report.to_json() if fmt == "json" else report.to_markdown(), output)
 
 
 @metrics_app.callback()
@@ -253,6 +234,10 @@ def demo(
     err_console.print("[bold yellow]SYNTHETIC DATA[/]: the demo city is invented by Upward; "
                       "it is not a real place.")
     _emit_profile(p, fmt, None)
+
+
+for _module in COMMAND_MODULES:
+    _module.register(app)
 
 
 def main() -> None:

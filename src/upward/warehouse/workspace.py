@@ -91,6 +91,42 @@ class Workspace:
         return self.root / "cache"
 
     @property
+    def settings_path(self) -> Path:
+        """The settings file.
+
+        >>> Workspace(Path("/w"), Settings()).settings_path.name
+        'upward.toml'
+        """
+        return self.root / SETTINGS_FILE
+
+    @property
+    def evaluations_dir(self) -> Path:
+        """Saved evaluation results (JSON), one file per run.
+
+        >>> Workspace(Path("/w"), Settings()).evaluations_dir.name
+        'evaluations'
+        """
+        return self.root / "evaluations"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """The evidence library.
+
+        >>> Workspace(Path("/w"), Settings()).evidence_dir.name
+        'evidence'
+        """
+        return self.root / "evidence"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Workspace secrets (the identifier-hashing key, the signing key); never published.
+
+        >>> Workspace(Path("/w"), Settings()).secrets_dir.name
+        'secrets'
+        """
+        return self.root / "secrets"
+
+    @property
     def reports_dir(self) -> Path:
         """Rendered reports.
 

@@ -1,0 +1,121 @@
+"""The result of an evaluation: a value object that prints, serialises and renders.
+
+Failed assumption checks come first in every rendering: the estimate is still reported, but the
+reader sees what it rests on before the number.
+
+Examples
+--------
+>>> r = EvaluationResult(design="rct", method="difference in means", outcome="y",
+...     estimand="ATE", estimate=2.0, se=0.5, ci_low=1.02, ci_high=2.98, p_value=0.0001, n=400)
+>>> r.headline()
+'ATE on y: 2 (95% CI 1.02 to 2.98), p = 0.0001, n = 400'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from upward.measure.profile import JsonReport
+
+SCHEMA_VERSION = "1.0"
+
+# Keys of ``EvaluationResult.tables`` and their rows, drawn by upward.report.evaluation:
+TABLE_COLUMNS = {
+    "balance": ("covariate", "mean_treated", "mean_control", "std_diff", "std_diff_weighted"),
+    "event_study": ("rel_time", "estimate", "se", "ci_low", "ci_high"),
+    "group_time": ("cohort", "time", "att", "se"),
+    "donor_weights": ("unit", "weight"),
+    "synth_path": ("time", "treated", "synthetic"),
+    "placebo": ("unit", "rmspe_ratio", "post_gap"),
+    "rd_bins": ("x", "y", "n", "side"),
+    "overlap": ("score_low", "score_high", "n_treated", "n_control"),
+    "estimates": ("method", "estimate", "se", "ci_low", "ci_high"),
+    "attrition": ("group", "n_assigned", "n_observed", "rate"),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One assumption check. ``passed`` is None when it could not be run (then ``detail`` says
+    why)."""
+
+    name: str
+    passed: bool | None
+    detail: str
+    statistic: float | None = None
+    p_value: float | None = None
+
+
+@dataclass
+class EvaluationResult(JsonReport):
+    """An impact estimate with its uncertainty, the checks it rests on and its chart tables."""
+
+    design: str
+    method: str
+    outcome: str
+    estimand: str
+    estimate: float
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    n: int
+    n_treated: int | None = None
+    n_control: int | None = None
+    n_clusters: int | None = None
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    spec: dict = field(default_factory=dict)
+    cost: dict | None = None
+    library: str = ""
+    alpha: float = 0.05
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    schema_version: str = SCHEMA_VERSION
+
+    def failed_checks(self) -> list[Check]:
+        """The checks that failed, in order.
+
+        >>> EvaluationResult("rct", "m", "y", "ATE", 1.0, None, None, None, None, 10,
+        ...     checks=[Check("balance", False, "age differs")]).failed_checks()[0].name
+        'balance'
+        """
+        return [c for c in self.checks if c.passed is False]
+
+    def headline(self) -> str:
+        """One line: estimand, estimate, interval, p, n.
+
+        >>> EvaluationResult("rct", "m", "y", "ATE", 1.5, None, None, None, None, 10).headline()
+        'ATE on y: 1.5, n = 10'
+        """
+        text = f"{self.estimand} on {self.outcome}: {_fmt(self.estimate)}"
+        if self.ci_low is not None and self.ci_high is not None:
+            level = round(100 * (1 - self.alpha))
+            text += f" ({level}% CI {_fmt(self.ci_low)} to {_fmt(self.ci_high)})"
+        if self.p_value is not None:
+            text += f", p = {_fmt_p(self.p_value)}"
+        return text + f", n = {self.n:,}"
+
+    def summary_lines(self) -> list[str]:
+        """Failed checks first, then the headline, the warnings and the passed checks.
+
+        >>> EvaluationResult("rct", "m", "y", "ATE", 1.0, None, None, None, None, 10,
+        ...     checks=[Check("overlap", False, "no overlap")]).summary_lines()[0]
+        'CHECK FAILED — overlap: no overlap'
+        """
+        lines = [f"CHECK FAILED — {c.name}: {c.detail}" for c in self.failed_checks()]
+        lines.append(self.headline())
+        lines.append(f"Method: {self.method}")
+        lines += [f"Warning: {w}" for w in self.warnings]
+        lines += [f"check {'passed' if c.passed else 'not run'} — {c.name}: {c.detail}"
+                  for c in self.checks if c.passed is not False]
+        return lines
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _fmt_p(p: float) -> str:
+    return "<0.0001" if p < 0.0001 else f"{p:.2g}" if p < 0.01 else f"{p:.3f}".rstrip("0").rstrip(".")

@@ -1,0 +1,85 @@
+"""An evaluation, declared: which data, which design, which columns.
+
+Specs are YAML files (``upward evaluate spec.yaml``) or built in Python. Unknown keys are an
+error, so a typo never silently changes the analysis.
+
+Examples
+--------
+>>> s = EvaluationSpec(data="pilot.csv", design="rct", outcome="earnings", treatment="treated")
+>>> s.covariates
+[]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CostSpec(BaseModel):
+    """Costs and benefits for cost-effectiveness and the MVPF (all in dollars).
+
+    ``cost_per_participant`` or ``total_cost`` (or a ``cost_column`` in the data);
+    ``willingness_to_pay`` per participant (benefit to participants, in dollars) and
+    ``fiscal_externality`` per participant (government savings or extra taxes, in dollars)
+    for the MVPF; ``sensitivity`` is the ± share each input is varied by (default 0.25).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    cost_per_participant: float | None = Field(None, ge=0)
+    total_cost: float | None = Field(None, ge=0)
+    cost_column: str | None = None
+    willingness_to_pay: float | None = None
+    fiscal_externality: float | None = None
+    outcome_value: float | None = Field(None, description="Dollar value of one unit of outcome.")
+    sensitivity: float = Field(0.25, ge=0, le=1)
+
+
+class EvaluationSpec(BaseModel):
+    """One evaluation. Columns are names in the data file; ``data`` is relative to the spec."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    description: str | None = None
+    data: Path
+    design: str
+    outcome: str
+    treatment: str | None = Field(None, description="0/1 treated indicator (group, or unit-period "
+                                  "for panel designs).")
+    unit: str | None = None
+    time: str | None = None
+    post: str | None = Field(None, description="0/1 post-period indicator (2×2 DiD).")
+    cohort: str | None = Field(None, description="First treated period per unit; empty or 0 for "
+                               "never treated (staggered designs).")
+    treatment_start: Any = Field(None, description="First treated period when it is the same for "
+                                 "every treated unit (DiD, synthetic control).")
+    treated_unit: str | None = Field(None, description="The treated unit (synthetic control).")
+    running: str | None = None
+    cutoff: float | None = None
+    covariates: list[str] = Field(default_factory=list)
+    cluster: str | None = None
+    weights: str | None = None
+    alpha: float = Field(0.05, gt=0, lt=1)
+    seed: int = 20261201
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="Design-specific options (see docs/evaluate.md).")
+    cost: CostSpec | None = None
+
+    def columns(self) -> list[str]:
+        """Every data column the spec names.
+
+        >>> EvaluationSpec(data="x.csv", design="rct", outcome="y", treatment="d",
+        ...                covariates=["age"]).columns()
+        ['y', 'd', 'age']
+        """
+        named = [self.outcome, self.treatment, self.unit, self.time, self.post, self.cohort,
+                 self.running, *self.covariates, self.cluster, self.weights]
+        if self.cost and self.cost.cost_column:
+            named.append(self.cost.cost_column)
+        seen: list[str] = []
+        for c in named:
+            if c and c not in seen:
+                seen.append(c)
+        return seen
