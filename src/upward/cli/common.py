@@ -3,8 +3,8 @@ workspace and writing a text result to a file or stdout.
 
 Examples
 --------
->>> WorkspaceOption.__metadata__[0].param_decls
-('--workspace', '-w')
+>>> emit_text("done", None)
+done
 """
 
 from __future__ import annotations

@@ -1,14 +1,61 @@
-"""`upward evaluate SPEC` and `upward plan`: impact estimates and pilot power.
+"""`upward evaluate SPEC`, `upward evaluations` and `upward plan`: impact estimates, saved
+results and pilot power.
 
 Examples
 --------
 >>> import typer
->>> register(typer.Typer())
+>>> app = typer.Typer()
+>>> register(app)
+>>> sorted(c.name for c in app.registered_commands)
+['evaluate', 'evaluations', 'plan']
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from upward.cli.common import WorkspaceOption, console, emit_text, err_console, open_workspace
+from upward.errors import ConfigError, UpwardError
+
+RESULT_FORMATS = ("table", "json", "md", "html")
+PLAN_FORMATS = ("table", "json")
+
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, json, md or html")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+
+
+def _check_format(fmt: str, formats: tuple[str, ...]) -> None:
+    if fmt not in formats:
+        raise UpwardError(f"--format {fmt!r} is not a format", fix=f"use one of {', '.join(formats)}")
+
+
+def emit_result(result, fmt: str, output: Path | None) -> None:
+    """Print or write an evaluation result in ``fmt``.
+
+    >>> emit_result  # doctest: +ELLIPSIS
+    <function emit_result at ...>
+    """
+    from upward.evaluate.render import rich_renderables, to_markdown
+
+    if fmt == "table" and output is None:
+        for item in rich_renderables(result):
+            console.print(item)
+        return
+    if fmt == "html":
+        from upward.report.evaluation import render_evaluation_report
+
+        if output is None:
+            raise UpwardError("--format html needs --output FILE",
+                              fix="add for example -o report.html")
+        text = render_evaluation_report(result)
+    elif fmt == "json":
+        text = result.to_json()
+    else:
+        text = to_markdown(result)
+    emit_text(text, output)
 
 
 def register(app: typer.Typer) -> None:
@@ -16,3 +63,179 @@ def register(app: typer.Typer) -> None:
 
     >>> register(typer.Typer())
     """
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        spec: Annotated[Path, typer.Argument(help="The evaluation spec (YAML).")],
+        fmt: FormatOption = "table",
+        output: OutputOption = None,
+        save: Annotated[bool, typer.Option(help="Save the result in the workspace.")] = True,
+        workspace: WorkspaceOption = None,
+    ) -> None:
+        """Estimate a program's impact from a spec: data, design, columns (docs/evaluate.md).
+
+        The result (estimate, checks, cost) is saved in <workspace>/evaluations/.
+
+        Example: upward evaluate pilot.yaml --format html -o pilot.html
+        """
+        from upward.evaluate.run import run_evaluation
+
+        _check_format(fmt, RESULT_FORMATS)
+        if fmt == "html" and output is None:
+            raise UpwardError("--format html needs --output FILE", fix="add for example -o report.html")
+        ws = open_workspace(workspace, create=True)
+        with err_console.status("estimating…"):
+            run = run_evaluation(spec, ws, save=save)
+        emit_result(run.result, fmt, output)
+        if run.saved_to is not None:
+            err_console.print(f"saved {run.saved_to}", highlight=False)
+
+    @app.command("evaluations")
+    def evaluations_cmd(
+        name: Annotated[str | None, typer.Argument(
+            help="A saved result to show (its name, spec name or JSON file).")] = None,
+        fmt: FormatOption = "table",
+        output: OutputOption = None,
+        workspace: WorkspaceOption = None,
+    ) -> None:
+        """List saved evaluation results, or show one.
+
+        Example: upward evaluations job-training-earnings --format html -o earnings.html
+        """
+        from upward.evaluate.run import list_evaluations, load_evaluation
+
+        _check_format(fmt, RESULT_FORMATS)
+        ws = open_workspace(workspace)
+        if name is not None:
+            emit_result(load_evaluation(name, ws), fmt, output)
+            return
+        saved = list_evaluations(ws)
+        if fmt == "json":
+            import json
+
+            emit_text(json.dumps([{"name": s.name, "path": str(s.path), "design": s.design,
+                                   "outcome": s.outcome, "estimand": s.estimand,
+                                   "estimate": s.estimate, "ci_low": s.ci_low,
+                                   "ci_high": s.ci_high, "generated_at": s.generated_at,
+                                   "failed_checks": s.failed_checks} for s in saved], indent=2),
+                      output)
+            return
+        from rich.table import Table
+
+        from upward.evaluate.render import fmt as number
+
+        t = Table(title=f"Saved evaluations in {ws.evaluations_dir}", header_style="bold")
+        for h in ("name", "design", "outcome", "estimate", "interval", "failed checks", "run at"):
+            t.add_column(h, overflow="fold")
+        for s in saved:
+            t.add_row(s.name, s.design, s.outcome, f"{s.estimand} {number(s.estimate)}",
+                      f"{number(s.ci_low)} to {number(s.ci_high)}",
+                      str(s.failed_checks) if s.failed_checks else "",
+                      s.generated_at)
+        if not saved:
+            err_console.print("no saved evaluations yet: run 'upward evaluate SPEC'")
+        console.print(t)
+
+    @app.command("plan")
+    def plan_cmd(
+        design: Annotated[str, typer.Option(
+            "--design", "-d", help="rct (people randomised), cluster (groups randomised) or did "
+            "(panel, simulated).")] = "rct",
+        n: Annotated[int | None, typer.Option(
+            "--n", help="Randomised units: people (rct), clusters (cluster), panel units "
+            "(did).")] = None,
+        effect: Annotated[float | None, typer.Option(
+            "--effect", help="An effect to compute the power for (outcome units; with the "
+            "default --sd 1, in standard deviations).")] = None,
+        mde: Annotated[bool, typer.Option(
+            "--mde", help="Report the minimum detectable effect (always shown).")] = False,
+        sd: Annotated[float, typer.Option("--sd", help="Outcome standard deviation.")] = 1.0,
+        share: Annotated[float, typer.Option("--share", help="Share assigned to treatment.")] = 0.5,
+        r2: Annotated[float, typer.Option(
+            "--r2", help="Outcome variance explained by baseline covariates (individual level)."
+        )] = 0.0,
+        covariates: Annotated[int, typer.Option(
+            "--covariates", help="Number of covariates (costs degrees of freedom).")] = 0,
+        icc: Annotated[float, typer.Option("--icc", help="Intraclass correlation (cluster).")] = 0.05,
+        cluster_size: Annotated[float, typer.Option(
+            "--cluster-size", help="People per cluster (cluster).")] = 20,
+        r2_cluster: Annotated[float, typer.Option(
+            "--r2-cluster", help="Cluster-level variance explained by cluster covariates.")] = 0.0,
+        periods: Annotated[int, typer.Option("--periods", help="Periods observed (did).")] = 12,
+        pre_periods: Annotated[int | None, typer.Option(
+            "--pre-periods", help="Periods before treatment (did; default half).")] = None,
+        rho: Annotated[float, typer.Option(
+            "--rho", help="AR(1) serial correlation of the errors (did).")] = 0.5,
+        sims: Annotated[int, typer.Option("--sims", help="Simulated panels (did).")] = 1000,
+        seed: Annotated[int, typer.Option("--seed", help="Random seed (did).")] = 20261201,
+        alpha: Annotated[float, typer.Option("--alpha", help="Test level, two-sided.")] = 0.05,
+        power: Annotated[float, typer.Option("--power", help="Target power.")] = 0.8,
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+        output: OutputOption = None,
+    ) -> None:
+        """Plan a pilot: minimum detectable effect, power at an effect, and the power curve.
+
+        Example: upward plan --design rct --n 2000 --sd 4200 --r2 0.3 --effect 500
+        """
+        from upward.evaluate.power import cluster_plan, did_plan, rct_plan
+
+        _check_format(fmt, PLAN_FORMATS)
+        if n is None:
+            raise ConfigError("--n is required", fix="give the number of randomised units, e.g. "
+                              "--n 2000")
+        builders = {
+            "rct": lambda: rct_plan(n, effect=effect, sd=sd, share_treated=share, r2=r2,
+                                    n_covariates=covariates, alpha=alpha, power=power),
+            "cluster": lambda: cluster_plan(n, cluster_size, icc, effect=effect, sd=sd,
+                                            share_treated=share, r2_individual=r2,
+                                            r2_cluster=r2_cluster,
+                                            n_cluster_covariates=covariates, alpha=alpha,
+                                            power=power),
+            "did": lambda: did_plan(n, periods, pre_periods if pre_periods is not None
+                                    else periods // 2, effect=effect, sd=sd, rho=rho,
+                                    share_treated=share, alpha=alpha, power=power,
+                                    n_sims=sims, seed=seed),
+        }
+        if design not in builders:
+            raise ConfigError(f"--design {design!r} is not a plan design",
+                              fix=f"use one of {', '.join(builders)}")
+        plan = builders[design]()
+        if fmt == "json":
+            emit_text(plan.to_json(), output)
+            return
+        _print_plan(plan, output)
+
+
+def _print_plan(plan, output: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from upward.evaluate.render import fmt
+
+    target = Console(file=output.open("w", encoding="utf-8"), width=120) if output else console
+    try:
+        inputs = Table(title=f"Pilot plan: {plan.design}", header_style="bold",
+                       title_justify="left")
+        inputs.add_column("input")
+        inputs.add_column("value", justify="right")
+        for key, value in plan.inputs.items():
+            inputs.add_row(key, str(value) if key == "seed" else fmt(value))
+        for key, value in (("alpha (two-sided)", plan.alpha), ("target power", plan.target_power),
+                           ("degrees of freedom", plan.df), ("multiplier", plan.multiplier),
+                           ("standard error", plan.standard_error)):
+            inputs.add_row(key, fmt(value))
+        target.print(inputs)
+        for line in plan.summary_lines():
+            target.print(line, highlight=False)
+        target.print(f"Method: {plan.method}", style="dim", highlight=False)
+        curve = Table(title="Power curve", header_style="bold", title_justify="left")
+        columns = list(plan.curve[0]) if plan.curve else []
+        for c in columns:
+            curve.add_column(c.replace("_", " "), justify="right")
+        for row in plan.curve:
+            curve.add_row(*[fmt(row[c]) if c == "effect" else f"{row[c]:.1%}" for c in columns])
+        target.print(curve)
+    finally:
+        if output:
+            target.file.close()
+            console.print(f"wrote {output}")

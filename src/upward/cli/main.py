@@ -219,12 +219,14 @@ def demo(
     workspace: WorkspaceOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or md")] = "table",
 ) -> None:
-    """Offline: generate the synthetic demo city, load it through the real connectors, and print
-    its profile.
+    """Offline: generate the synthetic demo city, load it through the real connectors, print
+    its profile, then evaluate its synthetic pilots (known true effects) and print each
+    estimate next to the truth.
 
     Example: upward demo --workspace demo-ws
     """
-    from upward.demo.run import run_demo
+    from upward.demo.run import run_demo, run_demo_pilot
+    from upward.evaluate.render import fmt as number
 
     ws = _workspace(workspace, create=True)
     with console.status("generating and loading the synthetic demo city…"):
@@ -234,6 +236,23 @@ def demo(
     err_console.print("[bold yellow]SYNTHETIC DATA[/]: the demo city is invented by Upward; "
                       "it is not a real place.")
     _emit_profile(p, fmt, None)
+    with console.status("evaluating the demo city's synthetic pilots…"):
+        pilots = run_demo_pilot(ws)
+    # Keep stdout machine-readable for --format json/csv/md: the pilot summary goes to stderr.
+    out = console if fmt == "table" else err_console
+    out.print("\n[bold]Synthetic pilots[/] (known true effects; specs in "
+              f"{ws.root / 'demo-data' / 'pilot'}):", highlight=False)
+    for e in pilots:
+        if e.result is None:
+            out.print(f"  {e.study.name}: skipped ({e.skipped})", highlight=False)
+            continue
+        verdict = {True: "yes", False: "NO", None: "no interval"}[e.covers]
+        level = round(100 * (1 - e.result.alpha))
+        out.print(f"  {e.study.name} ({e.study.design}): {e.result.headline()}", highlight=False)
+        out.print(f"    true effect {number(e.study.true_effect)} ({e.study.unit}); "
+                  f"the {level}% CI covers it: {verdict}", highlight=False)
+        for c in e.result.failed_checks():
+            out.print(f"    [red]check failed — {c.name}[/]: {c.detail}", highlight=False)
 
 
 for _module in COMMAND_MODULES:

@@ -4,11 +4,29 @@ Examples
 --------
 >>> import typer
 >>> register(typer.Typer())
+>>> report_filename("Tulsa city, Oklahoma")
+'tulsa-city-oklahoma.html'
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from upward.cli.common import WorkspaceOption, console, open_workspace
+
+
+def report_filename(name: str) -> str:
+    """The default file name of a place's report, from its name.
+
+    >>> report_filename("Demo City city, Demo State (synthetic)")
+    'demo-city-city-demo-state-synthetic.html'
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return f"{slug or 'report'}.html"
 
 
 def register(app: typer.Typer) -> None:
@@ -16,3 +34,53 @@ def register(app: typer.Typer) -> None:
 
     >>> register(typer.Typer())
     """
+
+    @app.command("report")
+    def report(
+        place: Annotated[str, typer.Argument(help="A name ('Tulsa, OK', 'Tulsa city, "
+                                              "Oklahoma') or a FIPS code (4075000).")],
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", help="HTML file to write (a name ending in .pdf writes the PDF "
+            "and the HTML beside it). Default: the workspace's reports/ folder.",
+            show_default=False)] = None,
+        pdf: Annotated[bool, typer.Option(
+            "--pdf", help="Also print the report to PDF with headless Chromium "
+            "($UPWARD_CHROMIUM or chromium on the PATH).")] = False,
+        peers: Annotated[list[str] | None, typer.Option(
+            "--peers", help="A comparison place (name or FIPS); repeat for several. "
+            "Default: the k nearest.")] = None,
+        k: Annotated[int, typer.Option("--k", help="Number of automatic peers.")] = 10,
+        workspace: WorkspaceOption = None,
+    ) -> None:
+        """Write a place's or county's report: scorecard, barriers, neighbourhood map,
+        trends and sources in one HTML file that opens offline (and prints to PDF).
+
+        Example: upward report "Tulsa, OK" -o tulsa.html --pdf
+        """
+        from upward.geo.resolve import resolve
+        from upward.measure import frames
+        from upward.report.place import write_place_report
+        from upward.warehouse.store import Warehouse
+
+        ws = open_workspace(workspace)
+        if output is not None and output.suffix.lower() == ".pdf":
+            pdf, output = True, output.with_suffix(".html")
+        with Warehouse(ws.warehouse_path, read_only=True) as wh:
+            geos = frames.named_geographies(wh)
+            if geos.empty:
+                from upward.errors import PlaceNotFoundError
+
+                raise PlaceNotFoundError(
+                    "the warehouse holds no geographies yet",
+                    fix="load data first: upward fetch urban … --from DIR, or upward demo")
+            geo = resolve(place, geos)
+            target = output or ws.reports_dir / report_filename(geo.name)
+            with console.status(f"writing the report of {geo.name}…"):
+                path = write_place_report(wh, geo.geo_id, target, peers=peers or None, k=k)
+        console.print(f"wrote {path}")
+        if pdf:
+            from upward.report.pdf import html_to_pdf
+
+            with console.status("printing to PDF with Chromium…"):
+                printed = html_to_pdf(path, path.with_suffix(".pdf"))
+            console.print(f"wrote {printed}")

@@ -13,8 +13,13 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from upward.demo.generate import write_demo_files
+from upward.demo.pilot import PILOT_FOLDER, PilotStudy, write_pilot
 from upward.errors import WorkspaceError
+from upward.evaluate.result import EvaluationResult
 from upward.measure.profile import Profile, profile
 from upward.metrics.check import require_declared
 from upward.sources import SOURCE_NAMES
@@ -48,3 +53,56 @@ def run_demo(workspace: Workspace, *, seed: int = 2024) -> tuple[Profile, list[L
     manifest = write_demo_files(folder, seed=seed)
     results = fetch(workspace, list(SOURCE_NAMES), from_dir=folder, check=require_declared)
     return profile(manifest.city_geo_id, workspace=workspace), results
+
+
+@dataclass(frozen=True)
+class PilotEvaluation:
+    """One demo pilot evaluated: the study (with its true effect), the result and whether the
+    confidence interval covers the truth. ``result`` is None when the study's design is not
+    available (``skipped`` says why).
+
+    >>> PilotEvaluation(PilotStudy("x", Path("x"), Path("x"), "rct", "y", 1.0, ""), None,
+    ...                 None, "no design").covers
+    """
+
+    study: PilotStudy
+    result: EvaluationResult | None
+    saved_to: Path | None
+    skipped: str | None = None
+
+    @property
+    def covers(self) -> bool | None:
+        """Whether the interval contains the true effect (None without an interval).
+
+        >>> PilotEvaluation(PilotStudy("x", Path("x"), Path("x"), "rct", "y", 1.0, ""),
+        ...     EvaluationResult("rct", "m", "y", "ATE", 1.1, 0.1, 0.9, 1.3, 0.01, 10), None).covers
+        True
+        """
+        r = self.result
+        if r is None or r.ci_low is None or r.ci_high is None:
+            return None
+        return bool(r.ci_low <= self.study.true_effect <= r.ci_high)
+
+
+def run_demo_pilot(workspace: Workspace) -> list[PilotEvaluation]:
+    """Write the demo's synthetic pilots (known true effects) into ``demo-data/pilot/`` and
+    evaluate each one whose design is available; results are saved in the workspace.
+
+    >>> import tempfile, pathlib
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "demo")
+    >>> [e.covers for e in run_demo_pilot(ws)][0]  # doctest: +SKIP
+    True
+    """
+    from upward.evaluate.designs import DESIGNS
+    from upward.evaluate.run import run_evaluation
+
+    manifest = write_pilot(workspace.root / DEMO_FOLDER / PILOT_FOLDER)
+    evaluations = []
+    for study in manifest.studies:
+        if study.design not in DESIGNS:
+            evaluations.append(PilotEvaluation(study, None, None,
+                                               f"design {study.design!r} is not available"))
+            continue
+        run = run_evaluation(study.spec_path, workspace)
+        evaluations.append(PilotEvaluation(study, run.result, run.saved_to))
+    return evaluations

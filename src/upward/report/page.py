@@ -1,6 +1,12 @@
 """The self-contained HTML page every report is written into: inline CSS, plotly.js inlined
 from the installed plotly package (no CDN, opens offline from disk), semantic landmarks.
 
+Plotly's geo maps fetch a base-map TopoJSON file from cdn.plot.ly before they draw anything,
+even when the base map is hidden and the shapes come from our own GeoJSON; offline the map
+then stays blank. ``GEO_OFFLINE_JS`` (inlined before plotly.js) registers empty TopoJSON
+topologies under the names plotly asks for, so the map draws from its GeoJSON alone. Pages that
+draw maps with plotly elsewhere (the web app) should include it too.
+
 Examples
 --------
 >>> html = render_page("Demo", "<p>Hello</p>")
@@ -38,8 +44,38 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 a { color: var(--accent); }
 a:focus, button:focus, input:focus, select:focus { outline: 3px solid #f2b705; outline-offset: 2px; }
 details { margin: .5rem 0 1rem; }
-@media print { .chart { break-inside: avoid; } a { color: var(--ink); } }
+nav.toc ol { columns: 2; padding-left: 1.2rem; margin: .3rem 0; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0; }
+.facts dt { font-weight: 600; } .facts dd { margin: 0; }
+.notice { border-left: 4px solid var(--warn); background: #fff8e5; padding: .5rem .8rem; }
+.synthetic { border-left: 4px solid var(--bad); background: #fdecea; padding: .5rem .8rem;
+             font-weight: 600; }
+.source { color: var(--muted); font-size: .8rem; }
+.findings li { margin: .35rem 0; }
+.url { overflow-wrap: anywhere; word-break: break-all; max-width: 22rem; }
+table.sources th[scope="row"] { max-width: 16rem; overflow-wrap: anywhere; }
+figure { margin: 1rem 0; } figcaption { font-size: .9rem; color: var(--muted); }
+summary { cursor: pointer; color: var(--accent); }
+.trend-up, .trend-down { font-weight: 600; }
+@page { size: Letter; margin: 14mm 12mm; }
+@media print {
+  body { font-size: 10pt; } table { font-size: 8.5pt; } .source { font-size: 7.5pt; }
+  .chart { break-inside: avoid; } a { color: var(--ink); }
+  header, main, footer { max-width: none; }
+  nav.toc, .modebar-container { display: none; }
+  h2 { break-after: avoid; } table { break-inside: auto; } tr { break-inside: avoid; }
+}
 """
+
+#: Empty base-map topologies for every scope plotly's geo maps may request (see module text).
+GEO_OFFLINE_JS = (
+    "window.PlotlyGeoAssets=window.PlotlyGeoAssets||{topojson:{}};"
+    "window.PlotlyGeoAssets.topojson=window.PlotlyGeoAssets.topojson||{};"
+    '["world","usa","europe","asia","africa","north-america","south-america"].forEach('
+    "function(s){[\"110m\",\"50m\"].forEach(function(r){var n=s+\"_\"+r;"
+    "if(!window.PlotlyGeoAssets.topojson[n]){window.PlotlyGeoAssets.topojson[n]="
+    '{type:"Topology",objects:{},arcs:[]};}});});'
+)
 
 
 @cache
@@ -59,7 +95,8 @@ def render_page(title: str, body: str, *, subtitle: str | None = None,
     >>> "<title>Tulsa</title>" in render_page("Tulsa", "", with_charts=False)
     True
     """
-    script = f"<script>{plotly_js()}</script>" if with_charts else ""
+    script = (f"<script>{GEO_OFFLINE_JS}</script>\n<script>{plotly_js()}</script>"
+              if with_charts else "")
     sub = f'<p class="muted">{escape(subtitle)}</p>' if subtitle else ""
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'

@@ -1,0 +1,384 @@
+"""The evaluation report: one self-contained HTML page for an evaluation result.
+
+Failed assumption checks come first, in a box above the estimate. Each of the result's tables
+is drawn by its chart (a declared registry, :data:`CHARTS`): balance → love plot, event study
+→ coefficients with the pre-period band, synthetic control → treated vs synthetic path, donor
+weights and placebo ratios, RD → binned scatter at the cutoff, overlap → propensity-score
+histogram, estimates → a forest plot. Every chart has its data as a table in a ``<details>``
+below it, so the page works without JavaScript and with a screen reader. plotly.js is inlined
+by :func:`upward.report.page.render_page`, so the file opens offline.
+
+Examples
+--------
+>>> from upward.evaluate.result import Check, EvaluationResult
+>>> r = EvaluationResult("rct", "difference in means", "earnings", "ATE", 480.0, 150.0, 186.0,
+...     774.0, 0.0014, 1800, checks=[Check("balance", False, "age differs")],
+...     tables={"estimates": [{"method": "dim", "estimate": 480.0, "se": 150.0,
+...                            "ci_low": 186.0, "ci_high": 774.0}]})
+>>> html = render_evaluation_report(r)
+>>> html.index("Check failed") < html.index("ATE on earnings")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+
+import plotly.graph_objects as go
+
+from upward.evaluate.render import (
+    SENSITIVITY_COLUMNS,
+    check_rows,
+    cost_input_rows,
+    cost_rows,
+    overview_rows,
+    sensitivity_rows,
+    table_rows,
+)
+from upward.evaluate.result import TABLE_COLUMNS, EvaluationResult
+from upward.report.page import render_page
+
+REPORT_CSS = """
+.alert { border: 2px solid var(--bad); border-radius: .4rem; padding: .6rem 1rem; margin: 1rem 0;
+         background: #fdf1f0; }
+.alert h2 { margin-top: 0; color: var(--bad); font-size: 1.15rem; }
+.headline { font-size: 1.25rem; font-weight: 600; margin: 1rem 0 .3rem; }
+.synthetic { border: 2px dashed var(--warn); padding: .4rem .8rem; }
+tr.failed td { color: var(--bad); font-weight: 600; }
+.chart { min-height: 0; }
+"""
+COLOURS = {"treated": "#0b5cad", "control": "#b35900", "neutral": "#4a5360", "bad": "#b3261e",
+           "band": "rgba(179,38,30,0.12)"}
+LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+          "font": {"family": "system-ui, sans-serif", "size": 13}, "height": 380}
+STD_DIFF_THRESHOLD = 0.1  # |standardised difference| above which balance is usually questioned
+
+TABLE_TITLES = {
+    "balance": "Baseline balance",
+    "event_study": "Event study",
+    "group_time": "Group-time effects",
+    "donor_weights": "Donor weights",
+    "synth_path": "Treated and synthetic paths",
+    "placebo": "Placebo (in-space) tests",
+    "rd_bins": "Regression discontinuity: binned means",
+    "overlap": "Propensity-score overlap",
+    "estimates": "Estimates by method",
+    "attrition": "Attrition",
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """How one of ``EvaluationResult.tables`` is drawn.
+
+    >>> CHARTS["balance"].title
+    'Baseline balance: standardised differences (love plot)'
+    """
+
+    key: str
+    title: str
+    draw: Callable[[list[dict], EvaluationResult], go.Figure]
+    caption: str = ""
+
+
+def _fig(title: str, **layout) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title={"text": title, "x": 0}, **{**LAYOUT, **layout})
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def _love_plot(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    covariates = [r["covariate"] for r in rows]
+    fig = _fig("", xaxis_title="Standardised difference (treated − control, in SDs)",
+               height=max(260, 60 + 28 * len(rows)))
+    fig.add_trace(go.Scatter(x=[r.get("std_diff") for r in rows], y=covariates, mode="markers",
+                             name="unadjusted", marker={"size": 10, "color": COLOURS["control"]}))
+    if any(r.get("std_diff_weighted") is not None for r in rows):
+        fig.add_trace(go.Scatter(x=[r.get("std_diff_weighted") for r in rows], y=covariates,
+                                 mode="markers", name="weighted / matched",
+                                 marker={"size": 10, "symbol": "diamond",
+                                         "color": COLOURS["treated"]}))
+    for x in (-STD_DIFF_THRESHOLD, STD_DIFF_THRESHOLD):
+        fig.add_vline(x=x, line_dash="dot", line_color=COLOURS["neutral"])
+    fig.add_vline(x=0, line_color=COLOURS["neutral"])
+    return fig
+
+
+def _event_study(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    rows = sorted(rows, key=lambda r: r["rel_time"])
+    fig = _fig("", xaxis_title="Periods relative to treatment", yaxis_title=f"Effect on "
+               f"{result.outcome}")
+    pre = [r for r in rows if r["rel_time"] < 0 and r.get("ci_low") is not None]
+    if pre:
+        # The pre-trend band: where the pre-period coefficients' intervals lie.
+        x = [r["rel_time"] for r in pre]
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=[r["ci_high"] for r in pre] +
+                                 [r["ci_low"] for r in pre][::-1], fill="toself",
+                                 fillcolor=COLOURS["band"], line={"width": 0},
+                                 name="pre-period 95% band", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=[r["rel_time"] for r in rows], y=[r["estimate"] for r in rows], mode="markers+lines",
+        name="estimate", marker={"color": COLOURS["treated"], "size": 8},
+        error_y={"type": "data", "symmetric": False,
+                 "array": [_gap(r.get("ci_high"), r["estimate"]) for r in rows],
+                 "arrayminus": [_gap(r["estimate"], r.get("ci_low")) for r in rows]}))
+    fig.add_hline(y=0, line_color=COLOURS["neutral"])
+    fig.add_vline(x=-0.5, line_dash="dash", line_color=COLOURS["neutral"],
+                  annotation_text="treatment starts", annotation_position="top right")
+    return fig
+
+
+def _gap(a, b):
+    return None if a is None or b is None else a - b
+
+
+def _group_time(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    fig = _fig("", xaxis_title="Period", yaxis_title=f"ATT(g, t) on {result.outcome}")
+    for cohort in sorted({r["cohort"] for r in rows}, key=str):
+        part = sorted((r for r in rows if r["cohort"] == cohort), key=lambda r: r["time"])
+        fig.add_trace(go.Scatter(x=[r["time"] for r in part], y=[r["att"] for r in part],
+                                 mode="markers+lines", name=f"cohort {cohort}",
+                                 error_y={"type": "data",
+                                          "array": [1.96 * r["se"] if r.get("se") is not None
+                                                    else None for r in part]}))
+    fig.add_hline(y=0, line_color=COLOURS["neutral"])
+    return fig
+
+
+def _donor_weights(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    rows = sorted((r for r in rows if (r.get("weight") or 0) > 0.0005), key=lambda r: r["weight"])
+    fig = _fig("", xaxis_title="Weight in the synthetic control",
+               height=max(260, 60 + 24 * len(rows)))
+    fig.add_trace(go.Bar(x=[r["weight"] for r in rows], y=[str(r["unit"]) for r in rows],
+                         orientation="h", marker_color=COLOURS["treated"], name="weight"))
+    return fig
+
+
+def _synth_path(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    rows = sorted(rows, key=lambda r: r["time"])
+    fig = _fig("", xaxis_title="Period", yaxis_title=result.outcome)
+    fig.add_trace(go.Scatter(x=[r["time"] for r in rows], y=[r["treated"] for r in rows],
+                             mode="lines+markers", name="treated",
+                             line={"color": COLOURS["treated"], "width": 3}))
+    fig.add_trace(go.Scatter(x=[r["time"] for r in rows], y=[r["synthetic"] for r in rows],
+                             mode="lines", name="synthetic control",
+                             line={"color": COLOURS["control"], "dash": "dash", "width": 3}))
+    start = result.spec.get("treatment_start")
+    if isinstance(start, int | float):
+        fig.add_vline(x=start - 0.5, line_dash="dot", line_color=COLOURS["neutral"],
+                      annotation_text="treatment starts")
+    return fig
+
+
+def _placebo(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    treated = result.spec.get("treated_unit")
+    rows = sorted(rows, key=lambda r: r.get("rmspe_ratio") or 0)
+    fig = _fig("", xaxis_title="Post/pre RMSPE ratio", height=max(260, 60 + 20 * len(rows)))
+    fig.add_trace(go.Bar(
+        x=[r.get("rmspe_ratio") for r in rows], y=[str(r["unit"]) for r in rows],
+        orientation="h", name="ratio",
+        marker_color=[COLOURS["bad"] if r["unit"] == treated else COLOURS["neutral"]
+                      for r in rows] if treated else COLOURS["neutral"]))
+    return fig
+
+
+def _rd_bins(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    fig = _fig("", xaxis_title=result.spec.get("running", "running variable"),
+               yaxis_title=f"Mean {result.outcome}")
+    for side, colour in (("below", COLOURS["control"]), ("above", COLOURS["treated"])):
+        part = [r for r in rows if str(r.get("side")) == side]
+        if part:
+            fig.add_trace(go.Scatter(x=[r["x"] for r in part], y=[r["y"] for r in part],
+                                     mode="markers", name=f"{side} the cutoff",
+                                     marker={"color": colour,
+                                             "size": [max(5, min(16, (r.get("n") or 1) ** 0.5))
+                                                      for r in part]}))
+    others = [r for r in rows if str(r.get("side")) not in ("below", "above")]
+    if others:
+        fig.add_trace(go.Scatter(x=[r["x"] for r in others], y=[r["y"] for r in others],
+                                 mode="markers", name="bins"))
+    cutoff = result.spec.get("cutoff")
+    if cutoff is not None:
+        fig.add_vline(x=cutoff, line_dash="dash", line_color=COLOURS["neutral"],
+                      annotation_text="cutoff")
+    return fig
+
+
+def _overlap(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    mids = [(r["score_low"] + r["score_high"]) / 2 for r in rows]
+    width = [r["score_high"] - r["score_low"] for r in rows]
+    fig = _fig("", xaxis_title="Propensity score", yaxis_title="Units (control shown below 0)",
+               barmode="relative")
+    fig.add_trace(go.Bar(x=mids, y=[r["n_treated"] for r in rows], width=width,
+                         name="treated", marker_color=COLOURS["treated"]))
+    fig.add_trace(go.Bar(x=mids, y=[-r["n_control"] for r in rows], width=width,
+                         name="control", marker_color=COLOURS["control"]))
+    return fig
+
+
+def _estimates(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    fig = _fig("", xaxis_title=f"Estimate ({result.outcome})", height=max(220, 80 + 40 * len(rows)))
+    fig.add_trace(go.Scatter(
+        x=[r.get("estimate") for r in rows], y=[str(r.get("method")) for r in rows],
+        mode="markers", marker={"size": 11, "color": COLOURS["treated"]}, name="estimate",
+        error_x={"type": "data", "symmetric": False,
+                 "array": [_gap(r.get("ci_high"), r.get("estimate")) for r in rows],
+                 "arrayminus": [_gap(r.get("estimate"), r.get("ci_low")) for r in rows]}))
+    fig.add_vline(x=0, line_color=COLOURS["neutral"])
+    return fig
+
+
+def _attrition(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    fig = _fig("", yaxis_title="Share with the outcome missing", yaxis_tickformat=".0%")
+    fig.add_trace(go.Bar(x=[str(r["group"]) for r in rows], y=[r.get("rate") for r in rows],
+                         marker_color=COLOURS["neutral"], name="attrition"))
+    return fig
+
+
+#: Charts by table key, in the order the report shows them.
+CHARTS: dict[str, Chart] = {c.key: c for c in (
+    Chart("estimates", "Estimates by method (95% intervals)", _estimates),
+    Chart("balance", "Baseline balance: standardised differences (love plot)", _love_plot,
+          f"Dotted lines at ±{STD_DIFF_THRESHOLD}: larger differences deserve attention."),
+    Chart("attrition", "Attrition by group", _attrition),
+    Chart("event_study", "Event study: effects by period relative to treatment", _event_study,
+          "The shaded band spans the pre-period intervals; a band away from 0 signals "
+          "pre-trends."),
+    Chart("group_time", "Group-time average effects", _group_time),
+    Chart("synth_path", "Treated unit and its synthetic control", _synth_path),
+    Chart("donor_weights", "Donor weights", _donor_weights),
+    Chart("placebo", "Placebo tests: post/pre fit ratio by unit", _placebo,
+          "The treated unit is highlighted; a ratio far above the placebos' supports an effect."),
+    Chart("rd_bins", "Regression discontinuity: binned means around the cutoff", _rd_bins),
+    Chart("overlap", "Overlap of propensity scores", _overlap,
+          "Treated above the axis, control below; scores without both groups lack support."),
+)}
+
+
+def _html_table(header: list[str] | tuple[str, ...], rows: list[list[str]], *,
+                caption: str | None = None, row_classes: list[str] | None = None) -> str:
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    head = "".join(f'<th scope="col">{escape(str(h))}</th>' for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
+        body.append(f"<tr{cls}>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>")
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _chart_section(key: str, result: EvaluationResult) -> str:
+    rows = result.tables.get(key) or []
+    if not rows:
+        return ""
+    title = TABLE_TITLES.get(key, key.replace("_", " ").capitalize())
+    header, cells = table_rows(result, key)
+    table = _html_table(header, cells, caption=title)
+    chart = CHARTS.get(key)
+    figure = ""
+    if chart is not None and _has_columns(rows, key):
+        fig = chart.draw(rows, result)
+        figure = (f'<div class="chart" role="img" aria-label="{escape(chart.title)}">'
+                  + fig.to_html(full_html=False, include_plotlyjs=False,
+                                config={"displaylogo": False, "responsive": True})
+                  + "</div>")
+        if chart.caption:
+            figure += f'<p class="small muted">{escape(chart.caption)}</p>'
+    heading = chart.title if chart else title
+    return (f'<section aria-labelledby="t-{key}"><h2 id="t-{key}">{escape(heading)}</h2>'
+            f"{figure}<details{' open' if not figure else ''}><summary>Table: {escape(title)}"
+            f"</summary>{table}</details></section>")
+
+
+def _has_columns(rows: list[dict], key: str) -> bool:
+    needed = {c for c in TABLE_COLUMNS.get(key, ()) if c not in ("std_diff_weighted", "se",
+                                                                  "ci_low", "ci_high", "n")}
+    return all(needed <= set(r) for r in rows)
+
+
+def _failed_box(result: EvaluationResult) -> str:
+    failed = result.failed_checks()
+    if not failed:
+        return ""
+    items = "".join(f"<li><strong>Check failed — {escape(c.name)}:</strong> {escape(c.detail)}"
+                    "</li>" for c in failed)
+    return (f'<section class="alert" role="alert" aria-labelledby="failed"><h2 id="failed">'
+            f"{len(failed)} assumption check(s) failed — read these before the estimate</h2>"
+            f"<ul>{items}</ul></section>")
+
+
+def _cost_section(cost: dict | None) -> str:
+    if not cost:
+        return ""
+    share = cost.get("sensitivity_share", 0.25)
+    notes = "".join(f"<li>{escape(n)}</li>" for n in cost.get("notes", []))
+    return (
+        '<section aria-labelledby="t-cost"><h2 id="t-cost">Cost and value</h2>'
+        + _html_table(("Measure", "Value"), [list(r) for r in cost_rows(cost)],
+                      caption="Per participant, in dollars; MVPF after Hendren & Sprung-Keyser "
+                      "(2020)")
+        + _html_table(("Input", "Value", "Unit", "Source"), cost_input_rows(cost),
+                      caption="Every input")
+        + _html_table(SENSITIVITY_COLUMNS, sensitivity_rows(cost),
+                      caption=f"Sensitivity: each input ±{share:.0%}, the effect at its "
+                      "confidence bounds")
+        + (f"<ul class='small'>{notes}</ul>" if notes else "") + "</section>"
+    )
+
+
+def render_evaluation_report(result: EvaluationResult, *, title: str | None = None) -> str:
+    """The self-contained HTML report of an evaluation result.
+
+    >>> r = EvaluationResult("rct", "m", "y", "ATE", 1.0, 0.2, 0.6, 1.4, 0.001, 10)
+    >>> render_evaluation_report(r).startswith("<!DOCTYPE html>")
+    True
+    """
+    spec = result.spec or {}
+    name = spec.get("name") or f"{result.design} evaluation"
+    heading = title or f"Evaluation: {name}"
+    parts = [f"<style>{REPORT_CSS}</style>"]
+    if spec.get("description"):
+        parts.append(f"<p>{escape(str(spec['description']))}</p>")
+    parts.append(_failed_box(result))
+    parts.append(f'<p class="headline">{escape(result.headline())}</p>')
+    parts.append(_html_table(("Item", "Value"), [list(r) for r in overview_rows(result)],
+                             caption="Summary"))
+    if result.checks:
+        rows = check_rows(result)
+        parts.append('<section aria-labelledby="t-checks"><h2 id="t-checks">Assumption checks'
+                     "</h2>" + _html_table(("Status", "Check", "Detail", "Statistic", "p"), rows,
+                                           row_classes=["failed" if r[0] == "FAILED" else ""
+                                                        for r in rows]) + "</section>")
+    if result.warnings:
+        items = "".join(f"<li>{escape(w)}</li>" for w in result.warnings)
+        parts.append(f'<section aria-labelledby="t-warn"><h2 id="t-warn">Warnings</h2>'
+                     f"<ul>{items}</ul></section>")
+    ordered = [k for k in CHARTS if k in result.tables]
+    ordered += [k for k in result.tables if k not in CHARTS]
+    parts += [_chart_section(k, result) for k in ordered]
+    parts.append(_cost_section(result.cost))
+    spec_rows = [[k, escape_json(v)] for k, v in spec.items() if v not in (None, "", [], {})]
+    if spec_rows:
+        parts.append('<section aria-labelledby="t-spec"><h2 id="t-spec">Specification</h2>'
+                     + _html_table(("Key", "Value"), spec_rows) + "</section>")
+    footer = (f"Generated {escape(result.generated_at)} by Upward; result schema "
+              f"{escape(result.schema_version)}. Identifiers are keyed hashes; no raw "
+              "identifiers appear in this report.")
+    return render_page(heading, "\n".join(p for p in parts if p),
+                       subtitle=f"Design: {result.design} — {result.method}",
+                       footer=footer, with_charts=True)
+
+
+def escape_json(value: object) -> str:
+    """A spec value as short text for the specification table (escaped later).
+
+    >>> escape_json(["age", "female"]), escape_json({"adjust": "lin"})
+    ('age, female', 'adjust: lin')
+    """
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {escape_json(v)}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,467 @@
+"""The place report: one self-contained HTML file about a city or county — overview, the
+scorecard by pillar, the barriers found against peers and the nation, the neighbourhood map,
+trends of key metrics, county outcomes and the sources — with plotly.js inlined, so it opens
+offline from disk and prints to PDF (``upward.report.pdf``).
+
+Every number carries where it comes from (publisher and release), its period and its quality
+grade in words; every chart has a table alternative.
+
+Examples
+--------
+>>> from upward.warehouse.store import Warehouse
+>>> with Warehouse("ws/warehouse.duckdb", read_only=True) as wh:  # doctest: +SKIP
+...     html = render_place_report(wh, "Tulsa, OK")
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+import shapely.geometry
+
+from upward.diagnose.neighbourhoods import MIN_TRACTS, QUINTILE, global_moran
+from upward.diagnose.report import BarrierReport, build_barriers
+from upward.measure import frames
+from upward.measure.profile import Profile, build_profile
+from upward.measure.render import format_value
+from upward.measure.series import (
+    DEFAULT_MAP_METRIC,
+    TractMap,
+    metric_distribution,
+    metric_series,
+    peer_values,
+    release_of,
+    tract_map,
+)
+from upward.metrics import get_metric
+from upward.report import charts
+from upward.report.page import render_page
+from upward.warehouse.store import Warehouse
+
+#: Metrics whose trend the report draws when the place has one, in this order.
+KEY_TREND_METRICS = ("pctl_income_50", "pctl_income_20", "share_employed", "share_hs_degree",
+                     "share_debt_col", "share_poverty_exposure")
+N_TRENDS = 4
+#: Barrier findings drawn against the peers (the top ones by rank).
+N_PEER_CHARTS = 3
+N_DISPARITIES = 8
+
+
+@dataclass(frozen=True)
+class ChartBlock:
+    """A chart in the report: its figure's HTML, a caption saying where the numbers come
+    from, and its table alternative.
+
+    >>> ChartBlock("c", "T", "<div></div>", "<table></table>", "from X").id
+    'c'
+    """
+
+    id: str
+    title: str
+    figure: str
+    table: str
+    caption: str
+    notes: tuple[str, ...] = field(default=())
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("upward.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = None,
+                        k: int = 10) -> str:
+    """The report of a place or county as one self-contained HTML document.
+
+    ``place`` is a name ("Tulsa, OK") or FIPS code; ``peers``/``k`` choose the comparison
+    places as in ``upward barriers``.
+
+    >>> render_place_report  # doctest: +ELLIPSIS
+    <function render_place_report at ...>
+    """
+    context = place_context(wh, place, peers=peers, k=k)
+    body = _environment().get_template("place.html").render(**context)
+    return render_page(context["title"], body, subtitle=context["subtitle"],
+                       footer=context["footer"], with_charts=True)
+
+
+def write_place_report(wh: Warehouse, place: str, path: Path, **options) -> Path:
+    """Render the report and write it to ``path`` atomically (a temporary file renamed).
+
+    >>> write_place_report  # doctest: +ELLIPSIS
+    <function write_place_report at ...>
+    """
+    html = render_place_report(wh, place, **options)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(html)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def place_context(wh: Warehouse, place: str, *, peers: list[str] | None = None,
+                  k: int = 10) -> dict:
+    """Everything the place template shows, computed and formatted (see ``templates/``).
+
+    >>> place_context  # doctest: +ELLIPSIS
+    <function place_context at ...>
+    """
+    # Neighbourhood statistics are computed here (global only): the barriers' local Moran's I
+    # compiles esda's numba kernels, half a minute in every new process.
+    report = build_barriers(wh, place, peers=peers, k=k, include_drivers=False,
+                            include_neighbourhoods=False)
+    profile = build_profile(wh, place)
+    geo = profile.geo
+    rows = charts.scorecard_table(profile)
+    tmap = tract_map(wh, geo.geo_id, geo.geo_level, DEFAULT_MAP_METRIC)
+    sources = _sources(wh, profile, tmap)
+    synthetic = "synthetic" in geo.name.lower()
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    vintage = _vintage(rows, profile, tmap)
+    return {
+        "title": f"Upward mobility report: {geo.name}",
+        "subtitle": _subtitle(profile, vintage),
+        "footer": (f"Generated by Upward on {generated} from the data loaded in the workspace. "
+                   "Quality grades are the publishers' own: good = no substantial concerns, "
+                   "caution = use with caution, weak = do not act on it."),
+        "geo": geo,
+        "kind": "city" if geo.geo_level == "place" else "county",
+        "synthetic": synthetic,
+        "facts": _facts(wh, profile, vintage),
+        "pillars": charts.scorecard_by_pillar(rows),
+        "n_metrics": len(rows),
+        "barriers": _barriers(wh, report, profile),
+        "map": _map_block(tmap, neighbourhood_stats(wh, tmap)),
+        "trends": _trend_blocks(wh, profile),
+        "county_outcomes": _county_outcomes(profile),
+        "sources": sources,
+        "generated": generated,
+    }
+
+
+# -- overview ----------------------------------------------------------------------------------
+def _population(wh: Warehouse, profile: Profile) -> tuple[str, str]:
+    g = wh.table("geographies")
+    rows = wh.frame(g.filter((g.geo_id == profile.geo.geo_id)
+                             & (g.geo_level == profile.geo.geo_level)
+                             & g.population.notnull()).select("population", "source_id",
+                                                              "vintage"))
+    if rows.empty:
+        return "not published in the loaded files", ""
+    best = rows.sort_values("population", ascending=False).iloc[0]
+    vintage = f", {best['vintage']}" if pd.notna(best["vintage"]) else ""
+    return f"{best['population']:,.0f}", f"{charts.release_label(best['source_id'])}{vintage}"
+
+
+def _vintage(rows: list[dict], profile: Profile, tmap: TractMap) -> list[str]:
+    periods: dict[str, list[str]] = {}
+    for r in rows:
+        periods.setdefault(r["release"], []).append(r["period"])
+    for o in profile.atlas + profile.social_capital:
+        periods.setdefault(charts.release_label(o.source_id), []).append(o.period)
+    out = []
+    for release, ps in periods.items():
+        years = sorted(set(ps))
+        if len(years) > 1 and all(y.isdigit() for y in years):
+            span = f"{years[0]}–{years[-1]}"
+        else:
+            span = ", ".join(years)
+        out.append(f"{release}: {span}")
+    if tmap.has_geometry:
+        out.append(f"Census cartographic tract boundaries, {tmap.geometry_vintage} "
+                   "(2010 tract definitions)")
+    return out
+
+
+def _subtitle(profile: Profile, vintage: list[str]) -> str:
+    parts = [f"{profile.geo.geo_level.title()} {profile.geo.geo_id}"]
+    if profile.county:
+        parts.append(profile.county.name)
+    if profile.population:
+        parts.append(f"population {profile.population:,.0f}")
+    return " · ".join(parts)
+
+
+def _facts(wh: Warehouse, profile: Profile, vintage: list[str]) -> list[tuple[str, str, str]]:
+    population, population_source = _population(wh, profile)
+    geo = profile.geo
+    facts = [(geo.geo_level.title(), f"{geo.name} (GEOID {geo.geo_id})", "")]
+    if profile.county:
+        facts.append(("County", f"{profile.county.name} (GEOID {profile.county.geo_id})",
+                      "the county holding most of the city's Opportunity Atlas tracts"))
+    facts.append(("Population", population, population_source))
+    facts.append(("Data vintage", "; ".join(vintage), ""))
+    return facts
+
+
+# -- barriers ----------------------------------------------------------------------------------
+def _barriers(wh: Warehouse, report: BarrierReport, profile: Profile) -> dict:
+    level = profile.geo.geo_level
+    entries = {m.metric_id: m for m in profile.metrics}
+    findings = []
+    for f in report.findings:
+        m = entries.get(f.metric_id)
+        where = []
+        if f.behind_peers:
+            where.append("behind peers")
+        if f.behind_nation:
+            where.append("behind the nation")
+        findings.append({
+            "rank": f.rank, "label": f.label, "pillar": f.pillar, "sentence": f.sentence,
+            "where": " and ".join(where), "score": f.score,
+            "source": _source_line(m) if m else "",
+            "quality": m.quality if m else None,
+            "quality_word": charts.quality_word(m.quality if m else None),
+        })
+    blocks = []
+    for f in report.findings[:N_PEER_CHARTS]:
+        m = entries.get(f.metric_id)
+        if m is None:
+            continue
+        blocks.append(_peer_block(wh, report, m, level))
+    distribution = None
+    if report.findings and report.findings[0].metric_id in entries:
+        distribution = _distribution_block(wh, entries[report.findings[0].metric_id], level,
+                                           profile.geo.name)
+    changes = [t for t in report.trends if t.verdict in ("improved", "worsened")]
+    return {
+        "findings": findings,
+        "peers": [p.name for p in report.peers.peers],
+        "peer_method": report.peers.method,
+        "alpha": report.alpha,
+        "method": report.method,
+        "warnings": report.warnings,
+        "peer_charts": blocks,
+        "distribution": distribution,
+        "changes": [{"label": t.label, "verdict": t.verdict, "years":
+                     f"{t.first_period}–{t.last_period}",
+                     "change": charts.format_change(abs(t.change), entries[t.metric_id].unit)
+                     if t.metric_id in entries else f"{t.change:.3g}",
+                     "arrow": charts.TREND_ARROWS[(t.change > 0) - (t.change < 0)],
+                     "source": _source_line(entries[t.metric_id]) if t.metric_id in entries
+                     else ""} for t in changes],
+        "disparities": _disparities(report),
+    }
+
+
+def _source_line(m) -> str:
+    return (f"Source: {charts.release_label(m.source_id)}, {m.period}; quality: "
+            f"{charts.quality_word(m.quality)}")
+
+
+def _peer_block(wh: Warehouse, report: BarrierReport, m, level: str) -> ChartBlock:
+    peers = peer_values(wh, report.peers.ids, level, m.metric_id)
+    names = {p.geo_id: p.name for p in report.peers.peers}
+    peers = peers.assign(name=peers["geo_id"].map(names).fillna(peers["name"]))
+    fig = charts.peer_chart(m.estimate, peers, f"{m.label}: {report.geo.name} and its peers",
+                            m.unit, name=report.geo.name, lb=m.lb, ub=m.ub)
+    table = charts.table_alternative(
+        charts.peer_table(m.estimate, peers, m.unit, name=report.geo.name),
+        f"{m.label}, {report.geo.name} and its {len(peers)} peers (latest values)")
+    periods = sorted(set(peers["period"]) | {m.period})
+    caption = (f"{_source_line(m)}. Peers: latest value of each, "
+               f"{', '.join(periods)}; bars are published 95% intervals.")
+    return ChartBlock(f"peer-{m.metric_id}", m.label, charts.figure_div(fig, f"peer-{m.metric_id}"),
+                      table, caption)
+
+
+def _distribution_block(wh: Warehouse, m, level: str, name: str) -> ChartBlock:
+    values = metric_distribution(wh, m.metric_id, level)
+    kind = "US cities" if level == "place" else "US counties"
+    fig = charts.distribution_chart(values, m.estimate, m.label, m.unit, name=name, kind=kind)
+    table = charts.table_alternative(
+        charts.distribution_table(values, m.estimate, m.unit, name=name),
+        f"{m.label}: national distribution over {len(values):,} {kind}")
+    releases = sorted({charts.release_label(s) for s in values["source_id"]})
+    caption = (f"{_source_line(m)}. Distribution: the latest value of every one of "
+               f"{len(values):,} {kind} ({'; '.join(releases)}).")
+    return ChartBlock(f"dist-{m.metric_id}", m.label,
+                      charts.figure_div(fig, f"dist-{m.metric_id}"), table, caption)
+
+
+def _disparities(report: BarrierReport) -> list[dict]:
+    rows = sorted(report.disparities, key=lambda d: d.p_value if d.p_value is not None else 1)
+    out = []
+    for d in rows[:N_DISPARITIES]:
+        unit = get_metric(d.metric_id).unit
+        iv = (f"{charts.format_change(d.lb, unit)} to {charts.format_change(d.ub, unit)}"
+              if d.lb is not None and d.ub is not None else "—")
+        out.append({"label": d.label, "group": d.group, "reference": d.reference,
+                    "value": format_value(d.value, unit),
+                    "reference_value": format_value(d.reference_value, unit),
+                    "difference": charts.format_change(d.difference, unit, signed=True),
+                    "interval": iv,
+                    "p": "< 0.001" if d.p_value is not None and d.p_value < 0.001
+                    else (f"{d.p_value:.3f}" if d.p_value is not None else "—"),
+                    "source": d.source})
+    return out
+
+
+# -- map -------------------------------------------------------------------------------------
+def neighbourhood_stats(wh: Warehouse, tmap: TractMap) -> list[str]:
+    """Sentences on the map's metric: the share of children in tracts in the nation's bottom
+    fifth (children weighted by the Atlas ``kid_count``; cutoff as in
+    ``upward.diagnose.neighbourhoods``) and global Moran's I on Queen contiguity of the mapped
+    tracts (999 permutations, seed 12345, as the barriers report).
+
+    >>> neighbourhood_stats  # doctest: +ELLIPSIS
+    <function neighbourhood_stats at ...>
+    """
+    metric = tmap.metric
+    values = frames.tract_values(wh)
+    if tmap.n_tracts == 0 or values.empty or metric.id not in values.columns:
+        return []
+    out = []
+    national = values[metric.id].dropna().to_numpy()
+    cutoff = float(np.quantile(national, QUINTILE))
+    inside = tmap.values.set_index("geo_id")["estimate"].dropna()
+    kids = values.get("kid_count", pd.Series(dtype=float)).reindex(inside.index)
+    below = inside <= cutoff
+    if metric.direction == "higher" and len(inside):
+        if kids.notna().any():
+            has = kids.notna()
+            share = float(kids[has & below].sum() / kids[has].sum())
+            whom = "of the children in the Atlas sample grew up"
+        else:
+            share, whom = float(below.mean()), "of the tracts are"
+        out.append(f"{100 * share:.0f}% {whom} in tracts in the nation's bottom fifth for this "
+                   f"outcome (at or below {format_value(cutoff, metric.unit)}, the 20th "
+                   f"percentile of {len(national):,} US tracts).")
+    mapped = [f for f in tmap.geojson["features"] if f["properties"]["estimate"] is not None]
+    if len(mapped) >= MIN_TRACTS:
+        try:
+            m = global_moran([f["properties"]["estimate"] for f in mapped],
+                             [shapely.geometry.shape(f["geometry"]) for f in mapped])
+        except ValueError as exc:
+            out.append(f"Moran's I cannot be computed: {exc}.")
+        else:
+            verdict = ("neighbouring tracts have similar values (spatial clustering)"
+                       if m.clustered else "no significant spatial clustering")
+            out.append(f"Global Moran's I = {m.i:.2f} (permutation p = {m.p_clustered:.3f}, "
+                       f"{m.permutations} permutations, Queen contiguity, {m.n} tracts with "
+                       f"a neighbour): {verdict}.")
+    return out
+
+
+def _map_block(tmap: TractMap, stats: list[str]) -> dict:
+    metric = tmap.metric
+    table = charts.table_alternative(
+        charts.tract_table(tmap),
+        f"{metric.label} by census tract inside {tmap.geo.name} ({tmap.n_tracts} tracts)")
+    notes = []
+    if tmap.n_tracts == 0:
+        notes.append(f"The Opportunity Atlas files loaded have no tracts matched to "
+                     f"{tmap.geo.name}, so there is no neighbourhood map.")
+    elif not tmap.has_geometry:
+        states = sorted({t[:2] for t in tmap.missing_geometry})
+        notes.append(
+            f"Tract geometry is missing: none of the {tmap.n_tracts} tracts of "
+            f"{tmap.geo.name} has a shape in this workspace (state "
+            f"{', '.join(states)}), so the map cannot be drawn. The tract values are in the "
+            f"table below. To add the shapes: upward fetch tracts --state {' --state '.join(states)}")
+    elif tmap.missing_geometry:
+        notes.append(f"{len(tmap.missing_geometry)} of the {tmap.n_tracts} tracts have no shape "
+                     "and are not on the map (they are in the table).")
+    figure = ""
+    if tmap.has_geometry:
+        figure = charts.figure_div(charts.choropleth(tmap), "tract-map",
+                                   label=f"Map of {metric.label} by census tract, "
+                                         f"{tmap.geo.name}")
+    source = (f"Values: Opportunity Atlas tract file ({metric.source}), "
+              f"{_tract_period(tmap)}; quality: {charts.NOT_GRADED}. ")
+    if tmap.has_geometry:
+        source += (f"Shapes: US Census Bureau cartographic boundary file, "
+                   f"{tmap.geometry_vintage} (2010 tract definitions), matched on GEOID.")
+    return {"metric": metric, "figure": figure, "table": table, "notes": notes,
+            "stats": stats, "method": tmap.method or "", "source": source,
+            "n_tracts": tmap.n_tracts, "n_mapped": tmap.n_mapped,
+            "has_geometry": tmap.has_geometry}
+
+
+def _tract_period(tmap: TractMap) -> str:
+    periods = sorted(set(tmap.values["period"].dropna()))
+    return ", ".join(periods) or "period not given"
+
+
+# -- trends ----------------------------------------------------------------------------------
+def _trend_blocks(wh: Warehouse, profile: Profile) -> list[ChartBlock]:
+    with_trend = [m for m in profile.metrics if m.trend is not None and m.trend.n_periods >= 3]
+    by_id = {m.metric_id: m for m in with_trend}
+    chosen = [by_id[i] for i in KEY_TREND_METRICS if i in by_id]
+    for m in sorted(with_trend, key=lambda m: (-(m.trend.significant or False),
+                                               -m.trend.n_periods, m.metric_id)):
+        if m not in chosen:
+            chosen.append(m)
+    blocks = []
+    for m in chosen[:N_TRENDS]:
+        series = metric_series(wh, profile.geo.geo_id, profile.geo.geo_level, m.metric_id)
+        fig = charts.trend_chart(series, m.label, m.unit)
+        table = charts.table_alternative(charts.trend_table(series, m.unit),
+                                         f"{m.label}, {profile.geo.name}, every published value")
+        t = m.trend
+        releases = sorted({charts.release_label(s) for s in series["source_id"]})
+        verdict = {True: "a significant change", False: "not a significant change",
+                   None: "no interval published to test it"}[t.significant]
+        caption = (f"Source: {'; '.join(releases)}. Change {t.first_period}–{t.last_period}: "
+                   f"{charts.format_change(t.change, m.unit, signed=True)}, "
+                   f"{verdict} (z-test from the published 95% intervals). Latest quality: "
+                   f"{charts.quality_word(m.quality)}; hollow markers are values graded weak "
+                   "(do not act on them). Releases are drawn separately, never joined.")
+        blocks.append(ChartBlock(f"trend-{m.metric_id}", m.label,
+                                 charts.figure_div(fig, f"trend-{m.metric_id}"), table, caption))
+    return blocks
+
+
+# -- county outcomes and sources -------------------------------------------------------------
+def _county_outcomes(profile: Profile) -> list[dict]:
+    out = []
+    for o in profile.atlas + profile.social_capital:
+        if o.subgroup_type != "all":
+            continue
+        unit = get_metric(o.metric_id).unit
+        iv = (f"{format_value(o.lb, unit)}–{format_value(o.ub, unit)}"
+              if o.lb is not None and o.ub is not None else "—")
+        out.append({"label": o.label, "metric_id": o.metric_id,
+                    "value": format_value(o.estimate, unit), "interval": iv,
+                    "period": o.period, "source": charts.release_label(o.source_id),
+                    "quality": charts.NOT_GRADED})
+    return out
+
+
+def _sources(wh: Warehouse, profile: Profile, tmap: TractMap) -> list[dict]:
+    rows = {s["source_id"]: s for s in profile.sources}
+    src = frames.sources(wh)
+    for record in src[src["source_id"].isin(tmap.geometry_sources)].to_dict("records"):
+        rows.setdefault(record["source_id"], record)
+    out = []
+    for s in sorted(rows.values(), key=lambda s: s["dataset"]):
+        url = s.get("url") or ""
+        out.append({"dataset": s["dataset"], "name": charts.release_label(s["dataset"]),
+                    "publisher": s.get("publisher") or "", "title": s.get("title") or "",
+                    "url": url, "link": url.startswith(("https://", "http://")),
+                    "retrieved": (s.get("retrieved_at") or "")[:10],
+                    "sha256": (s.get("sha256") or "")[:12], "license": s.get("license") or "",
+                    "rows": s.get("rows"), "source_id": s["source_id"],
+                    "release": release_of(s["source_id"])})
+    return out
