@@ -218,12 +218,17 @@ def sources_cmd(workspace: WorkspaceOption = None) -> None:
 def demo(
     workspace: WorkspaceOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or md")] = "table",
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve the demo workspace in the "
+                                        "web application.")] = False,
+    host: Annotated[str, typer.Option(help="With --serve: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="With --serve: port.")] = 8000,
 ) -> None:
     """Offline: generate the synthetic demo city, load it through the real connectors, print
-    its profile, then evaluate its synthetic pilots (known true effects) and print each
-    estimate next to the truth.
+    its profile, evaluate its synthetic pilots (known true effects) and print each estimate
+    next to the truth, enter them and the published studies in the evidence library, and with
+    --serve open it all in the web application.
 
-    Example: upward demo --workspace demo-ws
+    Example: upward demo --workspace demo-ws --serve
     """
     from upward.demo.run import run_demo, run_demo_pilot
     from upward.evaluate.render import fmt as number
@@ -253,6 +258,22 @@ def demo(
                   f"the {level}% CI covers it: {verdict}", highlight=False)
         for c in e.result.failed_checks():
             out.print(f"    [red]check failed — {c.name}[/]: {c.detail}", highlight=False)
+    _demo_evidence(ws, out)
+    if serve:
+        from upward.cli.web import serve_workspace
+
+        serve_workspace(ws, host=host, port=port)
+
+
+def _demo_evidence(ws, out) -> None:
+    from upward.evidence.from_evaluation import add_demo_evaluations
+    from upward.evidence.published import add_published
+
+    add_published(ws)
+    added = add_demo_evaluations(ws)
+    out.print(f"\n[bold]Evidence library[/]: the published studies and "
+              f"{'the demo pilots' if added else 'no demo pilots'} are in {ws.evidence_dir} "
+              "(upward evidence list).", highlight=False)
 
 
 for _module in COMMAND_MODULES:

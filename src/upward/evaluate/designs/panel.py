@@ -1,1 +1,504 @@
-"""Placeholder: filled in by the panel design work."""
+"""Panel designs: two-by-two difference-in-differences (``did``) and the two-way fixed effects
+event study (``event_study``), both estimated with pyfixest's ``feols``.
+
+``did`` compares the change in the outcome of a treated group with the change in a comparison
+group, with unit and period fixed effects when ``unit:`` and ``time:`` are given; it reports the
+2×2 table of means beside the regression, and tests pre-trends when there is more than one
+period before treatment. ``event_study`` estimates one coefficient per period relative to
+treatment (the period just before is the reference) and tests that the pre-period ones are zero.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> from upward.evaluate.spec import EvaluationSpec
+>>> rng = np.random.default_rng(3)
+>>> df = pd.DataFrame({"unit": np.repeat(np.arange(100), 2), "post": np.tile([0, 1], 100)})
+>>> df["treated"] = (df.unit < 50).astype(int)
+>>> df["y"] = 1.5 * df.treated * df.post + df.post + rng.normal(size=200)
+>>> r = estimate_did(df, EvaluationSpec(data="p.csv", design="did", outcome="y",
+...                  treatment="treated", post="post", unit="unit"))
+>>> r.estimand, abs(r.estimate - 1.5) < 3 * r.se
+('ATT', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+
+from upward.errors import ConfigError, InputFileError
+from upward.evaluate.designs import Design, register
+from upward.evaluate.inference import (
+    Estimate,
+    cluster_check,
+    fixest_block,
+    fixest_estimate,
+    linear_combination,
+    n_clusters,
+    wald_test,
+)
+from upward.evaluate.result import Check, EvaluationResult
+from upward.evaluate.spec import EvaluationSpec
+
+DID_OPTIONS = ("se",)
+EVENT_STUDY_OPTIONS = ("window",)
+#: Our name for a covariance -> pyfixest's vcov argument (None: cluster-robust).
+STANDARD_ERRORS = {"cluster": None, "hc1": "hetero", "iid": "iid"}
+SE_LABELS = {"cluster": "CR1 cluster-robust", "hc1": "HC1 robust", "iid": "classical (iid)"}
+REFERENCE = -1
+FEW_CLUSTERS_REMEDY = "treat the standard error and p-value with caution"
+
+
+# ----------------------------------------------------------------------------------------------
+# shared preparation
+# ----------------------------------------------------------------------------------------------
+
+
+def binary(data: pd.DataFrame, column: str, spec: EvaluationSpec) -> pd.Series:
+    """The column as 0.0/1.0, or an InputFileError naming it.
+
+    >>> binary(pd.DataFrame({"d": [0, 1, 1]}), "d",
+    ...        EvaluationSpec(data="p.csv", design="did", outcome="y")).tolist()
+    [0.0, 1.0, 1.0]
+    """
+    values = pd.to_numeric(data[column], errors="coerce")
+    bad = values.isna() | ~values.isin([0, 1])
+    if bad.any():
+        example = data.loc[bad, column].iloc[0]
+        raise InputFileError(spec.data, f"{int(bad.sum())} rows are not 0 or 1 (for example "
+                             f"{example!r})", column=column, fix="code the column 1 or 0")
+    return values.astype(float)
+
+
+def periods(data: pd.DataFrame, column: str, spec: EvaluationSpec) -> pd.Series:
+    """Whole-numbered periods (as programs converts dates to), or an InputFileError.
+
+    >>> periods(pd.DataFrame({"t": [2019, 2020]}), "t",
+    ...         EvaluationSpec(data="p.csv", design="did", outcome="y")).tolist()
+    [2019, 2020]
+    """
+    values = pd.to_numeric(data[column], errors="coerce")
+    if values.isna().any() or not np.allclose(values, np.round(values)):
+        raise InputFileError(spec.data, "periods must be whole numbers with no blanks",
+                             column=column, fix="number the periods 1, 2, 3 … or use years")
+    return values.round().astype("int64")
+
+
+def covariate_columns(data: pd.DataFrame, spec: EvaluationSpec, frame: pd.DataFrame
+                      ) -> list[str]:
+    """Copy the covariates into ``frame`` as x0, x1, … and return those names.
+
+    >>> f = pd.DataFrame(index=[0, 1])
+    >>> covariate_columns(pd.DataFrame({"age": [30, 40]}),
+    ...     EvaluationSpec(data="p.csv", design="did", outcome="y", covariates=["age"]), f)
+    ['x0']
+    """
+    names = []
+    for i, name in enumerate(spec.covariates):
+        frame[f"x{i}"] = pd.to_numeric(data[name], errors="coerce").to_numpy(dtype=float)
+        names.append(f"x{i}")
+    return names
+
+
+def _cluster_column(data: pd.DataFrame, spec: EvaluationSpec, frame: pd.DataFrame) -> str | None:
+    column = spec.cluster or spec.unit
+    if column is None:
+        return None
+    if data[column].isna().any():
+        raise InputFileError(spec.data, "some rows have no value", column=column,
+                             fix="fill the column or choose another cluster:")
+    frame["cl"] = pd.factorize(data[column])[0]
+    return column
+
+
+def _complete(frame: pd.DataFrame, columns: list[str], spec: EvaluationSpec
+              ) -> tuple[pd.DataFrame, list[str]]:
+    keep = frame[columns].notna().all(axis=1)
+    if keep.all():
+        return frame, []
+    dropped = int((~keep).sum())
+    return frame[keep].reset_index(drop=True), [
+        f"{dropped:,} rows without {spec.outcome} or a covariate were left out"]
+
+
+def _vcov(se: str, cluster: str | None):
+    return STANDARD_ERRORS[se] or {"CRV1": "cl"}
+
+
+# ----------------------------------------------------------------------------------------------
+# did
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DidOptions:
+    """``options:`` of did: ``se`` is cluster (default with a unit or cluster), hc1 or iid.
+
+    >>> DidOptions.from_spec(EvaluationSpec(data="x.csv", design="did", outcome="y")).se
+    'hc1'
+    """
+
+    se: str
+
+    @classmethod
+    def from_spec(cls, spec: EvaluationSpec) -> DidOptions:
+        """Validate, with the default that follows from the spec."""
+        default = "cluster" if (spec.cluster or spec.unit) else "hc1"
+        se = str(spec.options.get("se", default))
+        if se not in STANDARD_ERRORS:
+            raise ConfigError(f"options.se: {se!r} is not a standard error",
+                              fix=f"use one of {', '.join(STANDARD_ERRORS)}")
+        if se == "cluster" and not (spec.cluster or spec.unit):
+            raise ConfigError("options.se: cluster needs cluster: or unit: in the spec",
+                              fix="add one, or use se: hc1")
+        return cls(se)
+
+
+def _did_frame(data: pd.DataFrame, spec: EvaluationSpec) -> tuple[pd.DataFrame, list[str]]:
+    frame = pd.DataFrame({"y": pd.to_numeric(data[spec.outcome], errors="coerce")
+                          .to_numpy(dtype=float)})
+    warnings: list[str] = []
+    group = binary(data, spec.treatment, spec)
+    if spec.unit:
+        frame["u"] = pd.factorize(data[spec.unit])[0]
+        ever = group.groupby(frame["u"].to_numpy()).transform("max")
+        if not np.array_equal(ever.to_numpy(), group.to_numpy()):
+            warnings.append(f"treatment {spec.treatment} varies within units: read as 'unit "
+                            "is ever treated' (the treated group)")
+            group = ever
+    frame["g"] = group.to_numpy()
+    if spec.time:
+        frame["t"] = periods(data, spec.time, spec).to_numpy()
+    if spec.post:
+        frame["p"] = binary(data, spec.post, spec).to_numpy()
+    elif spec.time and spec.treatment_start is not None:
+        try:
+            frame["p"] = (frame["t"] >= float(spec.treatment_start)).astype(float)
+        except (TypeError, ValueError):
+            raise ConfigError(f"treatment_start: {spec.treatment_start!r} is not a period "
+                              f"of {spec.time}", fix="give the first treated period") from None
+    else:
+        raise ConfigError("design 'did' needs post: (a 0/1 column) or time: with "
+                          "treatment_start:", fix="add one of them to the spec")
+    if spec.weights:
+        frame["w"] = pd.to_numeric(data[spec.weights], errors="coerce").to_numpy(dtype=float)
+    return frame, warnings
+
+
+def estimate_did(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool = True
+                 ) -> EvaluationResult:
+    """2×2 difference-in-differences by OLS with fixed effects, means table and pre-trends.
+
+    ``diagnostics=False`` skips the pre-trend regression and the means table (the fast path
+    simulations use; same estimate and interval).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 6, 1.5, 2.5, 3.5, 6.5], "g": [0, 0, 1, 1] * 2,
+    ...                    "post": [0, 1, 0, 1] * 2})
+    >>> r = estimate_did(df, EvaluationSpec(data="p.csv", design="did", outcome="y",
+    ...                  treatment="g", post="post"))
+    >>> round(r.estimate, 6)
+    2.0
+    """
+    opts = DidOptions.from_spec(spec)
+    frame, warnings = _did_frame(data, spec)
+    cluster = _cluster_column(data, spec, frame) if opts.se == "cluster" else None
+    covs = covariate_columns(data, spec, frame)
+    frame, dropped = _complete(frame, ["y", *covs], spec)
+    warnings += dropped
+    cells = frame.groupby(["g", "p"]).size()
+    for g, p in ((1, 0), (1, 1), (0, 0), (0, 1)):
+        if cells.get((g, p), 0) == 0:
+            raise InputFileError(spec.data, f"no {'treated' if g else 'comparison'} rows "
+                                 f"{'after' if p else 'before'} treatment with an outcome",
+                                 column=spec.post or spec.time,
+                                 fix="difference-in-differences needs both groups observed "
+                                     "before and after")
+    frame["gp"] = frame["g"] * frame["p"]
+    fixed = [c for c in ("u", "t") if c in frame]
+    rhs = ["gp"] + ([] if "u" in frame else ["g"]) + ([] if "t" in frame else ["p"]) + covs
+    formula = "y ~ " + " + ".join(rhs) + (" | " + " + ".join(fixed) if fixed else "")
+    vcov = _vcov(opts.se, cluster)
+    weights = "w" if spec.weights else None
+    fit = pf.feols(formula, data=frame, vcov=vcov, weights=weights)
+    est = fixest_estimate(fit, "gp", spec.alpha)
+
+    checks, g = [], None
+    if cluster:
+        g = n_clusters(frame["cl"])
+        check, cluster_warnings = cluster_check(g, cluster, FEW_CLUSTERS_REMEDY)
+        checks.append(check)
+        warnings += cluster_warnings
+    if diagnostics:
+        checks.insert(0, _did_pre_trends(frame, formula, vcov, weights, spec))
+    fe_text = {("u", "t"): "unit and period fixed effects", ("u",): "unit fixed effects",
+               ("t",): "period fixed effects", (): "group and post indicators"}[tuple(fixed)]
+    method = (f"difference-in-differences regression with {fe_text}"
+              f"{' and covariates' if covs else ''}, {SE_LABELS[opts.se]} standard errors")
+    table = [est.row("difference-in-differences (regression)"),
+             *(_means_table(frame, spec) if diagnostics else [])]
+    n_treated_units = frame.loc[frame.g == 1, "u"].nunique() if "u" in frame else None
+    n_control_units = frame.loc[frame.g == 0, "u"].nunique() if "u" in frame else None
+    return EvaluationResult(
+        design="did", method=method, outcome=spec.outcome, estimand="ATT",
+        estimate=est.estimate, se=est.se, ci_low=est.ci_low, ci_high=est.ci_high,
+        p_value=est.p_value, n=len(frame),
+        n_treated=int(n_treated_units if n_treated_units is not None else (frame.g == 1).sum()),
+        n_control=int(n_control_units if n_control_units is not None else (frame.g == 0).sum()),
+        n_clusters=g, checks=checks, warnings=warnings, tables={"estimates": table},
+        spec=spec.model_dump(mode="json"), library=f"pyfixest {pf.__version__}", alpha=spec.alpha)
+
+
+def _did_pre_trends(frame: pd.DataFrame, formula: str, vcov, weights: str | None,
+                    spec: EvaluationSpec) -> Check:
+    if "t" not in frame:
+        return Check("pre_trends", None, "no time: column, so pre-treatment trends cannot be "
+                     "compared; add time: to test them")
+    pre = sorted(frame.loc[frame.p == 0, "t"].unique())
+    if len(pre) < 2:
+        return Check("pre_trends", None, "only one period before treatment: parallel trends "
+                     "cannot be tested")
+    leads = []
+    for k, period in enumerate(pre[:-1]):
+        frame[f"lead{k}"] = frame["g"] * (frame["t"] == period)
+        leads.append(f"lead{k}")
+    lhs, rest = formula.split(" ~ ", 1)
+    fit = pf.feols(f"{lhs} ~ {' + '.join(leads)} + {rest}", data=frame, vcov=vcov,
+                   weights=weights)
+    present = [n for n in leads if n in map(str, fit._coefnames)]
+    beta, cov = fixest_block(fit, present)
+    test = wald_test(beta, cov, df_denominator=fit._df_t)
+    detail = (f"treated-minus-comparison differences in the {len(present)} earlier pre-periods "
+              f"(relative to period {pre[-1]}): joint {test.distribution} = "
+              f"{test.statistic:.2f}, p = {test.p_value:.3f}")
+    if not test.passed(spec.alpha):
+        detail += "; the groups were already diverging before treatment"
+    return Check("pre_trends", test.passed(spec.alpha), detail, test.statistic, test.p_value)
+
+
+def _means_table(frame: pd.DataFrame, spec: EvaluationSpec) -> list[dict]:
+    """The 2×2 table of outcome means (weighted when weights are given) with their standard
+    errors, the two changes and their difference."""
+    cell = {}
+    for g in (1, 0):
+        for p in (0, 1):
+            part = frame[(frame.g == g) & (frame.p == p)]
+            y = part["y"].to_numpy()
+            w = part["w"].to_numpy() if spec.weights else np.ones(len(y))
+            mean = float(np.average(y, weights=w))
+            var = float(np.sum(w**2 * (y - mean) ** 2) / w.sum() ** 2) if len(y) > 1 else 0.0
+            cell[g, p] = (mean, np.sqrt(var * len(y) / max(len(y) - 1, 1)))
+    rows = []
+    for g, name in ((1, "treated"), (0, "comparison")):
+        for p, when in ((0, "before"), (1, "after")):
+            m, se = cell[g, p]
+            rows.append(Estimate.from_se(m, se, spec.alpha).row(f"mean: {name}, {when}"))
+    # group cells are independent of each other (before and after are not, with a panel, so
+    # the change's se is the independent-samples bound there)
+    changes = {}
+    for g, name in ((1, "treated"), (0, "comparison")):
+        d = cell[g, 1][0] - cell[g, 0][0]
+        se = float(np.hypot(cell[g, 1][1], cell[g, 0][1]))
+        changes[g] = (d, se)
+        rows.append(Estimate.from_se(d, se, spec.alpha).row(f"change: {name}, after − before"))
+    dd = changes[1][0] - changes[0][0]
+    rows.append(Estimate.from_se(dd, float(np.hypot(changes[1][1], changes[0][1])), spec.alpha)
+                .row("difference-in-differences (means)"))
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# event study
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventStudyOptions:
+    """``options.window: [first, last]`` bins relative periods at or beyond the endpoints.
+
+    >>> EventStudyOptions.from_spec(EvaluationSpec(data="x.csv", design="event_study",
+    ...     outcome="y", options={"window": [-4, 3]})).window
+    (-4, 3)
+    """
+
+    window: tuple[int, int] | None
+
+    @classmethod
+    def from_spec(cls, spec: EvaluationSpec) -> EventStudyOptions:
+        """Validate ``window`` (first <= -2, last >= 0)."""
+        window = spec.options.get("window")
+        if window is None:
+            return cls(None)
+        ok = (isinstance(window, list | tuple) and len(window) == 2
+              and all(isinstance(v, int) and not isinstance(v, bool) for v in window)
+              and window[0] <= -2 and window[1] >= 0)
+        if not ok:
+            raise ConfigError(f"options.window: {window!r} is not [first, last] relative "
+                              "periods with first <= -2 and last >= 0",
+                              fix="use for example window: [-5, 5]")
+        return cls((int(window[0]), int(window[1])))
+
+
+def first_treated(data: pd.DataFrame, spec: EvaluationSpec, unit: pd.Series,
+                  time: pd.Series) -> pd.Series:
+    """Each row's unit's first treated period (NaN: never treated), from ``cohort:``, or
+    ``treatment:`` with ``treatment_start:``, or the first period a unit-period ``treatment:``
+    is 1.
+
+    >>> df = pd.DataFrame({"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "d": [0, 1, 0, 0]})
+    >>> s = EvaluationSpec(data="p.csv", design="event_study", outcome="y", treatment="d")
+    >>> first_treated(df, s, df.u, df.t).tolist()
+    [2.0, 2.0, nan, nan]
+    """
+    if spec.cohort:
+        cohort = pd.to_numeric(data[spec.cohort], errors="coerce").astype(float)
+        cohort = cohort.where(cohort > 0)
+        per_unit = cohort.groupby(unit.to_numpy()).nunique(dropna=False)
+        if (per_unit > 1).any():
+            raise InputFileError(spec.data, f"{int((per_unit > 1).sum())} units have more than "
+                                 "one first-treated period", column=spec.cohort,
+                                 fix="give each unit one first-treated period on all its rows")
+        return cohort
+    if not spec.treatment:
+        raise ConfigError(f"design {spec.design!r} needs the treatment timing: cohort: (first "
+                          "treated period) or treatment:", fix="add one to the spec")
+    d = binary(data, spec.treatment, spec)
+    if spec.treatment_start is not None:
+        ever = d.groupby(unit.to_numpy()).transform("max")
+        return pd.Series(np.where(ever == 1, float(spec.treatment_start), np.nan),
+                         index=data.index)
+    first = time.where(d == 1).groupby(unit.to_numpy()).transform("min")
+    return first.astype(float)
+
+
+def estimate_event_study(data: pd.DataFrame, spec: EvaluationSpec, *,
+                         diagnostics: bool = True) -> EvaluationResult:
+    """TWFE event study: unit and period fixed effects, relative-period dummies (reference
+    -1), clustered by unit; headline = the average of the post-period coefficients.
+    ``diagnostics=False`` skips the pre-trend test (the fast path of simulations).
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> u, t = np.repeat(np.arange(60), 6), np.tile(np.arange(1, 7), 60)
+    >>> df = pd.DataFrame({"u": u, "t": t, "c": np.where(u < 30, 4, 0)})
+    >>> df["y"] = 2.0 * ((df.c > 0) & (df.t >= 4)) + rng.normal(size=len(df))
+    >>> r = estimate_event_study(df, EvaluationSpec(data="p.csv", design="event_study",
+    ...     outcome="y", unit="u", time="t", cohort="c"))
+    >>> round(r.estimate), [row["rel_time"] for row in r.tables["event_study"]][:3]
+    (2, [-3, -2, -1])
+    """
+    opts = EventStudyOptions.from_spec(spec)
+    frame = pd.DataFrame({"y": pd.to_numeric(data[spec.outcome], errors="coerce")
+                          .to_numpy(dtype=float)})
+    unit = pd.Series(pd.factorize(data[spec.unit])[0], index=data.index)
+    time = periods(data, spec.time, spec)
+    frame["u"], frame["t"] = unit.to_numpy(), time.to_numpy()
+    cohort = first_treated(data, spec, unit, time)
+    frame["c"] = cohort.to_numpy()
+    cluster = _cluster_column(data, spec, frame)
+    covs = covariate_columns(data, spec, frame)
+    if spec.weights:
+        frame["w"] = pd.to_numeric(data[spec.weights], errors="coerce").to_numpy(dtype=float)
+    frame, warnings = _complete(frame, ["y", *covs], spec)
+    if frame["c"].notna().sum() == 0:
+        raise InputFileError(spec.data, "no unit is ever treated",
+                             column=spec.cohort or spec.treatment, fix="check the timing column")
+    if frame["t"].nunique() < 2:
+        raise InputFileError(spec.data, "only one period", column=spec.time,
+                             fix="an event study needs several periods")
+    treated = frame["c"].notna()
+    rel = (frame["t"] - frame["c"]).where(treated)
+    if opts.window:
+        rel = rel.clip(*opts.window)
+    binned = rel.fillna(REFERENCE).astype("int64")
+    never = frame.loc[~treated, "u"].nunique()
+    if never == 0:
+        earliest = int(rel.min())
+        if earliest < -1:
+            binned = binned.where(binned != earliest, REFERENCE)
+            warnings.append(f"no never-treated units: relative period {earliest} is a second "
+                            "reference (set to zero) so the event study is identified")
+    cohorts = sorted(frame.loc[treated, "c"].unique())
+    if len(cohorts) > 1:
+        warnings.append(f"treatment timing is staggered ({len(cohorts)} first-treated periods): "
+                        "with effects that differ by cohort or grow over time a two-way fixed "
+                        "effects event study is biased (Sun & Abraham 2021); use design "
+                        "staggered_did")
+    frame["rel"] = binned.to_numpy()
+    rhs = [f"i(rel, ref={REFERENCE})", *covs]
+    fit = pf.feols("y ~ " + " + ".join(rhs) + " | u + t", data=frame, vcov={"CRV1": "cl"},
+                   weights="w" if spec.weights else None)
+    coefs = {int(float(n.split("::")[1])): n for n in map(str, fit._coefnames)
+             if n.startswith("rel::")}
+    rows, post, pre = _event_rows(fit, coefs, spec)
+    beta, vcov = fixest_block(fit, [coefs[k] for k in post])
+    est, se = linear_combination(beta, vcov, np.full(len(post), 1 / len(post)))
+    head = Estimate.from_se(est, se, spec.alpha, float(fit._df_t))
+    checks = [_event_pre_trends(fit, coefs, pre, spec)] if diagnostics else []
+    g = n_clusters(frame["cl"])
+    check, cluster_warnings = cluster_check(g, cluster, FEW_CLUSTERS_REMEDY)
+    checks.append(check)
+    warnings += cluster_warnings
+    window = f", relative periods binned at {opts.window[0]} and {opts.window[1]}" \
+        if opts.window else ""
+    method = (f"two-way fixed effects event study (unit and period fixed effects{window}, "
+              f"reference period -1, CR1 standard errors clustered by {cluster}); the estimate "
+              f"is the equal-weighted average of the {len(post)} post-period coefficients "
+              f"(relative periods {min(post)} to {max(post)})")
+    return EvaluationResult(
+        design="event_study", method=method, outcome=spec.outcome, estimand="ATT",
+        estimate=head.estimate, se=head.se, ci_low=head.ci_low, ci_high=head.ci_high,
+        p_value=head.p_value, n=len(frame), n_treated=int(frame.loc[treated, "u"].nunique()),
+        n_control=int(never), n_clusters=g, checks=checks, warnings=warnings,
+        tables={"event_study": rows, "estimates": [head.row("average of post-period "
+                                                            "coefficients (TWFE)")]},
+        spec=spec.model_dump(mode="json"), library=f"pyfixest {pf.__version__}", alpha=spec.alpha)
+
+
+def _event_rows(fit, coefs: dict[int, str], spec: EvaluationSpec
+                ) -> tuple[list[dict], list[int], list[int]]:
+    rows = []
+    for k in sorted({*coefs, REFERENCE}):
+        if k == REFERENCE:
+            rows.append({"rel_time": k, "estimate": 0.0, "se": None, "ci_low": None,
+                         "ci_high": None})
+            continue
+        e = fixest_estimate(fit, coefs[k], spec.alpha)
+        rows.append({"rel_time": k, "estimate": e.estimate, "se": e.se, "ci_low": e.ci_low,
+                     "ci_high": e.ci_high})
+    post = [k for k in sorted(coefs) if k >= 0]
+    pre = [k for k in sorted(coefs) if k < REFERENCE]
+    if not post:
+        raise InputFileError(spec.data, "no treated unit is observed after treatment starts",
+                             column=spec.time, fix="check the timing column and the periods covered")
+    return rows, post, pre
+
+
+def _event_pre_trends(fit, coefs: dict[int, str], pre: list[int], spec: EvaluationSpec) -> Check:
+    if not pre:
+        return Check("pre_trends", None, "no pre-period before the reference period: "
+                     "pre-trends cannot be tested")
+    beta, vcov = fixest_block(fit, [coefs[k] for k in pre])
+    test = wald_test(beta, vcov, df_denominator=fit._df_t)
+    detail = (f"joint Wald test that the {len(pre)} pre-period coefficients (relative periods "
+              f"{min(pre)} to {max(pre)}) are zero: {test.distribution} = {test.statistic:.2f}, "
+              f"p = {test.p_value:.3f}")
+    if not test.passed(spec.alpha):
+        detail += "; outcomes were already diverging before treatment"
+    return Check("pre_trends", test.passed(spec.alpha), detail, test.statistic, test.p_value)
+
+
+register(Design(
+    name="did", label="Difference-in-differences", required=("outcome", "treatment"),
+    estimate=estimate_did, options=DID_OPTIONS,
+    description="Two-group, two-period difference-in-differences with fixed effects, the 2×2 "
+                "means table and a pre-trend test."))
+register(Design(
+    name="event_study", label="Event study (two-way fixed effects)",
+    required=("outcome", "unit", "time"), estimate=estimate_event_study,
+    options=EVENT_STUDY_OPTIONS,
+    description="Relative-period coefficients with unit and period fixed effects and a joint "
+                "pre-trend test; for staggered timing use staggered_did."))

@@ -1,0 +1,399 @@
+"""The evidence schema: interventions, the studies that evaluated them and the effects they found.
+
+Records are pydantic models with unknown keys forbidden, so a typo in an imported file is an
+error rather than a silently dropped field. ``LibraryDocument`` is the file format of imports,
+exports and the stored library; its JSON Schema is ``docs/evidence.schema.json``
+(``python -m upward.evidence.schema > docs/evidence.schema.json`` writes it).
+
+Examples
+--------
+>>> e = Effect(outcome="earnings_annual", measure="md", estimate=1794.0, se=633.0, n=445)
+>>> round(e.standard_error(), 1), e.ci()[0] < 1794 < e.ci()[1]
+(633.0, True)
+>>> Effect(outcome="earnings_annual", measure="md", estimate=1.0)
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for Effect
+...
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from scipy import stats
+
+SCHEMA_VERSION = "1.0"
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
+
+#: Policy areas an intervention can belong to, with the label pages show.
+POLICY_AREAS: dict[str, str] = {
+    "workforce": "Jobs and training",
+    "housing": "Housing and neighborhoods",
+    "education": "Education",
+    "income": "Income support and assets",
+    "health": "Health",
+    "justice": "Public safety and justice",
+    "family": "Children and families",
+    "transportation": "Transportation",
+    "civic": "Civic life and social capital",
+}
+PolicyArea = Literal["workforce", "housing", "education", "income", "health", "justice", "family",
+                     "transportation", "civic"]
+
+#: Study designs, the label pages show, and their family (what the rating rules look at).
+DESIGNS: dict[str, tuple[str, str]] = {
+    "rct": ("Randomised controlled trial", "randomised"),
+    "cluster_rct": ("Cluster-randomised trial", "randomised"),
+    "rd": ("Regression discontinuity", "discontinuity"),
+    "qed": ("Quasi-experimental comparison (matching, weighting, difference-in-differences, "
+            "synthetic control)", "quasi"),
+    "correlational": ("Correlational study with statistical controls", "correlational"),
+    "descriptive": ("Descriptive or pre-post study without a comparison group", "descriptive"),
+}
+StudyDesign = Literal["rct", "cluster_rct", "rd", "qed", "correlational", "descriptive"]
+
+#: Effect measures as entered. ``rr``/``or`` are ratios on their natural scale (CI on the same
+#: scale); the library pools them as logs (``log_rr``/``log_or``, upward.evidence.effect_sizes).
+MEASURE_LABELS: dict[str, str] = {
+    "md": "Mean difference (outcome units)",
+    "smd": "Standardised mean difference",
+    "rd": "Risk difference",
+    "rr": "Risk ratio",
+    "or": "Odds ratio",
+    "log_rr": "Log risk ratio",
+    "log_or": "Log odds ratio",
+}
+EffectMeasure = Literal["md", "smd", "rd", "rr", "or", "log_rr", "log_or"]
+NATURAL_RATIOS = {"rr": "log_rr", "or": "log_or"}
+
+
+def slugify(text: str) -> str:
+    """A record id made from a name: lower case, dashes, at most 80 characters.
+
+    >>> slugify("Year Up (PACE evaluation), 2018")
+    'year-up-pace-evaluation-2018'
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return (slug or "record")[:80].rstrip("-")
+
+
+class Record(BaseModel):
+    """Base of every evidence record: unknown keys are errors, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProvenanceEntry(Record):
+    """One step in a record's history: who entered or imported it, from where, when.
+
+    >>> ProvenanceEntry(action="entered", by="analyst", at="2026-01-05T10:00:00+00:00").action
+    'entered'
+    """
+
+    action: Literal["entered", "imported", "from_evaluation", "published_study", "bundle"]
+    by: str = Field(description="The person or process that did it.")
+    at: str = Field(description="When (ISO 8601, UTC).")
+    source_file: str | None = Field(None, description="The file it came from (name only).")
+    origin_workspace: str | None = Field(None, description="Id of the workspace it came from.")
+    origin_name: str | None = Field(None, description="Name (city) of the workspace it came from.")
+    bundle_sha256: str | None = None
+    signer_fingerprint: str | None = None
+
+
+class Intervention(Record):
+    """A program or policy that studies evaluate.
+
+    >>> Intervention(id="nsw", name="National Supported Work", policy_area="workforce").policy_area
+    'workforce'
+    """
+
+    id: str | None = Field(None, pattern=ID_PATTERN,
+                           description="Short lower-case id; made from the name when absent.")
+    name: str = Field(min_length=2, max_length=200)
+    description: str = ""
+    policy_area: PolicyArea
+    target_population: str = ""
+    components: list[str] = Field(default_factory=list)
+    cost_per_participant: float | None = Field(None, ge=0, description="Dollars per participant.")
+    cost_year: int | None = Field(None, ge=1900, le=2100, description="Dollar year of the cost.")
+    logic_model: str | None = Field(None, description="Why it should work (the rationale ESSA "
+                                    "Tier 4 asks for).")
+    url: str | None = None
+    provenance: list[ProvenanceEntry] = Field(default_factory=list)
+
+
+class Arm(Record):
+    """A study arm and how many were randomised or assigned to it."""
+
+    name: str
+    n: int | None = Field(None, ge=0, description="People randomised or assigned to the arm.")
+    n_analysed: int | None = Field(None, ge=0, description="People whose outcome was observed.")
+    description: str = ""
+
+
+class BaselineDifference(Record):
+    """A baseline characteristic's standardised difference between the groups (treated −
+    comparison, in pooled SDs; Hedges' g or the Cox index for a binary characteristic)."""
+
+    covariate: str
+    std_diff: float
+
+
+class StudyCheck(Record):
+    """An assumption check the study ran (pre-trends, overlap, manipulation …); ``passed`` is
+    None when it could not be run."""
+
+    name: str
+    passed: bool | None
+    detail: str = ""
+
+
+class Effect(Record):
+    """One effect on one outcome. Needs a standard error or a confidence interval.
+
+    ``direction`` is the direction of benefit (higher earnings are better, lower jail rates
+    are better); ``estimate``/``ci`` are on the measure's own scale (ratios as ratios).
+    """
+
+    outcome: str = Field(pattern=r"^[a-z0-9_]{1,60}$",
+                         description="Outcome id shared across studies, e.g. earnings_annual.")
+    outcome_label: str = ""
+    measure: EffectMeasure
+    estimate: float
+    se: float | None = Field(None, gt=0)
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float = Field(0.95, gt=0, lt=1)
+    p_value: float | None = Field(None, ge=0, le=1)
+    follow_up_months: float | None = Field(None, ge=0)
+    n: int | None = Field(None, ge=0, description="People in the analysis of this outcome.")
+    n_treated: int | None = Field(None, ge=0)
+    n_control: int | None = Field(None, ge=0)
+    control_mean: float | None = None
+    baseline_risk: float | None = Field(None, gt=0, lt=1, description="Control-group risk, for "
+                                        "converting ratios.")
+    unit: str = Field("", description="Units of the estimate, e.g. '1982 dollars per year'.")
+    direction: Literal["higher", "lower"] = "higher"
+    subgroup: str = "all"
+    estimand: str = ""
+    source_location: str = Field("", description="Where in the paper: table, page.")
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _needs_uncertainty(self) -> Effect:
+        has_ci = self.ci_low is not None and self.ci_high is not None
+        if self.se is None and not has_ci:
+            raise ValueError("give the standard error (se) or both ci_low and ci_high")
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("give both ci_low and ci_high, or neither")
+        if has_ci:
+            if not self.ci_low <= self.estimate <= self.ci_high:
+                raise ValueError(f"the estimate {self.estimate} is outside its interval "
+                                 f"[{self.ci_low}, {self.ci_high}]")
+            if self.measure in NATURAL_RATIOS and self.ci_low <= 0:
+                raise ValueError("a ratio's interval must be above 0")
+        if self.measure in NATURAL_RATIOS and self.estimate <= 0:
+            raise ValueError("a ratio must be above 0 (enter log ratios as log_rr or log_or)")
+        return self
+
+    def pooling_measure(self) -> str:
+        """The scale this effect is pooled on (ratios as logs).
+
+        >>> Effect(outcome="employed", measure="rr", estimate=1.2, ci_low=1.0, ci_high=1.44
+        ...        ).pooling_measure()
+        'log_rr'
+        """
+        return NATURAL_RATIOS.get(self.measure, self.measure)
+
+    def pooling_estimate(self) -> float:
+        """The estimate on the pooling scale.
+
+        >>> Effect(outcome="employed", measure="rr", estimate=1.0, se=0.1).pooling_estimate()
+        0.0
+        """
+        return math.log(self.estimate) if self.measure in NATURAL_RATIOS else self.estimate
+
+    def standard_error(self) -> float:
+        """The SE on the pooling scale: as given, else from the interval (width / 2z, on the log
+        scale for ratios).
+
+        >>> e = Effect(outcome="earnings_annual", measure="md", estimate=2.0, ci_low=0.04,
+        ...            ci_high=3.96)
+        >>> round(e.standard_error(), 3)
+        1.0
+        """
+        if self.se is not None:
+            return self.se
+        z = float(stats.norm.ppf(0.5 + self.ci_level / 2))
+        low, high = self.ci_low, self.ci_high
+        if self.measure in NATURAL_RATIOS:
+            low, high = math.log(low), math.log(high)
+        return (high - low) / (2 * z)
+
+    def ci(self, level: float | None = None) -> tuple[float, float]:
+        """The interval on the measure's own scale: as given (at its level), else normal.
+
+        >>> Effect(outcome="y", measure="md", estimate=0.0, se=1.0).ci()[1] > 1.95
+        True
+        """
+        level = level or self.ci_level
+        if self.ci_low is not None and self.ci_high is not None and level == self.ci_level:
+            return self.ci_low, self.ci_high
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        est, se = self.pooling_estimate(), self.standard_error()
+        low, high = est - z * se, est + z * se
+        if self.measure in NATURAL_RATIOS:
+            return math.exp(low), math.exp(high)
+        return low, high
+
+    def p(self) -> float:
+        """The two-sided p-value: as reported, else from the estimate and its SE.
+
+        >>> round(Effect(outcome="y", measure="md", estimate=1.96, se=1.0).p(), 3)
+        0.05
+        """
+        if self.p_value is not None:
+            return self.p_value
+        return float(2 * stats.norm.sf(abs(self.pooling_estimate() / self.standard_error())))
+
+    def favourable(self) -> bool:
+        """Whether the estimate points in the direction of benefit.
+
+        >>> Effect(outcome="jail", measure="rr", estimate=0.8, se=0.1, direction="lower"
+        ...        ).favourable()
+        True
+        """
+        sign = self.pooling_estimate()
+        return sign > 0 if self.direction == "higher" else sign < 0
+
+
+class Study(Record):
+    """One evaluation of an intervention: where, when, how, by whom, and what it found.
+
+    Needs a ``citation`` (published work) or an ``evaluation_id`` (an Upward evaluation).
+    Attrition rates are proportions (0.12 for 12%); ``attrition_differential`` is the absolute
+    difference between the arms' attrition rates.
+    """
+
+    id: str | None = Field(None, pattern=ID_PATTERN,
+                           description="Short lower-case id; made from the title when absent.")
+    intervention_id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=2, max_length=300)
+    city: str = Field("", description="Where it ran, e.g. 'Tulsa, OK', or 'multi-site'.")
+    state: str = ""
+    period: str = Field("", description="When participants entered, e.g. '1975-1977'.")
+    design: StudyDesign
+    design_detail: str = ""
+    sample_size: int | None = Field(None, ge=0, description="People randomised or assigned.")
+    sample_unit: str = "people"
+    arms: list[Arm] = Field(default_factory=list)
+    attrition_overall: float | None = Field(None, ge=0, le=1)
+    attrition_differential: float | None = Field(None, ge=0, le=1)
+    attrition_wwc_low: bool | None = Field(None, description="Whether attrition is low by the "
+                                           "WWC cautious boundary; kept when the rates are "
+                                           "withheld for disclosure control.")
+    baseline: list[BaselineDifference] = Field(default_factory=list)
+    baseline_adjusted: bool = Field(False, description="Whether the impact estimates adjust for "
+                                    "the baseline characteristics.")
+    checks: list[StudyCheck] = Field(default_factory=list)
+    sites: int | None = Field(None, ge=1)
+    evaluator: str = ""
+    citation: str = ""
+    url: str | None = None
+    evaluation_id: str | None = None
+    replication_of: str | None = Field(None, pattern=ID_PATTERN)
+    synthetic: bool = Field(False, description="True for invented demonstration data.")
+    effects: list[Effect] = Field(min_length=1)
+    notes: str = ""
+    disclosure_notes: list[str] = Field(default_factory=list, description="What publication "
+                                        "withheld, and why (cells of fewer than 11 people).")
+    provenance: list[ProvenanceEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _needs_source(self) -> Study:
+        if not self.citation and not self.evaluation_id:
+            raise ValueError("give a citation (the published study) or an evaluation_id (the "
+                             "Upward evaluation it came from)")
+        return self
+
+    @field_validator("checks")
+    @classmethod
+    def _unique_checks(cls, checks: list[StudyCheck]) -> list[StudyCheck]:
+        names = [c.name for c in checks]
+        if len(names) != len(set(names)):
+            raise ValueError("each check name may appear once")
+        return checks
+
+    def effect(self, outcome: str, subgroup: str = "all") -> Effect | None:
+        """The study's effect on ``outcome`` (for ``subgroup``), or None.
+
+        >>> s = Study(intervention_id="x", title="A pilot", design="rct", citation="Doe 2024",
+        ...           effects=[Effect(outcome="y", measure="md", estimate=1.0, se=0.5)])
+        >>> s.effect("y").estimate
+        1.0
+        """
+        for e in self.effects:
+            if e.outcome == outcome and e.subgroup == subgroup:
+                return e
+        return None
+
+    def design_label(self) -> str:
+        """The design as pages show it.
+
+        >>> Study(intervention_id="x", title="A pilot", design="rd", citation="Doe 2024",
+        ...       effects=[Effect(outcome="y", measure="md", estimate=1.0, se=0.5)]).design_label()
+        'Regression discontinuity'
+        """
+        return DESIGNS[self.design][0]
+
+    def max_baseline_difference(self) -> float | None:
+        """The largest absolute standardised baseline difference, None when none is recorded.
+
+        >>> Study(intervention_id="x", title="A pilot", design="qed", citation="Doe 2024",
+        ...       baseline=[{"covariate": "age", "std_diff": -0.2}, {"covariate": "educ",
+        ...       "std_diff": 0.1}], effects=[{"outcome": "y", "measure": "md", "estimate": 1,
+        ...       "se": 1}]).max_baseline_difference()
+        0.2
+        """
+        return max((abs(b.std_diff) for b in self.baseline), default=None)
+
+
+class LibraryDocument(Record):
+    """An evidence file: interventions and studies (the format of imports, exports, storage).
+
+    >>> LibraryDocument().schema_version
+    '1.0'
+    """
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    interventions: list[Intervention] = Field(default_factory=list)
+    studies: list[Study] = Field(default_factory=list)
+
+
+def json_schema() -> dict:
+    """The JSON Schema of an evidence file (``docs/evidence.schema.json`` holds this).
+
+    >>> json_schema()["title"]
+    'LibraryDocument'
+    """
+    schema = LibraryDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def json_schema_text() -> str:
+    """The schema as the text of ``docs/evidence.schema.json``.
+
+    >>> json_schema_text().startswith("{")
+    True
+    """
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(json_schema_text(), end="")

@@ -1,0 +1,335 @@
+"""Evidence pages and the read-only evidence API, all from the *published view* of the library
+(``upward.evidence.publish``): no cell from fewer than 11 people reaches a page or the API.
+
+Pages: ``/evidence`` (interventions, filtered by policy area, outcome and ESSA tier),
+``/evidence/ratings`` (the rating rules), ``/evidence/{intervention_id}`` (its studies, a forest
+plot with a table alternative, the pooled effect, and a form projecting it onto a place).
+API: ``/api/evidence``, ``/api/evidence/schema``, ``/api/evidence/studies/{study_id}``,
+``/api/evidence/{intervention_id}``, ``…/pool`` and ``…/project``.
+
+Examples
+--------
+>>> sorted(r.path for r in router.routes if r.path.startswith("/api"))[:3]
+['/api/evidence', '/api/evidence/schema', '/api/evidence/studies/{study_id}']
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import plotly.graph_objects as go
+from fastapi import APIRouter, Query, Request
+
+from upward.errors import UpwardError
+from upward.evidence.library import EvidenceNotFoundError
+from upward.evidence.projection import EvidencePool, eligible_from, pool_evidence, project_in_place
+from upward.evidence.publish import (
+    PublishedLibrary,
+    intervention_detail,
+    intervention_rows,
+    study_detail,
+)
+from upward.evidence.rating import CRITERIA, FRAMEWORKS, RULES
+from upward.evidence.schema import POLICY_AREAS, json_schema
+from upward.web.errors import Problem, respond
+from upward.web.templating import render
+
+router = APIRouter(tags=["evidence"])
+
+METHODS = ("REML", "DL", "PM", "ML", "FE")
+MethodQuery = Annotated[str, Query(pattern="^(REML|DL|PM|ML|FE)$",
+                                   description="Pooling method: REML, DL, PM, ML or FE")]
+HkQuery = Annotated[bool, Query(description="Hartung-Knapp-Sidik-Jonkman interval")]
+
+
+def library_of(request: Request) -> PublishedLibrary:
+    """The published view of the app's workspace library.
+
+    >>> library_of  # doctest: +ELLIPSIS
+    <function library_of at ...>
+    """
+    return PublishedLibrary(request.app.state.workspace)
+
+
+def _not_found(request: Request, exc: EvidenceNotFoundError):
+    return respond(request, Problem(404, "Not in the evidence library", exc.message, exc.fix))
+
+
+def _filters(policy_area: str | None, tier: int | None) -> None:
+    from upward.web.errors import ParameterError
+
+    if policy_area and policy_area not in POLICY_AREAS:
+        raise ParameterError("policy_area", f"{policy_area!r} is not a policy area",
+                             fix=f"use one of {', '.join(POLICY_AREAS)}")
+    if tier is not None and not 1 <= tier <= 4:
+        raise ParameterError("tier", f"{tier} is not an ESSA tier", fix="use 1, 2, 3 or 4")
+
+
+# -- API -------------------------------------------------------------------------------------
+@router.get("/api/evidence")
+def api_list(
+    request: Request,
+    policy_area: Annotated[str | None, Query(description="e.g. workforce")] = None,
+    outcome: Annotated[str | None, Query(description="an outcome id, e.g. earnings_annual")] =
+    None,
+    tier: Annotated[int | None, Query(description="ESSA tier at least this strong (1-4)")] =
+    None,
+) -> list[dict]:
+    """Interventions in the evidence library with their intervention-level ratings."""
+    _filters(policy_area, tier)
+    return intervention_rows(library_of(request), policy_area=policy_area, outcome=outcome,
+                             max_tier=tier)
+
+
+@router.get("/api/evidence/schema")
+def api_schema() -> dict:
+    """The JSON Schema of evidence files (interventions, studies, effects)."""
+    return json_schema()
+
+
+@router.get("/api/evidence/studies/{study_id}")
+def api_study(request: Request, study_id: str):
+    """One study (published view) with its WWC, ESSA and SPTW ratings and their reasons."""
+    try:
+        return study_detail(library_of(request), study_id)
+    except EvidenceNotFoundError as exc:
+        return _not_found(request, exc)
+
+
+@router.get("/api/evidence/{intervention_id}")
+def api_intervention(request: Request, intervention_id: str):
+    """One intervention: its studies, effects, outcomes and ratings (published view)."""
+    try:
+        return intervention_detail(library_of(request), intervention_id)
+    except EvidenceNotFoundError as exc:
+        return _not_found(request, exc)
+
+
+@router.get("/api/evidence/{intervention_id}/pool")
+def api_pool(request: Request, intervention_id: str,
+             outcome: Annotated[str, Query(description="the outcome id to pool")],
+             method: MethodQuery = "REML", hk: HkQuery = False):
+    """The pooled effect of the intervention's studies on one outcome, with the forest table."""
+    try:
+        return pool_evidence(library_of(request), intervention_id, outcome, method=method,
+                             hartung_knapp=hk).to_dict()
+    except EvidenceNotFoundError as exc:
+        return _not_found(request, exc)
+
+
+@router.get("/api/evidence/{intervention_id}/project")
+def api_project(
+    request: Request, intervention_id: str,
+    outcome: Annotated[str, Query(description="the outcome id")],
+    place: Annotated[str, Query(max_length=200, description="a place name or code")],
+    eligible: Annotated[float | None, Query(ge=0, description="eligible people")] = None,
+    share: Annotated[float | None, Query(gt=0, le=1, description="eligible share of the "
+                                         "population")] = None,
+    share_metric: Annotated[str | None, Query(description="a share metric of the profile")] =
+    None,
+    complement: bool = False,
+    take_up: Annotated[float, Query(gt=0, le=1)] = 1.0,
+    cost: Annotated[float | None, Query(ge=0, description="dollars per participant")] = None,
+    method: MethodQuery = "REML", hk: HkQuery = False,
+):
+    """What the intervention would do in a place: the pooled effect on its eligible people,
+    with the range for a new city and the total cost."""
+    try:
+        return _projection(request, intervention_id, outcome, place, eligible=eligible,
+                           share=share, share_metric=share_metric, complement=complement,
+                           take_up=take_up, cost=cost, method=method, hk=hk).to_dict()
+    except EvidenceNotFoundError as exc:
+        return _not_found(request, exc)
+
+
+def _projection(request: Request, intervention_id: str, outcome: str, place: str, *,
+                eligible, share, share_metric, complement, take_up, cost, method, hk):
+    geo_id, name, basis = None, place, "given"
+    if eligible is None:
+        data = request.app.state.data
+        geo = data.resolve(place)
+        eligible, basis = eligible_from(data.profile(geo), share=share,
+                                        share_metric=share_metric or None, complement=complement)
+        geo_id, name = geo.geo_id, geo.name
+    return project_in_place(library_of(request), intervention_id, outcome, name,
+                            eligible=eligible, eligible_basis=basis, geo_id=geo_id,
+                            take_up=take_up, cost_per_participant=cost, method=method,
+                            hartung_knapp=hk)
+
+
+# -- charts ----------------------------------------------------------------------------------
+def forest_figure(pool: EvidencePool) -> go.Figure:
+    """A forest plot: each study's estimate and 95% CI (marker size by weight), the pooled
+    effect and, when there is one, the prediction interval for a new city.
+
+    >>> forest_figure  # doctest: +ELLIPSIS
+    <function forest_figure at ...>
+    """
+    rows = pool.forest
+    labels = [r["study"] for r in rows]
+    fig = go.Figure()
+    studies = [r for r in rows if r["kind"] == "study"]
+    fig.add_trace(go.Scatter(
+        x=[r["estimate"] for r in studies], y=[r["study"] for r in studies], mode="markers",
+        name="Study (95% CI)", marker={"symbol": "square", "color": "#1f4e79",
+                                       "size": [6 + 0.25 * r["weight"] for r in studies]},
+        error_x={"type": "data", "symmetric": False,
+                 "array": [r["ci_high"] - r["estimate"] for r in studies],
+                 "arrayminus": [r["estimate"] - r["ci_low"] for r in studies]},
+        hovertemplate="%{y}: %{x:,.4g}<extra></extra>"))
+    pooled = [r for r in rows if r["kind"] == "pooled"]
+    for r in pooled:
+        if r["pi_low"] is not None:
+            fig.add_trace(go.Scatter(x=[r["pi_low"], r["pi_high"]], y=[r["study"]] * 2,
+                                     mode="lines", name="Prediction interval (new city)",
+                                     line={"color": "#b45f06", "width": 2, "dash": "dot"}))
+        fig.add_trace(go.Scatter(
+            x=[r["ci_low"], r["estimate"], r["ci_high"], r["estimate"], r["ci_low"]],
+            y=[r["study"]] * 5, mode="lines", fill="toself", name="Pooled (95% CI)",
+            line={"color": "#b45f06", "width": 6}))
+    null = 1.0 if pool.measure in ("log_rr", "log_or") else 0.0
+    fig.add_vline(x=null, line={"color": "#666", "dash": "dash", "width": 1})
+    fig.update_layout(
+        title={"text": f"{pool.intervention_name}: effect on {pool.outcome_label}"},
+        xaxis_title=f"Effect ({pool.unit or pool.measure})", template="plotly_white",
+        height=160 + 48 * len(labels), margin={"l": 20, "r": 20, "t": 60, "b": 50},
+        yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
+        legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def forest_frame(pool: EvidencePool) -> pd.DataFrame:
+    """The forest plot's numbers as a table for readers (the chart's text alternative).
+
+    >>> forest_frame  # doctest: +ELLIPSIS
+    <function forest_frame at ...>
+    """
+    def num(x):
+        return "—" if x is None else f"{x:,.4g}"
+
+    return pd.DataFrame([{
+        "Study": r["study"], "Estimate": num(r["estimate"]),
+        "95% CI": f"{num(r['ci_low'])} to {num(r['ci_high'])}",
+        "Weight": f"{r['weight']:.1f}%",
+        "Prediction interval": ("—" if r["pi_low"] is None
+                                else f"{num(r['pi_low'])} to {num(r['pi_high'])}"),
+    } for r in pool.forest])
+
+
+def _forest_block(pool: EvidencePool, index: int) -> dict:
+    from upward.report.charts import figure_div, table_alternative
+
+    caption = (f"Effect of {pool.intervention_name} on {pool.outcome_label}: each study and the "
+               f"pooled estimate ({pool.pooled.method}{', HK' if pool.pooled.hk else ''})")
+    fig = forest_figure(pool)
+    return {"div": figure_div(fig, f"forest-{index}"), "caption": caption,
+            "table": table_alternative(forest_frame(pool), caption,
+                                       numeric=("Estimate", "95% CI", "Weight",
+                                                "Prediction interval"))}
+
+
+# -- pages -----------------------------------------------------------------------------------
+@router.get("/evidence", include_in_schema=False)
+def evidence_page(
+    request: Request,
+    policy_area: Annotated[str | None, Query()] = None,
+    outcome: Annotated[str | None, Query()] = None,
+    tier: Annotated[int | None, Query()] = None,
+):
+    """The interventions in the library, with filters."""
+    policy_area, outcome = policy_area or None, outcome or None
+    _filters(policy_area, tier)
+    library = library_of(request)
+    everything = intervention_rows(library)
+    rows = intervention_rows(library, policy_area=policy_area, outcome=outcome, max_tier=tier)
+    outcomes = library.outcomes()
+    return render(request, "evidence_list.html", {
+        "rows": rows, "total": len(everything), "policy_areas": POLICY_AREAS,
+        "outcomes": outcomes, "selected": {"policy_area": policy_area, "outcome": outcome,
+                                           "tier": tier}})
+
+
+@router.get("/evidence/ratings", include_in_schema=False)
+def ratings_page(request: Request):
+    """How the ratings are decided: every rule and what its criteria mean."""
+    rules = [{"framework": FRAMEWORKS[r.framework], "tier": r.tier, "label": r.label,
+              "requires": [c.replace("_", " ") for c in r.requires], "note": r.note}
+             for r in RULES]
+    return render(request, "evidence_ratings.html", {"rules": rules, "criteria": CRITERIA})
+
+
+@router.get("/evidence/{intervention_id}", include_in_schema=False)
+def intervention_page(
+    request: Request, intervention_id: str,
+    outcome: Annotated[str | None, Query()] = None,
+    method: Annotated[str, Query()] = "REML",
+    hk: Annotated[bool, Query()] = False,
+    place: Annotated[str | None, Query(max_length=200)] = None,
+    eligible: Annotated[str | None, Query()] = None,
+    share_metric: Annotated[str | None, Query()] = None,
+    complement: Annotated[bool, Query()] = False,
+    take_up: Annotated[float, Query(gt=0, le=1)] = 1.0,
+    cost: Annotated[str | None, Query()] = None,
+):
+    """An intervention: its ratings, studies, forest plots and pooled effects, and a form that
+    projects it onto a place."""
+    from upward.web.errors import ParameterError
+
+    if method not in METHODS:
+        raise ParameterError("method", f"{method!r} is not a pooling method",
+                             fix=f"use one of {', '.join(METHODS)}")
+    library = library_of(request)
+    try:
+        detail = intervention_detail(library, intervention_id)
+    except EvidenceNotFoundError as exc:
+        return _not_found(request, exc)
+    outcomes = detail["outcomes"]
+    shown = [outcome] if outcome in outcomes else list(outcomes)
+    pools, problems = [], []
+    for i, o in enumerate(shown):
+        try:
+            p = pool_evidence(library, intervention_id, o, method=method, hartung_knapp=hk)
+            pools.append({"pool": p, "figure": _forest_block(p, i)})
+        except UpwardError as exc:
+            problems.append(f"{outcomes[o]}: {exc}")
+    projection = projection_error = None
+    form = {"place": place or "", "eligible": eligible or "", "share_metric": share_metric or "",
+            "complement": complement, "take_up": take_up, "cost": cost or "",
+            "outcome": outcome or (shown[0] if shown else "")}
+    if place:
+        try:
+            projection = _projection(
+                request, intervention_id, form["outcome"], place,
+                eligible=_number("eligible", eligible), share=None,
+                share_metric=share_metric or None, complement=complement, take_up=take_up,
+                cost=_number("cost", cost), method=method, hk=hk)
+        except UpwardError as exc:
+            projection_error = str(exc)
+    share_metrics = _share_metrics()
+    return render(request, "evidence_intervention.html", {
+        "detail": detail, "pools": pools, "problems": problems, "methods": METHODS,
+        "method": method, "hk": hk, "projection": projection,
+        "projection_error": projection_error, "form": form, "share_metrics": share_metrics,
+        "synthetic": any(s["synthetic"] for s in detail["studies"])})
+
+
+def _number(name: str, text: str | None) -> float | None:
+    from upward.web.errors import ParameterError
+
+    if text is None or not text.strip():
+        return None
+    try:
+        value = float(text.replace(",", "").replace("$", ""))
+    except ValueError:
+        raise ParameterError(name, f"{text!r} is not a number", fix="give a number, e.g. 5000"
+                             ) from None
+    if value < 0:
+        raise ParameterError(name, f"{text!r} is negative", fix="give a number ≥ 0")
+    return value
+
+
+def _share_metrics() -> list[tuple[str, str]]:
+    from upward.metrics import all_metrics
+
+    return [(m.id, m.label) for m in all_metrics() if m.unit == "share"]
