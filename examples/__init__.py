@@ -1,0 +1,1 @@
+"""Worked examples: every evaluation design run from a YAML spec on a published dataset."""
