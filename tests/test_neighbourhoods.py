@@ -274,3 +274,27 @@ def test_real_top20_cutoff_and_missing_geometry(real_warehouse: Warehouse) -> No
     assert rochester.moran is None and rochester.n_without_geometry == rochester.n_tracts
     assert any("upward fetch tracts --state 36" in w for w in rochester.warnings)
     assert rochester.bottom_quintile_share is not None
+
+
+@pytest.mark.slow
+def test_numpy_lisa_equals_esda_moran_local() -> None:
+    """Upward's conditional-permutation LISA gives esda.Moran_Local's statistics, quadrants
+    and (within Monte Carlo error) pseudo p-values."""
+    import shapely
+    from esda.moran import Moran_Local
+    from libpysal.weights import Queen
+
+    from upward.diagnose.neighbourhoods import conditional_permutation_lisa
+
+    rng = np.random.default_rng(7)
+    cells = [shapely.box(i, j, i + 1, j + 1) for i in range(12) for j in range(12)]
+    values = np.array([i + j + rng.normal(0, 4) for i in range(12) for j in range(12)])
+    w = Queen.from_iterable(cells)
+    w.transform = "r"
+    Is, p, q = conditional_permutation_lisa(values, w, 999, 3)
+    ref = Moran_Local(values, w, transformation="r", permutations=999, seed=3,
+                      keep_simulations=False)
+    np.testing.assert_allclose(Is, ref.Is, rtol=1e-10)
+    assert list(q) == list(ref.q)
+    mc_error = 4 * np.sqrt(ref.p_sim * (1 - ref.p_sim) / 999) + 0.004
+    assert np.all(np.abs(p - ref.p_sim) <= mc_error)

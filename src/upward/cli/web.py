@@ -3,12 +3,20 @@
 Examples
 --------
 >>> import typer
->>> register(typer.Typer())
+>>> from typer.testing import CliRunner
+>>> app = typer.Typer()
+>>> register(app)
+>>> "--port" in CliRunner().invoke(app, ["--help"]).output
+True
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from upward.cli.common import WorkspaceOption, err_console, open_workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -16,3 +24,41 @@ def register(app: typer.Typer) -> None:
 
     >>> register(typer.Typer())
     """
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this "
+                                               "computer only; 0.0.0.0: the network).")]
+        = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+        workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+        workspace: WorkspaceOption = None,
+    ) -> None:
+        """Serve the web application (pages and JSON API) for a workspace.
+
+        Example: upward serve --workspace ws --port 8000, then open http://127.0.0.1:8000
+        """
+        serve_workspace(open_workspace(workspace), host=host, port=port, workers=workers)
+
+
+def serve_workspace(ws, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the web application for ``ws`` with uvicorn until interrupted.
+
+    >>> serve_workspace  # doctest: +ELLIPSIS
+    <function serve_workspace at ...>
+    """
+    import uvicorn
+
+    err_console.print(f"Serving [bold]{ws.root}[/] at http://{host}:{port} "
+                      "(API reference at /docs; Ctrl+C stops)")
+    if workers == 1:
+        from upward.web.app import create_app
+
+        uvicorn.run(create_app(ws), host=host, port=port, log_level="info")
+        return
+    import os
+
+    # Several processes each build the app from the workspace named in the environment.
+    os.environ["UPWARD_WORKSPACE"] = str(ws.root.resolve())
+    uvicorn.run("upward.web.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="info")

@@ -1,0 +1,118 @@
+"""The web application: server-rendered pages for people and a JSON API for programs, over one
+workspace.
+
+``create_app(workspace)`` builds it; ``upward serve`` runs it with uvicorn. Each module in
+``ROUTER_MODULES`` exposes a FastAPI ``router`` that is included as it is. Everything the
+pages need is served by the app itself (styles, the type-ahead script, plotly.js from the
+installed plotly package), so the site works offline.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from fastapi.testclient import TestClient
+>>> from upward.warehouse.workspace import Workspace
+>>> app = create_app(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"))
+>>> TestClient(app).get("/api/metrics").status_code
+200
+"""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from upward import __version__
+from upward.report.page import BASE_CSS, GEO_OFFLINE_JS
+from upward.warehouse.workspace import Workspace
+from upward.web import errors
+from upward.web.data import WebData
+from upward.web.templating import make_templates
+
+ROUTER_MODULES = ("upward.web.api", "upward.web.pages", "upward.web.evidence")
+STATIC_DIR = Path(__file__).parent / "static"
+#: A week: the bundled assets change only with the installed package.
+ASSET_CACHE = "public, max-age=604800"
+
+DESCRIPTION = """Upward's JSON API: the places and counties loaded in this workspace, the metric
+catalog, each place's mobility profile, its barriers, and its tracts (values and GeoJSON).
+Every table on the site is also downloadable as CSV or JSON from the page that shows it."""
+
+
+def plotly_bundle() -> Path:
+    """The minified plotly.js file shipped inside the installed plotly package.
+
+    >>> plotly_bundle().name
+    'plotly.min.js'
+    """
+    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def _assets(app: FastAPI) -> None:
+    bundle = plotly_bundle()
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(bundle, media_type="text/javascript",
+                            headers={"Cache-Control": ASSET_CACHE})
+
+    @app.get("/static/plotly-geo-offline.js", include_in_schema=False)
+    def geo_offline() -> Response:
+        return Response(GEO_OFFLINE_JS, media_type="text/javascript",
+                        headers={"Cache-Control": ASSET_CACHE})
+
+    @app.get("/static/base.css", include_in_schema=False)
+    def base_css() -> Response:
+        return Response(BASE_CSS, media_type="text/css", headers={"Cache-Control": ASSET_CACHE})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def create_app(workspace: Workspace) -> FastAPI:
+    """The application over ``workspace`` (its warehouse opened read-only, on first use).
+
+    ``app.state.workspace`` is the workspace, ``app.state.data`` the shared ``WebData`` and
+    ``app.state.templates`` the Jinja2 templates (``base.html`` has blocks ``title`` and
+    ``content``).
+
+    >>> create_app  # doctest: +ELLIPSIS
+    <function create_app at ...>
+    """
+    data = WebData(workspace)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        data.close()
+
+    app = FastAPI(title="Upward", version=__version__, description=DESCRIPTION,
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
+    app.state.workspace = workspace
+    app.state.data = data
+    app.state.templates = make_templates()
+    errors.install(app)
+    _assets(app)
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app over ``$UPWARD_WORKSPACE`` (else ./upward-workspace): the factory that
+    ``upward serve --workers N`` hands to uvicorn, one app per worker process (DuckDB lets
+    several processes open one file read-only).
+
+    >>> app_from_environment  # doctest: +ELLIPSIS
+    <function app_from_environment at ...>
+    """
+    from upward.warehouse.workspace import resolve_workspace
+
+    return create_app(Workspace.open(resolve_workspace(None)))
+
+
+__all__ = ["ROUTER_MODULES", "STATIC_DIR", "app_from_environment", "create_app", "plotly_bundle"]

@@ -1,0 +1,489 @@
+"""The web application's access to a workspace: one read-only warehouse shared by every request.
+
+FastAPI runs plain ``def`` endpoints in a thread pool, and a DuckDB connection (and the frame
+cache kept on ``Warehouse``) must not be used by two threads at once, so every warehouse read
+goes through one re-entrant lock. Profiles, barrier reports and tract maps are cached per
+place (least recently used first out), so a page that has been seen once is served without
+touching the warehouse.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from upward.warehouse.workspace import Workspace
+>>> data = WebData(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"))
+>>> data.has_data(), data.search("tulsa")
+(False, [])
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pandas as pd
+
+from upward.errors import AmbiguousPlaceError, PlaceNotFoundError, WorkspaceError
+from upward.geo.resolve import GeoMatch, base_name, resolve, split_state
+from upward.geo.states import STATES_BY_FIPS
+from upward.warehouse.store import Warehouse
+from upward.warehouse.workspace import Workspace
+
+T = TypeVar("T")
+
+#: The geography levels that have pages.
+PAGE_LEVELS = ("place", "county")
+#: How many peers the scorecard and the metric pages compare with (the barriers default).
+PEER_COUNT = 10
+_CODE_LEVEL = {7: "place", 5: "county"}
+_LABEL_CODE = re.compile(r"\[(place|county) (\d+)\]\s*$")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A place a person may have meant, with the address of its page.
+
+    >>> Suggestion("4075000", "place", "Tulsa city, Oklahoma", "OK").url
+    '/places/4075000'
+    """
+
+    geo_id: str
+    geo_level: str
+    name: str
+    state: str
+
+    @property
+    def url(self) -> str:
+        """The overview page of the place."""
+        return f"/places/{self.geo_id}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready, with the page address.
+
+        >>> Suggestion("40143", "county", "Tulsa County, Oklahoma", "OK").to_dict()["url"]
+        '/places/40143'
+        """
+        return {"geo_id": self.geo_id, "geo_level": self.geo_level, "name": self.name,
+                "state": self.state, "url": self.url}
+
+
+class UnknownPlaceError(PlaceNotFoundError):
+    """No loaded place or county fits; carries the query and the closest loaded names."""
+
+    def __init__(self, message: str, *, fix: str, query: str,
+                 suggestions: list[Suggestion]) -> None:
+        self.query = query
+        self.suggestions = suggestions
+        super().__init__(message, fix=fix)
+
+
+class AmbiguousQueryError(AmbiguousPlaceError):
+    """Several loaded places fit; carries them as suggestions (links)."""
+
+    def __init__(self, query: str, candidates: list[str], suggestions: list[Suggestion]) -> None:
+        self.suggestions = suggestions
+        super().__init__(query, candidates)
+
+
+class _LRU:
+    """A small least-recently-used map (not thread-safe by itself; WebData locks it)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, object] = OrderedDict()
+
+    def get(self, key: tuple) -> object | None:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key: tuple, value: object) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+class WebData:
+    """Thread-safe, cached, read-only access to a workspace's warehouse.
+
+    ``run(fn, *args)`` calls ``fn(warehouse, *args)`` holding the lock; ``cached(key, fn, …)``
+    does the same once per key.
+
+    >>> import tempfile, pathlib
+    >>> data = WebData(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"))
+    >>> data.places().empty
+    True
+    """
+
+    def __init__(self, workspace: Workspace, *, cache_size: int = 512) -> None:
+        self.workspace = workspace
+        self._lock = threading.RLock()
+        self._warehouse: Warehouse | None = None
+        self._cache = _LRU(cache_size)
+
+    # -- the warehouse ------------------------------------------------------------------------
+    def has_data(self) -> bool:
+        """Whether the workspace holds any loaded geography.
+
+        >>> WebData.has_data  # doctest: +ELLIPSIS
+        <function WebData.has_data at ...>
+        """
+        return not self.geographies().empty
+
+    def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """``fn(warehouse, *args, **kwargs)`` with the warehouse to itself.
+
+        >>> WebData.run  # doctest: +ELLIPSIS
+        <function WebData.run at ...>
+        """
+        with self._lock:
+            return fn(self._open(), *args, **kwargs)
+
+    def cached(self, key: tuple, fn: Callable[..., T], *args, **kwargs) -> T:
+        """``run(fn, *args, **kwargs)`` computed once per ``key`` (kept while recently used).
+
+        >>> WebData.cached  # doctest: +ELLIPSIS
+        <function WebData.cached at ...>
+        """
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is None:
+                hit = fn(self._open(), *args, **kwargs)
+                self._cache.put(key, hit)
+            return hit  # type: ignore[return-value]
+
+    def memo(self, key: tuple, fn: Callable[[], T]) -> T:
+        """``fn()`` computed once per ``key``, for work that needs no warehouse (rendering a
+        chart, serialising a report): built outside the lock, so two threads may both build
+        it once, harmlessly.
+
+        >>> import tempfile, pathlib
+        >>> data = WebData(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"))
+        >>> data.memo(("k",), lambda: 1), data.memo(("k",), lambda: 2)
+        (1, 1)
+        """
+        with self._lock:
+            hit = self._cache.get(("memo", *key))
+        if hit is None:
+            hit = fn()
+            with self._lock:
+                self._cache.put(("memo", *key), hit)
+        return hit  # type: ignore[return-value]
+
+    def _open(self) -> Warehouse:
+        if self._warehouse is None:
+            if not self.workspace.warehouse_path.exists():
+                raise WorkspaceError(
+                    f"{self.workspace.root} holds no warehouse yet",
+                    fix="load data first: upward fetch urban … --from DIR, or upward demo",
+                )
+            self._warehouse = Warehouse(self.workspace.warehouse_path, read_only=True)
+        return self._warehouse
+
+    def close(self) -> None:
+        """Close the warehouse connection (it reopens on the next read).
+
+        >>> WebData.close  # doctest: +ELLIPSIS
+        <function WebData.close at ...>
+        """
+        with self._lock:
+            if self._warehouse is not None:
+                self._warehouse.close()
+                self._warehouse = None
+            self._cache = _LRU(self._cache.size)
+
+    # -- geographies --------------------------------------------------------------------------
+    def geographies(self) -> pd.DataFrame:
+        """Every loaded place and county, with ``state`` (postal code), ``base`` (the name as
+        the resolver compares it) and ``has_values`` (some metric is published for it).
+
+        >>> WebData.geographies  # doctest: +ELLIPSIS
+        <function WebData.geographies at ...>
+        """
+        if not self.workspace.warehouse_path.exists():
+            return _empty_geographies()
+        return self.cached(("geographies",), _build_geographies)
+
+    def places(self, level: str = "place", state: str | None = None) -> pd.DataFrame:
+        """Loaded places (or counties) with published values, by state then name.
+
+        >>> WebData.places  # doctest: +ELLIPSIS
+        <function WebData.places at ...>
+        """
+        g = self.geographies()
+        g = g[(g["geo_level"] == level) & g["has_values"]]
+        if state is not None:
+            g = g[g["state_fips"] == state]
+        return g.sort_values(["state_name", "name"])
+
+    def place(self, code: str) -> GeoMatch:
+        """The place or county with this GEOID (7 or 5 digits), or with this name.
+
+        Raises ``UnknownPlaceError`` (with suggestions) or ``AmbiguousQueryError``.
+
+        >>> WebData.place  # doctest: +ELLIPSIS
+        <function WebData.place at ...>
+        """
+        text = code.strip()
+        if not text.isdigit():
+            return self.resolve(text)
+        found = self.index().get((text, _CODE_LEVEL.get(len(text), "")))
+        if found is None:
+            raise UnknownPlaceError(
+                f"no loaded place or county has the code {text!r}",
+                fix="a place code has 7 digits and a county code 5; search by name instead",
+                query=text, suggestions=self._suggest_codes(text))
+        return found["geo"]
+
+    def index(self) -> dict[tuple[str, str], dict]:
+        """(geo_id, geo_level) → {geo (GeoMatch), population, state}, for quick lookups.
+
+        >>> import tempfile, pathlib
+        >>> WebData(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")).index()
+        {}
+        """
+        def build() -> dict[tuple[str, str], dict]:
+            return {(r.geo_id, r.geo_level): {
+                "geo": GeoMatch(r.geo_id, r.geo_level, r.name, r.state_fips),
+                "population": None if pd.isna(r.population) else float(r.population),
+                "state": r.state} for r in self.geographies().itertuples(index=False)}
+
+        if not self.workspace.warehouse_path.exists():
+            return {}
+        return self.memo(("index",), build)
+
+    def resolve(self, query: str) -> GeoMatch:
+        """What a person typed ("Tulsa, OK", "tulsa ok", "Hamilton County, OH", a FIPS code),
+        through the place resolver; errors carry suggestions.
+
+        >>> WebData.resolve  # doctest: +ELLIPSIS
+        <function WebData.resolve at ...>
+        """
+        g = self.geographies()
+        if g.empty:
+            raise UnknownPlaceError(
+                "the workspace holds no places yet",
+                fix="load data first: upward fetch urban … --from DIR, or upward demo",
+                query=query, suggestions=[])
+        try:
+            match = resolve(query, g, levels=PAGE_LEVELS)
+        except AmbiguousPlaceError as exc:
+            raise AmbiguousQueryError(exc.query, exc.candidates,
+                                      self._from_labels(exc.candidates)) from None
+        except PlaceNotFoundError as exc:
+            raise UnknownPlaceError(exc.message, fix=exc.fix or "", query=query,
+                                    suggestions=self.suggest(query)) from None
+        if match.geo_level not in PAGE_LEVELS:
+            raise UnknownPlaceError(
+                f"{query!r} is a {match.geo_level}, which has no page",
+                fix="ask for a place (city) or a county", query=query,
+                suggestions=self.suggest(query))
+        return match
+
+    def search(self, query: str, limit: int = 10, *, level: str | None = None,
+               state: str | None = None) -> list[Suggestion]:
+        """Places and counties whose names start with (then contain) what was typed, cities
+        first, larger first; a trailing state ("tulsa ok") narrows the search.
+
+        >>> WebData.search  # doctest: +ELLIPSIS
+        <function WebData.search at ...>
+        """
+        g = self.geographies()
+        text = query.strip()
+        if g.empty or not text:
+            return []
+        if level is not None:
+            g = g[g["geo_level"] == level]
+        if state is not None:
+            g = g[g["state_fips"] == state]
+        if text.isdigit():
+            hits = g[g["geo_id"].str.startswith(text)]
+            return _suggestions(hits.sort_values("population", ascending=False).head(limit))
+        head, named_state = split_state(text)
+        if named_state is not None:
+            g = g[g["state_fips"] == named_state.fips]
+        target = base_name(head) if head.strip() else ""
+        wants_county = bool(re.search(r"\b(county|parish)\b", head.lower()))
+        if wants_county:
+            g = g[g["geo_level"] == "county"]
+        bases = g["base"]
+        rank = pd.Series(9, index=g.index)
+        if target:
+            rank = rank.mask(bases.str.contains(target, regex=False), 3)
+            rank = rank.mask(bases.str.contains(r"\b" + re.escape(target), regex=True), 2)
+            rank = rank.mask(bases.str.startswith(target), 1)
+            rank = rank.mask(bases == target, 0)
+        else:
+            rank[:] = 1
+        hits = g.assign(_rank=rank, _county=g["geo_level"] != "place")
+        hits = hits[hits["_rank"] < 9].sort_values(
+            ["_rank", "_county", "population", "name"], ascending=[True, True, False, True])
+        return _suggestions(hits.head(limit))
+
+    def suggest(self, query: str, limit: int = 5) -> list[Suggestion]:
+        """Names close to a query that matched nothing: search hits, else close spellings.
+
+        >>> WebData.suggest  # doctest: +ELLIPSIS
+        <function WebData.suggest at ...>
+        """
+        found = self.search(query, limit)
+        if found:
+            return found
+        g = self.geographies()
+        if g.empty:
+            return []
+        head, state = split_state(query)
+        if state is not None:
+            g = g[g["state_fips"] == state.fips]
+        close = difflib.get_close_matches(base_name(head), list(g["base"].unique()),
+                                          n=limit, cutoff=0.7)
+        hits = g[g["base"].isin(close)].assign(
+            _order=lambda d: d["base"].map({c: i for i, c in enumerate(close)}))
+        hits = hits.sort_values(["_order", "population"], ascending=[True, False])
+        return _suggestions(hits.head(limit))
+
+    def _suggest_codes(self, code: str) -> list[Suggestion]:
+        g = self.geographies()
+        for width in range(len(code) - 1, 1, -1):
+            hits = g[g["geo_id"].str.startswith(code[:width])]
+            if len(hits):
+                return _suggestions(hits.sort_values("population", ascending=False).head(5))
+        return []
+
+    def _from_labels(self, labels: list[str]) -> list[Suggestion]:
+        g = self.geographies().set_index(["geo_id", "geo_level"], drop=False)
+        out = []
+        for label in labels:
+            found = _LABEL_CODE.search(label)
+            if found and (found[2], found[1]) in g.index:
+                out.append(_suggestion(g.loc[(found[2], found[1])]))
+        return out
+
+    # -- reports ------------------------------------------------------------------------------
+    def profile(self, geo: GeoMatch):
+        """The place's mobility profile (``upward.measure.profile.build_profile``), cached.
+
+        >>> WebData.profile  # doctest: +ELLIPSIS
+        <function WebData.profile at ...>
+        """
+        from upward.measure.profile import build_profile
+
+        return self.cached(("profile", geo.geo_id, geo.geo_level), build_profile, geo.geo_id)
+
+    def gaps(self, geo: GeoMatch):
+        """The barrier report without neighbourhoods and drivers (its gaps against the peers
+        and the nation, quick to build), cached; None when no peers can be chosen.
+
+        >>> WebData.gaps  # doctest: +ELLIPSIS
+        <function WebData.gaps at ...>
+        """
+        from upward.diagnose.report import build_barriers
+        from upward.errors import UpwardError
+
+        def build(wh: Warehouse):
+            try:
+                return build_barriers(wh, geo.geo_id, k=PEER_COUNT, include_drivers=False,
+                                      include_neighbourhoods=False)
+            except UpwardError:
+                return False
+
+        return self.cached(("gaps", geo.geo_id, geo.geo_level), build) or None
+
+    def barriers(self, geo: GeoMatch):
+        """The full barrier report (``upward.diagnose.report.build_barriers``), cached.
+
+        >>> WebData.barriers  # doctest: +ELLIPSIS
+        <function WebData.barriers at ...>
+        """
+        from upward.diagnose.report import build_barriers
+
+        return self.cached(("barriers", geo.geo_id, geo.geo_level), build_barriers, geo.geo_id,
+                           k=PEER_COUNT)
+
+    def series(self, geo: GeoMatch, metric_id: str) -> pd.DataFrame:
+        """Every published value of a metric for a place (``measure.series.metric_series``).
+
+        >>> WebData.series  # doctest: +ELLIPSIS
+        <function WebData.series at ...>
+        """
+        from upward.measure.series import metric_series
+
+        return self.cached(("series", geo.geo_id, geo.geo_level, metric_id), metric_series,
+                           geo.geo_id, geo.geo_level, metric_id)
+
+    def distribution(self, level: str, metric_id: str) -> pd.DataFrame:
+        """The latest value of every geography of ``level`` for a metric, lowest first.
+
+        >>> WebData.distribution  # doctest: +ELLIPSIS
+        <function WebData.distribution at ...>
+        """
+        from upward.measure.series import metric_distribution
+
+        return self.cached(("distribution", level, metric_id), metric_distribution, metric_id,
+                           level)
+
+    def peer_values(self, geo: GeoMatch, metric_id: str) -> pd.DataFrame:
+        """The place's and its peers' latest values of a metric (the peers of ``gaps``).
+
+        >>> WebData.peer_values  # doctest: +ELLIPSIS
+        <function WebData.peer_values at ...>
+        """
+        from upward.measure.series import peer_values
+
+        report = self.gaps(geo)
+        ids = [geo.geo_id] + (report.peers.ids if report else [])
+        return self.cached(("peer_values", geo.geo_id, geo.geo_level, metric_id), peer_values,
+                           ids, geo.geo_level, metric_id)
+
+    def tract_map(self, geo: GeoMatch, metric_id: str):
+        """Tract values and shapes for the map (``upward.measure.series.tract_map``), cached.
+
+        >>> WebData.tract_map  # doctest: +ELLIPSIS
+        <function WebData.tract_map at ...>
+        """
+        from upward.measure.series import tract_map
+
+        return self.cached(("tract_map", geo.geo_id, geo.geo_level, metric_id), tract_map,
+                           geo.geo_id, geo.geo_level, metric_id)
+
+
+def _empty_geographies() -> pd.DataFrame:
+    return pd.DataFrame(columns=["geo_id", "geo_level", "name", "state_fips", "population",
+                                 "state", "state_name", "base", "has_values"])
+
+
+def _build_geographies(wh: Warehouse) -> pd.DataFrame:
+    from upward.measure import frames
+
+    g = frames.named_geographies(wh).reset_index(drop=True)
+    g = g[g["geo_level"].isin(PAGE_LEVELS)].copy()
+    if g.empty:
+        return _empty_geographies()
+    latest = frames.latest_values(wh)
+    with_values = set(zip(latest["geo_id"], latest["geo_level"], strict=True))
+    states = g["state_fips"].map(STATES_BY_FIPS.get)
+    g["state"] = states.map(lambda s: s.abbr if s else "")
+    g["state_name"] = states.map(lambda s: s.name if s else "Other")
+    g["base"] = g["name"].map(base_name)
+    g["has_values"] = [(i, lvl) in with_values for i, lvl in zip(g["geo_id"], g["geo_level"],
+                                                                  strict=True)]
+    g["population"] = pd.to_numeric(g["population"], errors="coerce")
+    return g[["geo_id", "geo_level", "name", "state_fips", "population", "state", "state_name",
+              "base", "has_values"]].reset_index(drop=True)
+
+
+def _suggestion(row: pd.Series) -> Suggestion:
+    return Suggestion(row["geo_id"], row["geo_level"], row["name"], row["state"])
+
+
+def _suggestions(rows: pd.DataFrame) -> list[Suggestion]:
+    return [_suggestion(r) for _, r in rows.iterrows()]
+
+
+__all__ = ["PAGE_LEVELS", "AmbiguousQueryError", "Suggestion", "UnknownPlaceError", "WebData"]

@@ -1,0 +1,225 @@
+"""What the web application answers when something goes wrong, as a page for people and as
+JSON for programs (``/api/…``, ``?format=json`` or ``Accept: application/json``):
+
+- a place or metric that is not loaded → 404 with the closest names, as links;
+- a name that fits several places → 300 listing them;
+- a malformed parameter → 422 naming the parameter and what it accepts;
+- no data in the workspace → 503 saying how to load it;
+- any other error → 500 with an error number; the traceback goes to the server log, never to
+  the client.
+
+Every JSON error has the shape ``{"error": {"status", "title", "message", "fix",
+"parameter", "suggestions", "error_id"}}``.
+
+Examples
+--------
+>>> err = ParameterError("metric", "'abc' is not a map metric", fix="use kfr_p25")
+>>> err.parameter, str(err)
+('metric', "parameter 'metric': 'abc' is not a map metric. What to do: use kfr_p25")
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from upward.errors import (
+    AmbiguousPlaceError,
+    ConfigError,
+    MetricNotFoundError,
+    PlaceNotFoundError,
+    UpwardError,
+    WorkspaceError,
+)
+from upward.web.data import Suggestion
+from upward.web.templating import render
+
+log = logging.getLogger("upward.web")
+
+
+class ParameterError(UpwardError):
+    """A request parameter with a value that cannot be used (answered with 422)."""
+
+    def __init__(self, parameter: str, problem: str, *, fix: str) -> None:
+        self.parameter = parameter
+        super().__init__(f"parameter {parameter!r}: {problem}", fix=fix)
+
+
+@dataclass
+class Problem:
+    """An error as the client sees it.
+
+    >>> Problem(404, "Not found", "no page here").to_dict()["error"]["status"]
+    404
+    """
+
+    status: int
+    title: str
+    message: str
+    fix: str | None = None
+    parameter: str | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    error_id: str | None = None
+    details: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The JSON body.
+
+        >>> Problem(422, "Bad parameter", "x", parameter="limit").to_dict()["error"]["parameter"]
+        'limit'
+        """
+        return {"error": {"status": self.status, "title": self.title, "message": self.message,
+                          "fix": self.fix, "parameter": self.parameter,
+                          "suggestions": [s.to_dict() for s in self.suggestions],
+                          "error_id": self.error_id, "details": self.details}}
+
+
+def wants_json(request: Request) -> bool:
+    """Whether the client asked for JSON: the API, a ``format=json`` query, or an Accept header
+    preferring JSON over HTML.
+
+    >>> wants_json  # doctest: +ELLIPSIS
+    <function wants_json at ...>
+    """
+    path = request.url.path
+    if path.startswith("/api") or path.endswith(".json") or path == "/openapi.json":
+        return True
+    if request.query_params.get("format") == "json":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def respond(request: Request, problem: Problem):
+    """The error as JSON or as the error page.
+
+    >>> respond  # doctest: +ELLIPSIS
+    <function respond at ...>
+    """
+    if wants_json(request):
+        return JSONResponse(problem.to_dict(), status_code=problem.status)
+    return render(request, "error.html", {"problem": problem}, status_code=problem.status)
+
+
+def _message(exc: UpwardError) -> tuple[str, str | None]:
+    return exc.message, exc.fix
+
+
+def _place_not_found(request: Request, exc: PlaceNotFoundError):
+    message, fix = _message(exc)
+    return respond(request, Problem(404, "Place not found", message, fix,
+                                    suggestions=list(getattr(exc, "suggestions", []))))
+
+
+def _ambiguous(request: Request, exc: AmbiguousPlaceError):
+    return respond(request, Problem(
+        300, "Several places have this name",
+        f"{exc.query!r} fits {len(exc.candidates)} places", exc.fix,
+        suggestions=list(getattr(exc, "suggestions", []))))
+
+
+def _metric_not_found(request: Request, exc: MetricNotFoundError):
+    message, fix = _message(exc)
+    return respond(request, Problem(404, "Metric not found", message,
+                                    f"{fix}; the catalog is at /metrics"))
+
+
+def _parameter(request: Request, exc: ParameterError):
+    message, fix = _message(exc)
+    return respond(request, Problem(422, "A parameter cannot be used", message, fix,
+                                    parameter=exc.parameter))
+
+
+def _config(request: Request, exc: ConfigError):
+    message, fix = _message(exc)
+    return respond(request, Problem(422, "A parameter cannot be used", message, fix))
+
+
+def _workspace(request: Request, exc: WorkspaceError):
+    message, fix = _message(exc)
+    return respond(request, Problem(503, "No data loaded", message, fix))
+
+
+def _upward(request: Request, exc: UpwardError):
+    message, fix = _message(exc)
+    return respond(request, Problem(400, "The request cannot be answered", message, fix))
+
+
+_LOCATIONS = {"query": "query parameter", "path": "part of the address", "body": "body field",
+              "header": "header", "cookie": "cookie"}
+
+
+def _validation(request: Request, exc: RequestValidationError):
+    details = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ())]
+        where, name = (loc[0], ".".join(loc[1:])) if len(loc) > 1 else ("query", ".".join(loc))
+        given = e.get("input")
+        details.append({"parameter": name, "location": where, "problem": e.get("msg", ""),
+                        "given": given if isinstance(given, str | int | float) else None})
+    first = details[0] if details else {"parameter": "?", "location": "query", "problem": ""}
+    given = f" (given {first['given']!r})" if first.get("given") not in (None, "") else ""
+    message = (f"{_LOCATIONS.get(first['location'], first['location'])} "
+               f"{first['parameter']!r}{given}: {first['problem']}")
+    return respond(request, Problem(
+        422, "A parameter cannot be used", message,
+        "correct the parameter; the API reference at /docs lists what each one accepts",
+        parameter=first["parameter"], details=details))
+
+
+def _http(request: Request, exc: StarletteHTTPException):
+    if exc.status_code == 404:
+        return respond(request, Problem(
+            404, "Page not found", f"there is no page at {request.url.path}",
+            "start from the home page or search for a place"))
+    if exc.status_code == 405:
+        return respond(request, Problem(405, "Method not allowed",
+                                        f"{request.method} is not accepted at {request.url.path}",
+                                        "use GET"))
+    return respond(request, Problem(exc.status_code, "Request failed", str(exc.detail)))
+
+
+def _server_error(request: Request, exc: Exception):
+    error_id = uuid.uuid4().hex[:12]
+    log.error("error %s on %s %s", error_id, request.method, request.url.path, exc_info=exc)
+    return respond(request, Problem(
+        500, "Something went wrong on our side",
+        "the server could not answer this request", "try again later; if it keeps happening, "
+        f"report error {error_id} to the people who run this site", error_id=error_id))
+
+
+#: Exception class → handler, most specific first.
+HANDLERS = (
+    (ParameterError, _parameter),
+    (AmbiguousPlaceError, _ambiguous),
+    (PlaceNotFoundError, _place_not_found),
+    (MetricNotFoundError, _metric_not_found),
+    (WorkspaceError, _workspace),
+    (ConfigError, _config),
+    (UpwardError, _upward),
+    (RequestValidationError, _validation),
+    (StarletteHTTPException, _http),
+    (Exception, _server_error),
+)
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on ``app``.
+
+    >>> from fastapi import FastAPI
+    >>> app = FastAPI()
+    >>> install(app)
+    >>> ParameterError in app.exception_handlers
+    True
+    """
+    for exc_class, handler in HANDLERS:
+        app.add_exception_handler(exc_class, handler)
+
+
+__all__ = ["HANDLERS", "ParameterError", "Problem", "install", "respond", "wants_json"]

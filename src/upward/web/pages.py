@@ -1,0 +1,367 @@
+"""The server-rendered pages: home (search and the list of places), a state's places and
+counties, a place's overview (scorecard), one metric for a place, its barriers, its
+neighbourhood map, the metric catalog and the API reference; and the CSV/JSON download of every
+table a page shows.
+
+Pages are complete without JavaScript (forms are plain GET forms, every chart has a table);
+scripts add the type-ahead and draw the charts.
+
+Examples
+--------
+>>> sorted(r.path for r in router.routes if "tables" in r.path)
+['/places/{geo_id}/tables/{filename}', '/tables/{filename}']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from upward.geo.resolve import GeoMatch
+from upward.geo.states import STATES_BY_FIPS
+from upward.metrics import Metric, all_metrics, get_metric
+from upward.web.api import data_of, map_metric, state_fips
+from upward.web.data import AmbiguousQueryError, WebData
+from upward.web.errors import ParameterError
+from upward.web.tables import FORMATS, PLACE_TABLES, SITE_TABLES, TableData, place_table
+from upward.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+#: The sections of a place, in the order of its sub-navigation.
+PLACE_SECTIONS = (("overview", "Overview", ""), ("barriers", "Barriers", "/barriers"),
+                  ("map", "Neighbourhood map", "/map"))
+SYNTHETIC_STATE = "99"
+
+
+def _place_context(data: WebData, geo: GeoMatch, section: str) -> dict:
+    state = STATES_BY_FIPS.get(geo.state_fips)
+    return {
+        "geo": geo, "section": section, "sections": PLACE_SECTIONS,
+        "population": data.index()[(geo.geo_id, geo.geo_level)]["population"],
+        "state": state, "synthetic": geo.state_fips == SYNTHETIC_STATE,
+        "kind": "city" if geo.geo_level == "place" else "county",
+    }
+
+
+def _cached_page(request: Request, name: str, build: Callable[[], dict]) -> HTMLResponse:
+    """A page rendered once per address: the workspace is read-only while the app serves it,
+    so the same address always shows the same page."""
+    data = data_of(request)
+    key = ("page", name, request.url.path, request.url.query)
+    body = data.memo(key, lambda: request.app.state.templates.get_template(name).render(
+        {**build(), "request": request}))
+    return HTMLResponse(body)
+
+
+def _canonical(data: WebData, geo_id: str, request: Request) -> GeoMatch | RedirectResponse:
+    """The place of a path segment; a name is redirected to the page of its GEOID."""
+    geo = data.place(geo_id)
+    if geo.geo_id != geo_id:
+        target = request.url.path.replace(f"/places/{geo_id}", f"/places/{geo.geo_id}", 1)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(target + query, status_code=307)
+    return geo
+
+
+@router.get("/")
+def home(request: Request):
+    """Search, and every loaded place with published values, grouped by state."""
+    data = data_of(request)
+    if not data.has_data():
+        return render(request, "home.html", {"has_data": False, "by_state": [],
+                                             "workspace": data.workspace.root})
+    return _cached_page(request, "home.html", lambda: _home_context(data))
+
+
+def _home_context(data: WebData) -> dict:
+    places = data.places("place")
+    counties = data.places("county")
+    by_state = []
+    county_counts = counties.groupby("state_fips").size().to_dict()
+    states = sorted(set(places["state_fips"]) | set(counties["state_fips"]),
+                    key=lambda f: STATES_BY_FIPS[f].name if f in STATES_BY_FIPS else f)
+    grouped = {f: rows for f, rows in places.groupby("state_fips")}
+    for fips in states:
+        rows = grouped.get(fips)
+        by_state.append({
+            "fips": fips, "state": STATES_BY_FIPS.get(fips),
+            "places": [] if rows is None else rows.sort_values("name").to_dict("records"),
+            "n_counties": county_counts.get(fips, 0)})
+    return {"has_data": True, "by_state": by_state, "n_places": len(places),
+            "n_counties": len(counties)}
+
+
+@router.get("/places")
+def find_place(
+    request: Request,
+    q: Annotated[str | None, Query(max_length=200, description="A place name or code")] = None,
+):
+    """A plain search form's target: one match → its page; several → a choice; none → 404
+    with the closest names."""
+    data = data_of(request)
+    if q is None or not q.strip():
+        return RedirectResponse("/", status_code=303)
+    try:
+        geo = data.resolve(q)
+    except AmbiguousQueryError as exc:
+        return render(request, "choose.html", {"query": q, "choices": exc.suggestions})
+    return RedirectResponse(f"/places/{geo.geo_id}", status_code=303)
+
+
+@router.get("/states/{state}")
+def state_page(request: Request, state: str):
+    """The places and counties of one state."""
+    data = data_of(request)
+    fips = state_fips(state)
+    tables = [SITE_TABLES["places"](data, "place", fips),
+              SITE_TABLES["places"](data, "county", fips)]
+    for t in tables:
+        t.group = None
+    return render(request, "state.html", {"state": STATES_BY_FIPS[fips], "tables": tables})
+
+
+@router.get("/places/{geo_id}")
+def place_overview(request: Request, geo_id: str):
+    """The scorecard of a place: every metric by pillar, with quality, trend and position."""
+    data = data_of(request)
+    geo = _canonical(data, geo_id, request)
+    if isinstance(geo, RedirectResponse):
+        return geo
+
+    def build() -> dict:
+        report = data.gaps(geo)
+        return {**_place_context(data, geo, "overview"),
+                "profile": data.profile(geo),
+                "scorecard": place_table("scorecard", data, geo),
+                "outcomes": place_table("county_outcomes", data, geo),
+                "spread": place_table("tract_spread", data, geo),
+                "sources": place_table("sources", data, geo),
+                "peers": report.peers if report else None}
+
+    return _cached_page(request, "place.html", build)
+
+
+@router.get("/places/{geo_id}/metrics/{metric_id}")
+def metric_page(request: Request, geo_id: str, metric_id: str):
+    """One metric for a place: definition and source, trend, peers, national distribution."""
+    data = data_of(request)
+    geo = _canonical(data, geo_id, request)
+    if isinstance(geo, RedirectResponse):
+        return geo
+    metric = get_metric(metric_id)
+
+    def build() -> dict:
+        entry = next((m for m in data.profile(geo).metrics if m.metric_id == metric.id), None)
+        series = place_table("series", data, geo, metric)
+        peers = place_table("peers", data, geo, metric)
+        nation = place_table("distribution", data, geo, metric)
+        figures = _metric_figures(data, geo, metric, entry, data.series(geo, metric.id), peers,
+                                  nation)
+        return {**_place_context(data, geo, "metric"), "metric": metric, "entry": entry,
+                "figures": figures, "series": series, "peers": peers, "nation": nation,
+                "with_charts": bool(figures)}
+
+    return _cached_page(request, "metric.html", build)
+
+
+def _metric_figures(data: WebData, geo: GeoMatch, metric: Metric, entry, series_frame,
+                    peers: TableData, nation: TableData) -> dict:
+    from upward.report import charts
+
+    figures = {}
+    if entry is not None:
+        short = geo.name.split(",")[0]
+        kind = "US cities" if geo.geo_level == "place" else "US counties"
+        others = peers.frame()
+        others = others[~others["is_target"].astype(bool)]
+        nation_frame = nation.frame()
+        figures = {
+            "trend": _figure(_trend_chart(series_frame, metric),
+                             "trend-chart", charts.trend_table(series_frame, metric.unit),
+                             f"{metric.label} in {short}, every published value"),
+            "peers": _figure(charts.peer_chart(entry.estimate, others, metric.label,
+                                               metric.unit, name=short, lb=entry.lb,
+                                               ub=entry.ub),
+                             "peer-chart", charts.peer_table(entry.estimate, others,
+                                                             metric.unit, name=short),
+                             f"{metric.label}: {short} and its peers"),
+            "nation": _figure(charts.distribution_chart(nation_frame, entry.estimate,
+                                                        metric.label, metric.unit, name=short,
+                                                        kind=kind),
+                              "distribution-chart",
+                              charts.distribution_table(nation_frame, entry.estimate,
+                                                        metric.unit, name=short),
+                              f"{metric.label}: where {short} sits among {kind}"),
+        }
+    return figures
+
+
+def _trend_chart(series, metric: Metric):
+    from upward.report.charts import trend_chart
+
+    return trend_chart(series, metric.label, metric.unit)
+
+
+def _figure(fig, div_id: str, table, caption: str) -> dict:
+    from upward.report.charts import figure_div, table_alternative
+
+    return {"div": figure_div(fig, div_id), "table": table_alternative(table, caption),
+            "caption": caption}
+
+
+@router.get("/places/{geo_id}/barriers")
+def barriers_page(request: Request, geo_id: str):
+    """The plain-language findings: where the place falls behind, for whom, and where."""
+    data = data_of(request)
+    geo = _canonical(data, geo_id, request)
+    if isinstance(geo, RedirectResponse):
+        return geo
+    names = ("findings", "peer_group", "trends", "disparities", "lowest_tracts", "drivers",
+             "gaps")
+
+    def build() -> dict:
+        return {**_place_context(data, geo, "barriers"), "report": data.barriers(geo),
+                "tables": {n: place_table(n, data, geo) for n in names}}
+
+    return _cached_page(request, "barriers.html", build)
+
+
+@router.get("/places/{geo_id}/map")
+def map_page(
+    request: Request,
+    geo_id: str,
+    metric: Annotated[str, Query(description="A tract metric")] = "kfr_dollars_p25",
+):
+    """The tracts of a place coloured by a tract outcome, with a table of every tract."""
+    data = data_of(request)
+    geo = _canonical(data, geo_id, request)
+    if isinstance(geo, RedirectResponse):
+        return geo
+    chosen = map_metric(metric)
+    return _cached_page(request, "map.html", lambda: _map_context(data, geo, chosen))
+
+
+def _map_context(data: WebData, geo: GeoMatch, chosen: Metric) -> dict:
+    from upward.measure.series import MAP_METRICS
+    from upward.report.charts import choropleth, figure_div, table_alternative, tract_table
+
+    tract_map = data.tract_map(geo, chosen.id)
+    figure = None
+    if tract_map.has_geometry:
+        figure = figure_div(choropleth(tract_map), "tract-map",
+                            label=f"Map of {chosen.label} by census tract in {geo.name}")
+    missing_states = sorted({t[:2] for t in tract_map.missing_geometry})
+    return {
+        **_place_context(data, geo, "map"),
+        "metric": chosen, "metrics": list(MAP_METRICS.values()), "tract_map": tract_map,
+        "figure": figure, "missing_states": [STATES_BY_FIPS.get(s, s) for s in missing_states],
+        "alternative": table_alternative(tract_table(tract_map),
+                                         f"{chosen.label}: every tract of {geo.name}"),
+        "tracts": place_table("tracts", data, geo, chosen), "with_charts": figure is not None,
+        "values": tract_map.values["estimate"].dropna().astype(float)}
+
+
+def _split(filename: str) -> tuple[str, str]:
+    name, dot, fmt = filename.rpartition(".")
+    if not dot or fmt not in FORMATS:
+        raise ParameterError("format", f"{filename!r} does not end in a download format",
+                             fix=f"end the address with one of {', '.join('.' + f for f in FORMATS)}")
+    return name, fmt
+
+
+def _download(table: TableData, fmt: str, stem: str) -> Response:
+    body = table.to_csv() if fmt == "csv" else table.to_json()
+    return Response(body, media_type=FORMATS[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
+
+
+@router.get("/places/{geo_id}/tables/{filename}")
+def place_table_download(
+    request: Request,
+    geo_id: str,
+    filename: str,
+    metric: Annotated[str | None, Query(description="The metric of a metric table")] = None,
+):
+    """A table of a place's pages as CSV or JSON (``scorecard.csv``, ``series.json?metric=…``)."""
+    data = data_of(request)
+    name, fmt = _split(filename)
+    if name not in PLACE_TABLES:
+        raise ParameterError("table", f"{name!r} is not a table of the place pages",
+                             fix=f"use one of {', '.join(PLACE_TABLES)}")
+    geo = data.place(geo_id)
+    chosen: Metric | None = None
+    if metric is not None:
+        chosen = map_metric(metric) if name == "tracts" else get_metric(metric)
+    table = place_table(name, data, geo, chosen)
+    suffix = f"_{chosen.id}" if chosen is not None else ""
+    return _download(table, fmt, f"{geo.geo_id}_{name}{suffix}")
+
+
+@router.get("/tables/{filename}")
+def site_table_download(
+    request: Request,
+    filename: str,
+    level: Annotated[str | None, Query(pattern="^(place|county)$")] = None,
+    state: Annotated[str | None, Query(max_length=40)] = None,
+):
+    """The metric catalog (``metrics.csv``) or a place list (``places.csv?level=county``)."""
+    name, fmt = _split(filename)
+    if name not in SITE_TABLES:
+        raise ParameterError("table", f"{name!r} is not a site table",
+                             fix=f"use one of {', '.join(SITE_TABLES)}")
+    table = SITE_TABLES[name](data_of(request), level, state_fips(state))
+    return _download(table, fmt, name)
+
+
+@router.get("/metrics")
+def metrics_page(request: Request):
+    """The metric catalog."""
+    return render(request, "metrics.html", {"catalog": SITE_TABLES["metrics"](None)})
+
+
+@router.get("/metrics/{metric_id}")
+def metric_info(request: Request, metric_id: str):
+    """One metric's definition, source and citation."""
+    metric = get_metric(metric_id)
+    return render(request, "metric_info.html", {"metric": metric,
+                                                "all_metrics": all_metrics()})
+
+
+@router.get("/docs")
+def api_reference(request: Request):
+    """The API reference, written from the OpenAPI schema (works offline, no script)."""
+    schema = request.app.openapi()
+    operations = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                       "description": p.get("description") or p.get("schema", {}).get(
+                           "description", ""),
+                       "type": _schema_type(p.get("schema", {}))}
+                      for p in op.get("parameters", [])]
+            responses = [(code, r.get("description", ""))
+                         for code, r in sorted(op.get("responses", {}).items())]
+            operations.append({"method": method.upper(), "path": path,
+                               "summary": op.get("summary", ""),
+                               "description": op.get("description", ""), "params": params,
+                               "responses": responses,
+                               "anchor": op.get("operationId", path)})
+    return render(request, "docs.html", {"schema": schema, "operations": operations})
+
+
+def _schema_type(schema: dict) -> str:
+    if "anyOf" in schema:
+        return " or ".join(_schema_type(s) for s in schema["anyOf"] if s.get("type") != "null")
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    kind = schema.get("type", "")
+    limits = [f"{k} {schema[k]}" for k in ("minimum", "maximum", "maxLength", "pattern")
+              if k in schema]
+    return kind + (f" ({'; '.join(limits)})" if limits else "")
+
+
+__all__ = ["PLACE_SECTIONS", "router"]
