@@ -300,12 +300,9 @@ def test_real_evaluation_of_the_nsw_experiment_becomes_a_rated_study(tmp_path):
     """The rct design on the public Dehejia-Wahba file reproduces $1,794 (DW 1999, Table 3)
     and enters the library rated from the evaluation's own checks."""
     causaldata = pytest.importorskip("causaldata", reason="causaldata (dev dependency) absent")
-    from upward.evaluate.designs import DESIGNS
     from upward.evaluate.run import evaluate
     from upward.evaluate.spec import EvaluationSpec
 
-    if "rct" not in DESIGNS:
-        pytest.skip("the rct design is not available")
     d = causaldata.nsw_mixtape.load_pandas().data.reset_index(drop=True)
     d["person"] = [f"p{i}" for i in range(len(d))]
     d[["person", "treat", "re78"]].to_csv(tmp_path / "nsw.csv", index=False)

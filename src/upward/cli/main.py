@@ -251,11 +251,9 @@ def demo(
         if e.result is None:
             out.print(f"  {e.study.name}: skipped ({e.skipped})", highlight=False)
             continue
-        verdict = {True: "yes", False: "NO", None: "no interval"}[e.covers]
-        level = round(100 * (1 - e.result.alpha))
         out.print(f"  {e.study.name} ({e.study.design}): {e.result.headline()}", highlight=False)
         out.print(f"    true effect {number(e.study.true_effect)} ({e.study.unit}); "
-                  f"the {level}% CI covers it: {verdict}", highlight=False)
+                  f"{e.verdict}", highlight=False)
         for c in e.result.failed_checks():
             out.print(f"    [red]check failed — {c.name}[/]: {c.detail}", highlight=False)
     _demo_evidence(ws, out)

@@ -83,10 +83,58 @@ class PilotEvaluation:
             return None
         return bool(r.ci_low <= self.study.true_effect <= r.ci_high)
 
+    @property
+    def within_tolerance(self) -> bool | None:
+        """Whether the estimate is within the study's stated tolerance of the true effect
+        (None when the study states none: designs with an interval use :attr:`covers`).
+
+        >>> study = PilotStudy("x", Path("x"), Path("x"), "synthetic_control", "y", 1.5, "",
+        ...                    tolerance=0.5)
+        >>> PilotEvaluation(study, EvaluationResult("synthetic_control", "m", "y", "ATT", 1.7,
+        ...     None, None, None, 0.05, 10), None).within_tolerance
+        True
+        """
+        if self.result is None or self.study.tolerance is None:
+            return None
+        return bool(abs(self.result.estimate - self.study.true_effect) <= self.study.tolerance)
+
+    @property
+    def recovered(self) -> bool | None:
+        """Whether the evaluation recovered the truth: the interval covers it, or, for a design
+        without an interval, the estimate is within the stated tolerance.
+
+        >>> PilotEvaluation(PilotStudy("x", Path("x"), Path("x"), "rct", "y", 1.0, ""),
+        ...     EvaluationResult("rct", "m", "y", "ATE", 1.1, 0.1, 0.9, 1.3, 0.01, 10), None
+        ...     ).recovered
+        True
+        """
+        return self.covers if self.covers is not None else self.within_tolerance
+
+    @property
+    def verdict(self) -> str:
+        """The sentence the demo prints after the true effect: whether the interval covers
+        it, or, without an interval, whether the estimate is within the tolerance.
+
+        >>> study = PilotStudy("x", Path("x"), Path("x"), "synthetic_control", "y", 1.5, "",
+        ...                    tolerance=0.5)
+        >>> PilotEvaluation(study, EvaluationResult("synthetic_control", "m", "y", "ATT", 1.7,
+        ...     None, None, None, 0.05, 10), None).verdict
+        'no confidence interval (synthetic_control); the estimate is within ±0.5 of it: yes'
+        """
+        word = {True: "yes", False: "NO", None: "no interval"}
+        if self.result is None:
+            return f"skipped ({self.skipped})"
+        if self.covers is not None or self.study.tolerance is None:
+            level = round(100 * (1 - self.result.alpha))
+            return f"the {level}% CI covers it: {word[self.covers]}"
+        return (f"no confidence interval ({self.study.design}); the estimate is within "
+                f"±{self.study.tolerance:g} of it: {word[self.within_tolerance]}")
+
 
 def run_demo_pilot(workspace: Workspace) -> list[PilotEvaluation]:
-    """Write the demo's synthetic pilots (known true effects) into ``demo-data/pilot/`` and
-    evaluate each one whose design is available; results are saved in the workspace.
+    """Write the demo's synthetic pilots (known true effects; one or more for every design)
+    into ``demo-data/pilot/`` and evaluate each one whose design is available; results are
+    saved in the workspace.
 
     >>> import tempfile, pathlib
     >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "demo")

@@ -279,6 +279,21 @@ DEMO_STUDIES: dict[str, DemoStudy] = {
         "Invented by Upward's demo: a place-based employment program rolled out in waves.",
         "Employment rate", "percentage points", None, "Neighbourhood rollout",
         "neighbourhoods"),
+    # One study per intervention: the savings-coaching pilot enters with its doubly robust
+    # estimate (matching and IPW on the same records would count the same people three times).
+    "rental-assistance-rd": DemoStudy(
+        "demo-rental-assistance", "Demo City rental assistance (SYNTHETIC)",
+        "Invented by Upward's demo: rental assistance for households above a need-score cutoff.",
+        "Rent arrears six months later", "dollars of arrears", 6, "Rental assistance by need score"),
+    "savings-coaching-aipw": DemoStudy(
+        "demo-savings-coaching", "Demo City savings coaching (SYNTHETIC)",
+        "Invented by Upward's demo: voluntary financial coaching.",
+        "Savings twelve months later", "dollars of savings", 12, "Voluntary savings coaching"),
+    "city-policy-synthetic-control": DemoStudy(
+        "demo-city-policy", "Demo City employment policy (SYNTHETIC)",
+        "Invented by Upward's demo: a city-wide employment policy compared with donor places.",
+        "Employment rate", "percentage points", None, "City-wide policy against donor places",
+        "places"),
 }
 DEMO_CITY = "Demo City (synthetic)"
 
