@@ -281,6 +281,8 @@ DEMO_STUDIES: dict[str, DemoStudy] = {
         "neighbourhoods"),
     # One study per intervention: the savings-coaching pilot enters with its doubly robust
     # estimate (matching and IPW on the same records would count the same people three times).
+    # The synthetic-control pilot stays out: an effect enters the library with a standard
+    # error or interval, and placebo inference gives neither.
     "rental-assistance-rd": DemoStudy(
         "demo-rental-assistance", "Demo City rental assistance (SYNTHETIC)",
         "Invented by Upward's demo: rental assistance for households above a need-score cutoff.",
@@ -289,11 +291,6 @@ DEMO_STUDIES: dict[str, DemoStudy] = {
         "demo-savings-coaching", "Demo City savings coaching (SYNTHETIC)",
         "Invented by Upward's demo: voluntary financial coaching.",
         "Savings twelve months later", "dollars of savings", 12, "Voluntary savings coaching"),
-    "city-policy-synthetic-control": DemoStudy(
-        "demo-city-policy", "Demo City employment policy (SYNTHETIC)",
-        "Invented by Upward's demo: a city-wide employment policy compared with donor places.",
-        "Employment rate", "percentage points", None, "City-wide policy against donor places",
-        "places"),
 }
 DEMO_CITY = "Demo City (synthetic)"
 
