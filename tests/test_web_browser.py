@@ -72,6 +72,21 @@ def demo_site():
         yield base
 
 
+@pytest.fixture(scope="module")
+def evidence_site():
+    """The demo workspace with its pilots evaluated and the published studies in the library."""
+    from upward.demo.run import run_demo_pilot
+    from upward.evidence.from_evaluation import add_demo_evaluations
+    from upward.evidence.published import add_published
+
+    ws = demo_workspace()
+    run_demo_pilot(ws)
+    add_published(ws)
+    add_demo_evaluations(ws)
+    with live_server(app_for(ws)) as base:
+        yield base
+
+
 @pytest.fixture
 def page(browser):
     page = browser.new_page()
@@ -246,6 +261,13 @@ DEMO_PAGES = {
     "demo-map": f"/places/{DEMO_PLACE}/map",
     "demo-metric": f"/places/{DEMO_PLACE}/metrics/share_employed",
 }
+EVIDENCE_PAGES = {  # page: (path, text the page must show)
+    "evidence-list": ("/evidence", "National Supported Work"),
+    "evidence-filtered": ("/evidence?policy_area=workforce", "National Supported Work"),
+    "evidence-ratings": ("/evidence/ratings", "How evidence ratings are decided"),
+    "evidence-intervention": ("/evidence/national-supported-work", "Dehejia"),
+    "evidence-demo-pilot": ("/evidence/demo-job-training", "SYNTHETIC"),
+}
 SLOW_PAGES = {  # the first barrier report in a process compiles esda's kernels (numba)
     "barriers": f"/places/{TULSA}/barriers",
     "demo-barriers": f"/places/{DEMO_PLACE}/barriers",
@@ -268,6 +290,13 @@ def test_no_serious_accessibility_violation(page, real_site, name):
 @pytest.mark.parametrize("name", sorted(DEMO_PAGES))
 def test_no_serious_accessibility_violation_demo(page, demo_site, name):
     assert _check_page(page, demo_site, name, DEMO_PAGES[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(EVIDENCE_PAGES))
+def test_no_serious_accessibility_violation_evidence(page, evidence_site, name):
+    path, text = EVIDENCE_PAGES[name]
+    assert _check_page(page, evidence_site, name, path) == []
+    assert text in page.inner_text("main")
 
 
 @needs_data
