@@ -188,13 +188,16 @@ def forest_figure(pool: EvidencePool) -> go.Figure:
             x=[r["ci_low"], r["estimate"], r["ci_high"], r["estimate"], r["ci_low"]],
             y=[r["study"]] * 5, mode="lines", fill="toself", name="Pooled (95% CI)",
             line={"color": "#b45f06", "width": 6}))
-    null = 1.0 if pool.measure in ("log_rr", "log_or") else 0.0
-    fig.add_vline(x=null, line={"color": "#666", "dash": "dash", "width": 1})
+    ratio = pool.measure in ("log_rr", "log_or")  # drawn as ratios, on a log axis
+    fig.add_vline(x=1.0 if ratio else 0.0, line={"color": "#666", "dash": "dash", "width": 1})
+    if ratio:
+        fig.update_xaxes(type="log")
     fig.update_layout(
         title={"text": f"{pool.intervention_name}: effect on {pool.outcome_label}"},
         xaxis_title=f"Effect ({pool.unit or pool.measure})", template="plotly_white",
         height=160 + 48 * len(labels), margin={"l": 20, "r": 20, "t": 60, "b": 50},
-        yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
+        yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels,
+               "automargin": True},
         legend={"orientation": "h", "y": -0.25})
     return fig
 
