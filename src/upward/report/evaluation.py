@@ -38,6 +38,7 @@ from upward.evaluate.render import (
     table_rows,
 )
 from upward.evaluate.result import TABLE_COLUMNS, EvaluationResult
+from upward.report.disclosure import DEFAULT_K, disclosure_controlled
 from upward.report.page import render_page
 
 REPORT_CSS = """
@@ -214,7 +215,8 @@ def _overlap(rows: list[dict], result: EvaluationResult) -> go.Figure:
                barmode="relative")
     fig.add_trace(go.Bar(x=mids, y=[r["n_treated"] for r in rows], width=width,
                          name="treated", marker_color=COLOURS["treated"]))
-    fig.add_trace(go.Bar(x=mids, y=[-r["n_control"] for r in rows], width=width,
+    fig.add_trace(go.Bar(x=mids, y=[None if r["n_control"] is None else -r["n_control"]
+                                    for r in rows], width=width,
                          name="control", marker_color=COLOURS["control"]))
     return fig
 
@@ -328,13 +330,16 @@ def _cost_section(cost: dict | None) -> str:
     )
 
 
-def render_evaluation_report(result: EvaluationResult, *, title: str | None = None) -> str:
-    """The self-contained HTML report of an evaluation result.
+def render_evaluation_report(result: EvaluationResult, *, title: str | None = None,
+                             k: int = DEFAULT_K) -> str:
+    """The self-contained HTML report of an evaluation result, with disclosure control on
+    every table of people (no cell from fewer than ``k`` people; see report.disclosure).
 
     >>> r = EvaluationResult("rct", "m", "y", "ATE", 1.0, 0.2, 0.6, 1.4, 0.001, 10)
     >>> render_evaluation_report(r).startswith("<!DOCTYPE html>")
     True
     """
+    result = disclosure_controlled(result, k)
     spec = result.spec or {}
     name = spec.get("name") or f"{result.design} evaluation"
     heading = title or f"Evaluation: {name}"
