@@ -287,3 +287,42 @@ def test_serve_refuses_a_folder_that_is_not_a_workspace(tmp_path, monkeypatch, c
     assert stop.value.code != 0
     err = capsys.readouterr().err
     assert "not an Upward workspace" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_demo_serve_generates_the_city_and_serves_it(tmp_path):
+    """`upward demo --serve` builds the demo workspace, then serves it: its place page, its
+    evidence page and the API answer over real HTTP."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from tests.support.web import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "upward", "demo", "--serve", "--port", str(port),
+         "-w", str(tmp_path / "demo"), "--format", "json"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert proc.poll() is None, "upward demo --serve exited before serving"
+            try:
+                if httpx.get(f"{base}/api/places?q=Demo", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the demo server did not start in 4 minutes"
+            time.sleep(1)
+        place = httpx.get(f"{base}/places/{DEMO_PLACE}", timeout=60)
+        assert place.status_code == 200 and "Demo City" in place.text
+        evidence = httpx.get(f"{base}/evidence", timeout=60)
+        assert evidence.status_code == 200 and "SYNTHETIC" in evidence.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
