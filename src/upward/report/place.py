@@ -23,11 +23,9 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
-import numpy as np
 import pandas as pd
-import shapely.geometry
 
-from upward.diagnose.neighbourhoods import MIN_TRACTS, QUINTILE, global_moran
+from upward.diagnose.neighbourhoods import neighbourhoods
 from upward.diagnose.report import BarrierReport, build_barriers
 from upward.measure import frames
 from upward.measure.profile import Profile, build_profile
@@ -320,47 +318,34 @@ def _disparities(report: BarrierReport) -> list[dict]:
 
 # -- map -------------------------------------------------------------------------------------
 def neighbourhood_stats(wh: Warehouse, tmap: TractMap) -> list[str]:
-    """Sentences on the map's metric: the share of children in tracts in the nation's bottom
-    fifth (children weighted by the Atlas ``kid_count``; cutoff as in
-    ``upward.diagnose.neighbourhoods``) and global Moran's I on Queen contiguity of the mapped
-    tracts (999 permutations, seed 12345, as the barriers report).
+    """Sentences on the map's metric from the barriers report's neighbourhood diagnosis
+    (upward.diagnose.neighbourhoods): the share of children in tracts in the nation's bottom
+    fifth and global Moran's I of the mapped tracts.
 
     >>> neighbourhood_stats  # doctest: +ELLIPSIS
     <function neighbourhood_stats at ...>
     """
     metric = tmap.metric
-    values = frames.tract_values(wh)
-    if tmap.n_tracts == 0 or values.empty or metric.id not in values.columns:
+    if tmap.n_tracts == 0 or metric.id not in frames.tract_values(wh).columns:
         return []
+    report = neighbourhoods(wh, tmap.geo, metric=metric.id)
     out = []
-    national = values[metric.id].dropna().to_numpy()
-    cutoff = float(np.quantile(national, QUINTILE))
-    inside = tmap.values.set_index("geo_id")["estimate"].dropna()
-    kids = values.get("kid_count", pd.Series(dtype=float)).reindex(inside.index)
-    below = inside <= cutoff
-    if metric.direction == "higher" and len(inside):
-        if kids.notna().any():
-            has = kids.notna()
-            share = float(kids[has & below].sum() / kids[has].sum())
-            whom = "of the children in the Atlas sample grew up"
-        else:
-            share, whom = float(below.mean()), "of the tracts are"
-        out.append(f"{100 * share:.0f}% {whom} in tracts in the nation's bottom fifth for this "
-                   f"outcome (at or below {format_value(cutoff, metric.unit)}, the 20th "
-                   f"percentile of {len(national):,} US tracts).")
-    mapped = [f for f in tmap.geojson["features"] if f["properties"]["estimate"] is not None]
-    if len(mapped) >= MIN_TRACTS:
-        try:
-            m = global_moran([f["properties"]["estimate"] for f in mapped],
-                             [shapely.geometry.shape(f["geometry"]) for f in mapped])
-        except ValueError as exc:
-            out.append(f"Moran's I cannot be computed: {exc}.")
-        else:
-            verdict = ("neighbouring tracts have similar values (spatial clustering)"
-                       if m.clustered else "no significant spatial clustering")
-            out.append(f"Global Moran's I = {m.i:.2f} (permutation p = {m.p_clustered:.3f}, "
-                       f"{m.permutations} permutations, Queen contiguity, {m.n} tracts with "
-                       f"a neighbour): {verdict}.")
+    share = report.bottom_quintile_share
+    if share is not None and metric.direction == "higher":
+        whom = "of the children in the Atlas sample grew up" if share.weighted else \
+            "of the tracts are"
+        out.append(f"{100 * share.share:.0f}% {whom} in tracts in the nation's bottom fifth for "
+                   f"this outcome (at or below {format_value(share.cutoff, metric.unit)}, the "
+                   f"20th percentile of {share.national_n:,} US tracts).")
+    m = report.moran
+    if m is not None:
+        verdict = ("neighbouring tracts have similar values (spatial clustering)"
+                   if m.clustered else "no significant spatial clustering")
+        out.append(f"Global Moran's I = {m.i:.2f} (permutation p = {m.p_clustered:.3f}, "
+                   f"{m.permutations} permutations, Queen contiguity, {m.n} tracts with "
+                   f"a neighbour): {verdict}.")
+    else:
+        out += [f"{w}." for w in report.warnings if "Moran" in w]
     return out
 
 

@@ -22,6 +22,7 @@ from upward.geo.resolve import GeoMatch
 from upward.geo.states import state_for
 from upward.measure.profile import json_ready
 from upward.metrics import all_metrics, get_metric
+from upward.metrics.catalog import Metric
 from upward.web.data import Suggestion, WebData
 from upward.web.errors import ParameterError
 
@@ -66,24 +67,6 @@ class PlaceDetail(PlaceSummary):
     state_fips: str
     population: float | None
     links: dict[str, str]
-
-
-class MetricInfo(BaseModel):
-    """One declared metric (as upward metrics show ID prints it)."""
-
-    id: str
-    label: str
-    pillar: str
-    predictor: str
-    unit: str
-    direction: str
-    definition: str
-    source: str
-    publisher: str
-    citation: str
-    geo_levels: list[str]
-    parity_value: float | None = None
-    format: str | None = None
 
 
 def data_of(request: Request) -> WebData:
@@ -176,16 +159,16 @@ def _detail(data: WebData, geo: GeoMatch) -> PlaceDetail:
                          "tracts": f"{base}/tracts", "page": f"/places/{geo.geo_id}"})
 
 
-@router.get("/metrics", response_model=list[MetricInfo], summary="The metric catalog")
-def metrics() -> list[MetricInfo]:
+@router.get("/metrics", response_model=list[Metric], summary="The metric catalog")
+def metrics() -> list[Metric]:
     """Every declared metric: definition, unit, direction, source and citation."""
-    return [MetricInfo(**m.to_dict()) for m in all_metrics()]
+    return all_metrics()
 
 
-@router.get("/metrics/{metric_id}", response_model=MetricInfo, summary="One metric")
-def metric(metric_id: str) -> MetricInfo:
+@router.get("/metrics/{metric_id}", response_model=Metric, summary="One metric")
+def metric(metric_id: str) -> Metric:
     """One declared metric; 404 with the closest ids when it is not declared."""
-    return MetricInfo(**get_metric(metric_id).to_dict())
+    return get_metric(metric_id)
 
 
 @router.get("/places/{geo_id}/profile", summary="A place's mobility profile",
