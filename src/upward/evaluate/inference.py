@@ -89,6 +89,19 @@ class WaldTest:
         """True when the joint null is not rejected at ``alpha``."""
         return bool(self.p_value >= alpha)
 
+    def pre_trend_check(self, alpha: float, tested: str, diverging: str) -> Check:
+        """The ``pre_trends`` check of a design: ``tested`` says which coefficients were
+        tested, ``diverging`` what a rejection means.
+
+        >>> WaldTest(9.0, 2, 0.011, "chi2(2)").pre_trend_check(
+        ...     0.05, "the 2 leads", "the groups were already diverging").detail
+        'the 2 leads: joint chi2(2) = 9.00, p = 0.011; the groups were already diverging'
+        """
+        detail = f"{tested}: joint {self.distribution} = {self.statistic:.2f}, p = {self.p_value:.3f}"
+        if not self.passed(alpha):
+            detail += f"; {diverging}"
+        return Check("pre_trends", self.passed(alpha), detail, self.statistic, self.p_value)
+
 
 def _critical(alpha: float, df: float | None) -> float:
     q = 1 - alpha / 2
@@ -132,9 +145,10 @@ def wald_test(beta: np.ndarray, vcov: np.ndarray, df_denominator: float | None =
     rank = int(np.linalg.matrix_rank(vcov))
     stat = float(beta @ np.linalg.pinv(vcov) @ beta)
     if df_denominator is None or not np.isfinite(df_denominator):
-        return WaldTest(stat, rank, float(stats.chi2.sf(stat, rank)), "chi2")
+        return WaldTest(stat, rank, float(stats.chi2.sf(stat, rank)), f"chi2({rank})")
     f = stat / max(rank, 1)
-    return WaldTest(f, rank, float(stats.f.sf(f, rank, df_denominator)), "F")
+    return WaldTest(f, rank, float(stats.f.sf(f, rank, df_denominator)),
+                    f"F({rank}, {df_denominator:g})")
 
 
 def linear_combination(beta: np.ndarray, vcov: np.ndarray, weights: np.ndarray

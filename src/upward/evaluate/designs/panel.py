@@ -270,13 +270,10 @@ def _did_pre_trends(frame: pd.DataFrame, formula: str, vcov, weights: str | None
                    weights=weights)
     present = [n for n in leads if n in map(str, fit._coefnames)]
     beta, cov = fixest_block(fit, present)
-    test = wald_test(beta, cov, df_denominator=fit._df_t)
-    detail = (f"treated-minus-comparison differences in the {len(present)} earlier pre-periods "
-              f"(relative to period {pre[-1]}): joint {test.distribution} = "
-              f"{test.statistic:.2f}, p = {test.p_value:.3f}")
-    if not test.passed(spec.alpha):
-        detail += "; the groups were already diverging before treatment"
-    return Check("pre_trends", test.passed(spec.alpha), detail, test.statistic, test.p_value)
+    return wald_test(beta, cov, df_denominator=fit._df_t).pre_trend_check(
+        spec.alpha, f"treated-minus-comparison differences in the {len(present)} earlier "
+        f"pre-periods (relative to period {pre[-1]})",
+        "the groups were already diverging before treatment")
 
 
 def _means_table(frame: pd.DataFrame, spec: EvaluationSpec) -> list[dict]:
@@ -482,13 +479,9 @@ def _event_pre_trends(fit, coefs: dict[int, str], pre: list[int], spec: Evaluati
         return Check("pre_trends", None, "no pre-period before the reference period: "
                      "pre-trends cannot be tested")
     beta, vcov = fixest_block(fit, [coefs[k] for k in pre])
-    test = wald_test(beta, vcov, df_denominator=fit._df_t)
-    detail = (f"joint Wald test that the {len(pre)} pre-period coefficients (relative periods "
-              f"{min(pre)} to {max(pre)}) are zero: {test.distribution} = {test.statistic:.2f}, "
-              f"p = {test.p_value:.3f}")
-    if not test.passed(spec.alpha):
-        detail += "; outcomes were already diverging before treatment"
-    return Check("pre_trends", test.passed(spec.alpha), detail, test.statistic, test.p_value)
+    return wald_test(beta, vcov, df_denominator=fit._df_t).pre_trend_check(
+        spec.alpha, f"Wald test that the {len(pre)} pre-period coefficients (relative periods "
+        f"{min(pre)} to {max(pre)}) are zero", "outcomes were already diverging before treatment")
 
 
 register(Design(

@@ -457,13 +457,10 @@ def _pre_trends(events: list[tuple[float, float]], cov: np.ndarray,
     if not pre:
         return Check("pre_trends", None, "no pre-treatment event times to test")
     beta = np.array([events[k][1] for k in pre])
-    test = wald_test(beta, cov[np.ix_(pre, pre)])
-    detail = (f"joint Wald test that the {len(pre)} pre-treatment event-time effects "
-              f"(Callaway & Sant'Anna) are zero: chi2({test.df}) = {test.statistic:.2f}, "
-              f"p = {test.p_value:.3f}")
-    if not test.passed(spec.alpha):
-        detail += "; cohorts were already diverging from their controls before treatment"
-    return Check("pre_trends", test.passed(spec.alpha), detail, test.statistic, test.p_value)
+    return wald_test(beta, cov[np.ix_(pre, pre)]).pre_trend_check(
+        spec.alpha, f"Wald test that the {len(pre)} pre-treatment event-time effects "
+        "(Callaway & Sant'Anna) are zero",
+        "cohorts were already diverging from their controls before treatment")
 
 
 def cohort_time_ols(panel: Panel, regressors: np.ndarray) -> tuple[np.ndarray, np.ndarray,
