@@ -430,3 +430,14 @@ def test_clean_geometry_rewinds_and_rounds() -> None:
     assert out[1] == [[0.2, 0.2], [0.4, 0.4], [0.4, 0.2], [0.2, 0.2]]
     fine = {"type": "Polygon", "coordinates": [[[0.12345678, 0.0], [1, 0], [1, 1], [0.12345678, 0.0]]]}
     assert clean_geometry(fine, Path("f"), 1)["coordinates"][0][0] == [0.123457, 0.0]
+
+
+def test_shapefile_cut_inside_its_header(tmp_path: Path) -> None:
+    """Truncation is recognised from the header itself, whatever pyshp's own message says."""
+    whole = write_shapefile_zip([feature()], tmp_path / "whole.zip")
+    path = tmp_path / "cut.zip"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, data[:60] if name.endswith(".shp") else data)
+    expect_error(path, row=None, column=None, match="shorter than its 100-byte header")

@@ -191,6 +191,7 @@ def _read_shapefile_zip(path: Path) -> list[dict[str, Any]]:
                 f"({match.group(1) if match else prj[:60]}), not longitude/latitude (WGS84)",
                 fix=_REPROJECT,
             )
+    _check_shp_length(path, members[shp], parts[".shp"].getvalue())
     try:
         with warnings.catch_warnings():
             # pyshp warns, and reads on, when the .shp header's size disagrees with the file's.
@@ -229,6 +230,29 @@ def _read_shapefile_zip(path: Path) -> list[dict[str, Any]]:
             {"type": "Feature", "geometry": _shape_geometry(shape), "properties": record.as_dict()}
         )
     return features
+
+
+def _check_shp_length(path: Path, member: str, shp: bytes) -> None:
+    """Refuse a ``.shp`` shorter than the length its own header declares.
+
+    The ESRI header stores the file length in 16-bit words, big-endian, at byte 24; checking it
+    here makes truncation an Upward error whatever the installed pyshp says about it.
+    """
+    if len(shp) < 100:
+        raise InputFileError(
+            path,
+            f"the shapefile {member!r} looks truncated ({len(shp)} bytes, shorter than its "
+            "100-byte header)",
+            fix=_REDOWNLOAD,
+        )
+    declared = struct.unpack(">i", shp[24:28])[0] * 2
+    if declared > len(shp):
+        raise InputFileError(
+            path,
+            f"the shapefile {member!r} looks truncated (its header declares {declared:,} bytes, "
+            f"the file has {len(shp):,})",
+            fix=_REDOWNLOAD,
+        )
 
 
 def _pick_shp(path: Path, shps: list[str], names: list[str]) -> str:
