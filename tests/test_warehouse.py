@@ -18,7 +18,7 @@ from tests.conftest import DATA, needs_data
 
 from upward.sources.base import Tables
 from upward.sources.schema import conform
-from upward.warehouse.store import Warehouse
+from upward.warehouse.store import ShrinkingLoadError, Warehouse
 
 
 def _observations(n: int, source_id: str, value: float = 1.0) -> pd.DataFrame:
@@ -61,7 +61,11 @@ def test_new_version_replaces_the_old_rows(tmp_path):
     path = tmp_path / "w.duckdb"
     with Warehouse(path) as wh:
         wh.load("d", Tables(observations=_observations(50, "d@aa")), _prov("d", "aa"))
-        wh.load("d", Tables(observations=_observations(20, "d@bb", 2.0)), _prov("d", "bb"))
+        with pytest.raises(ShrinkingLoadError, match="20 rows, 30 fewer than the 50"):
+            wh.load("d", Tables(observations=_observations(20, "d@bb", 2.0)), _prov("d", "bb"))
+        assert len(wh.frame(wh.table("observations"))) == 50
+        wh.load("d", Tables(observations=_observations(20, "d@bb", 2.0)), _prov("d", "bb"),
+                allow_shrink=True)
         obs = wh.frame(wh.table("observations"))
         assert len(obs) == 20 and set(obs.estimate) == {2.0}
         assert wh.sources()["source_id"].tolist() == ["d@bb"]
@@ -132,7 +136,8 @@ def test_killed_loader_leaves_the_previous_state(tmp_path):
     proc.wait(10)
     assert fingerprint(path) == before
     with Warehouse(path) as wh:  # and the warehouse still takes loads
-        wh.load("a", Tables(observations=_observations(5, "a@next")), _prov("a", "next"))
+        wh.load("a", Tables(observations=_observations(5, "a@next")), _prov("a", "next"),
+                allow_shrink=True)
         assert wh.counts()["observations"] == 5
 
 

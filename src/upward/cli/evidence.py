@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from upward.cli.common import WorkspaceOption, console, emit_text, open_workspace
 from upward.errors import ConfigError, UpwardError
@@ -214,7 +215,7 @@ def export(
             else document_to_csv(doc))
     emit_text(text, output)
     for note in notes:
-        console.print(f"[yellow]withheld[/]: {note}", highlight=False)
+        console.print(f"[yellow]withheld[/]: {escape(note)}", highlight=False)
 
 
 @evidence_app.command("list")
@@ -291,17 +292,19 @@ def _print_detail(detail: dict) -> None:
 
     if "study" in detail:
         s = detail["study"]
-        console.print(f"[bold]{s['title']}[/] ({s['id']}) — {s.get('city', '')} {s.get('period', '')}")
-        console.print(s.get("citation") or f"Upward evaluation {s.get('evaluation_id')}")
+        console.print(f"[bold]{escape(s['title'])}[/] ({escape(s['id'])}) — "
+                      f"{escape(str(s.get('city') or ''))} {escape(str(s.get('period') or ''))}")
+        console.print(s.get("citation") or f"Upward evaluation {s.get('evaluation_id')}",
+                      markup=False)
         for name, r in detail["ratings"].items():
-            console.print(f"  {name.upper()}: {r['summary']}", highlight=False)
+            console.print(f"  {name.upper()}: {r['summary']}", highlight=False, markup=False)
         return
     i = detail["intervention"]
-    console.print(f"[bold]{i['name']}[/] ({i['id']}) — {i['policy_area']}")
+    console.print(f"[bold]{escape(i['name'])}[/] ({escape(i['id'])}) — {escape(i['policy_area'])}")
     if i.get("description"):
-        console.print(i["description"])
+        console.print(i["description"], markup=False)
     for name, r in detail["ratings"].items():
-        console.print(f"  {name.upper()}: {r['summary']}", highlight=False)
+        console.print(f"  {name.upper()}: {r['summary']}", highlight=False, markup=False)
     t = Table(header_style="bold")
     for h in ("study", "where", "design", "outcome", "estimate", "95% CI", "n", "WWC", "ESSA"):
         t.add_column(h, overflow="fold")
@@ -348,9 +351,9 @@ def pool_cmd(
                   f"{row['ci_low']:,.4g} to {row['ci_high']:,.4g}", f"{row['weight']:.1f}%")
     console.print(t)
     for w in result.warnings:
-        console.print(f"[yellow]warning[/]: {w}", highlight=False)
+        console.print(f"[yellow]warning[/]: {escape(w)}", highlight=False)
     for x in result.excluded:
-        console.print(f"[yellow]not pooled[/]: {x}", highlight=False)
+        console.print(f"[yellow]not pooled[/]: {escape(x)}", highlight=False)
 
 
 @evidence_app.command("project")

@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -65,6 +66,9 @@ def fetch(
     state: Annotated[list[str] | None, typer.Option(
         "--state", help="Two-digit state FIPS for per-state files (tracts); repeatable.")] = None,
     refresh: Annotated[bool, typer.Option(help="Download again even if cached.")] = False,
+    allow_shrink: Annotated[bool, typer.Option(
+        "--allow-shrink", help="Replace loaded data even with a file that has fewer rows "
+        "(refused otherwise: an empty or cut file, usually).")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load publishers' data into the workspace, from their sites or from local copies.
@@ -89,7 +93,7 @@ def fetch(
                 console.print(message)
 
         results = run_fetch(ws, sources, from_dir=from_dir, states=states, refresh=refresh,
-                            report=report)
+                            report=report, allow_shrink=allow_shrink)
     for r in results:
         console.print(f"  {r}")
 
@@ -284,9 +288,23 @@ def main() -> None:
     >>> main  # doctest: +ELLIPSIS
     <function main at ...>
     """
+    from rich.markup import escape
+
     try:
         app()
     except UpwardError as exc:
-        err_console.print(f"[bold red]error[/]: {exc}", highlight=False, soft_wrap=True,
-                          markup=True)
+        # The message may quote user text with brackets: print it literally, never as markup.
+        err_console.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
         sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a defect of Upward's: say so plainly, without a traceback
+        if os.environ.get("UPWARD_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]error[/]: Upward failed unexpectedly ({type(exc).__name__}: "
+            f"{escape(str(exc)[:300])}). What to do: run again with "
+            "UPWARD_DEBUG=1 to see the traceback, and report it with the command you ran.",
+            highlight=False, soft_wrap=True)
+        sys.exit(70)

@@ -141,10 +141,15 @@ def load_spec(path: str | Path) -> LoadedSpec:
         raise InputFileError(path, "the spec file does not exist",
                              fix="check the path; 'upward demo' writes example specs to "
                              "<workspace>/demo-data/pilot/")
-    text = path.read_text(encoding="utf-8")
+    text = _read_spec_text(path)
     try:
+        _check_aliases(path, text)
         raw = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigError(f"{path}: the YAML is nested too deeply to be a spec",
+                          fix="a spec is a flat list of 'key: value' lines; see docs/evaluate.md"
+                          ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark is not None else ""
@@ -164,6 +169,73 @@ def load_spec(path: str | Path) -> LoadedSpec:
         data = path.parent / data
     return LoadedSpec(loaded.spec.model_copy(update={"data": data}), path, lines,
                       str(loaded.spec.data))
+
+
+#: A spec is a few dozen lines; anything far larger is not one (and YAML can expand badly).
+MAX_SPEC_BYTES = 1_000_000
+#: YAML aliases (``*name``) a spec may use; an "alias bomb" expands a few lines into billions.
+MAX_SPEC_ALIASES = 10
+#: Bracket nesting a spec may use (PyYAML's parser slows quadratically with depth).
+MAX_SPEC_NESTING = 20
+
+
+def _read_spec_text(path: Path) -> str:
+    """The spec's text, refused when too large or not UTF-8 text.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.yaml"
+    >>> _ = p.write_bytes(b"\\x89PNG\\r\\n\\x1a\\n\\x00")
+    >>> _read_spec_text(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.errors.ConfigError: .../s.yaml: not a text file (a spec is YAML text)...
+    """
+    size = path.stat().st_size
+    if size > MAX_SPEC_BYTES:
+        raise ConfigError(f"{path}: {size:,} bytes is too large for a spec "
+                          f"(at most {MAX_SPEC_BYTES:,})",
+                          fix="a spec names the data file; it does not hold the data")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise ConfigError(f"{path}: not a text file (a spec is YAML text)",
+                          fix="give the .yaml spec, not the data file; see docs/evaluate.md")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1})",
+                          fix="save the spec as UTF-8") from None
+
+
+def _check_aliases(path: Path, text: str) -> None:
+    """Refuse a spec nested or aliased beyond what any real spec needs (an alias bomb).
+
+    >>> _check_aliases(Path("s.yaml"), "a: &x 1\\nb: *x\\n")
+    >>> bomb = "a: &a [1,1]\\n" + "".join(f"{k}: &{k} [*{p},*{p}]\\n" for p, k in zip("abcdefgh", "bcdefghi"))
+    >>> _check_aliases(Path("s.yaml"), bomb * 10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.errors.ConfigError: s.yaml, line ...: more than 10 YAML aliases ...
+    """
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    if deepest > MAX_SPEC_NESTING:
+        raise ConfigError(f"{path}: the YAML is nested too deeply to be a spec "
+                          f"({deepest} levels of brackets)",
+                          fix="a spec is a flat list of 'key: value' lines; see docs/evaluate.md")
+    count = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            count += 1
+            if count > MAX_SPEC_ALIASES:
+                raise ConfigError(
+                    f"{path}, line {event.start_mark.line + 1}: more than {MAX_SPEC_ALIASES} "
+                    "YAML aliases (*name); a spec needs few or none",
+                    fix="write the values out instead of repeating anchors")
 
 
 def spec_from_mapping(raw: dict, *, path: Path | None = None,

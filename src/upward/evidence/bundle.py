@@ -292,6 +292,12 @@ def _load(path: Path) -> dict:
         bundle = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputFileError(path, "no such file", fix="check the path") from None
+    except IsADirectoryError:
+        raise InputFileError(path, "this is a folder, not a bundle file",
+                             fix="give the .bundle.json file inside it") from None
+    except RecursionError:
+        raise BundleError(f"{path}: not a bundle (its JSON is nested too deeply)",
+                          fix="ask the sender for the .bundle.json file again") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BundleError(f"{path}: not a bundle (not valid JSON: {exc})",
                           fix="ask the sender for the .bundle.json file again") from None
@@ -331,6 +337,8 @@ def verify_bundle(workspace: Workspace, path: Path, *, trust: list[str] | None =
         sig = bundle["signature"]
         public = base64.b64decode(sig["public_key"], validate=True)
         value = base64.b64decode(sig["value"], validate=True)
+        if not isinstance(payload, dict) or not isinstance(payload.get("origin", {}), dict):
+            raise TypeError("'payload' and its 'origin' must be JSON objects")
         body = canonical(payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{path}: the bundle is incomplete ({exc.__class__.__name__}: {exc})",

@@ -55,6 +55,7 @@ from upward.evidence.schema import (
     Study,
     slugify,
 )
+from upward.privacy.spreadsheet import restore_text, spreadsheet_safe
 from upward.warehouse.workspace import Workspace
 
 LIBRARY_FILE = "library.json"
@@ -383,7 +384,7 @@ class EvidenceLibrary:
             current = self.document()
             merged, result = _merge(current, doc, entry, replace=replace, source=label)
             if result.interventions or result.studies or result.replaced:
-                atomic_write(self.path, merged.model_dump_json(indent=2, exclude_none=True) + "\n")
+                atomic_write(self.path, self._checked_text(merged))
         return result
 
     def remove(self, record_id: str) -> str:
@@ -401,8 +402,22 @@ class EvidenceLibrary:
                 raise EvidenceNotFoundError(f"no intervention or study {record_id!r}",
                                             fix="see the ids with: upward evidence list")
             new = doc.model_copy(update={"studies": studies, "interventions": interventions})
-            atomic_write(self.path, new.model_dump_json(indent=2, exclude_none=True) + "\n")
+            atomic_write(self.path, self._checked_text(new))
         return f"removed {gone} record(s)"
+
+    def _checked_text(self, doc: LibraryDocument) -> str:
+        """The library file's new text, read back and validated whole before it may replace the
+        old one, so that no write can leave a library that no longer loads."""
+        text = doc.model_dump_json(indent=2, exclude_none=True) + "\n"
+        try:
+            parse_document(json.loads(text), self.path)
+        except InputFileError as exc:
+            raise UpwardError(
+                f"{self.path}: the change was not saved, because the library would no longer "
+                f"load: {exc.message}",
+                fix="report this with the command you ran; the library is unchanged",
+            ) from None
+        return text
 
     def import_file(self, path: Path, *, by: str | None = None, replace: bool = False) -> AddResult:
         """Add the records of a JSON or CSV evidence file (see docs/evidence.md).
@@ -528,6 +543,7 @@ REQUIRED_CSV = ("intervention_id", "study_title", "design", "outcome", "measure"
 
 
 def _cell(kind: str, text: str) -> Any:
+    text = restore_text(text)
     if kind == "text":
         return text
     if kind == "list":
@@ -553,6 +569,10 @@ def _cell(kind: str, text: str) -> Any:
 
 
 def _cell_text(kind: str, value: Any) -> str:
+    return spreadsheet_safe(_plain_cell_text(kind, value))
+
+
+def _plain_cell_text(kind: str, value: Any) -> str:
     if value is None:
         return ""
     if kind == "list":

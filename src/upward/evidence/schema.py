@@ -149,7 +149,7 @@ class StudyCheck(Record):
     None when it could not be run."""
 
     name: str
-    passed: bool | None
+    passed: bool | None = None
     detail: str = ""
 
 

@@ -190,7 +190,9 @@ class Profile(JsonReport):
         >>> Profile.to_csv  # doctest: +ELLIPSIS
         <function Profile.to_csv at ...>
         """
-        return self.to_frame().to_csv()
+        from upward.privacy.spreadsheet import spreadsheet_safe
+
+        return self.to_frame().map(spreadsheet_safe).to_csv()
 
     def to_markdown(self) -> str:
         """A Markdown briefing: metrics by pillar, county outcomes, tract spread, sources.

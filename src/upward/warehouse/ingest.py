@@ -143,6 +143,7 @@ def fetch(
     refresh: bool = False,
     report: Report = lambda message: None,
     check: Check | None = None,
+    allow_shrink: bool = False,
 ) -> list[LoadResult]:
     """Bring the named sources into the workspace's warehouse.
 
@@ -150,6 +151,7 @@ def fetch(
     (or holding the publishers' file names); otherwise they are downloaded. Per-state datasets
     (tract boundaries) need ``states`` when downloading. ``check`` runs on each file's tables
     before anything is written (the catalog gate passes ``upward.metrics.require_declared``).
+    A file with fewer rows than the data it would replace is refused unless ``allow_shrink``.
 
     >>> fetch  # doctest: +ELLIPSIS
     <function fetch at ...>
@@ -183,7 +185,7 @@ def fetch(
             check(found.path, tables)
         items.append((found.key, tables, _provenance(found, source_id, tables)))
     with Warehouse(workspace.warehouse_path) as wh:
-        results = wh.load_many(items)
+        results = wh.load_many(items, allow_shrink=allow_shrink)
         wh.checkpoint()
     return results
 

@@ -42,6 +42,10 @@ class WarehouseBusyError(UpwardError):
     """Another process holds the warehouse file."""
 
 
+class ShrinkingLoadError(UpwardError):
+    """A reload would replace a dataset's rows with fewer (an empty or cut file, usually)."""
+
+
 @dataclass(frozen=True)
 class LoadResult:
     """What one load did: ``loaded`` (rows replaced) or ``unchanged`` (same file as before)."""
@@ -140,7 +144,8 @@ class Warehouse:
         return {name: int(self.table(name).count().execute()) for name in TABLES}
 
     # -- loading -----------------------------------------------------------------------------
-    def load(self, dataset: str, tables: Tables, provenance: dict) -> LoadResult:
+    def load(self, dataset: str, tables: Tables, provenance: dict, *,
+             allow_shrink: bool = False) -> LoadResult:
         """Replace one dataset's rows with ``tables`` in one transaction (see ``load_many``).
 
         >>> import tempfile
@@ -149,14 +154,17 @@ class Warehouse:
         >>> wh.load("d", Tables(), prov).status, wh.load("d", Tables(), prov).status
         ('loaded', 'unchanged')
         """
-        return self.load_many([(dataset, tables, provenance)])[0]
+        return self.load_many([(dataset, tables, provenance)], allow_shrink=allow_shrink)[0]
 
-    def load_many(self, items: list[tuple[str, Tables, dict]]) -> list[LoadResult]:
+    def load_many(self, items: list[tuple[str, Tables, dict]], *,
+                  allow_shrink: bool = False) -> list[LoadResult]:
         """Replace several datasets' rows in ONE transaction: all are stored, or none.
 
         Each item is (dataset key, tables, provenance), where provenance is the ``sources`` row
         and its ``source_id`` is the one the tables' rows carry. A dataset already loaded from
-        a file with the same sha256 is left as it is and reported ``unchanged``.
+        a file with the same sha256 is left as it is and reported ``unchanged``. A file with
+        fewer rows than the one it replaces (an empty or truncated download, usually) is
+        refused with :class:`ShrinkingLoadError` unless ``allow_shrink``; nothing is written.
 
         >>> import tempfile
         >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
@@ -178,6 +186,8 @@ class Warehouse:
                 continue
             for name, frame in tables.frames().items():
                 _check_keys(name, frame, source_id)
+            if not allow_shrink:
+                self._refuse_shrink(dataset, int(tables.rows), provenance)
             pending.append((dataset, tables, provenance))
             results.append(LoadResult(dataset, source_id, "loaded", rows))
         if not pending:
@@ -194,6 +204,20 @@ class Warehouse:
         finally:
             self._cache.clear()
         return results
+
+    def _refuse_shrink(self, dataset: str, new_rows: int, provenance: dict) -> None:
+        before = self._duck.execute(
+            "SELECT rows, url FROM sources WHERE dataset = ?", [dataset]).fetchone()
+        if before is None or before[0] is None or new_rows >= before[0]:
+            return
+        old_rows = int(before[0])
+        lost = old_rows - new_rows
+        where = provenance.get("url") or provenance.get("source_id")
+        raise ShrinkingLoadError(
+            f"{dataset}: the new file ({where}) has {new_rows:,} rows, {lost:,} fewer than the "
+            f"{old_rows:,} already loaded ({lost / old_rows:.0%} less); nothing was changed",
+            fix="check that the file is complete (an empty or cut download, usually); to replace "
+            "the data with the smaller file on purpose, fetch again with --allow-shrink")
 
     def _replace(self, dataset: str, tables: Tables, provenance: dict) -> None:
         con = self._duck

@@ -119,8 +119,10 @@ class TableData:
         >>> TableData("t", "c", [Column("a", "A")], []).to_csv()
         'a\\n'
         """
+        from upward.privacy.spreadsheet import spreadsheet_safe
+
         buffer = io.StringIO()
-        self.frame().to_csv(buffer, index=False)
+        self.frame().map(spreadsheet_safe).to_csv(buffer, index=False)
         return buffer.getvalue()
 
     def to_dict(self) -> dict:

@@ -1,0 +1,170 @@
+"""Regression tests for the defects an adversarial run found (issue #14, "Found by the
+adversarial run"): every write leaves a loadable store, published CSV cells never run as
+spreadsheet formulas, specs cannot blow up the YAML parser, and no message loses its brackets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from tests.conftest import DATA, HAVE_DATA, run_cli
+
+from upward.errors import ConfigError
+from upward.evaluate.run import MAX_SPEC_ALIASES, load_spec
+from upward.evidence.library import EvidenceLibrary
+from upward.evidence.schema import LibraryDocument
+from upward.privacy.spreadsheet import restore_text, spreadsheet_safe
+from upward.warehouse.workspace import Workspace
+from upward.web.tables import Column, TableData
+
+FORMULAS = ["=1+2", "+SUM(A1:A9)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","y")', "\t=1"]
+
+
+def _study(**extra) -> dict:
+    study = {"id": "pilot", "intervention_id": "training", "title": "Pilot", "design": "rct",
+             "citation": "Doe (2024)",
+             "effects": [{"outcome": "earnings_annual", "measure": "md", "estimate": 900.0,
+                          "se": 300.0}]} | extra
+    return {"interventions": [{"id": "training", "name": "Training", "policy_area": "workforce"}],
+            "studies": [study]}
+
+
+def test_a_check_that_could_not_run_is_stored_and_the_library_still_loads(tmp_path):
+    """#14.1: an RCT without covariates has a balance check with no pass/fail (None); saving it
+    used to drop the field and leave a library that no longer loaded."""
+    ws = Workspace.init(tmp_path / "ws")
+    lib = EvidenceLibrary(ws)
+    lib.add(_study(checks=[{"name": "balance", "passed": None, "detail": "no covariates"}]))
+    reloaded = EvidenceLibrary(ws)
+    assert reloaded.study("pilot").checks[0].passed is None
+    assert LibraryDocument.model_validate(json.loads(lib.path.read_text())).studies[0].id == "pilot"
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_formula_cells_are_neutralised(text):
+    assert spreadsheet_safe(text) == "'" + text
+    assert restore_text(spreadsheet_safe(text)) == text
+
+
+@pytest.mark.parametrize("number", ["-12.5", "+3", "-1,234", "-0.5e-3", "-7%"])
+def test_numbers_stay_numbers(number):
+    assert spreadsheet_safe(number) == number
+
+
+def test_web_csv_download_cannot_carry_a_formula():
+    table = TableData("t", "c", [Column("name", "Name"), Column("value", "Value")],
+                      [{"name": f, "value": -1.5} for f in FORMULAS])
+    rows = list(csv.DictReader(io.StringIO(table.to_csv())))
+    assert [r["name"] for r in rows] == ["'" + f for f in FORMULAS]
+    assert {r["value"] for r in rows} == {"-1.5"}
+
+
+def test_evidence_csv_export_is_safe_and_round_trips(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    EvidenceLibrary(ws).add(_study(title="=cmd|' /C calc'!A0", city="@Tulsa"))
+    text = EvidenceLibrary(ws).export_csv()
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["study_title"].startswith("'=") and row["city"] == "'@Tulsa"
+    path = tmp_path / "e.csv"
+    path.write_text(text)
+    other = Workspace.init(tmp_path / "other")
+    EvidenceLibrary(other).import_file(path)
+    study = EvidenceLibrary(other).study("pilot")
+    assert study.title == "=cmd|' /C calc'!A0" and study.city == "@Tulsa"
+
+
+def _spec(tmp_path, text: str | bytes):
+    path = tmp_path / "spec.yaml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
+    """#14.7: the 'billion laughs' shape: nine levels of doubling anchors."""
+    lines = ["a: &a [x, x]"] + [f"{k}: &{k} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]"
+                                for p, k in zip("abcdefgh", "bcdefghi", strict=True)]
+    with pytest.raises(ConfigError, match=f"more than {MAX_SPEC_ALIASES} YAML aliases"):
+        load_spec(_spec(tmp_path, "\n".join(lines) + "\n"))
+
+
+def test_deeply_nested_yaml_is_an_error_not_a_crash(tmp_path):
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_spec(_spec(tmp_path, "data: " + "[" * 200_000 + "]" * 200_000 + "\n"))
+
+
+def test_binary_spec_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="not a text file"):
+        load_spec(_spec(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+
+
+def test_brackets_in_an_error_message_are_printed_as_written(tmp_path):
+    """#14.6: messages went through Rich markup, so '[...]' vanished or raised MarkupError."""
+    spec = _spec(tmp_path, 'data: pilot.csv\ndesign: rct\noutcome: y\n"[/bold] [red]key": 1\n')
+    result = run_cli("evaluate", str(spec), "-w", str(tmp_path / "ws"))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "MarkupError" not in result.stderr
+    assert "'[/bold] [red]key' is not a spec key" in result.stderr
+
+
+def test_a_directory_given_as_a_bundle_is_a_clear_error(tmp_path):
+    Workspace.init(tmp_path / "ws")
+    result = run_cli("evidence", "import", str(tmp_path), "--trust", "x", "-w",
+                     str(tmp_path / "ws"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "error" in result.stderr
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not HAVE_DATA, reason=f"real public files absent: {DATA}")
+@pytest.mark.parametrize("cut", ["header only", "cut at a line boundary"])
+def test_a_shrunken_reload_is_refused_unless_asked_for(tmp_path, cut):
+    """#14.2: a header-only (or line-truncated) Urban file used to report 'loaded (0 rows)' and
+    replace the 2,133 rows already loaded."""
+    from upward import fetch
+    from upward.warehouse.store import ShrinkingLoadError, Warehouse
+
+    name = "mobility-metrics_place_recent.csv"
+    good, bad = tmp_path / "good" / "urban", tmp_path / "bad" / "urban"
+    good.mkdir(parents=True)
+    bad.mkdir(parents=True)
+    lines = (DATA / "urban" / name).read_text(encoding="utf-8").splitlines(keepends=True)
+    (good / name).write_text("".join(lines), encoding="utf-8")
+    kept = lines[:1] if cut == "header only" else lines[: len(lines) // 2]
+    (bad / name).write_text("".join(kept), encoding="utf-8")
+    ws = Workspace.init(tmp_path / "ws")
+    fetch(ws, ["urban"], from_dir=good.parent)
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        before = wh.counts()
+    with pytest.raises(ShrinkingLoadError, match=r"fewer than the .* already loaded.*--allow-shrink"):
+        fetch(ws, ["urban"], from_dir=bad.parent)
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        assert wh.counts() == before
+    result = run_cli("fetch", "urban", "--from", str(bad.parent), "-w", str(ws.root))
+    assert result.returncode != 0 and "--allow-shrink" in result.stderr
+    assert "Traceback" not in result.stderr
+    fetch(ws, ["urban"], from_dir=bad.parent, allow_shrink=True)
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        assert wh.counts()["observations"] < before["observations"]
+
+
+@pytest.mark.parametrize("shape", ["payload is a list", "origin is a string", "deep nesting"])
+def test_malformed_bundles_are_refused_before_the_trust_check(tmp_path, shape):
+    """#14.6: these raised AttributeError/RecursionError tracebacks."""
+    from upward.evidence.bundle import FORMAT, VERSION, BundleError, verify_bundle
+
+    ws = Workspace.init(tmp_path / "ws")
+    sig = {"public_key": "A" * 43 + "=", "value": "A" * 86 + "==", "fingerprint": "x"}
+    path = tmp_path / "b.bundle.json"
+    if shape == "deep nesting":
+        path.write_text('{"format": "' + FORMAT + '", "x": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    else:
+        payload = [] if shape == "payload is a list" else {"origin": "Tulsa", "document": {}}
+        path.write_text(json.dumps({"format": FORMAT, "version": VERSION, "payload": payload,
+                                    "payload_sha256": "0" * 64, "signature": sig}))
+    with pytest.raises(BundleError, match="nested too deeply|incomplete"):
+        verify_bundle(ws, path, trust=["anything"])
