@@ -25,7 +25,7 @@ from upward.demo.generate import (
     TRACT_TOP20,
     URBAN,
 )
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(

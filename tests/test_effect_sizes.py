@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evidence.effect_sizes import (
     CONVERSIONS,
     MEASURES,

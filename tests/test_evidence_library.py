@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evidence.library import EvidenceConflictError, EvidenceLibrary, EvidenceNotFoundError
 from upward.evidence.meta import pool
 from upward.evidence.projection import pool_evidence, project_in_place

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evidence.effect_sizes import Effect, log_risk_ratio
 from upward.evidence.meta import FOREST_COLUMNS, forest_table, pool, pool_effects
 from upward.evidence.projection_math import project

@@ -26,7 +26,7 @@ from upward.diagnose.neighbourhoods import (
     local_moran,
     neighbourhoods,
 )
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.geo.resolve import resolve
 from upward.measure import frames
 from upward.warehouse.store import Warehouse

@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "BarrierReport": "upward.diagnose.report",
     "barriers": "upward.diagnose.report",
-    "UpwardError": "upward.errors",
+    "UpwardError": "upward.core.errors",
     "Profile": "upward.measure.profile",
     "profile": "upward.measure.profile",
     "all_metrics": "upward.metrics",

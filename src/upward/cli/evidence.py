@@ -19,7 +19,8 @@ from typing import Annotated
 import typer
 
 from upward.cli.common import WorkspaceOption, console, emit_text, open_workspace
-from upward.errors import ConfigError, UpwardError
+from upward.core.disclosure import MIN_CELL_SIZE
+from upward.core.errors import ConfigError, UpwardError
 
 FORMATS = ("table", "json")
 EXPORT_FORMATS = ("json", "csv", "bundle")
@@ -106,7 +107,7 @@ def from_evaluation(
     "higher",
     sample_unit: Annotated[str | None, typer.Option(
         help="What the units are when not people, e.g. neighbourhoods (counts of people are "
-        "suppressed below 11 when published).")] = None,
+        f"suppressed below {MIN_CELL_SIZE} when published).")] = None,
     replace: Annotated[bool, typer.Option(help="Overwrite a study with the same id.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -21,7 +21,7 @@ from upward.cli import report as report_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
 from upward.cli.common import open_workspace as _workspace
-from upward.errors import UpwardError
+from upward.core.errors import UpwardError
 
 app = typer.Typer(
     name="upward",

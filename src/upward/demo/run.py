@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from upward.core.errors import WorkspaceError
 from upward.demo.generate import write_demo_files
 from upward.demo.pilot import PILOT_FOLDER, PilotStudy, write_pilot
-from upward.errors import WorkspaceError
 from upward.evaluate.result import EvaluationResult
 from upward.measure.profile import Profile, profile
 from upward.metrics.check import require_declared

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from scipy import stats
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 
 #: sqrt(3) / pi: the logistic distribution's SD relative to a unit-scale latent normal.
 LOGIT_TO_SMD = math.sqrt(3.0) / math.pi
@@ -406,7 +406,7 @@ def convert(effect: Effect, target: str) -> Effect:
     >>> convert(Effect("log_rr", -0.5, 0.2), "smd")
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: converting log_rr to smd needs the control group's risk ...
+    upward.core.errors.ConfigError: converting log_rr to smd needs the control group's risk ...
     """
     get_measure(target)
     if effect.measure == target:

@@ -32,7 +32,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evaluate.result import EvaluationResult
 from upward.evidence.schema import Arm, Effect, Intervention, Study, StudyCheck, slugify
 

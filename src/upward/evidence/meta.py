@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, special
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
+from upward.core.report import JsonReport
 from upward.evidence.effect_sizes import get_measure
-from upward.measure.profile import JsonReport
 
 SCHEMA_VERSION = "1.0"
 

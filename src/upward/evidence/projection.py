@@ -31,13 +31,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from upward.errors import ConfigError, UpwardError
+from upward.core.errors import ConfigError, UpwardError
+from upward.core.report import JsonReport
 from upward.evidence import effect_sizes
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.meta import PooledEffect, forest_table, pool
 from upward.evidence.projection_math import Projection, project
 from upward.evidence.rating import rate_intervention, rate_study
-from upward.measure.profile import JsonReport
 from upward.warehouse.workspace import Workspace
 
 MEASURE_ORDER = tuple(effect_sizes.MEASURES)

@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from upward.errors import MetricNotFoundError
+from upward.core.errors import MetricNotFoundError
 
 URBAN_PILLARS = frozenset({
     "Rewarding Work",
@@ -197,7 +197,7 @@ def get_metric(metric_id: str) -> Metric:
     >>> get_metric("share_employd")
     Traceback (most recent call last):
     ...
-    upward.errors.MetricNotFoundError: no metric 'share_employd' in the catalog. What to do: did you mean 'share_employed'?
+    upward.core.errors.MetricNotFoundError: no metric 'share_employd' in the catalog. What to do: did you mean 'share_employed'?
     """
     catalog = _catalog()
     if metric_id in catalog:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from upward.errors import InputFileError
+from upward.core.errors import InputFileError
 from upward.metrics.catalog import metric_ids
 from upward.sources.base import Tables
 

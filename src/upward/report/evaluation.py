@@ -28,6 +28,7 @@ from html import escape
 
 import plotly.graph_objects as go
 
+from upward.core.disclosure import MIN_CELL_SIZE
 from upward.evaluate.render import (
     SENSITIVITY_COLUMNS,
     check_rows,
@@ -38,7 +39,7 @@ from upward.evaluate.render import (
     table_rows,
 )
 from upward.evaluate.result import TABLE_COLUMNS, EvaluationResult
-from upward.report.disclosure import DEFAULT_K, disclosure_controlled
+from upward.report.disclosure import disclosure_controlled
 from upward.report.page import render_page
 
 REPORT_CSS = """
@@ -331,7 +332,7 @@ def _cost_section(cost: dict | None) -> str:
 
 
 def render_evaluation_report(result: EvaluationResult, *, title: str | None = None,
-                             k: int = DEFAULT_K) -> str:
+                             k: int = MIN_CELL_SIZE) -> str:
     """The self-contained HTML report of an evaluation result, with disclosure control on
     every table of people (no cell from fewer than ``k`` people; see report.disclosure).
 

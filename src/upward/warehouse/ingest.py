@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from upward.errors import ConfigError, UpwardError
+from upward.core.errors import ConfigError, UpwardError
 from upward.sources import SOURCE_NAMES, Dataset, Tables, datasets_of
 from upward.sources.http import download
 from upward.warehouse.store import LoadResult, Warehouse

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from upward.errors import WorkspaceError
+from upward.core.errors import WorkspaceError
 
 SETTINGS_FILE = "upward.toml"
 DEFAULT_DIR = "upward-workspace"
@@ -162,7 +162,7 @@ class Workspace:
         >>> import tempfile
         >>> Workspace.open(Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        upward.errors.WorkspaceError: ... is not an Upward workspace ...
+        upward.core.errors.WorkspaceError: ... is not an Upward workspace ...
         """
         root = Path(root)
         path = root / SETTINGS_FILE
