@@ -130,9 +130,9 @@ def add_published_cmd(workspace: WorkspaceOption = None) -> None:
 
     Example: upward evidence add-published
     """
-    from upward.evidence.published import add_published
+    from upward.evidence.papers import add_papers
 
-    console.print(str(add_published(open_workspace(workspace))))
+    console.print(str(add_papers(open_workspace(workspace))))
 
 
 @evidence_app.command("add-demo")
@@ -141,7 +141,7 @@ def add_demo_cmd(workspace: WorkspaceOption = None) -> None:
 
     Example: upward demo -w demo-ws && upward evidence add-demo -w demo-ws
     """
-    from upward.evidence.from_evaluation import add_demo_evaluations
+    from upward.demo.evidence import add_demo_evaluations
 
     result = add_demo_evaluations(open_workspace(workspace))
     if result is None:

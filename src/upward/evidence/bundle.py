@@ -16,10 +16,10 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> from upward.warehouse.workspace import Workspace
->>> from upward.evidence.published import add_published
+>>> from upward.evidence.papers import add_papers
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> tulsa, dayton = Workspace.init(root / "tulsa"), Workspace.init(root / "dayton")
->>> _ = add_published(tulsa)
+>>> _ = add_papers(tulsa)
 >>> made = export_bundle(tulsa, root / "tulsa.bundle.json")
 >>> print(import_bundle(dayton, made.path, trust=[made.fingerprint]))
 added 2 intervention(s), 3 study(ies)

@@ -168,7 +168,7 @@ def _public_provenance(entry: ProvenanceEntry) -> dict:
 def published_document(doc: LibraryDocument) -> tuple[LibraryDocument, list[str]]:
     """A whole library after disclosure control, and what was withheld (study by study).
 
-    >>> from upward.evidence.published import published_document as papers
+    >>> from upward.evidence.papers import papers_document as papers
     >>> view, notes = published_document(papers())
     >>> len(view.studies), notes
     (3, [])
