@@ -17,7 +17,7 @@ from upward.core.atomic import atomic_write
 from upward.core.disclosure import MIN_CELL_SIZE
 from upward.core.errors import WorkspaceError
 from upward.core.locks import file_lock
-from upward.core.report import JsonReport
+from upward.core.results import JsonReport
 
 
 def test_atomic_write_text_and_bytes(tmp_path):

@@ -27,7 +27,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from upward.core.errors import ConfigError, MetricNotFoundError
-from upward.core.report import json_ready
+from upward.core.results import json_ready
 from upward.geo.resolve import base_name
 from upward.measure import frames
 from upward.metrics.catalog import all_metrics, get_metric

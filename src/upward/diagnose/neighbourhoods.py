@@ -31,7 +31,7 @@ from libpysal.weights import Queen, Rook, W
 from statsmodels.stats.multitest import multipletests
 
 from upward.core.errors import ConfigError
-from upward.core.report import as_plain, json_ready
+from upward.core.results import as_plain, json_ready
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
 from upward.measure.profile import TractSpread, tract_spread, tracts_inside

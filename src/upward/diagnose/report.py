@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from upward.core.report import JsonReport
+from upward.core.results import JsonReport
 from upward.diagnose.disparities import Disparity, disparities
 from upward.diagnose.gaps import gap_tests, median_se, share_worse
 from upward.diagnose.peers import PeerSet, choose_peers, given_peers

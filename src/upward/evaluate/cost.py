@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from upward.core.errors import ConfigError
-from upward.core.report import JsonReport
+from upward.core.results import JsonReport
 from upward.evaluate.result import EvaluationResult
 from upward.evaluate.spec import CostSpec, EvaluationSpec
 

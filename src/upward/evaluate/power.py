@@ -40,7 +40,7 @@ import numpy as np
 from scipy import stats
 
 from upward.core.errors import ConfigError
-from upward.core.report import JsonReport
+from upward.core.results import JsonReport
 
 CURVE_MULTIPLES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 MAX_SIM_CELLS = 4_000_000  # simulated unit-periods held in memory at once

@@ -28,7 +28,7 @@ import numpy as np
 from scipy import optimize, special
 
 from upward.core.errors import ConfigError
-from upward.core.report import JsonReport
+from upward.core.results import JsonReport
 from upward.evidence.effect_sizes import get_measure
 
 SCHEMA_VERSION = "1.0"

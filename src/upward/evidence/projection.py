@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from upward.core.errors import ConfigError, UpwardError
-from upward.core.report import JsonReport
+from upward.core.results import JsonReport
 from upward.evidence import effect_sizes
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.meta import PooledEffect, forest_table, pool

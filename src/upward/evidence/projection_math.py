@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from upward.core.errors import ConfigError
-from upward.core.report import JsonReport
+from upward.core.results import JsonReport
 from upward.evidence.effect_sizes import get_measure
 from upward.evidence.meta import PooledEffect
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from upward.core.report import JsonReport
+from upward.core.results import JsonReport
 from upward.evidence.schema import DESIGNS, Effect, Intervention, Study
 
 #: Checks an Upward evaluation runs that the rules read some other way: balance and attrition

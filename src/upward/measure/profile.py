@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from upward.core.errors import PlaceNotFoundError
-from upward.core.report import JsonReport, as_plain, json_ready
+from upward.core.results import JsonReport, as_plain, json_ready
 from upward.geo.resolve import GeoMatch, base_name, resolve
 from upward.measure import frames
 from upward.metrics import get_metric, metric_ids

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
-from upward.core.report import json_ready
+from upward.core.results import json_ready
 from upward.geo.resolve import GeoMatch
 from upward.geo.states import state_for
 from upward.metrics import all_metrics, get_metric

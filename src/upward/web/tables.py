@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from upward.core.errors import UpwardError
-from upward.core.report import json_ready
+from upward.core.results import json_ready
 from upward.geo.resolve import GeoMatch
 from upward.measure.render import QUALITY_WORDS
 from upward.metrics import Metric, all_metrics, get_metric
