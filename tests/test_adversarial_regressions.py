@@ -11,7 +11,7 @@ import json
 import pytest
 from tests.conftest import DATA, HAVE_DATA, run_cli
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evaluate.run import MAX_SPEC_ALIASES, load_spec
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.schema import LibraryDocument

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import upward.metrics.catalog as catalog_module
-from upward.errors import MetricNotFoundError, UpwardError
+from upward.core.errors import MetricNotFoundError, UpwardError
 from upward.metrics import (
     CatalogError,
     Metric,

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from upward.core.errors import ConfigError
 from upward.demo import CITY_GEO_ID, COUNTY_GEO_ID, DEMO_FILES, DemoManifest, write_demo_files
 from upward.demo.generate import (
     HEADERS,
@@ -25,7 +26,6 @@ from upward.demo.generate import (
     TRACT_TOP20,
     URBAN,
 )
-from upward.errors import ConfigError
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(

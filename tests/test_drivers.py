@@ -18,8 +18,8 @@ import pytest
 import statsmodels.api as sm
 from tests.conftest import DATA, needs_data
 
+from upward.core.errors import ConfigError
 from upward.diagnose.drivers import CAVEAT, DriversReport, drivers, fit_standardised
-from upward.errors import ConfigError
 
 B1, B2, RHO = 0.5, -0.3, 0.3
 #: sd(y) for y = B1 x1 + B2 x2 + e, corr(x1, x2) = RHO, e ~ N(0, (0.5 (1 + |x1|))²).

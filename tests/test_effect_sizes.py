@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evidence.effect_sizes import (
     CONVERSIONS,
     MEASURES,
-    Effect,
+    EffectSize,
     convert,
     from_evaluation,
     from_means,
@@ -157,15 +157,15 @@ def test_ratio_conversions_with_baseline_agree_with_counts():
 
 def test_impossible_conversions_are_refused_with_reasons():
     with pytest.raises(ConfigError, match="needs the control group's risk"):
-        convert(Effect("log_rr", -0.5, 0.2), "smd")
+        convert(EffectSize("log_rr", -0.5, 0.2), "smd")
     with pytest.raises(ConfigError, match="needs the outcome's SD"):
-        convert(Effect("md", 300.0, 100.0), "smd")
+        convert(EffectSize("md", 300.0, 100.0), "smd")
     with pytest.raises(ConfigError, match="effects are on different scales"):
-        to_common_scale([Effect("smd", 0.2, 0.1), Effect("log_or", 0.2, 0.1)])
+        to_common_scale([EffectSize("smd", 0.2, 0.1), EffectSize("log_or", 0.2, 0.1)])
     with pytest.raises(ConfigError, match="not known"):
-        Effect("cohens_q", 0.2, 0.1)
+        EffectSize("cohens_q", 0.2, 0.1)
     with pytest.raises(ConfigError, match="positive standard error"):
-        Effect("smd", 0.2, 0.0)
+        EffectSize("smd", 0.2, 0.0)
 
 
 def test_registry_declares_every_measure_used_by_conversions():
@@ -176,12 +176,12 @@ def test_registry_declares_every_measure_used_by_conversions():
 
 
 def test_effect_ci_and_p_value():
-    e = Effect("log_rr", math.log(0.5), 0.2)
+    e = EffectSize("log_rr", math.log(0.5), 0.2)
     low, high = e.ci(0.05, natural=True)
     assert low == pytest.approx(0.5 * math.exp(-1.959964 * 0.2), rel=1e-6)
     assert high == pytest.approx(0.5 * math.exp(1.959964 * 0.2), rel=1e-6)
     assert e.natural() == pytest.approx(0.5)
-    assert Effect("md", 1.959964, 1.0).p_value == pytest.approx(0.05, abs=1e-6)
+    assert EffectSize("md", 1.959964, 1.0).p_value == pytest.approx(0.05, abs=1e-6)
 
 
 def test_from_evaluation_result():

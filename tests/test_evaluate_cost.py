@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evaluate.cost import analyse_cost, cost_measures
 from upward.evaluate.result import EvaluationResult
 from upward.evaluate.spec import CostSpec, EvaluationSpec

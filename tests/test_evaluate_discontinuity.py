@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import DESIGNS
 from upward.evaluate.designs.discontinuity import estimate_rd, mccrary_test
 from upward.evaluate.result import TABLE_COLUMNS

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import get_design
 from upward.evaluate.designs.experiment import estimate_rct
 from upward.evaluate.inference import randomization_test

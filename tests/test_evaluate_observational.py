@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import DESIGNS
 from upward.evaluate.designs.observational import (
     estimate_aipw,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import get_design
 from upward.evaluate.designs.panel import estimate_did, estimate_event_study
 from upward.evaluate.spec import EvaluationSpec

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evaluate.power import (
     ar1_change_variance,
     cluster_plan,

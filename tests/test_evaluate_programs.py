@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.programs import (
     KEY_FILE,
     IdHasher,

@@ -11,7 +11,7 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import get_design
 from upward.evaluate.designs.staggered import (
     NEVER,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upward.errors import ConfigError, InputFileError, UpwardError
+from upward.core.errors import ConfigError, InputFileError, UpwardError
 from upward.evaluate.designs import DESIGNS
 from upward.evaluate.designs.synthetic import (
     _fit_unit,

@@ -24,8 +24,8 @@ from upward.evidence.bundle import (
     verify_bundle,
 )
 from upward.evidence.library import EvidenceLibrary, workspace_identity
+from upward.evidence.papers import add_papers
 from upward.evidence.publish import published_document, published_study, scrub_text
-from upward.evidence.published import add_published
 from upward.evidence.schema import LibraryDocument, Study
 from upward.warehouse.workspace import Workspace
 
@@ -37,7 +37,7 @@ def pair(tmp_path):
     tulsa = Workspace.init(tmp_path / "tulsa")
     dayton = Workspace.init(tmp_path / "dayton")
     workspace_identity(tulsa, name="City of Tulsa")
-    add_published(tulsa)
+    add_papers(tulsa)
     EvidenceLibrary(tulsa).add(_pilot(arm_sizes=(6, 300), lost=(0, 25)), by="analyst")
     return tulsa, dayton, tmp_path
 
@@ -226,7 +226,7 @@ def test_published_view_never_shows_a_count_from_1_to_10(sizes, lost):
 
 
 def test_published_document_of_the_papers_withholds_nothing():
-    from upward.evidence.published import published_document as papers
+    from upward.evidence.papers import papers_document as papers
 
     view, notes = published_document(papers())
     assert notes == [] and len(view.studies) == 3

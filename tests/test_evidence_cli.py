@@ -10,7 +10,7 @@ from tests.conftest import run_cli
 from typer.testing import CliRunner
 
 from upward.cli.main import app
-from upward.errors import UpwardError
+from upward.core.errors import UpwardError
 from upward.evidence.library import EvidenceLibrary
 from upward.warehouse.workspace import Workspace
 

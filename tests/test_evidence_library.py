@@ -10,11 +10,11 @@ import math
 import numpy as np
 import pytest
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evidence.library import EvidenceConflictError, EvidenceLibrary, EvidenceNotFoundError
 from upward.evidence.meta import pool
+from upward.evidence.papers import add_papers, papers_document
 from upward.evidence.projection import pool_evidence, project_in_place
-from upward.evidence.published import add_published, published_document
 from upward.evidence.schema import LibraryDocument
 from upward.warehouse.workspace import Workspace
 
@@ -91,7 +91,7 @@ def test_json_errors_name_the_record_and_field(ws, tmp_path):
 
 
 def test_csv_round_trip_between_workspaces(ws, tmp_path):
-    add_published(ws)
+    add_papers(ws)
     csv_path = tmp_path / "evidence.csv"
     csv_path.write_text(EvidenceLibrary(ws).export_csv())
     other = Workspace.init(tmp_path / "other")
@@ -130,7 +130,7 @@ def test_csv_errors_name_line_and_column(ws, tmp_path):
 
 
 def test_unknown_ids_say_what_exists(ws):
-    add_published(ws)
+    add_papers(ws)
     lib = EvidenceLibrary(ws)
     with pytest.raises(EvidenceNotFoundError, match="national-supported-work"):
         lib.intervention("nsw")
@@ -149,7 +149,7 @@ def test_nsw_effect_reproduced_from_the_public_dehejia_wahba_file():
     diff = t.mean() - c.mean()
     pooled_var = ((len(t) - 1) * t.var() + (len(c) - 1) * c.var()) / (len(d) - 2)
     se = math.sqrt(pooled_var * (1 / len(t) + 1 / len(c)))
-    study = published_document().studies[0]
+    study = papers_document().studies[0]
     effect = study.effects[0]
     assert (len(d), len(t), len(c)) == (study.sample_size, effect.n_treated, effect.n_control)
     assert round(diff) == effect.estimate == 1794
@@ -169,7 +169,7 @@ def test_mto_numbers_are_internally_consistent():
     """Chetty, Hendren & Katz (2016), Table 3: ITT $1,624 (662), TOT $3,477 (1,418) on a control
     mean of $11,270; the TOT/ITT ratio (1 / take-up) is the same for estimates and SEs, and
     TOT / control mean is the paper's "31% higher earnings"."""
-    mto = published_document().studies[2]
+    mto = papers_document().studies[2]
     itt, tot = mto.effects
     assert tot.estimate / itt.estimate == pytest.approx(tot.se / itt.se, rel=0.002)
     assert tot.estimate / tot.control_mean == pytest.approx(0.31, abs=0.005)
@@ -178,7 +178,7 @@ def test_mto_numbers_are_internally_consistent():
 
 # -- pooling and projection ----------------------------------------------------------------------
 def test_pooling_the_library_is_meta_pool_on_the_entered_numbers(ws):
-    add_published(ws)
+    add_papers(ws)
     fe = pool_evidence(ws, "national-supported-work", "earnings_annual", method="FE")
     # Inverse-variance fixed effect by hand: Σ(y/s²) / Σ(1/s²).
     w = np.array([1 / 633**2, 1 / 307**2])
@@ -244,7 +244,7 @@ def test_projection_recovers_a_known_effect(ws):
 
 
 def test_projection_needs_exactly_one_way_to_count_eligible_people(ws):
-    add_published(ws)
+    add_papers(ws)
     with pytest.raises(ConfigError, match="exactly one"):
         project_in_place(ws, "national-supported-work", "earnings_annual", "Tulsa, OK")
     with pytest.raises(ConfigError, match="exactly one"):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evidence.from_evaluation import DESIGN_KINDS, study_from_evaluation
 from upward.evidence.rating import (

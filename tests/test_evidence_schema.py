@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from scipy import stats
 
-from upward.evidence.published import published_document
+from upward.evidence.papers import papers_document
 from upward.evidence.schema import (
     Effect,
     Intervention,
@@ -40,7 +40,7 @@ def test_docs_schema_file_is_the_generated_schema():
 
 
 def test_published_studies_validate_against_the_json_schema():
-    doc = json.loads(published_document().model_dump_json(exclude_none=True))
+    doc = json.loads(papers_document().model_dump_json(exclude_none=True))
     jsonschema.validate(doc, json_schema())
     bad = doc | {"studies": [doc["studies"][0] | {"sample_sise": 3}]}
     with pytest.raises(jsonschema.ValidationError):

@@ -17,8 +17,8 @@ except ImportError as exc:  # pragma: no cover - until the web app lands
 from fastapi.testclient import TestClient
 
 from upward.evidence.library import EvidenceLibrary
+from upward.evidence.papers import add_papers
 from upward.evidence.projection import pool_evidence
-from upward.evidence.published import add_published
 from upward.warehouse.workspace import Workspace
 
 SMALL_ESTIMATE = 4321.5
@@ -28,12 +28,12 @@ SMALL_ESTIMATE = 4321.5
 def site(tmp_path_factory):
     """The published studies, the demo pilots' evaluations and a study of 7 treated people
     (no warehouse: projections here take a given number of eligible people)."""
+    from upward.demo.evidence import add_demo_evaluations
     from upward.demo.run import run_demo_pilot
-    from upward.evidence.from_evaluation import add_demo_evaluations
 
     ws = Workspace.init(tmp_path_factory.mktemp("web") / "demo")
     run_demo_pilot(ws)
-    add_published(ws)
+    add_papers(ws)
     add_demo_evaluations(ws)
     EvidenceLibrary(ws).add({"studies": [{
         "id": "tiny-pilot", "intervention_id": "national-supported-work", "title": "Tiny pilot",

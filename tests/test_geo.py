@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upward.errors import AmbiguousPlaceError, PlaceNotFoundError
+from upward.core.errors import AmbiguousPlaceError, PlaceNotFoundError
 from upward.geo.ids import GeoidError, compose_geoid, geo_level_of, repair_geoid
 from upward.geo.resolve import base_name, resolve, split_state
 from upward.geo.states import STATES

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from upward.errors import DownloadError
+from upward.core.errors import DownloadError
 from upward.sources.http import Download, cache_path, download, sha256_file
 
 try:

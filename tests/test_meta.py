@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from upward.errors import ConfigError
-from upward.evidence.effect_sizes import Effect, log_risk_ratio
+from upward.core.errors import ConfigError
+from upward.evidence.effect_sizes import EffectSize, log_risk_ratio
 from upward.evidence.meta import FOREST_COLUMNS, forest_table, pool, pool_effects
 from upward.evidence.projection_math import project
 
@@ -174,7 +174,7 @@ def test_forest_table_and_json(bcg):
 
 
 def test_pool_effects_converts_first():
-    effects = [Effect("smd", 0.2, 0.1), Effect("log_or", 0.5, 0.2)]
+    effects = [EffectSize("smd", 0.2, 0.1), EffectSize("log_or", 0.5, 0.2)]
     p = pool_effects(effects, target="smd", method="FE")
     assert p.measure == "smd"
     with pytest.raises(ConfigError, match="different scales"):
@@ -251,7 +251,7 @@ def test_projection_take_up_range_and_ratio_measures(bcg):
     assert p.take_up == pytest.approx(0.4)
     assert p.participants_low == pytest.approx(10_000 * (0.2 + 0.025 * 0.4), rel=0.01)
     assert p.participants_high == pytest.approx(10_000 * (0.2 + 0.975 * 0.4), rel=0.01)
-    # Effect per participant = baseline·(RR − 1): cases prevented are negative.
+    # EffectSize per participant = baseline·(RR − 1): cases prevented are negative.
     assert p.effect_per_participant == pytest.approx(0.05 * (math.exp(pooled.estimate) - 1))
     assert p.total_effect < 0 and p.total_effect_high > 0  # a new city may see no benefit
     with pytest.raises(ConfigError, match="baseline"):

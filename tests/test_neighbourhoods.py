@@ -19,6 +19,7 @@ import pytest
 import shapely
 from tests.conftest import DATA, needs_data
 
+from upward.core.errors import ConfigError
 from upward.diagnose.neighbourhoods import (
     NOT_SIGNIFICANT,
     contiguity_weights,
@@ -26,7 +27,6 @@ from upward.diagnose.neighbourhoods import (
     local_moran,
     neighbourhoods,
 )
-from upward.errors import ConfigError
 from upward.geo.resolve import resolve
 from upward.measure import frames
 from upward.warehouse.store import Warehouse

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from upward.errors import ConfigError, UpwardError
+from upward.core.errors import ConfigError, UpwardError
 
 pytest.importorskip("opendp", reason="OpenDP is an optional dependency (upward[privacy])")
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upward.errors import ConfigError, UpwardError
+from upward.core.errors import ConfigError, UpwardError
 from upward.privacy import (
     DisclosureTableError,
     audit,

@@ -18,7 +18,7 @@ import pytest
 import shapely.geometry
 from tests.conftest import DATA, needs_data
 
-from upward.errors import ConfigError, PlaceNotFoundError
+from upward.core.errors import ConfigError, PlaceNotFoundError
 from upward.measure.profile import build_profile, tracts_inside
 from upward.measure.series import (
     MAP_METRICS,

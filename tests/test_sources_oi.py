@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from upward.errors import InputFileError
+from upward.core.errors import InputFileError
 from upward.sources import DATASETS, datasets_of
 from upward.sources.base import Tables
 

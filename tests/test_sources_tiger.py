@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapefile  # pyshp
 
-from upward.errors import InputFileError
+from upward.core.errors import InputFileError
 from upward.sources.base import DATASETS, datasets_of
 from upward.sources.tiger import (
     TRACTS,

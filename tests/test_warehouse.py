@@ -174,3 +174,33 @@ def test_killed_fetch_command_never_leaves_half_a_load(tmp_path):
         outcomes.add("complete")
         break
     assert "previous" in outcomes
+
+
+@needs_data
+def test_fetch_itself_refuses_an_undeclared_metric_column(tmp_path):
+    """The catalog gate is part of loading: ``warehouse.ingest.fetch`` (no CLI, no
+    ``upward.fetch``) refuses a file with a metric column the catalog does not declare."""
+    from upward.core.errors import InputFileError
+    from upward.warehouse.ingest import fetch
+    from upward.warehouse.workspace import Workspace
+
+    name = "mobility-metrics_place_recent.csv"
+    lines = (DATA / "urban" / name).read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    assert "share_desc_rep_hispanic" in header
+    lines[0] = ",".join("share_desc_rep_latinx" if h == "share_desc_rep_hispanic" else h
+                        for h in header) + "\n"
+    folder = tmp_path / "in" / "urban"
+    folder.mkdir(parents=True)
+    (folder / name).write_text("".join(lines), encoding="utf-8")
+    ws = Workspace.init(tmp_path / "ws")
+    with pytest.raises(InputFileError) as info:
+        fetch(ws, ["urban"], from_dir=tmp_path / "in")
+    assert str(info.value) == (
+        f"{folder / name}, row 1, column 'share_desc_rep_latinx': column "
+        "'share_desc_rep_latinx' is not a metric the catalog declares (did you mean "
+        "'share_desc_rep_other'?). What to do: use the publisher's column names; a new "
+        "metric must first be declared in src/upward/metrics/catalog.toml")
+    if ws.warehouse_path.exists():
+        with Warehouse(ws.warehouse_path, read_only=True) as wh:
+            assert len(wh.sources()) == 0

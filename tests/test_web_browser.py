@@ -75,13 +75,13 @@ def demo_site():
 @pytest.fixture(scope="module")
 def evidence_site():
     """The demo workspace with its pilots evaluated and the published studies in the library."""
+    from upward.demo.evidence import add_demo_evaluations
     from upward.demo.run import run_demo_pilot
-    from upward.evidence.from_evaluation import add_demo_evaluations
-    from upward.evidence.published import add_published
+    from upward.evidence.papers import add_papers
 
     ws = demo_workspace()
     run_demo_pilot(ws)
-    add_published(ws)
+    add_papers(ws)
     add_demo_evaluations(ws)
     with live_server(app_for(ws)) as base:
         yield base

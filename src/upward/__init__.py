@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "BarrierReport": "upward.diagnose.report",
     "barriers": "upward.diagnose.report",
-    "UpwardError": "upward.errors",
+    "UpwardError": "upward.core.errors",
     "Profile": "upward.measure.profile",
     "profile": "upward.measure.profile",
     "all_metrics": "upward.metrics",
@@ -29,20 +29,8 @@ _EXPORTS = {
     "EvaluationSpec": "upward.evaluate.spec",
     "EvaluationResult": "upward.evaluate.result",
     "evaluate": "upward.evaluate.run",
+    "fetch": "upward.warehouse.ingest",
 }
-
-
-def fetch(workspace, sources: list[str], **options) -> list:
-    """Load publishers' data into a workspace (see ``upward.warehouse.ingest.fetch``), rejecting
-    files with metrics the catalog does not declare.
-
-    >>> fetch  # doctest: +ELLIPSIS
-    <function fetch at ...>
-    """
-    from upward.metrics.check import require_declared
-    from upward.warehouse import ingest
-
-    return ingest.fetch(workspace, sources, check=require_declared, **options)
 
 
 def __getattr__(name: str):
@@ -54,4 +42,4 @@ def __getattr__(name: str):
     return value
 
 
-__all__ = sorted([*_EXPORTS, "__version__", "fetch"])
+__all__ = sorted([*_EXPORTS, "__version__"])

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console, open_workspace
-from upward.errors import ConfigError, UpwardError
+from upward.core.errors import ConfigError, UpwardError
 
 RESULT_FORMATS = ("table", "json", "md", "html")
 PLAN_FORMATS = ("table", "json")

@@ -20,7 +20,8 @@ import typer
 from rich.markup import escape
 
 from upward.cli.common import WorkspaceOption, console, emit_text, open_workspace
-from upward.errors import ConfigError, UpwardError
+from upward.core.disclosure import MIN_CELL_SIZE
+from upward.core.errors import ConfigError, UpwardError
 
 FORMATS = ("table", "json")
 EXPORT_FORMATS = ("json", "csv", "bundle")
@@ -107,7 +108,7 @@ def from_evaluation(
     "higher",
     sample_unit: Annotated[str | None, typer.Option(
         help="What the units are when not people, e.g. neighbourhoods (counts of people are "
-        "suppressed below 11 when published).")] = None,
+        f"suppressed below {MIN_CELL_SIZE} when published).")] = None,
     replace: Annotated[bool, typer.Option(help="Overwrite a study with the same id.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -130,9 +131,9 @@ def add_published_cmd(workspace: WorkspaceOption = None) -> None:
 
     Example: upward evidence add-published
     """
-    from upward.evidence.published import add_published
+    from upward.evidence.papers import add_papers
 
-    console.print(str(add_published(open_workspace(workspace))))
+    console.print(str(add_papers(open_workspace(workspace))))
 
 
 @evidence_app.command("add-demo")
@@ -141,7 +142,7 @@ def add_demo_cmd(workspace: WorkspaceOption = None) -> None:
 
     Example: upward demo -w demo-ws && upward evidence add-demo -w demo-ws
     """
-    from upward.evidence.from_evaluation import add_demo_evaluations
+    from upward.demo.evidence import add_demo_evaluations
 
     result = add_demo_evaluations(open_workspace(workspace))
     if result is None:

@@ -22,7 +22,7 @@ from upward.cli import report as report_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
 from upward.cli.common import open_workspace as _workspace
-from upward.errors import UpwardError
+from upward.core.errors import UpwardError
 
 app = typer.Typer(
     name="upward",
@@ -268,10 +268,10 @@ def demo(
 
 
 def _demo_evidence(ws, out) -> None:
-    from upward.evidence.from_evaluation import add_demo_evaluations
-    from upward.evidence.published import add_published
+    from upward.demo.evidence import add_demo_evaluations
+    from upward.evidence.papers import add_papers
 
-    add_published(ws)
+    add_papers(ws)
     added = add_demo_evaluations(ws)
     out.print(f"\n[bold]Evidence library[/]: the published studies and "
               f"{'the demo pilots' if added else 'no demo pilots'} are in {ws.evidence_dir} "

@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         with Warehouse(ws.warehouse_path, read_only=True) as wh:
             geos = frames.named_geographies(wh)
             if geos.empty:
-                from upward.errors import PlaceNotFoundError
+                from upward.core.errors import PlaceNotFoundError
 
                 raise PlaceNotFoundError(
                     "the warehouse holds no geographies yet",

@@ -34,7 +34,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,7 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from upward.errors import ConfigError
+from upward.core.atomic import atomic_write
+from upward.core.errors import ConfigError
 from upward.geo.states import DEMO_STATE
 
 # ----------------------------------------------------------------------------------------------
@@ -1481,10 +1481,5 @@ def write_demo_files(out_dir: Path, *, seed: int = DEFAULT_SEED) -> DemoManifest
     contents = _render(int(seed))
     written = []
     for rel, data in contents.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".partial")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        written.append(path)
+        written.append(atomic_write(root / rel, data))
     return DemoManifest(root, CITY_GEO_ID, COUNTY_GEO_ID, CITY_NAME, tuple(written), int(seed))

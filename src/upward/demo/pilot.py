@@ -55,13 +55,13 @@ Examples
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from upward.core.atomic import atomic_write
 from upward.demo.generate import CITY_SHORT_NAME
 
 PILOT_FOLDER = "pilot"
@@ -529,9 +529,7 @@ def write_pilot(folder: Path, *, seed: int = DEFAULT_SEED) -> PilotManifest:
             synth=SYNTH_EFFECT, tolerance=SYNTH_TOLERANCE),
     }
     for name, text in contents.items():
-        tmp = folder / f".{name}.partial"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, folder / name)
+        atomic_write(folder / name, text)
     studies = (
         PilotStudy("job-training-earnings", folder / "job-training-earnings.yaml",
                    folder / "job_training.csv", "rct", "earnings_q4", truth["earnings_q4"],

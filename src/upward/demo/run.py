@@ -16,12 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from upward.core.errors import WorkspaceError
 from upward.demo.generate import write_demo_files
 from upward.demo.pilot import PILOT_FOLDER, PilotStudy, write_pilot
-from upward.errors import WorkspaceError
 from upward.evaluate.result import EvaluationResult
 from upward.measure.profile import Profile, profile
-from upward.metrics.check import require_declared
 from upward.sources import SOURCE_NAMES
 from upward.warehouse.ingest import fetch
 from upward.warehouse.store import LoadResult, Warehouse
@@ -51,7 +50,7 @@ def run_demo(workspace: Workspace, *, seed: int = 2024) -> tuple[Profile, list[L
                 fix="run the demo in its own workspace: upward demo --workspace demo-ws",
             )
     manifest = write_demo_files(folder, seed=seed)
-    results = fetch(workspace, list(SOURCE_NAMES), from_dir=folder, check=require_declared)
+    results = fetch(workspace, list(SOURCE_NAMES), from_dir=folder)
     return profile(manifest.city_geo_id, workspace=workspace), results
 
 

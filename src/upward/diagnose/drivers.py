@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from upward.errors import ConfigError, MetricNotFoundError
+from upward.core.errors import ConfigError, MetricNotFoundError
+from upward.core.results import json_ready
 from upward.geo.resolve import base_name
 from upward.measure import frames
-from upward.measure.profile import json_ready
 from upward.metrics.catalog import all_metrics, get_metric
 from upward.warehouse.store import Warehouse
 
@@ -380,7 +380,7 @@ def drivers(wh: Warehouse, *, level: str = "county", predictors: list[str] | Non
     >>> drivers(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), level="city")
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: level 'city' is not one of county, place, tract. What to do: use level='county', 'place' or 'tract'
+    upward.core.errors.ConfigError: level 'city' is not one of county, place, tract. What to do: use level='county', 'place' or 'tract'
     """
     if level not in LEVELS:
         raise ConfigError(f"level {level!r} is not one of {', '.join(LEVELS)}",

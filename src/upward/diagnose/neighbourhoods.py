@@ -30,10 +30,11 @@ from esda.moran import Moran
 from libpysal.weights import Queen, Rook, W
 from statsmodels.stats.multitest import multipletests
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
+from upward.core.results import as_plain, json_ready
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
-from upward.measure.profile import TractSpread, as_plain, json_ready, tract_spread, tracts_inside
+from upward.measure.profile import TractSpread, tract_spread, tracts_inside
 from upward.warehouse.store import Warehouse
 
 DISTRIBUTION_METRICS = ("kfr_dollars_p25", "kfr_top20_p25")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.geo.resolve import GeoMatch, resolve
 from upward.geo.states import region_of
 from upward.measure import frames

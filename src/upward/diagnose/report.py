@@ -24,13 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from upward.core.results import JsonReport
 from upward.diagnose.disparities import Disparity, disparities
 from upward.diagnose.gaps import gap_tests, median_se, share_worse
 from upward.diagnose.peers import PeerSet, choose_peers, given_peers
 from upward.diagnose.trends import TrendFinding, trend_findings
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
-from upward.measure.profile import JsonReport, MetricEntry, Profile, build_profile
+from upward.measure.profile import MetricEntry, Profile, build_profile
 from upward.measure.render import format_value
 from upward.metrics import get_metric
 from upward.warehouse.store import Warehouse
@@ -180,7 +181,7 @@ def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None,
     profile = build_profile(wh, place)
     geo = profile.geo
     if not 0 < alpha < 1:
-        from upward.errors import ConfigError
+        from upward.core.errors import ConfigError
 
         raise ConfigError(f"--alpha {alpha} is not a rate", fix="use a value between 0 and 1")
     peer_set = given_peers(wh, geo, peers) if peers else choose_peers(wh, geo, k)
@@ -227,7 +228,7 @@ def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None,
 
 
 def _optional(build):
-    from upward.errors import UpwardError
+    from upward.core.errors import UpwardError
 
     try:
         return build(), []

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
+from upward.core.results import JsonReport
 from upward.evaluate.result import EvaluationResult
 from upward.evaluate.spec import CostSpec, EvaluationSpec
-from upward.measure.profile import JsonReport
 
 
 @dataclass(frozen=True)

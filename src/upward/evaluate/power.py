@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from upward.errors import ConfigError
-from upward.measure.profile import JsonReport
+from upward.core.errors import ConfigError
+from upward.core.results import JsonReport
 
 CURVE_MULTIPLES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 MAX_SIM_CELLS = 4_000_000  # simulated unit-periods held in memory at once

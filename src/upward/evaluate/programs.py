@@ -3,7 +3,7 @@ Excel or Parquet, validating it, and replacing identifiers by keyed hashes.
 
 The schema is declared once, in :data:`PROGRAM_COLUMNS`: each entry is a spec key that names a
 column (``outcome: earnings``), what kind of values the column holds, and what a blank means.
-Every problem is an :class:`~upward.errors.InputFileError` naming the file, the row as a
+Every problem is an :class:`~upward.core.errors.InputFileError` naming the file, the row as a
 spreadsheet user sees it (the header is row 1, the first record row 2; Parquet files have no
 header row, so their first record is row 1) and the column.
 
@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from upward.errors import ConfigError, InputFileError, WorkspaceError
+from upward.core.errors import ConfigError, InputFileError, WorkspaceError
 from upward.evaluate.spec import EvaluationSpec
 
 #: Spec ``options`` read by the plumbing (this module), not by a design.
@@ -406,7 +406,7 @@ def prepare_program(
     >>> prepare_program(raw, s, IdHasher(b"k" * 32), source="p.csv")
     Traceback (most recent call last):
     ...
-    upward.errors.InputFileError: p.csv, row 2, column 'd': must be 0 or 1, found 'x' ...
+    upward.core.errors.InputFileError: p.csv, row 2, column 'd': must be 0 or 1, found 'x' ...
     """
     file = (cells if isinstance(cells, ProgramFile)
             else ProgramFile(as_text_cells(cells), source, header_rows=0))

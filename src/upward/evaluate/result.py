@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from upward.measure.profile import JsonReport
+from upward.core.results import JsonReport
 
 SCHEMA_VERSION = "1.0"
 

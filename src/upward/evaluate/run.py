@@ -17,9 +17,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,7 +26,8 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from upward.errors import ConfigError, InputFileError, UpwardError, WorkspaceError
+from upward.core.atomic import atomic_write
+from upward.core.errors import ConfigError, InputFileError, UpwardError, WorkspaceError
 from upward.evaluate.cost import analyse_cost
 from upward.evaluate.designs import Design, get_design
 from upward.evaluate.programs import (
@@ -134,7 +133,7 @@ def load_spec(path: str | Path) -> LoadedSpec:
     >>> load_spec(d / "s.yaml")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: .../s.yaml, line 3: 'outcom' is not a spec key. What to do: did you mean 'outcome'? ...
+    upward.core.errors.ConfigError: .../s.yaml, line 3: 'outcom' is not a spec key. What to do: did you mean 'outcome'? ...
     """
     path = Path(path)
     if not path.is_file():
@@ -188,7 +187,7 @@ def _read_spec_text(path: Path) -> str:
     >>> _read_spec_text(p)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: .../s.yaml: not a text file (a spec is YAML text)...
+    upward.core.errors.ConfigError: .../s.yaml: not a text file (a spec is YAML text)...
     """
     size = path.stat().st_size
     if size > MAX_SPEC_BYTES:
@@ -214,7 +213,7 @@ def _check_aliases(path: Path, text: str) -> None:
     >>> _check_aliases(Path("s.yaml"), bomb * 10)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: s.yaml, line ...: more than 10 YAML aliases ...
+    upward.core.errors.ConfigError: s.yaml, line ...: more than 10 YAML aliases ...
     """
     depth = deepest = 0
     for char in text:
@@ -247,7 +246,7 @@ def spec_from_mapping(raw: dict, *, path: Path | None = None,
     >>> spec_from_mapping({"data": "p.csv", "outcome": "y"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: spec: key 'design' is missing. ...
+    upward.core.errors.ConfigError: spec: key 'design' is missing. ...
     """
     lines = lines or {}
     shell = LoadedSpec(EvaluationSpec.model_construct(), path, lines)
@@ -320,7 +319,7 @@ def design_for(loaded: LoadedSpec) -> Design:
     >>> design_for(as_loaded({"data": "p.csv", "design": "nope", "outcome": "y"}))
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: spec: design: 'nope' is not a design. ...
+    upward.core.errors.ConfigError: spec: design: 'nope' is not a design. ...
     """
     spec = loaded.spec
     try:
@@ -488,16 +487,7 @@ def save_result(result: EvaluationResult, workspace: Workspace, name: str) -> Pa
     while target.exists():
         target = folder / f"{name}-{stamp}-{counter}.json"
         counter += 1
-    text = result.to_json()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".saving-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(target, result.to_json())
 
 
 def list_evaluations(workspace: Workspace) -> list[SavedEvaluation]:

@@ -6,7 +6,7 @@
   JSON/CSV import and export, provenance per record.
 - ``rating``: WWC, ESSA and Social Programs That Work ratings from declared rules, with reasons.
 - ``from_evaluation``: an Upward evaluation result → a study rated from its own checks.
-- ``published``: real published studies (NSW, Moving to Opportunity) entered from the papers.
+- ``papers``: real published studies (NSW, Moving to Opportunity) entered from the papers.
 - ``meta``, ``effect_sizes``, ``projection_math``: pooling and projection statistics.
 - ``projection``: pool an intervention's studies and project the effect onto a place.
 - ``publish``: the published view (no cell from fewer than 11 people, no raw ids).
@@ -17,7 +17,7 @@ Examples
 >>> import tempfile, pathlib
 >>> from upward.warehouse.workspace import Workspace
 >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
->>> _ = add_published(ws)
+>>> _ = add_papers(ws)
 >>> round(pool_evidence(ws, "national-supported-work", "earnings_annual").pooled.estimate)
 1160
 """
@@ -25,15 +25,11 @@ Examples
 from __future__ import annotations
 
 from upward.evidence.bundle import export_bundle, import_bundle, verify_bundle
-from upward.evidence.from_evaluation import (
-    add_demo_evaluations,
-    add_evaluation,
-    study_from_evaluation,
-)
+from upward.evidence.from_evaluation import add_evaluation, study_from_evaluation
 from upward.evidence.library import EvidenceLibrary
+from upward.evidence.papers import add_papers
 from upward.evidence.projection import pool_evidence, project_in_place
 from upward.evidence.publish import published_document, published_study
-from upward.evidence.published import add_published
 from upward.evidence.rating import rate_intervention, rate_study
 from upward.evidence.schema import Effect, Intervention, LibraryDocument, Study
 
@@ -43,9 +39,8 @@ __all__ = [
     "Intervention",
     "LibraryDocument",
     "Study",
-    "add_demo_evaluations",
     "add_evaluation",
-    "add_published",
+    "add_papers",
     "export_bundle",
     "import_bundle",
     "pool_evidence",

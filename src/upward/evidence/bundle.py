@@ -16,10 +16,10 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> from upward.warehouse.workspace import Workspace
->>> from upward.evidence.published import add_published
+>>> from upward.evidence.papers import add_papers
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> tulsa, dayton = Workspace.init(root / "tulsa"), Workspace.init(root / "dayton")
->>> _ = add_published(tulsa)
+>>> _ = add_papers(tulsa)
 >>> made = export_bundle(tulsa, root / "tulsa.bundle.json")
 >>> print(import_bundle(dayton, made.path, trust=[made.fingerprint]))
 added 2 intervention(s), 3 study(ies)
@@ -39,17 +39,18 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import ValidationError
 
-from upward.errors import InputFileError, UpwardError
+from upward.core.atomic import atomic_write
+from upward.core.disclosure import MIN_CELL_SIZE
+from upward.core.errors import InputFileError, UpwardError
 from upward.evidence.library import (
     AddResult,
     EvidenceLibrary,
-    atomic_write,
     describe_validation_error,
     now,
     parse_document,
     workspace_identity,
 )
-from upward.evidence.publish import MIN_CELL, published_document
+from upward.evidence.publish import published_document
 from upward.evidence.schema import LibraryDocument
 from upward.warehouse.workspace import Workspace
 
@@ -230,7 +231,7 @@ def build_bundle(workspace: Workspace, *, interventions: list[str] | None = None
     payload = {
         "created_at": now(),
         "origin": {"workspace_id": identity.id, "name": identity.name},
-        "disclosure": {"min_cell": MIN_CELL, "withheld": withheld},
+        "disclosure": {"min_cell": MIN_CELL_SIZE, "withheld": withheld},
         "document": view.model_dump(mode="json", exclude_none=True),
     }
     body = canonical(payload)

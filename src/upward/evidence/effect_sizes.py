@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from scipy import stats
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 
 #: sqrt(3) / pi: the logistic distribution's SD relative to a unit-scale latent normal.
 LOGIT_TO_SMD = math.sqrt(3.0) / math.pi
@@ -79,13 +79,13 @@ def get_measure(name: str) -> Measure:
 
 
 @dataclass(frozen=True)
-class Effect:
+class EffectSize:
     """One effect estimate on a declared scale, with its standard error.
 
     ``n1``/``n2`` (treated/control sizes) and ``baseline`` (control-group risk, for ratios) are
     kept when known because some conversions need them.
 
-    >>> e = Effect("log_rr", -0.5, 0.2)
+    >>> e = EffectSize("log_rr", -0.5, 0.2)
     >>> [round(x, 3) for x in e.ci(0.05)]
     [-0.892, -0.108]
     >>> [round(x, 3) for x in e.ci(0.05, natural=True)]
@@ -112,7 +112,7 @@ class Effect:
     def variance(self) -> float:
         """The sampling variance, se².
 
-        >>> Effect("md", 1.0, 0.5).variance
+        >>> EffectSize("md", 1.0, 0.5).variance
         0.25
         """
         return self.se**2
@@ -121,7 +121,7 @@ class Effect:
     def z(self) -> float:
         """The Wald statistic against the measure's null value.
 
-        >>> Effect("md", 1.0, 0.5).z
+        >>> EffectSize("md", 1.0, 0.5).z
         2.0
         """
         return (self.estimate - get_measure(self.measure).null) / self.se
@@ -130,7 +130,7 @@ class Effect:
     def p_value(self) -> float:
         """Two-sided normal p-value against the null.
 
-        >>> round(Effect("md", 1.96, 1.0).p_value, 3)
+        >>> round(EffectSize("md", 1.96, 1.0).p_value, 3)
         0.05
         """
         return float(2 * stats.norm.sf(abs(self.z)))
@@ -138,7 +138,7 @@ class Effect:
     def ci(self, alpha: float = 0.05, *, natural: bool = False) -> tuple[float, float]:
         """The (1 − alpha) normal confidence interval; ``natural=True`` exponentiates ratios.
 
-        >>> Effect("md", 0.0, 1.0).ci(0.05)[1] > 1.95
+        >>> EffectSize("md", 0.0, 1.0).ci(0.05)[1] > 1.95
         True
         """
         z = float(stats.norm.ppf(1 - alpha / 2))
@@ -150,7 +150,7 @@ class Effect:
     def natural(self) -> float:
         """The estimate on the scale readers use (exp of a log ratio).
 
-        >>> round(Effect("log_or", math.log(2.0), 0.1).natural(), 6)
+        >>> round(EffectSize("log_or", math.log(2.0), 0.1).natural(), 6)
         2.0
         """
         return math.exp(self.estimate) if get_measure(self.measure).log_scale else self.estimate
@@ -177,12 +177,12 @@ def hedges_j(df: float) -> float:
     return 1.0 - 3.0 / (4.0 * df - 1.0)
 
 
-def _smd(d: float, var_d: float, n1: int, n2: int) -> Effect:
+def _smd(d: float, var_d: float, n1: int, n2: int) -> EffectSize:
     j = hedges_j(n1 + n2 - 2)
-    return Effect("smd", j * d, j * math.sqrt(var_d), n1=int(n1), n2=int(n2))
+    return EffectSize("smd", j * d, j * math.sqrt(var_d), n1=int(n1), n2=int(n2))
 
 
-def from_means(m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: int) -> Effect:
+def from_means(m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: int) -> EffectSize:
     """Hedges' g of group 1 (treated) against group 2 (control) from means, SDs and sizes.
 
     d = (m1 − m2) / S_within, V_d = (n1+n2)/(n1·n2) + d²/(2(n1+n2)), g = J·d, V_g = J²·V_d
@@ -202,7 +202,7 @@ def from_means(m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: int) -
 
 
 def smd_from_mean_difference(diff: float, se: float, sd_pooled: float | None, n1: int,
-                             n2: int) -> Effect:
+                             n2: int) -> EffectSize:
     """Hedges' g from a reported difference (e.g. a regression estimate) and its SE.
 
     With ``sd_pooled`` (the outcome's within-group SD) the estimate's own precision is kept,
@@ -251,7 +251,7 @@ def _two_by_two(a: float, n1: float, c: float, n2: float) -> tuple[float, float,
     return float(a), float(b), float(c), float(d)
 
 
-def log_risk_ratio(a: int, n1: int, c: int, n2: int) -> Effect:
+def log_risk_ratio(a: int, n1: int, c: int, n2: int) -> EffectSize:
     """Log risk ratio of ``a`` events among ``n1`` treated against ``c`` among ``n2`` controls.
 
     ln RR = ln((a/n1)/(c/n2)), V = 1/a − 1/n1 + 1/c − 1/n2 (Borenstein eq. 5.1–5.3), with 0.5
@@ -264,10 +264,10 @@ def log_risk_ratio(a: int, n1: int, c: int, n2: int) -> Effect:
     m1, m2 = aa + bb, cc + dd
     est = math.log((aa / m1) / (cc / m2))
     var = 1 / aa - 1 / m1 + 1 / cc - 1 / m2
-    return Effect("log_rr", est, math.sqrt(var), n1=int(n1), n2=int(n2), baseline=c / n2)
+    return EffectSize("log_rr", est, math.sqrt(var), n1=int(n1), n2=int(n2), baseline=c / n2)
 
 
-def log_odds_ratio(a: int, n1: int, c: int, n2: int) -> Effect:
+def log_odds_ratio(a: int, n1: int, c: int, n2: int) -> EffectSize:
     """Log odds ratio from 2×2 counts: ln(ad/bc), V = 1/a + 1/b + 1/c + 1/d (Borenstein 5.8–5.10).
 
     >>> round(log_odds_ratio(4, 123, 11, 139).estimate, 4)
@@ -276,10 +276,10 @@ def log_odds_ratio(a: int, n1: int, c: int, n2: int) -> Effect:
     aa, bb, cc, dd = _two_by_two(a, n1, c, n2)
     est = math.log(aa * dd / (bb * cc))
     var = 1 / aa + 1 / bb + 1 / cc + 1 / dd
-    return Effect("log_or", est, math.sqrt(var), n1=int(n1), n2=int(n2), baseline=c / n2)
+    return EffectSize("log_or", est, math.sqrt(var), n1=int(n1), n2=int(n2), baseline=c / n2)
 
 
-def risk_difference(a: int, n1: int, c: int, n2: int) -> Effect:
+def risk_difference(a: int, n1: int, c: int, n2: int) -> EffectSize:
     """Risk difference a/n1 − c/n2 with V = p1(1−p1)/n1 + p2(1−p2)/n2 (Borenstein eq. 5.13).
 
     When both proportions are 0 or 1 the variance is zero; the usual 0.5 correction is then
@@ -297,13 +297,13 @@ def risk_difference(a: int, n1: int, c: int, n2: int) -> Effect:
     if var == 0:
         q1, q2 = (a + 0.5) / (n1 + 1), (c + 0.5) / (n2 + 1)
         var = q1 * (1 - q1) / (n1 + 1) + q2 * (1 - q2) / (n2 + 1)
-    return Effect("rd", p1 - p2, math.sqrt(var), n1=int(n1), n2=int(n2), baseline=p2)
+    return EffectSize("rd", p1 - p2, math.sqrt(var), n1=int(n1), n2=int(n2), baseline=p2)
 
 
-def log_or_to_smd(effect: Effect) -> Effect:
+def log_or_to_smd(effect: EffectSize) -> EffectSize:
     """Convert a log odds ratio to an SMD: d = ln(OR)·√3/π, V_d = V·3/π² (Chinn 2000).
 
-    >>> round(log_or_to_smd(Effect("log_or", 1.0, 0.2)).estimate, 4)
+    >>> round(log_or_to_smd(EffectSize("log_or", 1.0, 0.2)).estimate, 4)
     0.5513
     """
     if effect.measure != "log_or":
@@ -313,10 +313,10 @@ def log_or_to_smd(effect: Effect) -> Effect:
                    se=effect.se * LOGIT_TO_SMD)
 
 
-def smd_to_log_or(effect: Effect) -> Effect:
+def smd_to_log_or(effect: EffectSize) -> EffectSize:
     """The inverse of :func:`log_or_to_smd`: ln(OR) = d·π/√3.
 
-    >>> round(smd_to_log_or(Effect("smd", 0.5513, 0.1)).estimate, 3)
+    >>> round(smd_to_log_or(EffectSize("smd", 0.5513, 0.1)).estimate, 3)
     1.0
     """
     if effect.measure != "smd":
@@ -326,11 +326,11 @@ def smd_to_log_or(effect: Effect) -> Effect:
                    se=effect.se / LOGIT_TO_SMD)
 
 
-def _identity(effect: Effect) -> Effect:
+def _identity(effect: EffectSize) -> EffectSize:
     return effect
 
 
-def _rr_to_or(effect: Effect) -> Effect:
+def _rr_to_or(effect: EffectSize) -> EffectSize:
     p0 = _baseline(effect, "log_or")
     p1 = p0 * math.exp(effect.estimate)
     if not 0 < p1 < 1:
@@ -344,12 +344,12 @@ def _rr_to_or(effect: Effect) -> Effect:
     return replace(effect, measure="log_or", estimate=est, se=effect.se / (1 - p1))
 
 
-def _rr_to_smd(effect: Effect) -> Effect:
+def _rr_to_smd(effect: EffectSize) -> EffectSize:
     _baseline(effect, "smd")
     return log_or_to_smd(_rr_to_or(effect))
 
 
-def _or_to_rr(effect: Effect) -> Effect:
+def _or_to_rr(effect: EffectSize) -> EffectSize:
     p0 = _baseline(effect, "log_rr")
     odds1 = p0 / (1 - p0) * math.exp(effect.estimate)
     p1 = odds1 / (1 + odds1)
@@ -357,7 +357,7 @@ def _or_to_rr(effect: Effect) -> Effect:
     return replace(effect, measure="log_rr", estimate=math.log(p1 / p0), se=effect.se * (1 - p1))
 
 
-def _ratio_to_rd(effect: Effect) -> Effect:
+def _ratio_to_rd(effect: EffectSize) -> EffectSize:
     as_rr = effect if effect.measure == "log_rr" else _or_to_rr(effect)
     p0 = _baseline(effect, "rd")
     rr = math.exp(as_rr.estimate)
@@ -365,12 +365,12 @@ def _ratio_to_rd(effect: Effect) -> Effect:
     return replace(effect, measure="rd", estimate=p0 * (rr - 1), se=as_rr.se * p0 * rr)
 
 
-def _baseline(effect: Effect, target: str) -> float:
+def _baseline(effect: EffectSize, target: str) -> float:
     p0 = effect.baseline
     if p0 is None or not 0 < p0 < 1:
         raise ConfigError(
             f"converting {effect.measure} to {target} needs the control group's risk (baseline)",
-            fix="give Effect(..., baseline=control events / control size), or pool on the "
+            fix="give EffectSize(..., baseline=control events / control size), or pool on the "
                 "ratio scale instead",
         )
     return p0
@@ -398,15 +398,15 @@ _WHY_NOT = {
 }
 
 
-def convert(effect: Effect, target: str) -> Effect:
+def convert(effect: EffectSize, target: str) -> EffectSize:
     """One effect on the ``target`` scale, or a ConfigError saying why it cannot be done.
 
-    >>> convert(Effect("log_or", 1.0, 0.2), "smd").measure
+    >>> convert(EffectSize("log_or", 1.0, 0.2), "smd").measure
     'smd'
-    >>> convert(Effect("log_rr", -0.5, 0.2), "smd")
+    >>> convert(EffectSize("log_rr", -0.5, 0.2), "smd")
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: converting log_rr to smd needs the control group's risk ...
+    upward.core.errors.ConfigError: converting log_rr to smd needs the control group's risk ...
     """
     get_measure(target)
     if effect.measure == target:
@@ -422,10 +422,10 @@ def convert(effect: Effect, target: str) -> Effect:
     return step(effect)
 
 
-def to_common_scale(effects: Iterable[Effect], target: str | None = None) -> list[Effect]:
+def to_common_scale(effects: Iterable[EffectSize], target: str | None = None) -> list[EffectSize]:
     """All effects converted to ``target`` (default: the measure they share, else an error).
 
-    >>> out = to_common_scale([Effect("smd", 0.3, 0.1), Effect("log_or", 0.5, 0.2)], "smd")
+    >>> out = to_common_scale([EffectSize("smd", 0.3, 0.1), EffectSize("log_or", 0.5, 0.2)], "smd")
     >>> [e.measure for e in out]
     ['smd', 'smd']
     """
@@ -443,7 +443,7 @@ def to_common_scale(effects: Iterable[Effect], target: str | None = None) -> lis
     return [convert(e, target) for e in effects]
 
 
-def from_evaluation(result, measure: str = "md", *, sd_pooled: float | None = None) -> Effect:
+def from_evaluation(result, measure: str = "md", *, sd_pooled: float | None = None) -> EffectSize:
     """The effect of an ``upward.evaluate`` result: its estimate and SE in outcome units
     (``measure="md"``, or ``"rd"`` for a 0/1 outcome), or as Hedges' g with ``measure="smd"``
     (needs ``sd_pooled``, the outcome's SD, and the group sizes).
@@ -470,4 +470,4 @@ def from_evaluation(result, measure: str = "md", *, sd_pooled: float | None = No
     if not get_measure(measure).absolute:
         raise ConfigError(f"an evaluation estimate is a difference, not a {measure}",
                           fix="use measure='md', 'rd' or 'smd'")
-    return Effect(measure, float(result.estimate), float(result.se), n1=n1, n2=n2)
+    return EffectSize(measure, float(result.estimate), float(result.se), n1=n1, n2=n2)

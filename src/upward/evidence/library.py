@@ -29,16 +29,13 @@ added 1 intervention(s), 1 study(ies)
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import fcntl
 import getpass
 import io
 import json
 import os
-import tempfile
 import uuid
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +43,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from upward.errors import InputFileError, UpwardError
+from upward.core.atomic import atomic_write
+from upward.core.errors import InputFileError, UpwardError
+from upward.core.locks import file_lock
 from upward.evidence.schema import (
     Effect,
     Intervention,
@@ -142,28 +141,6 @@ def workspace_identity(workspace: Workspace, *, name: str | None = None) -> Work
     return WorkspaceIdentity(data["id"], data["name"])
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed over it (all or nothing).
-
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a" / "b.json"
-    >>> atomic_write(p, "{}"); p.read_text()
-    '{}'
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
     """The first problem of a pydantic error as (field path, message).
 
@@ -191,7 +168,7 @@ def parse_document(raw: Any, source: str | Path = "<input>") -> LibraryDocument:
     >>> parse_document({"studies": [{"title": "x"}]}, "in.json")
     Traceback (most recent call last):
     ...
-    upward.errors.InputFileError: in.json, column 'intervention_id': record studies[0] ('x'): Field required. What to do: ...
+    upward.core.errors.InputFileError: in.json, column 'intervention_id': record studies[0] ('x'): Field required. What to do: ...
     """
     if isinstance(raw, list):
         raw = {"studies": raw}
@@ -351,15 +328,8 @@ class EvidenceLibrary:
         return found
 
     # writing ---------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.parent / ".library.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _locked(self) -> AbstractContextManager[None]:
+        return file_lock(self.path.parent / ".library.lock")
 
     def add(self, records: LibraryDocument | dict | list, *, by: str | None = None,
             action: str = "entered", source_file: str | Path | None = None,
@@ -616,7 +586,7 @@ def read_evidence_csv(path: Path) -> LibraryDocument:
     >>> read_evidence_csv(p)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    upward.errors.InputFileError: ...e.csv, row 2, column 'se': could not convert string to float: 'abc'. ...
+    upward.core.errors.InputFileError: ...e.csv, row 2, column 'se': could not convert string to float: 'abc'. ...
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -718,7 +688,7 @@ def read_evidence_file(path: Path) -> LibraryDocument:
     >>> read_evidence_file(Path("nope.txt"))
     Traceback (most recent call last):
     ...
-    upward.errors.InputFileError: nope.txt: not a .json or .csv evidence file. What to do: ...
+    upward.core.errors.InputFileError: nope.txt: not a .json or .csv evidence file. What to do: ...
     """
     suffix = path.suffix.lower()
     if suffix not in (".json", ".csv"):

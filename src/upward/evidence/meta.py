@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, special
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
+from upward.core.results import JsonReport
 from upward.evidence.effect_sizes import get_measure
-from upward.measure.profile import JsonReport
 
 SCHEMA_VERSION = "1.0"
 
@@ -393,10 +393,10 @@ def pool(estimates: Sequence[float], ses: Sequence[float], *, method: str = "REM
 
 def pool_effects(effects, *, target: str | None = None, labels: Sequence[str] | None = None,
                  **options) -> PooledEffect:
-    """Convert ``Effect`` values to one scale and pool them (options as in :func:`pool`).
+    """Convert ``EffectSize`` values to one scale and pool them (options as in :func:`pool`).
 
-    >>> from upward.evidence.effect_sizes import Effect
-    >>> pool_effects([Effect("smd", 0.2, 0.1), Effect("smd", 0.4, 0.1)], method="FE").estimate
+    >>> from upward.evidence.effect_sizes import EffectSize
+    >>> pool_effects([EffectSize("smd", 0.2, 0.1), EffectSize("smd", 0.4, 0.1)], method="FE").estimate
     0.3...
     """
     from upward.evidence.effect_sizes import to_common_scale

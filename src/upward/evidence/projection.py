@@ -14,9 +14,9 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> from upward.warehouse.workspace import Workspace
->>> from upward.evidence.published import add_published
+>>> from upward.evidence.papers import add_papers
 >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
->>> _ = add_published(ws)
+>>> _ = add_papers(ws)
 >>> p = pool_evidence(ws, "national-supported-work", "earnings_annual")
 >>> p.pooled.k, round(p.pooled.estimate)
 (2, 1160)
@@ -31,13 +31,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from upward.errors import ConfigError, UpwardError
+from upward.core.errors import ConfigError, UpwardError
+from upward.core.results import JsonReport
 from upward.evidence import effect_sizes
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.meta import PooledEffect, forest_table, pool
 from upward.evidence.projection_math import Projection, project
 from upward.evidence.rating import rate_intervention, rate_study
-from upward.measure.profile import JsonReport
 from upward.warehouse.workspace import Workspace
 
 MEASURE_ORDER = tuple(effect_sizes.MEASURES)
@@ -86,7 +86,7 @@ def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, out
     library = _as_library(source)
     intervention = library.intervention(intervention_id)
     pairs = library.effects(intervention_id, outcome, subgroup=subgroup)
-    raw = [(s, e, effect_sizes.Effect(e.pooling_measure(), e.pooling_estimate(),
+    raw = [(s, e, effect_sizes.EffectSize(e.pooling_measure(), e.pooling_estimate(),
                                       e.standard_error(), n1=e.n_treated, n2=e.n_control,
                                       baseline=e.baseline_risk)) for s, e in pairs]
     counts = Counter(es.measure for _, _, es in raw)

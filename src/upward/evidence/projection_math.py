@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
+from upward.core.results import JsonReport
 from upward.evidence.effect_sizes import get_measure
 from upward.evidence.meta import PooledEffect
-from upward.measure.profile import JsonReport
 
 SCHEMA_VERSION = "1.0"
 

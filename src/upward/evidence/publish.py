@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from upward.errors import UpwardError
+from upward.core.disclosure import MIN_CELL_SIZE
+from upward.core.errors import UpwardError
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.schema import (
     MEASURE_LABELS,
@@ -46,7 +47,6 @@ from upward.evidence.schema import (
 )
 from upward.privacy.suppression import suppress_table
 
-MIN_CELL = 11
 HASHED_ID = re.compile(r"\b[0-9a-f]{16,}\b", re.IGNORECASE)
 SMALL_COUNT = re.compile(r"\b([1-9]|10)(\s+(?:of\s+\S+\s+)?(?:people|persons|participants|units|"
                          r"observations|cases|individuals|residents|treated|controls?|"
@@ -59,7 +59,7 @@ def is_small(count: int | None) -> bool:
     >>> [is_small(c) for c in (None, 0, 3, 10, 11)]
     [False, False, True, True, False]
     """
-    return count is not None and 0 < count < MIN_CELL
+    return count is not None and 0 < count < MIN_CELL_SIZE
 
 
 def scrub_text(text: str) -> str:
@@ -88,7 +88,7 @@ def _arm_sizes(study: Study) -> tuple[dict[str, int | None], int | None, list[st
         notes = ["sample size withheld (fewer than 11 people)"] if total != study.sample_size else []
         return {}, total, notes
     table = pd.DataFrame({"people": [n for _, n in named]}, index=[name for name, _ in named])
-    suppressed = suppress_table(table, k=MIN_CELL, with_margins=True)
+    suppressed = suppress_table(table, k=MIN_CELL_SIZE, with_margins=True)
     shown = suppressed.published
     sizes = {name: (None if pd.isna(shown.loc[name, "people"]) else int(shown.loc[name, "people"]))
              for name, _ in named}
@@ -143,7 +143,7 @@ def published_study(study: Study) -> PublishedStudy:
                       if people and is_small(effect.get(key))), None)
         if small:
             withheld.append(f"effect on {effect['outcome']} withheld: the {small} has fewer than "
-                            f"{MIN_CELL} people")
+                            f"{MIN_CELL_SIZE} people")
             continue
         effects.append(effect)
     if hide_counts and effects:
@@ -168,7 +168,7 @@ def _public_provenance(entry: ProvenanceEntry) -> dict:
 def published_document(doc: LibraryDocument) -> tuple[LibraryDocument, list[str]]:
     """A whole library after disclosure control, and what was withheld (study by study).
 
-    >>> from upward.evidence.published import published_document as papers
+    >>> from upward.evidence.papers import papers_document as papers
     >>> view, notes = published_document(papers())
     >>> len(view.studies), notes
     (3, [])

@@ -40,8 +40,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from upward.core.results import JsonReport
 from upward.evidence.schema import DESIGNS, Effect, Intervention, Study
-from upward.measure.profile import JsonReport
 
 #: Checks an Upward evaluation runs that the rules read some other way: balance and attrition
 #: through their numbers (baseline differences, attrition rates); the others are about the
@@ -474,7 +474,7 @@ def rate_study(study: Study, *, outcome: str | None = None,
     Tier 3 — promising evidence: quasi-experimental, statistically significant favourable effect on y (p = 0.012), n = 1,240, one site; not higher: one site
     """
     if boundary not in WWC_BOUNDARY:
-        from upward.errors import ConfigError
+        from upward.core.errors import ConfigError
 
         raise ConfigError(f"attrition boundary {boundary!r} is not known",
                           fix="use cautious or optimistic")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from upward.errors import AmbiguousPlaceError, PlaceNotFoundError
+from upward.core.errors import AmbiguousPlaceError, PlaceNotFoundError
 from upward.geo.states import STATES, STATES_BY_FIPS, State, state_for
 
 #: Legal/statistical area descriptors the Census Bureau appends to place and county names.
@@ -98,7 +98,7 @@ def resolve(query: str, geographies: pd.DataFrame, *, levels: tuple[str, ...] = 
     '3663000'
     >>> resolve("Rochester", g)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    upward.errors.AmbiguousPlaceError: 'Rochester' matches 2 places: ...
+    upward.core.errors.AmbiguousPlaceError: 'Rochester' matches 2 places: ...
     """
     text = query.strip()
     if not text:

@@ -11,16 +11,15 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from upward.errors import PlaceNotFoundError
+from upward.core.errors import PlaceNotFoundError
+from upward.core.results import JsonReport, as_plain, json_ready
 from upward.geo.resolve import GeoMatch, base_name, resolve
 from upward.measure import frames
 from upward.metrics import get_metric, metric_ids
@@ -117,26 +116,6 @@ class TractSpread:
     mean: float
 
 
-class JsonReport:
-    """Serialisation shared by every report dataclass (profile, barriers …)."""
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict (NaN → None), following the report's schema in docs/.
-
-        >>> Profile.to_dict  # doctest: +ELLIPSIS
-        <function JsonReport.to_dict at ...>
-        """
-        return json_ready(as_plain(self))
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The report as JSON (schemas: docs/profile.schema.json, docs/barriers.schema.json).
-
-        >>> Profile.to_json  # doctest: +ELLIPSIS
-        <function JsonReport.to_json at ...>
-        """
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
-
 @dataclass
 class Profile(JsonReport):
     """A mobility profile. ``to_frame()``, ``to_json()``, ``to_markdown()``, ``to_csv()``."""
@@ -203,36 +182,6 @@ class Profile(JsonReport):
         from upward.measure.render import profile_markdown
 
         return profile_markdown(self)
-
-
-def as_plain(value):
-    """Dataclasses to dicts, recursively, without ``asdict``'s deep copies.
-
-    >>> as_plain(Trend("2014", 1.0, "2023", 2.0, 1.0, None, None, None, None, 2))["change"]
-    1.0
-    """
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: as_plain(getattr(value, name)) for name in value.__dataclass_fields__}
-    if isinstance(value, list | tuple):
-        return [as_plain(v) for v in value]
-    return value
-
-
-def json_ready(value):
-    """Replace NaN and infinities by None and numpy scalars by Python ones, recursively.
-
-    >>> json_ready({"a": float("nan"), "b": [1.5]})
-    {'a': None, 'b': [1.5]}
-    """
-    if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return json_ready(value.item())
-    return value
 
 
 def profile(place: str, *, workspace: Workspace | Path | str | None = None,

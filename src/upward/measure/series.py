@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from upward.errors import ConfigError, PlaceNotFoundError
+from upward.core.errors import ConfigError, PlaceNotFoundError
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
 from upward.measure.profile import tracts_inside
@@ -196,7 +196,7 @@ def geography(wh: Warehouse, geo_id: str, geo_level: str) -> GeoMatch:
     >>> geography(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "40143", "county")
     Traceback (most recent call last):
     ...
-    upward.errors.PlaceNotFoundError: no county 40143 is loaded. What to do: load data first (upward fetch … or upward demo), or check the GEOID
+    upward.core.errors.PlaceNotFoundError: no county 40143 is loaded. What to do: load data first (upward fetch … or upward demo), or check the GEOID
     """
     geos = frames.named_geographies(wh)
     key = (geo_id, geo_level)
@@ -222,7 +222,7 @@ def tract_map(wh: Warehouse, geo_id: str, geo_level: str,
     ...           "share_employed")
     Traceback (most recent call last):
     ...
-    upward.errors.ConfigError: metric 'share_employed' is not a tract metric for the map. What to do: use one of kfr_dollars_p25, kfr_top20_p25, kir_p25, hhinc_mean2000, kid_count
+    upward.core.errors.ConfigError: metric 'share_employed' is not a tract metric for the map. What to do: use one of kfr_dollars_p25, kfr_top20_p25, kir_p25, hhinc_mean2000, kid_count
     """
     if metric_id not in MAP_METRICS:
         raise ConfigError(f"metric {metric_id!r} is not a tract metric for the map",

@@ -15,12 +15,15 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from upward.errors import MetricNotFoundError
+from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+from upward.core.errors import MetricNotFoundError
 
 URBAN_PILLARS = frozenset({
     "Rewarding Work",
@@ -49,9 +52,31 @@ class CatalogError(ValueError):
     """An entry of ``catalog.toml`` is malformed; the message names the metric and the key."""
 
 
-@dataclass(frozen=True)
+class _Problem(ValueError):
+    """A problem with one key of an entry (carried through pydantic to :class:`CatalogError`)."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key = key
+        self.problem = problem
+        super().__init__(problem)
+
+
+def _text(value: Any, info: ValidationInfo) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Problem(info.field_name, "missing, or not a non-empty string")
+    return value
+
+
+def _one_of(key: str, value: Any, allowed: frozenset[str] | dict) -> Any:
+    if value not in allowed:
+        raise _Problem(key, f"{value!r} is not one of {sorted(allowed)}")
+    return value
+
+
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class Metric:
-    """One declared metric (see ``catalog.toml`` for the meaning of each field).
+    """One declared metric (see ``catalog.toml`` for the meaning of each field), validated on
+    construction (pydantic).
 
     Examples
     --------
@@ -73,6 +98,60 @@ class Metric:
     parity_value: float | None = None
     format: str | None = None
 
+    _texts = field_validator(*_TEXT_KEYS, mode="before")(_text)
+
+    @field_validator("id")
+    @classmethod
+    def _id_pattern(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise _Problem("id", "must match ^[a-z][a-z0-9_]*$")
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, value: str) -> str:
+        return _one_of("unit", value, UNITS)
+
+    @field_validator("direction")
+    @classmethod
+    def _direction(cls, value: str) -> str:
+        return _one_of("direction", value, DIRECTIONS)
+
+    @field_validator("publisher")
+    @classmethod
+    def _publisher(cls, value: str) -> str:
+        return _one_of("publisher", value, PILLARS)
+
+    @field_validator("geo_levels", mode="before")
+    @classmethod
+    def _levels(cls, value: Any) -> tuple[str, ...]:
+        if (not isinstance(value, list | tuple) or not set(value) <= GEO_LEVELS
+                or len(set(value)) != len(value)):
+            raise _Problem("geo_levels",
+                           f"must be a list of distinct values among {sorted(GEO_LEVELS)}")
+        return tuple(value)
+
+    @field_validator("parity_value", mode="before")
+    @classmethod
+    def _parity_number(cls, value: Any) -> float | None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise _Problem("parity_value", "must be a number")
+        return None if value is None else float(value)
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format(cls, value: Any) -> str | None:
+        return None if value is None else _one_of("format", value, FORMATS)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Metric:
+        if self.pillar not in PILLARS[self.publisher]:
+            raise _Problem("pillar", f"{self.pillar!r} is not a pillar of {self.publisher}: "
+                                     f"{sorted(PILLARS[self.publisher])}")
+        if (self.direction == "parity") != (self.parity_value is not None):
+            raise _Problem("parity_value", "required for direction 'parity' and only for it")
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """The metric as a JSON-ready dict (``geo_levels`` as a list).
 
@@ -86,40 +165,33 @@ class Metric:
         return out
 
 
-def _check(entry: dict[str, Any], where: str) -> Metric:
-    def fail(key: str, problem: str) -> CatalogError:
-        return CatalogError(f"catalog.toml, {where}, key {key!r}: {problem}")
+_KEY_ORDER = (*_TEXT_KEYS, "geo_levels", *_OPTIONAL_KEYS)
 
-    unknown = sorted(set(entry) - {*_TEXT_KEYS, *_OPTIONAL_KEYS, "geo_levels"})
-    if unknown:
-        raise fail(unknown[0], "unknown key")
-    for key in _TEXT_KEYS:
-        if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise fail(key, "missing, or not a non-empty string")
-    if not _ID.match(entry["id"]):
-        raise fail("id", "must match ^[a-z][a-z0-9_]*$")
-    allowed = {"unit": UNITS, "direction": DIRECTIONS, "publisher": PILLARS}
-    for key, values in allowed.items():
-        if entry[key] not in values:
-            raise fail(key, f"{entry[key]!r} is not one of {sorted(values)}")
-    if entry["pillar"] not in PILLARS[entry["publisher"]]:
-        raise fail("pillar", f"{entry['pillar']!r} is not a pillar of {entry['publisher']}: "
-                             f"{sorted(PILLARS[entry['publisher']])}")
-    levels = entry.get("geo_levels")
-    if (not isinstance(levels, list) or not set(levels) <= GEO_LEVELS
-            or len(set(levels)) != len(levels)):
-        raise fail("geo_levels", f"must be a list of distinct values among {sorted(GEO_LEVELS)}")
-    parity = entry.get("parity_value")
-    if (entry["direction"] == "parity") != (parity is not None):
-        raise fail("parity_value", "required for direction 'parity' and only for it")
-    if parity is not None and (isinstance(parity, bool) or not isinstance(parity, int | float)):
-        raise fail("parity_value", "must be a number")
-    if entry.get("format", "number") not in FORMATS:
-        raise fail("format", f"{entry['format']!r} is not one of {sorted(FORMATS)}")
-    fields = {k: entry[k] for k in (*_TEXT_KEYS, *_OPTIONAL_KEYS) if k in entry}
-    if parity is not None:
-        fields["parity_value"] = float(parity)
-    return Metric(**fields, geo_levels=tuple(levels))
+
+def _check(entry: dict[str, Any], where: str) -> Metric:
+    """Validate one entry through the pydantic model; the first problem names the key."""
+    try:
+        return Metric(**entry)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            cause = (error.get("ctx") or {}).get("error")
+            key = cause.key if isinstance(cause, _Problem) else str(error["loc"][0]) \
+                if error["loc"] else "?"
+            if isinstance(cause, _Problem):
+                text = cause.problem
+            elif error["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
+                text = "unknown key"
+            elif error["type"] == "missing" or error["type"] == "missing_argument":
+                text = "missing, or not a non-empty string" if key in _TEXT_KEYS \
+                    else "missing"
+            else:
+                text = error["msg"]
+            rank = -1 if text == "unknown key" else (
+                _KEY_ORDER.index(key) if key in _KEY_ORDER else len(_KEY_ORDER))
+            problems.append((rank, key, text))
+        _, key, text = min(problems, key=lambda p: p[0])
+        raise CatalogError(f"catalog.toml, {where}, key {key!r}: {text}") from None
 
 
 def parse_catalog(text: str) -> list[Metric]:
@@ -197,7 +269,7 @@ def get_metric(metric_id: str) -> Metric:
     >>> get_metric("share_employd")
     Traceback (most recent call last):
     ...
-    upward.errors.MetricNotFoundError: no metric 'share_employd' in the catalog. What to do: did you mean 'share_employed'?
+    upward.core.errors.MetricNotFoundError: no metric 'share_employd' in the catalog. What to do: did you mean 'share_employed'?
     """
     catalog = _catalog()
     if metric_id in catalog:

@@ -1,39 +1,48 @@
 """The catalog as a gate: a loaded file may only carry metrics that the catalog declares.
 
+The warehouse calls :func:`require_declared` on every file it loads (``warehouse.ingest``), so
+no way of loading can skip it. This module knows nothing of sources: it takes the metric ids a
+file carries.
+
 Examples
 --------
 >>> from pathlib import Path
->>> from upward.sources.base import Tables
->>> require_declared(Path("f.csv"), Tables())
+>>> require_declared(Path("f.csv"), ["ec", "kfr_p25"])
+>>> require_declared(Path("f.csv"), ["share_employd"])
+Traceback (most recent call last):
+...
+upward.core.errors.InputFileError: f.csv, row 1, column 'share_employd': column 'share_employd' is not a metric the catalog declares (did you mean 'share_employed'?). What to do: ...
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
-from upward.errors import InputFileError
+from upward.core.errors import InputFileError
 from upward.metrics.catalog import metric_ids
-from upward.sources.base import Tables
 
 
-def undeclared(tables: Tables) -> list[str]:
-    """Metric ids in ``tables`` that the catalog does not declare.
+def undeclared(ids: Iterable[str]) -> list[str]:
+    """The metric ids among ``ids`` that the catalog does not declare, sorted.
 
-    >>> undeclared(Tables())
-    []
+    >>> undeclared(["ec", "made_up", "ec"])
+    ['made_up']
     """
-    return sorted(set(tables.observations["metric_id"]) - metric_ids())
+    return sorted(set(ids) - metric_ids())
 
 
-def require_declared(path: Path, tables: Tables) -> None:
+def require_declared(path: Path, ids: Iterable[str]) -> None:
     """Reject a file with a metric column the catalog does not declare (a renamed or new
     column), naming the column and the closest declared id.
 
-    >>> require_declared  # doctest: +ELLIPSIS
-    <function require_declared at ...>
+    >>> require_declared(Path("x.csv"), ["a_new_metric", "b_new_metric"])
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.InputFileError: x.csv, row 1, column 'a_new_metric': column 'a_new_metric' is not a metric the catalog declares; also b_new_metric. What to do: ...
     """
-    unknown = undeclared(tables)
+    unknown = undeclared(ids)
     if not unknown:
         return
     close = difflib.get_close_matches(unknown[0], sorted(metric_ids()), n=1)

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from upward.errors import ConfigError, UpwardError
+from upward.core.errors import ConfigError, UpwardError
 
 MECHANISMS = ("laplace", "gaussian")
 

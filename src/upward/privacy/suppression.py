@@ -55,7 +55,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, sparse
 
-from upward.errors import ConfigError, UpwardError
+from upward.core.disclosure import MIN_CELL_SIZE
+from upward.core.errors import ConfigError, UpwardError
 
 TOTAL = "Total"
 METHODS = ("milp", "greedy")
@@ -510,7 +511,7 @@ class SuppressedTable:
         return self.published.astype(object).where(~self.mask, symbol).map(str)
 
 
-def suppress_table(table: pd.DataFrame, k: int = 11, *, with_margins: bool = True,
+def suppress_table(table: pd.DataFrame, k: int = MIN_CELL_SIZE, *, with_margins: bool = True,
                    protection: float | None = None, method: str = "milp",
                    suppress_zeros: bool = False, total_label: str = TOTAL) -> SuppressedTable:
     """Hide small counts in a table of people and enough other cells to protect them.
@@ -567,7 +568,7 @@ def suppress_table(table: pd.DataFrame, k: int = 11, *, with_margins: bool = Tru
                            with_margins, suppress_zeros, rounds)
 
 
-def audit(published: pd.DataFrame, table: pd.DataFrame, k: int = 11, *,
+def audit(published: pd.DataFrame, table: pd.DataFrame, k: int = MIN_CELL_SIZE, *,
           protection: float | None = None, suppress_zeros: bool = False,
           total_label: str = TOTAL) -> Audit:
     """Audit a table someone intends to publish (hidden cells as NA) against the true counts.
@@ -606,7 +607,7 @@ def audit(published: pd.DataFrame, table: pd.DataFrame, k: int = 11, *,
     return _audit_grid(grid, hidden, int(k), protection, suppress_zeros, label)
 
 
-def is_publishable(published: pd.DataFrame, table: pd.DataFrame, k: int = 11, **options) -> bool:
+def is_publishable(published: pd.DataFrame, table: pd.DataFrame, k: int = MIN_CELL_SIZE, **options) -> bool:
     """True when ``published`` shows no small cell and every hidden small cell is protected.
 
     >>> import pandas as pd
@@ -677,7 +678,7 @@ def _value_interval(n: np.ndarray, hidden: np.ndarray, p: int, remainder: float,
 
 
 def suppress_statistics(frame: pd.DataFrame, count_column: str, value_columns: Sequence[str],
-                        k: int = 11, *, total_row: object | None = None,
+                        k: int = MIN_CELL_SIZE, *, total_row: object | None = None,
                         bounds: dict[str, tuple[float, float]] | None = None,
                         protection: float = 0.5, suppress_counts: bool = True,
                         additive: bool = True) -> SuppressedStatistics:

@@ -32,6 +32,7 @@ import plotly.graph_objects as go
 from upward.measure.render import QUALITY_WORDS, format_value
 from upward.measure.series import TractMap, release_of, trend_release
 from upward.metrics import get_metric
+from upward.report.templating import render
 
 #: Okabe–Ito colours by role.
 BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, YELLOW = (
@@ -635,8 +636,7 @@ def figure_div(fig: go.Figure, div_id: str, *, label: str | None = None) -> str:
     inner = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
                         config=PLOTLY_CONFIG, default_width="100%",
                         default_height=f"{height}px")
-    return (f'<div class="chart" role="figure" aria-label="{escape(str(title))}">'
-            f"{inner}</div>")
+    return render("_figure.html", role="figure", label=str(title), inner=inner)
 
 
 def table_alternative(df: pd.DataFrame, caption: str, *, row_headers: bool = True,
@@ -655,24 +655,9 @@ def table_alternative(df: pd.DataFrame, caption: str, *, row_headers: bool = Tru
     </tbody>
     </table>
     """
-    numeric = set(numeric)
-    cols = list(df.columns)
-
-    def cls(c: str) -> str:
-        return ' class="num"' if c in numeric else ""
-
-    head = "".join(f'<th scope="col"{cls(c)}>{escape(str(c))}</th>' for c in cols)
-    body = []
-    for row in df.itertuples(index=False):
-        cells = []
-        for k, (c, v) in enumerate(zip(cols, row, strict=True)):
-            text = "—" if v is None or (isinstance(v, float) and math.isnan(v)) else escape(str(v))
-            if k == 0 and row_headers:
-                cells.append(f'<th scope="row">{text}</th>')
-            else:
-                cells.append(f"<td{cls(c)}>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return ("<table>\n" f"<caption>{escape(caption)}</caption>\n"
-            f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body)
-            + "\n</tbody>\n</table>")
+    cols = [str(c) for c in df.columns]
+    rows = [[(c, "—" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+             for c, v in zip(cols, row, strict=True)] for row in df.itertuples(index=False)]
+    return render("_table.html", columns=cols, rows=rows, caption=caption,
+                  numeric=set(numeric), row_headers=row_headers)
 

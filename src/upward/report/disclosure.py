@@ -24,10 +24,9 @@ from dataclasses import replace
 
 import pandas as pd
 
+from upward.core.disclosure import MIN_CELL_SIZE
 from upward.evaluate.result import EvaluationResult
 from upward.privacy.suppression import TOTAL, suppress_table
-
-DEFAULT_K = 11
 
 
 def _hide(rows: list[dict], columns: list[str], k: int) -> tuple[list[dict], int]:
@@ -97,7 +96,7 @@ PEOPLE_TABLES: dict[str, Callable[[list[dict], EvaluationResult, int], tuple[lis
 }
 
 
-def disclosure_controlled(result: EvaluationResult, k: int = DEFAULT_K) -> EvaluationResult:
+def disclosure_controlled(result: EvaluationResult, k: int = MIN_CELL_SIZE) -> EvaluationResult:
     """A copy of ``result`` whose people tables are suppressed (primary and complementary, see
     upward.privacy.suppression) and whose warnings say what was hidden.
 

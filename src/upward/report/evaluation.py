@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
 
 import plotly.graph_objects as go
 
+from upward.core.disclosure import MIN_CELL_SIZE
 from upward.evaluate.render import (
     SENSITIVITY_COLUMNS,
     check_rows,
@@ -38,8 +38,9 @@ from upward.evaluate.render import (
     table_rows,
 )
 from upward.evaluate.result import TABLE_COLUMNS, EvaluationResult
-from upward.report.disclosure import DEFAULT_K, disclosure_controlled
+from upward.report.disclosure import disclosure_controlled
 from upward.report.page import render_page
+from upward.report.templating import render
 
 REPORT_CSS = """
 .alert { border: 2px solid var(--bad); border-radius: .4rem; padding: .6rem 1rem; margin: 1rem 0;
@@ -260,38 +261,23 @@ CHARTS: dict[str, Chart] = {c.key: c for c in (
 )}
 
 
-def _html_table(header: list[str] | tuple[str, ...], rows: list[list[str]], *,
-                caption: str | None = None, row_classes: list[str] | None = None) -> str:
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    head = "".join(f'<th scope="col">{escape(str(h))}</th>' for h in header)
-    body = []
-    for i, row in enumerate(rows):
-        cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
-        body.append(f"<tr{cls}>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>")
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _chart_section(key: str, result: EvaluationResult) -> str:
+def _chart_section(key: str, result: EvaluationResult) -> dict | None:
+    """What the template needs to show one table (and its chart, when there is one)."""
     rows = result.tables.get(key) or []
     if not rows:
-        return ""
+        return None
     title = TABLE_TITLES.get(key, key.replace("_", " ").capitalize())
     header, cells = table_rows(result, key)
-    table = _html_table(header, cells, caption=title)
     chart = CHARTS.get(key)
-    figure = ""
+    figure = caption = ""
     if chart is not None and _has_columns(rows, key):
         fig = chart.draw(rows, result)
-        figure = (f'<div class="chart" role="img" aria-label="{escape(chart.title)}">'
-                  + fig.to_html(full_html=False, include_plotlyjs=False,
-                                config={"displaylogo": False, "responsive": True})
-                  + "</div>")
-        if chart.caption:
-            figure += f'<p class="small muted">{escape(chart.caption)}</p>'
-    heading = chart.title if chart else title
-    return (f'<section aria-labelledby="t-{key}"><h2 id="t-{key}">{escape(heading)}</h2>'
-            f"{figure}<details{' open' if not figure else ''}><summary>Table: {escape(title)}"
-            f"</summary>{table}</details></section>")
+        figure = fig.to_html(full_html=False, include_plotlyjs=False,
+                             config={"displaylogo": False, "responsive": True})
+        caption = chart.caption or ""
+    return {"key": key, "heading": chart.title if chart else title, "title": title,
+            "chart_title": chart.title if chart else "", "figure": figure, "caption": caption,
+            "header": header, "rows": cells}
 
 
 def _has_columns(rows: list[dict], key: str) -> bool:
@@ -300,38 +286,17 @@ def _has_columns(rows: list[dict], key: str) -> bool:
     return all(needed <= set(r) for r in rows)
 
 
-def _failed_box(result: EvaluationResult) -> str:
-    failed = result.failed_checks()
-    if not failed:
-        return ""
-    items = "".join(f"<li><strong>Check failed — {escape(c.name)}:</strong> {escape(c.detail)}"
-                    "</li>" for c in failed)
-    return (f'<section class="alert" role="alert" aria-labelledby="failed"><h2 id="failed">'
-            f"{len(failed)} assumption check(s) failed — read these before the estimate</h2>"
-            f"<ul>{items}</ul></section>")
-
-
-def _cost_section(cost: dict | None) -> str:
+def _cost_section(cost: dict | None) -> dict | None:
     if not cost:
-        return ""
-    share = cost.get("sensitivity_share", 0.25)
-    notes = "".join(f"<li>{escape(n)}</li>" for n in cost.get("notes", []))
-    return (
-        '<section aria-labelledby="t-cost"><h2 id="t-cost">Cost and value</h2>'
-        + _html_table(("Measure", "Value"), [list(r) for r in cost_rows(cost)],
-                      caption="Per participant, in dollars; MVPF after Hendren & Sprung-Keyser "
-                      "(2020)")
-        + _html_table(("Input", "Value", "Unit", "Source"), cost_input_rows(cost),
-                      caption="Every input")
-        + _html_table(SENSITIVITY_COLUMNS, sensitivity_rows(cost),
-                      caption=f"Sensitivity: each input ±{share:.0%}, the effect at its "
-                      "confidence bounds")
-        + (f"<ul class='small'>{notes}</ul>" if notes else "") + "</section>"
-    )
+        return None
+    return {"rows": [list(r) for r in cost_rows(cost)], "inputs": cost_input_rows(cost),
+            "sensitivity_header": SENSITIVITY_COLUMNS, "sensitivity": sensitivity_rows(cost),
+            "share": f"{cost.get('sensitivity_share', 0.25):.0%}",
+            "notes": list(cost.get("notes", []))}
 
 
 def render_evaluation_report(result: EvaluationResult, *, title: str | None = None,
-                             k: int = DEFAULT_K) -> str:
+                             k: int = MIN_CELL_SIZE) -> str:
     """The self-contained HTML report of an evaluation result, with disclosure control on
     every table of people (no cell from fewer than ``k`` people; see report.disclosure).
 
@@ -343,35 +308,22 @@ def render_evaluation_report(result: EvaluationResult, *, title: str | None = No
     spec = result.spec or {}
     name = spec.get("name") or f"{result.design} evaluation"
     heading = title or f"Evaluation: {name}"
-    parts = [f"<style>{REPORT_CSS}</style>"]
-    if spec.get("description"):
-        parts.append(f"<p>{escape(str(spec['description']))}</p>")
-    parts.append(_failed_box(result))
-    parts.append(f'<p class="headline">{escape(result.headline())}</p>')
-    parts.append(_html_table(("Item", "Value"), [list(r) for r in overview_rows(result)],
-                             caption="Summary"))
-    if result.checks:
-        rows = check_rows(result)
-        parts.append('<section aria-labelledby="t-checks"><h2 id="t-checks">Assumption checks'
-                     "</h2>" + _html_table(("Status", "Check", "Detail", "Statistic", "p"), rows,
-                                           row_classes=["failed" if r[0] == "FAILED" else ""
-                                                        for r in rows]) + "</section>")
-    if result.warnings:
-        items = "".join(f"<li>{escape(w)}</li>" for w in result.warnings)
-        parts.append(f'<section aria-labelledby="t-warn"><h2 id="t-warn">Warnings</h2>'
-                     f"<ul>{items}</ul></section>")
+    rows = check_rows(result) if result.checks else []
     ordered = [k for k in CHARTS if k in result.tables]
     ordered += [k for k in result.tables if k not in CHARTS]
-    parts += [_chart_section(k, result) for k in ordered]
-    parts.append(_cost_section(result.cost))
-    spec_rows = [[k, escape_json(v)] for k, v in spec.items() if v not in (None, "", [], {})]
-    if spec_rows:
-        parts.append('<section aria-labelledby="t-spec"><h2 id="t-spec">Specification</h2>'
-                     + _html_table(("Key", "Value"), spec_rows) + "</section>")
-    footer = (f"Generated {escape(result.generated_at)} by Upward; result schema "
-              f"{escape(result.schema_version)}. Identifiers are keyed hashes; no raw "
+    body = render(
+        "evaluation.html", css=REPORT_CSS, description=spec.get("description"),
+        failed=result.failed_checks(), headline=result.headline(),
+        overview=[list(r) for r in overview_rows(result)], checks=rows,
+        check_classes=["failed" if r[0] == "FAILED" else "" for r in rows],
+        warnings=result.warnings,
+        sections=[s for s in (_chart_section(k, result) for k in ordered) if s],
+        cost=_cost_section(result.cost),
+        spec_rows=[[k, escape_json(v)] for k, v in spec.items() if v not in (None, "", [], {})])
+    footer = (f"Generated {result.generated_at} by Upward; result schema "
+              f"{result.schema_version}. Identifiers are keyed hashes; no raw "
               "identifiers appear in this report.")
-    return render_page(heading, "\n".join(p for p in parts if p),
+    return render_page(heading, body,
                        subtitle=f"Design: {result.design} — {result.method}",
                        footer=footer, with_charts=True)
 

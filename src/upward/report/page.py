@@ -17,9 +17,10 @@ True
 from __future__ import annotations
 
 from functools import cache
-from html import escape
 
 import plotly.offline
+
+from upward.report.templating import render
 
 BASE_CSS = """
 :root { --ink: #1b1f24; --muted: #4a5360; --line: #c9d1d9; --accent: #0b5cad; --bg: #ffffff;
@@ -90,18 +91,13 @@ def plotly_js() -> str:
 
 def render_page(title: str, body: str, *, subtitle: str | None = None,
                 footer: str = "", with_charts: bool = True, lang: str = "en") -> str:
-    """A complete standalone HTML document around ``body`` (already-escaped HTML).
+    """A complete standalone HTML document around ``body`` (already HTML) from the
+    ``page.html`` template; the title, subtitle and footer are text (escaped).
 
     >>> "<title>Tulsa</title>" in render_page("Tulsa", "", with_charts=False)
     True
     """
     script = (f"<script>{GEO_OFFLINE_JS}</script>\n<script>{plotly_js()}</script>"
               if with_charts else "")
-    sub = f'<p class="muted">{escape(subtitle)}</p>' if subtitle else ""
-    return (
-        f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{BASE_CSS}</style>\n{script}\n</head>\n<body>\n"
-        f"<header><h1>{escape(title)}</h1>{sub}</header>\n<main>\n{body}\n</main>\n"
-        f'<footer class="small muted"><p>{footer}</p></footer>\n</body>\n</html>\n'
-    )
+    return render("page.html", lang=lang, title=title, subtitle=subtitle, css=BASE_CSS,
+                  script=script, body=body, footer=footer) + "\n"

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from upward.errors import UpwardError
+from upward.core.errors import UpwardError
 
 ENV_VAR = "UPWARD_CHROMIUM"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium")

@@ -15,8 +15,6 @@ Examples
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -25,6 +23,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from upward.core.atomic import atomic_write
 from upward.diagnose.neighbourhoods import neighbourhoods
 from upward.diagnose.report import BarrierReport, build_barriers
 from upward.measure import frames
@@ -104,18 +103,7 @@ def write_place_report(wh: Warehouse, place: str, path: Path, **options) -> Path
     <function write_place_report at ...>
     """
     html = render_place_report(wh, place, **options)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, html, mode=0o644)
 
 
 def place_context(wh: Warehouse, place: str, *, peers: list[str] | None = None,

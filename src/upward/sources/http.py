@@ -38,7 +38,8 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from upward.errors import ConfigError, DownloadError
+from upward.core.atomic import atomic_write
+from upward.core.errors import ConfigError, DownloadError
 
 __all__ = ["Download", "cache_path", "download", "sha256_file"]
 
@@ -320,9 +321,7 @@ def _hash_file(path: Path) -> Any:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import pandera.errors
 
-from upward.errors import InputFileError
+from upward.core.errors import InputFileError
 from upward.geo.ids import GeoidError, compose_geoid
 from upward.sources.base import Dataset, Tables, register
 from upward.sources.readers import (

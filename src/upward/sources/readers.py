@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from upward.errors import InputFileError
+from upward.core.errors import InputFileError
 from upward.geo.ids import GEOID_LENGTHS, GeoidError, compose_geoid, repair_geoid, repair_part
 
 #: How publishers write a missing value.

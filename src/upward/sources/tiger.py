@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from upward.errors import InputFileError
+from upward.core.errors import InputFileError
 from upward.geo.ids import GeoidError, compose_geoid, repair_geoid
 from upward.sources.base import Dataset, Tables, register
 from upward.sources.schema import conform

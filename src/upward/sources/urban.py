@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from upward.errors import InputFileError
+from upward.core.errors import InputFileError
 from upward.geo.states import STATES_BY_FIPS
 from upward.sources.base import Dataset, Tables, register
 from upward.sources.readers import (

@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from upward.errors import ConfigError, UpwardError
+from upward.core.errors import ConfigError, UpwardError
+from upward.metrics.check import require_declared
 from upward.sources import SOURCE_NAMES, Dataset, Tables, datasets_of
 from upward.sources.http import download
 from upward.warehouse.store import LoadResult, Warehouse
 from upward.warehouse.workspace import Workspace
 
 Report = Callable[[str], None]
-#: A check run on every file's tables before anything is loaded (raises to reject the file).
-Check = Callable[[Path, Tables], None]
 
 
 @dataclass(frozen=True)
@@ -142,16 +141,15 @@ def fetch(
     states: Sequence[str] | None = None,
     refresh: bool = False,
     report: Report = lambda message: None,
-    check: Check | None = None,
     allow_shrink: bool = False,
 ) -> list[LoadResult]:
     """Bring the named sources into the workspace's warehouse.
 
     With ``from_dir`` the files are read from a local folder laid out like ``../shared/data``
     (or holding the publishers' file names); otherwise they are downloaded. Per-state datasets
-    (tract boundaries) need ``states`` when downloading. ``check`` runs on each file's tables
-    before anything is written (the catalog gate passes ``upward.metrics.require_declared``).
-    A file with fewer rows than the data it would replace is refused unless ``allow_shrink``.
+    (tract boundaries) need ``states`` when downloading. A file carrying a metric the catalog
+    does not declare is refused (``upward.metrics.check``) before anything is written, and so
+    is a file with fewer rows than the data it would replace, unless ``allow_shrink``.
 
     >>> fetch  # doctest: +ELLIPSIS
     <function fetch at ...>
@@ -181,8 +179,7 @@ def fetch(
         source_id = f"{found.key}@{found.sha256[:12]}"
         report(f"reading {found.key} from {found.path.name}")
         tables: Tables = found.dataset.reader(found.path, source_id)
-        if check is not None:
-            check(found.path, tables)
+        require_declared(found.path, tables.observations["metric_id"])
         items.append((found.key, tables, _provenance(found, source_id, tables)))
     with Warehouse(workspace.warehouse_path) as wh:
         results = wh.load_many(items, allow_shrink=allow_shrink)

@@ -24,7 +24,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from upward.errors import UpwardError
+from upward.core.errors import UpwardError
 from upward.sources.base import Tables
 from upward.sources.schema import KEYS, TABLES
 

@@ -20,34 +20,21 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from upward.errors import WorkspaceError
+from upward.core.errors import WorkspaceError
 
 SETTINGS_FILE = "upward.toml"
 DEFAULT_DIR = "upward-workspace"
 ENV_VAR = "UPWARD_WORKSPACE"
 
-DEFAULT_SETTINGS = """\
-# Upward workspace settings. Unknown keys are an error.
-
-[download]
-retries = 4          # attempts per file after the first failure
-backoff = 0.5        # seconds before the first retry, doubled each time
-timeout = 60.0       # seconds without data before a connection is abandoned
-
-[sources]
-# Override a dataset's download address (for a mirror), by dataset key:
-# urls = { "urban.place_recent" = "https://mirror.example.org/05_mobility-metrics_place_recent.csv" }
-urls = {}
-"""
-
-
 class DownloadSettings(BaseModel):
     """How downloads are retried."""
 
     model_config = ConfigDict(extra="forbid")
-    retries: int = Field(4, ge=0, le=20)
-    backoff: float = Field(0.5, ge=0, le=60)
-    timeout: float = Field(60.0, gt=0, le=3600)
+    retries: int = Field(4, ge=0, le=20, description="attempts per file after the first failure")
+    backoff: float = Field(0.5, ge=0, le=60,
+                           description="seconds before the first retry, doubled each time")
+    timeout: float = Field(60.0, gt=0, le=3600,
+                           description="seconds without data before a connection is abandoned")
 
 
 class SourceSettings(BaseModel):
@@ -63,6 +50,31 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     download: DownloadSettings = Field(default_factory=DownloadSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
+
+
+_SOURCES_COMMENT = """\
+# Override a dataset's download address (for a mirror), by dataset key:
+# urls = { "urban.place_recent" = "https://mirror.example.org/05_mobility-metrics_place_recent.csv" }
+"""
+
+
+def default_settings_text() -> str:
+    """The ``upward.toml`` of a new workspace, written from the defaults of :class:`Settings`
+    (the one place they are declared), each download setting with its description.
+
+    >>> text = default_settings_text()
+    >>> tomllib.loads(text) == Settings().model_dump()
+    True
+    >>> print(text.splitlines()[3])
+    retries = 4          # attempts per file after the first failure
+    """
+    lines = ["# Upward workspace settings. Unknown keys are an error.", "", "[download]"]
+    defaults = DownloadSettings()
+    for name, info in DownloadSettings.model_fields.items():
+        lines.append(f"{f'{name} = {getattr(defaults, name)!r}':<20} # {info.description}")
+    lines += ["", "[sources]", _SOURCES_COMMENT.rstrip("\n"),
+              f"urls = {{{', '.join(SourceSettings().urls)}}}"]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,7 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         settings = root / SETTINGS_FILE
         if not settings.exists():
-            settings.write_text(DEFAULT_SETTINGS, encoding="utf-8")
+            settings.write_text(default_settings_text(), encoding="utf-8")
         for sub in ("cache", "reports"):
             (root / sub).mkdir(exist_ok=True)
         return cls.open(root)
@@ -162,7 +174,7 @@ class Workspace:
         >>> import tempfile
         >>> Workspace.open(Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        upward.errors.WorkspaceError: ... is not an Upward workspace ...
+        upward.core.errors.WorkspaceError: ... is not an Upward workspace ...
         """
         root = Path(root)
         path = root / SETTINGS_FILE

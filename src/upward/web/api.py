@@ -18,9 +18,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
+from upward.core.results import json_ready
 from upward.geo.resolve import GeoMatch
 from upward.geo.states import state_for
-from upward.measure.profile import json_ready
 from upward.metrics import all_metrics, get_metric
 from upward.metrics.catalog import Metric
 from upward.web.data import Suggestion, WebData

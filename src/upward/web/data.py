@@ -27,7 +27,7 @@ from typing import TypeVar
 
 import pandas as pd
 
-from upward.errors import AmbiguousPlaceError, PlaceNotFoundError, WorkspaceError
+from upward.core.errors import AmbiguousPlaceError, PlaceNotFoundError, WorkspaceError
 from upward.geo.resolve import GeoMatch, base_name, resolve, split_state
 from upward.geo.states import STATES_BY_FIPS
 from upward.warehouse.store import Warehouse
@@ -383,8 +383,8 @@ class WebData:
         >>> WebData.gaps  # doctest: +ELLIPSIS
         <function WebData.gaps at ...>
         """
+        from upward.core.errors import UpwardError
         from upward.diagnose.report import build_barriers
-        from upward.errors import UpwardError
 
         def build(wh: Warehouse):
             try:

@@ -29,7 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from upward.errors import (
+from upward.core.errors import (
     AmbiguousPlaceError,
     ConfigError,
     MetricNotFoundError,

@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from fastapi import APIRouter, Query, Request
 
-from upward.errors import UpwardError
+from upward.core.errors import UpwardError
 from upward.evidence.library import EvidenceNotFoundError
 from upward.evidence.projection import EvidencePool, eligible_from, pool_evidence, project_in_place
 from upward.evidence.publish import (

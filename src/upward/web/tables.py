@@ -29,9 +29,9 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from upward.errors import UpwardError
+from upward.core.errors import UpwardError
+from upward.core.results import json_ready
 from upward.geo.resolve import GeoMatch
-from upward.measure.profile import json_ready
 from upward.measure.render import QUALITY_WORDS
 from upward.metrics import Metric, all_metrics, get_metric
 from upward.web.data import WebData

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from upward.errors import ConfigError
+from upward.core.errors import ConfigError
 from upward.evaluate.result import EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
 
@@ -41,7 +41,7 @@ class Design:
         >>> DESIGNS["rct"].check_spec(EvaluationSpec(data="x.csv", design="rct", outcome="y"))
         Traceback (most recent call last):
         ...
-        upward.errors.ConfigError: design 'rct' needs treatment: ...
+        upward.core.errors.ConfigError: design 'rct' needs treatment: ...
         """
         missing = [f for f in self.required if getattr(spec, f) in (None, "", [])]
         if missing:

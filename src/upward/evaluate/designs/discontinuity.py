@@ -50,7 +50,7 @@ import pandas as pd
 from rdrobust import rdrobust
 from scipy import stats
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import Design, register
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec

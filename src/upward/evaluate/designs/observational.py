@@ -57,7 +57,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy.spatial import cKDTree
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import Design, register
 from upward.evaluate.inference import Estimate
 from upward.evaluate.result import Check, EvaluationResult

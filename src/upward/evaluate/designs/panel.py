@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import Design, register
 from upward.evaluate.inference import (
     Estimate,

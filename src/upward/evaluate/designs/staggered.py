@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import Design, register
 from upward.evaluate.designs.panel import periods
 from upward.evaluate.inference import (

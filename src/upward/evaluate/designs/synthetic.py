@@ -46,7 +46,7 @@ import pandas as pd
 import scipy
 from scipy.optimize import differential_evolution, minimize, nnls
 
-from upward.errors import ConfigError, InputFileError
+from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.designs import Design, register
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec

@@ -16,7 +16,7 @@ and the ratings say so ("attrition not reported").
 
 Examples
 --------
->>> doc = published_document()
+>>> doc = papers_document()
 >>> [s.id for s in doc.studies]
 ['nsw-men-dehejia-wahba-1999', 'nsw-afdc-women-lalonde-1986', 'mto-young-children-chk-2016']
 >>> doc.studies[0].effects[0].estimate, doc.studies[0].effects[0].se
@@ -187,27 +187,27 @@ STUDIES = [
 ]
 
 
-def published_document() -> LibraryDocument:
+def papers_document() -> LibraryDocument:
     """The published studies as an evidence document.
 
-    >>> len(published_document().interventions)
+    >>> len(papers_document().interventions)
     2
     """
     return LibraryDocument.model_validate({"interventions": [NSW, MTO], "studies": STUDIES})
 
 
-def add_published(workspace, *, replace: bool = False):
+def add_papers(workspace, *, replace: bool = False):
     """Add the published studies to a workspace's library (idempotent).
 
     >>> import tempfile, pathlib
     >>> from upward.warehouse.workspace import Workspace
     >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
-    >>> print(add_published(ws))
+    >>> print(add_papers(ws))
     added 2 intervention(s), 3 study(ies)
-    >>> print(add_published(ws))
+    >>> print(add_papers(ws))
     added 0 intervention(s), 0 study(ies); 5 already in the library unchanged
     """
     from upward.evidence.library import EvidenceLibrary
 
-    return EvidenceLibrary(workspace).add(published_document(), by="upward (published studies)",
+    return EvidenceLibrary(workspace).add(papers_document(), by="upward (published studies)",
                                           action="published_study", replace=replace)
