@@ -166,5 +166,5 @@ def test_malformed_bundles_are_refused_before_the_trust_check(tmp_path, shape):
         payload = [] if shape == "payload is a list" else {"origin": "Tulsa", "document": {}}
         path.write_text(json.dumps({"format": FORMAT, "version": VERSION, "payload": payload,
                                     "payload_sha256": "0" * 64, "signature": sig}))
-    with pytest.raises(BundleError, match="nested too deeply|incomplete"):
+    with pytest.raises(BundleError, match=r"nested too deeply|incomplete"):
         verify_bundle(ws, path, trust=["anything"])
