@@ -168,3 +168,29 @@ def test_malformed_bundles_are_refused_before_the_trust_check(tmp_path, shape):
                                     "payload_sha256": "0" * 64, "signature": sig}))
     with pytest.raises(BundleError, match=r"nested too deeply|incomplete"):
         verify_bundle(ws, path, trust=["anything"])
+
+
+@pytest.fixture(scope="module")
+def real_client(real_workspace):
+    from fastapi.testclient import TestClient
+    from tests.support.web import app_for
+
+    return TestClient(app_for(real_workspace), raise_server_exceptions=False)
+
+
+def test_the_profile_api_does_not_reveal_server_paths(real_client, real_workspace):
+    """#14.9: source addresses were file:// URIs of the server's own folders."""
+    response = real_client.get("/api/places/4075000/profile")
+    assert response.status_code == 200
+    assert "file:" not in response.text and str(DATA) not in response.text
+    urls = [s["url"] for s in response.json()["sources"]]
+    assert urls and all(u.startswith(("https://", "http://", "local copy of ")) for u in urls)
+
+
+@pytest.mark.parametrize("path", ["/api/places", "/places/4075000", "/api/metrics"])
+def test_405_names_the_allowed_methods(real_client, path):
+    """#14.9: 405 answers lacked the Allow header that HTTP requires."""
+    response = real_client.delete(path)
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
+    assert "Traceback" not in response.text

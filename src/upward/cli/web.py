@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from upward.cli.common import WorkspaceOption, err_console, open_workspace
 
@@ -41,6 +42,22 @@ def register(app: typer.Typer) -> None:
         serve_workspace(open_workspace(workspace), host=host, port=port, workers=workers)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only answers this computer.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("::1"), is_loopback("0.0.0.0")
+    (True, True, True, False)
+    """
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def serve_workspace(ws, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run the web application for ``ws`` with uvicorn until interrupted.
 
@@ -49,8 +66,14 @@ def serve_workspace(ws, *, host: str = "127.0.0.1", port: int = 8000, workers: i
     """
     import uvicorn
 
-    err_console.print(f"Serving [bold]{ws.root}[/] at http://{host}:{port} "
+    err_console.print(f"Serving [bold]{escape(str(ws.root))}[/] at http://{host}:{port} "
                       "(API reference at /docs; Ctrl+C stops)")
+    if not is_loopback(host):
+        err_console.print(
+            f"[bold yellow]warning[/]: --host {escape(host)} makes this server reachable from "
+            "the network, and it has no accounts: anyone who can reach it reads every page "
+            "and table of this workspace. Serve on 127.0.0.1 behind a proxy with "
+            "authentication, or publish only what is public.", highlight=False)
     if workers == 1:
         from upward.web.app import create_app
 

@@ -372,9 +372,7 @@ class WebData:
         >>> WebData.profile  # doctest: +ELLIPSIS
         <function WebData.profile at ...>
         """
-        from upward.measure.profile import build_profile
-
-        return self.cached(("profile", geo.geo_id, geo.geo_level), build_profile, geo.geo_id)
+        return self.cached(("profile", geo.geo_id, geo.geo_level), _public_profile, geo.geo_id)
 
     def gaps(self, geo: GeoMatch):
         """The barrier report without neighbourhoods and drivers (its gaps against the peers
@@ -487,3 +485,29 @@ def _suggestions(rows: pd.DataFrame) -> list[Suggestion]:
 
 
 __all__ = ["PAGE_LEVELS", "AmbiguousQueryError", "Suggestion", "UnknownPlaceError", "WebData"]
+
+
+def public_url(url: str | None) -> str | None:
+    """A source address fit to publish: a local file's path on the server becomes its name.
+
+    >>> public_url("file:///srv/upward/data/urban/mobility-metrics_place_recent.csv")
+    'local copy of mobility-metrics_place_recent.csv'
+    >>> public_url("https://example.org/a.csv")
+    'https://example.org/a.csv'
+    """
+    if url and url.startswith("file:"):
+        from pathlib import PurePosixPath
+        from urllib.parse import unquote, urlparse
+
+        return f"local copy of {PurePosixPath(unquote(urlparse(url).path)).name}"
+    return url
+
+
+def _public_profile(wh: Warehouse, geo_id: str):
+    from dataclasses import replace
+
+    from upward.measure.profile import build_profile
+
+    profile = build_profile(wh, geo_id)
+    return replace(profile, sources=[{**s, "url": public_url(s.get("url"))}
+                                     for s in profile.sources])

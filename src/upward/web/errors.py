@@ -179,10 +179,14 @@ def _http(request: Request, exc: StarletteHTTPException):
             404, "Page not found", f"there is no page at {request.url.path}",
             "start from the home page or search for a place"))
     if exc.status_code == 405:
-        return respond(request, Problem(405, "Method not allowed",
-                                        f"{request.method} is not accepted at {request.url.path}",
-                                        "use GET"))
-    return respond(request, Problem(exc.status_code, "Request failed", str(exc.detail)))
+        allowed = (exc.headers or {}).get("Allow") or "GET"
+        response = respond(request, Problem(
+            405, "Method not allowed", f"{request.method} is not accepted at {request.url.path}",
+            f"use {allowed.replace(', ', ' or ')}"))
+    else:
+        response = respond(request, Problem(exc.status_code, "Request failed", str(exc.detail)))
+    response.headers.update(exc.headers or {})  # Allow on 405 (RFC 9110 §15.5.6), Retry-After …
+    return response
 
 
 def _server_error(request: Request, exc: Exception):
