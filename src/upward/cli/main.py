@@ -58,23 +58,39 @@ def init(
 @app.command()
 def fetch(
     sources: Annotated[list[str], typer.Argument(
-        help="urban, opportunity-atlas, social-capital, crosswalks, tracts")],
+        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, or acs "
+        "(with --table)")],
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Read local copies from this folder (laid out like ../shared/data, or "
         "with the publishers' file names) instead of downloading.")] = None,
     state: Annotated[list[str] | None, typer.Option(
         "--state", help="Two-digit state FIPS for per-state files (tracts); repeatable.")] = None,
     refresh: Annotated[bool, typer.Option(help="Download again even if cached.")] = False,
+    table: Annotated[str | None, typer.Option(
+        "--table", help="acs: the table id (B17020, S1701, DP03, P1 …).")] = None,
+    geo: Annotated[str, typer.Option(
+        "--geo", help="acs: state, county, place, tract, 'block group' or zcta.")] = "tract",
+    county: Annotated[str | None, typer.Option(
+        "--county", help="acs: three-digit county code within --state.")] = None,
+    year: Annotated[int, typer.Option("--year", help="acs: the release year.")] = 2023,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="acs: acs5 (default), acs1, dec/pl or dec/dhc; subject (S…) and "
+        "profile (DP…) tables are found from the table id.")] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load publishers' data into the workspace, from their sites or from local copies.
 
     Example: upward fetch urban opportunity-atlas social-capital --from ../shared/data
+
+    Example: upward fetch acs --table B17020 --geo tract --state 40 --county 143 --year 2023
     """
     from upward import fetch as run_fetch
     from upward.geo.ids import repair_geoid
 
     ws = _workspace(workspace)
+    if "acs" in sources:
+        _fetch_acs(ws, sources, table, geo, state, county, year, dataset, refresh)
+        return
     states = None
     if state:
         try:
@@ -92,6 +108,29 @@ def fetch(
                             report=report)
     for r in results:
         console.print(f"  {r}")
+
+
+def _fetch_acs(ws, sources, table, geo, state, county, year, dataset, refresh) -> None:
+    from upward.warehouse.census import fetch_acs
+
+    if sources != ["acs"]:
+        raise UpwardError("acs is fetched on its own", fix="run `upward fetch acs --table …` "
+                          "separately from the other sources")
+    if not table:
+        raise UpwardError("upward fetch acs needs --table", fix="add --table B17020 (or another "
+                          "table id)")
+    if state and len(state) > 1:
+        raise UpwardError("upward fetch acs takes one --state", fix="run it once per state")
+    with console.status(f"asking the Census Data API for {table}…"):
+        result, t = fetch_acs(ws, table, geo=geo, state=state[0] if state else None,
+                              county=county, year=year, dataset=dataset, refresh=refresh)
+    console.print(f"  {result}")
+    console.print(f"  {t.table}: {len(t.variables)} variables × {len(t.values)} {geo} rows "
+                  f"({t.dataset} {year})", highlight=False)
+    missing = t.annotations[t.annotations["column"] == "E"] if len(t.annotations) else None
+    if missing is not None and len(missing):
+        for (code, reason), n in missing.groupby(["code", "reason"]).size().items():
+            console.print(f"  [yellow]{n} missing[/] ({code}): {reason}", highlight=False)
 
 
 @app.command()

@@ -99,7 +99,7 @@ BOUNDS_KINDS = ["ci95", "none"]
 _checks = {
     "observations": pa.DataFrameSchema(
         {
-            "geo_id": pa.Column(str, pa.Check.str_matches(r"^\d{2,11}$")),
+            "geo_id": pa.Column(str, pa.Check.str_matches(r"^\d{2,12}$")),
             "geo_level": pa.Column(str, pa.Check.isin(GEO_LEVELS)),
             "metric_id": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$")),
             "period": pa.Column(str),
@@ -118,7 +118,7 @@ _checks = {
     ),
     "geographies": pa.DataFrameSchema(
         {
-            "geo_id": pa.Column(str, pa.Check.str_matches(r"^\d{2,11}$")),
+            "geo_id": pa.Column(str, pa.Check.str_matches(r"^\d{2,12}$")),
             "geo_level": pa.Column(str, pa.Check.isin(GEO_LEVELS)),
             "name": pa.Column(str, nullable=True),
             "state_fips": pa.Column(str, nullable=True),

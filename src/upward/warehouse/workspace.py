@@ -38,6 +38,12 @@ timeout = 60.0       # seconds without data before a connection is abandoned
 # Override a dataset's download address (for a mirror), by dataset key:
 # urls = { "urban.place_recent" = "https://mirror.example.org/05_mobility-metrics_place_recent.csv" }
 urls = {}
+
+[census]
+# Census Data API: a key (or set CENSUS_API_KEY) and the base address
+# (UPWARD_CENSUS_API_URL overrides it).
+# key = "your-key"
+# url = "https://api.census.gov/data"
 """
 
 
@@ -57,12 +63,21 @@ class SourceSettings(BaseModel):
     urls: dict[str, str] = Field(default_factory=dict)
 
 
+class CensusSettings(BaseModel):
+    """The Census Data API: key and base address (environment variables take precedence)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str | None = None
+    url: str | None = None
+
+
 class Settings(BaseModel):
     """The contents of ``upward.toml``."""
 
     model_config = ConfigDict(extra="forbid")
     download: DownloadSettings = Field(default_factory=DownloadSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
+    census: CensusSettings = Field(default_factory=CensusSettings)
 
 
 @dataclass(frozen=True)
