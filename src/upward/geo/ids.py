@@ -27,7 +27,7 @@ GEOID_LENGTHS: Final[dict[str, int]] = {
 }
 
 GEO_LEVELS: Final[tuple[str, ...]] = ("state", "county", "place", "tract", "cz", "zip",
-                                      "block_group")
+                                      "block_group", "area")
 
 
 class GeoidError(ValueError):

@@ -30,14 +30,18 @@ URBAN_PILLARS = frozenset({
     "Responsive & Just Governance",
 })
 OI_PILLARS = frozenset({"Opportunity Atlas", "Social Capital"})
-PILLARS = {"Urban Institute": URBAN_PILLARS, "Opportunity Insights": OI_PILLARS}
+#: Metrics Upward computes from Census tables (recipes) are filed under the Urban framework's
+#: pillars, so they sit next to the published metrics they complement.
+PILLARS = {"Urban Institute": URBAN_PILLARS, "Opportunity Insights": OI_PILLARS,
+           "U.S. Census Bureau": URBAN_PILLARS}
 UNITS = frozenset({
     "share", "dollars", "rate per 100,000", "ratio", "index", "count", "rank",
     "percentile rank", "per 10,000", "grade levels per year", "people",
 })
 DIRECTIONS = frozenset({"higher", "lower", "parity", "context"})
 FORMATS = frozenset({"percent", "dollars", "number", "rank"})
-GEO_LEVELS = frozenset({"place", "county", "tract", "zip"})
+GEO_LEVELS = frozenset({"place", "county", "tract", "zip", "block_group", "area"})
+RECIPE_KINDS = frozenset({"sum", "proportion", "ratio", "median"})
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEXT_KEYS = ("id", "label", "pillar", "predictor", "unit", "direction", "definition", "source",
@@ -72,6 +76,7 @@ class Metric:
     geo_levels: tuple[str, ...]
     parity_value: float | None = None
     format: str | None = None
+    recipe: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The metric as a JSON-ready dict (``geo_levels`` as a list).
@@ -90,7 +95,7 @@ def _check(entry: dict[str, Any], where: str) -> Metric:
     def fail(key: str, problem: str) -> CatalogError:
         return CatalogError(f"catalog.toml, {where}, key {key!r}: {problem}")
 
-    unknown = sorted(set(entry) - {*_TEXT_KEYS, *_OPTIONAL_KEYS, "geo_levels"})
+    unknown = sorted(set(entry) - {*_TEXT_KEYS, *_OPTIONAL_KEYS, "geo_levels", "recipe"})
     if unknown:
         raise fail(unknown[0], "unknown key")
     for key in _TEXT_KEYS:
@@ -119,6 +124,13 @@ def _check(entry: dict[str, Any], where: str) -> Metric:
     fields = {k: entry[k] for k in (*_TEXT_KEYS, *_OPTIONAL_KEYS) if k in entry}
     if parity is not None:
         fields["parity_value"] = float(parity)
+    recipe = entry.get("recipe")
+    if recipe is not None:
+        if (not isinstance(recipe, dict) or recipe.get("kind") not in RECIPE_KINDS
+                or not isinstance(recipe.get("table"), str)):
+            raise fail("recipe", f"must be a table with 'table' and a 'kind' among "
+                                 f"{sorted(RECIPE_KINDS)}")
+        fields["recipe"] = recipe
     return Metric(**fields, geo_levels=tuple(levels))
 
 
