@@ -7,13 +7,15 @@ SE, Var_Rep1 … Var_Rep80``, zipped, title and universe rows first), so the exa
 offline through the same reader as real files.
 
 The replicates are generated with a **known covariance**: within a tract and table, the leaf
-cells (those that are not totals) have variances ``(0.9·√(count + 25))²`` and pairwise
+cells (those that are not totals) have variances ``(5·√(count + 4))²`` (tract margins of the
+size real ACS tables show) and pairwise
 correlation 0.2, and their 80 replicate deviations ``D`` are built so that ``4/80 · DᵀD`` equals
 that covariance exactly (an orthonormal 80-column basis times its Cholesky factor). Totals are
 sums of their leaves in every replicate, as in the Census's tables. Neighbouring tracts share a
 common replicate component (about 0.3 correlation), which the handbook's √ΣMOE² ignores — the
 demo shows by how much. Only the cells Upward's recipes read, and the totals they need, are
-written. Everything here is invented (state FIPS 99).
+written. Replicates of small cells can be negative (real ones are not). Everything here is
+invented (state FIPS 99).
 
 Examples
 --------
@@ -118,11 +120,10 @@ class DemoReplicates:
 def leaf_covariance(counts: np.ndarray) -> np.ndarray:
     """The known covariance of a table's leaf cells in one tract.
 
-    >>> c = leaf_covariance(np.array([75.0, 0.0]))
-    >>> c.round(2).tolist()
-    [[81.0, 7.2], [7.2, 20.25]]
+    >>> leaf_covariance(np.array([96.0, 0.0])).round(2).tolist()
+    [[2500.0, 100.0], [100.0, 100.0]]
     """
-    sd = 0.9 * np.sqrt(np.asarray(counts, dtype=float) + 25.0)
+    sd = 5.0 * np.sqrt(np.asarray(counts, dtype=float) + 4.0)
     corr = np.full((len(sd), len(sd)), LEAF_RHO)
     np.fill_diagonal(corr, 1.0)
     return corr * np.outer(sd, sd)

@@ -44,7 +44,8 @@ from upward.estimate.acs import (
 from upward.estimate.sdr import N_REPLICATES, sdr_se
 from upward.sources.replicates import ReplicateTable
 
-__all__ = ["KINDS", "Recipe", "approximate_estimate", "area_cells", "exact_estimate"]
+__all__ = ["KINDS", "Recipe", "approximate_estimate", "approximate_from_cells", "area_cells",
+           "exact_estimate", "replicate_values"]
 
 KINDS = ("sum", "proportion", "ratio", "median")
 EXACT = f"exact: successive-difference replication over the {N_REPLICATES} replicate estimates"
@@ -189,25 +190,54 @@ def exact_estimate(recipe: Recipe, tables: Mapping[str, ReplicateTable],
     return AcsEstimate(float(values[0]), se, EXACT, label, tuple(warnings))
 
 
+def replicate_values(recipe: Recipe, tables: Mapping[str, ReplicateTable],
+                     weights: Mapping[str, float]) -> np.ndarray:
+    """The statistic on the full sample and each replicate: shape ``(81,)``.
+
+    Differences between areas (a district minus the rest of the city) take their exact SE from
+    the difference of these vectors.
+
+    >>> replicate_values  # doctest: +ELLIPSIS
+    <function replicate_values at ...>
+    """
+    sums, _, _ = area_cells(tables, weights, recipe.variables)
+    return recipe.evaluate(sums)
+
+
 def approximate_estimate(recipe: Recipe, tables: Mapping[str, ReplicateTable],
                          weights: Mapping[str, float], *, label: str = "") -> AcsEstimate:
-    """The same value with the ACS handbook's approximate SE from published MOEs (no
-    covariances). Medians have no approximation here: their SE is NaN with a warning.
+    """The same value with the ACS handbook's approximate SE from the replicate tables'
+    published MOEs (no covariances). Medians have no approximation: SE NaN with a warning.
 
     >>> approximate_estimate  # doctest: +ELLIPSIS
     <function approximate_estimate at ...>
     """
     sums, moes, _ = area_cells(tables, weights, recipe.variables)
-    estimate = float(recipe.evaluate({k: v[:1] for k, v in sums.items()})[0])
+    return approximate_from_cells(recipe, {k: v[0] for k, v in sums.items()}, moes, label=label)
+
+
+def approximate_from_cells(recipe: Recipe, totals: Mapping[str, float],
+                           moes: Mapping[str, np.ndarray], *, label: str = "") -> AcsEstimate:
+    """Handbook approximation from an area's cell totals and the weighted per-tract MOEs of
+    each cell (``moes[v]``: one weighted MOE per tract).
+
+    >>> r = Recipe.from_dict({"table": "T", "kind": "sum", "numerator": ["T_001"]})
+    >>> e = approximate_from_cells(r, {"T_001": 30.0}, {"T_001": np.array([3.0, 4.0])})
+    >>> e.estimate, round(e.moe, 6)
+    (30.0, 5.0)
+    """
+    estimate = float(recipe.evaluate({k: np.asarray([v], dtype=float)
+                                      for k, v in totals.items()})[0])
     if recipe.kind == "median":
         return AcsEstimate(estimate, float("nan"), "no approximation for a median of an "
                            "aggregate", label, ("an aggregated median's margin needs the "
                                                 "replicate tables",))
 
     def total(terms: Sequence[str]) -> tuple[float, float]:
-        est = sum((-1.0 if t.startswith("-") else 1.0) * sums[t.lstrip("-").upper()][0]
+        est = sum((-1.0 if t.startswith("-") else 1.0) * totals[t.lstrip("-").upper()]
                   for t in terms)
-        moe = moe_sum(np.concatenate([moes[t.lstrip("-").upper()] for t in terms]))
+        moe = moe_sum(np.concatenate([np.atleast_1d(moes[t.lstrip("-").upper()])
+                                      for t in terms]))
         return float(est), moe
 
     x, moe_x = total(recipe.numerator)
@@ -215,6 +245,8 @@ def approximate_estimate(recipe: Recipe, tables: Mapping[str, ReplicateTable],
         return AcsEstimate(x * recipe.scale, moe_x / MOE_Z * abs(recipe.scale),
                            "approximation: sum, √ΣMOE² (ACS handbook ch. 8)", label)
     y, moe_y = total(recipe.denominator)
+    if y == 0:
+        return AcsEstimate(float("nan"), float("nan"), "undefined: zero denominator", label)
     make = approx_proportion if recipe.kind == "proportion" else approx_ratio
     e = make(x, y, moe_x, moe_y, label=label)
     return AcsEstimate(e.estimate * recipe.scale, e.se * abs(recipe.scale), e.method, label,

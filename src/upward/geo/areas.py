@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 
@@ -99,26 +98,25 @@ def check_polygon(geometry, where: str):
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise AreaError(f"{where}: the geometry is a {geom.geom_type}, not a polygon",
                         fix="an area needs a boundary: give polygons (or a list of tract GEOIDs)")
-    if geom.is_empty or geom.area == 0:
+    if geom.is_empty:
         raise AreaError(f"{where}: the polygon is empty", fix="draw the area's boundary")
     if not geom.is_valid:
         raise AreaError(f"{where}: the polygon is not valid ({explain_validity(geom)})",
                         fix="repair it (QGIS 'Fix geometries', or shapely make_valid) so that "
                         "its boundary does not cross itself, then add it again")
+    if geom.area == 0:
+        raise AreaError(f"{where}: the polygon has no area", fix="draw the area's boundary")
     return geom
 
 
 def _equal_area(geom):
-    """Project lon/lat to a local sinusoidal (equal-area) plane, good enough for shares."""
-    from shapely.ops import transform
+    """Project lon/lat to a sinusoidal (equal-area) plane, good enough for area shares."""
+    import shapely
 
-    lat0 = geom.centroid.y
-    k = math.cos(math.radians(lat0))
+    def project(c: np.ndarray) -> np.ndarray:
+        return np.column_stack([c[:, 0] * np.cos(np.radians(c[:, 1])), c[:, 1]])
 
-    def project(x, y, z=None):
-        return np.asarray(x) * np.cos(np.radians(np.asarray(y))) / max(k, 1e-9), np.asarray(y)
-
-    return transform(project, geom)
+    return shapely.transform(geom, project)
 
 
 def allocate(areas: Mapping[str, object], tracts: Mapping[str, object], *,
