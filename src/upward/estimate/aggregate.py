@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from upward.errors import ConfigError
 from upward.estimate.acs import (
@@ -44,8 +45,8 @@ from upward.estimate.acs import (
 from upward.estimate.sdr import N_REPLICATES, sdr_se
 from upward.sources.replicates import ReplicateTable
 
-__all__ = ["KINDS", "Recipe", "approximate_estimate", "approximate_from_cells", "area_cells",
-           "exact_estimate", "replicate_values"]
+__all__ = ["KINDS", "Recipe", "aggregate_tables", "approximate_estimate",
+           "approximate_from_cells", "area_cells", "exact_estimate", "replicate_values"]
 
 KINDS = ("sum", "proportion", "ratio", "median")
 EXACT = f"exact: successive-difference replication over the {N_REPLICATES} replicate estimates"
@@ -175,7 +176,7 @@ def exact_estimate(recipe: Recipe, tables: Mapping[str, ReplicateTable],
     >>> r = Recipe.from_dict({"table": "T", "kind": "sum", "numerator": ["T_001"]})
     >>> e = exact_estimate(r, {"T": t}, {"1": 1.0})
     >>> e.estimate, e.se
-    (100.0, 2.0)
+    (100.0, 4.0)
     """
     sums, _, missing = area_cells(tables, weights, recipe.variables)
     values = recipe.evaluate(sums)
@@ -251,3 +252,39 @@ def approximate_from_cells(recipe: Recipe, totals: Mapping[str, float],
     e = make(x, y, moe_x, moe_y, label=label)
     return AcsEstimate(e.estimate * recipe.scale, e.se * abs(recipe.scale), e.method, label,
                        e.warnings)
+
+
+def aggregate_tables(tables: Mapping[str, ReplicateTable], weights: Mapping[str, float]
+                     ) -> pd.DataFrame:
+    """Every cell of every table summed over an area, with exact SDR margins.
+
+    Returns ``table, variable, estimate, se, moe, cv, reliability, method, missing_tracts``,
+    one row per cell (the area's count of that cell).
+
+    >>> import pandas as pd
+    >>> cells = pd.DataFrame({"geo_id": ["1", "2"], "variable": ["T_001", "T_001"],
+    ...                       "estimate": [10.0, 20.0], "moe": [1.0, 1.0]})
+    >>> reps = np.vstack([np.r_[[11.0] * 40, [9.0] * 40], np.full(80, 20.0)])
+    >>> out = aggregate_tables({"T": ReplicateTable("T", cells, reps, "f")}, {"1": 1, "2": 0.5})
+    >>> out[["variable", "estimate", "se"]].values.tolist()
+    [['T_001', 20.0, 2.0]]
+    """
+    from upward.estimate.acs import reliability_of
+
+    frames = []
+    for name, t in tables.items():
+        cube, variables, present = t.cube(list(weights))
+        w = np.array([weights[g] for g in weights], dtype=float)
+        sums = np.einsum("g,gcr->cr", w, cube)  # (cells, 81)
+        se = sdr_se(sums[:, 0], sums[:, 1:])
+        est = sums[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cv = np.where(est != 0, se / np.abs(est), np.nan)
+        frames.append(pd.DataFrame({
+            "table": name, "variable": variables, "estimate": est, "se": se,
+            "moe": MOE_Z * se, "cv": cv, "reliability": [reliability_of(c) for c in cv],
+            "method": EXACT, "missing_tracts": int((~present).sum())}))
+    if not frames:
+        return pd.DataFrame(columns=["table", "variable", "estimate", "se", "moe", "cv",
+                                     "reliability", "method", "missing_tracts"])
+    return pd.concat(frames, ignore_index=True)

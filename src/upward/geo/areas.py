@@ -176,8 +176,9 @@ def summarise(allocation: pd.DataFrame, population: Mapping[str, float] | None =
 
     >>> a = pd.DataFrame({"name": ["A", "A"], "tract_geoid": ["1", "2"], "weight": [1.0, 0.5],
     ...                   "area_share": [0.6, 0.4]})
-    >>> summarise(a, {"1": 100.0, "2": 50.0}).iloc[0][["full", "split", "population"]].tolist()
-    [1, 1, 125.0]
+    >>> s = summarise(a, {"1": 100.0, "2": 50.0}).iloc[0]
+    >>> int(s.full), int(s.split), float(s.population)
+    (1, 1, 125.0)
     """
     rows = []
     for name, g in allocation.groupby("name", sort=True):

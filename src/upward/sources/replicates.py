@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +96,7 @@ class ReplicateTable:
     cells: pd.DataFrame
     replicates: np.ndarray
     path: str
+    _index: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def geo_ids(self) -> list[str]:
@@ -126,6 +127,34 @@ class ReplicateTable:
             if g in index:
                 out[j] = full[index[g]]
         return out
+
+
+    def cube(self, geo_ids: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """``(geographies, cells, 81)`` array of estimate + replicates, the cell names, and
+        which geographies are in the file (absent ones are zeros).
+
+        >>> t = ReplicateTable("X", pd.DataFrame({"geo_id": ["1"], "variable": ["X_001"],
+        ...     "estimate": [10.0]}), np.full((1, 80), 10.0), "f")
+        >>> c, v, present = t.cube(["1", "2"])
+        >>> c.shape, v, present.tolist()
+        ((2, 1, 81), ['X_001'], [True, False])
+        """
+        variables = sorted(set(self.cells["variable"]))
+        if self._index is None:
+            g = pd.Index(sorted(set(self.cells["geo_id"])))
+            v = pd.Index(variables)
+            self._index = (g, v, g.get_indexer(self.cells["geo_id"]),
+                           v.get_indexer(self.cells["variable"]))
+        g_index, v_index, gi, vi = self._index
+        full = np.zeros((len(g_index), len(v_index), N_REPLICATES + 1))
+        full[gi, vi, 0] = self.cells["estimate"].to_numpy(float)
+        full[gi, vi, 1:] = self.replicates
+        full = np.nan_to_num(full)
+        where = g_index.get_indexer(list(geo_ids))
+        present = where >= 0
+        out = np.zeros((len(geo_ids), len(v_index), N_REPLICATES + 1))
+        out[present] = full[where[present]]
+        return out, list(v_index), present
 
 
 def _text(path: Path) -> str:
