@@ -269,12 +269,11 @@ def aggregate_tables(tables: Mapping[str, ReplicateTable], weights: Mapping[str,
     >>> out[["variable", "estimate", "se"]].values.tolist()
     [['T_001', 20.0, 2.0]]
     """
-    from upward.estimate.acs import reliability_of
-
     frames = []
+    geo_ids = list(weights)
+    w = np.fromiter(weights.values(), dtype=float, count=len(geo_ids))
     for name, t in tables.items():
-        cube, variables, present = t.cube(list(weights))
-        w = np.array([weights[g] for g in weights], dtype=float)
+        cube, variables, present = t.cube(geo_ids)
         sums = np.einsum("g,gcr->cr", w, cube)  # (cells, 81)
         se = sdr_se(sums[:, 0], sums[:, 1:])
         est = sums[:, 0]
@@ -282,7 +281,9 @@ def aggregate_tables(tables: Mapping[str, ReplicateTable], weights: Mapping[str,
             cv = np.where(est != 0, se / np.abs(est), np.nan)
         frames.append(pd.DataFrame({
             "table": name, "variable": variables, "estimate": est, "se": se,
-            "moe": MOE_Z * se, "cv": cv, "reliability": [reliability_of(c) for c in cv],
+            "moe": MOE_Z * se, "cv": cv,
+            "reliability": np.select([cv <= 0.15, cv <= 0.30, cv > 0.30],
+                                     ["reliable", "use with caution", "unreliable"], "unknown"),
             "method": EXACT, "missing_tracts": int((~present).sum())}))
     if not frames:
         return pd.DataFrame(columns=["table", "variable", "estimate", "se", "moe", "cv",

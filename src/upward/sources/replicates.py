@@ -139,19 +139,19 @@ class ReplicateTable:
         >>> c.shape, v, present.tolist()
         ((2, 1, 81), ['X_001'], [True, False])
         """
-        variables = sorted(set(self.cells["variable"]))
-        if self._index is None:
+        if self._index is None:  # laid out once per table, reused by every area
             g = pd.Index(sorted(set(self.cells["geo_id"])))
-            v = pd.Index(variables)
-            self._index = (g, v, g.get_indexer(self.cells["geo_id"]),
-                           v.get_indexer(self.cells["variable"]))
-        g_index, v_index, gi, vi = self._index
-        full = np.zeros((len(g_index), len(v_index), N_REPLICATES + 1))
-        full[gi, vi, 0] = self.cells["estimate"].to_numpy(float)
-        full[gi, vi, 1:] = self.replicates
-        full = np.nan_to_num(full)
+            v = pd.Index(sorted(set(self.cells["variable"])))
+            gi, vi = g.get_indexer(self.cells["geo_id"]), v.get_indexer(self.cells["variable"])
+            full = np.zeros((len(g), len(v), N_REPLICATES + 1))
+            full[gi, vi, 0] = self.cells["estimate"].to_numpy(float)
+            full[gi, vi, 1:] = self.replicates
+            self._index = (g, v, np.nan_to_num(full))
+        g_index, v_index, full = self._index
         where = g_index.get_indexer(list(geo_ids))
         present = where >= 0
+        if present.all():
+            return full[where], list(v_index), present
         out = np.zeros((len(geo_ids), len(v_index), N_REPLICATES + 1))
         out[present] = full[where[present]]
         return out, list(v_index), present
