@@ -129,32 +129,40 @@ class Recipe:
 
 
 def area_cells(tables: Mapping[str, ReplicateTable], weights: Mapping[str, float],
-               variables: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
-                                                  list[str]]:
+               variables: Sequence[str], *, with_moe: bool = True,
+               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
     """Weighted sums over an area's tracts of each cell: estimate + 80 replicates, and MOEs.
 
     Returns ``(sums, moes, missing)``: ``sums[v]`` has shape ``(81,)``; ``moes[v]`` is the
-    per-tract weighted MOE vector (for the approximations); ``missing`` lists tracts of the
-    area absent from the replicate table (they count as zero and are reported).
+    per-tract weighted MOE vector (for the approximations; empty without ``with_moe``);
+    ``missing`` lists tracts of the area absent from a replicate table (they count as zero
+    and are reported).
     """
     geo_ids = sorted(weights)
     w = np.array([weights[g] for g in geo_ids], dtype=float)
     sums: dict[str, np.ndarray] = {}
     moes: dict[str, np.ndarray] = {}
     missing: set[str] = set()
+    by_table: dict[str, list[str]] = {}
     for v in variables:
-        table = v.split("_")[0]
+        by_table.setdefault(v.split("_")[0], []).append(v)
+    for table, wanted in by_table.items():
         if table not in tables:
-            raise ConfigError(f"no replicate table {table} is loaded for {v}",
-                              fix=f"load {table}'s Variance Replicate Estimate file")
+            raise ConfigError(f"no replicate table {table} is loaded for {wanted[0]}",
+                              fix=f"load {table}'s Variance Replicate Estimate file "
+                              "(upward fetch replicates)")
         t = tables[table]
-        m = t.matrix(v, geo_ids)
-        absent = np.isnan(m[:, 0])
-        missing.update(g for g, a in zip(geo_ids, absent, strict=True) if a)
-        m = np.where(np.isnan(m), 0.0, m)
-        sums[v] = w @ m
-        moe_col = _moe_vector(t, v, geo_ids)
-        moes[v] = w * np.where(np.isnan(moe_col), 0.0, moe_col)
+        cube, names, present = t.cube(geo_ids)
+        missing.update(g for g, p in zip(geo_ids, present, strict=True) if not p)
+        index = {n: i for i, n in enumerate(names)}
+        for v in wanted:
+            if v not in index:
+                raise ConfigError(f"{v} is not in the replicate table {table} ({t.path})",
+                                  fix="check the recipe's line numbers")
+            sums[v] = w @ cube[:, index[v], :]
+            if with_moe:
+                moe_col = _moe_vector(t, v, geo_ids)
+                moes[v] = w * np.where(np.isnan(moe_col), 0.0, moe_col)
     return sums, moes, sorted(missing)
 
 
@@ -178,7 +186,7 @@ def exact_estimate(recipe: Recipe, tables: Mapping[str, ReplicateTable],
     >>> e.estimate, e.se
     (100.0, 4.0)
     """
-    sums, _, missing = area_cells(tables, weights, recipe.variables)
+    sums, _, missing = area_cells(tables, weights, recipe.variables, with_moe=False)
     values = recipe.evaluate(sums)
     se = float(sdr_se(values[0], values[1:]))
     warnings = []
@@ -201,7 +209,7 @@ def replicate_values(recipe: Recipe, tables: Mapping[str, ReplicateTable],
     >>> replicate_values  # doctest: +ELLIPSIS
     <function replicate_values at ...>
     """
-    sums, _, _ = area_cells(tables, weights, recipe.variables)
+    sums, _, _ = area_cells(tables, weights, recipe.variables, with_moe=False)
     return recipe.evaluate(sums)
 
 
