@@ -173,3 +173,50 @@ def test_cli_areas_and_area_profile(ws):
     assert r.returncode == 0 and json.loads(r.stdout)["name"] == "District 3"
     r = run_cli("areas", "add", "x", str(ws.root / "nope.geojson"), "-w", str(ws.root))
     assert r.returncode != 0 and "no file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_without_replicate_tables_an_area_uses_the_handbook_approximation(tmp_path,
+                                                                          monkeypatch):
+    """ACS tract tables fetched through the API connector (a local stand-in serving the demo
+    county's B17020 estimates and margins) give the same district estimate as the replicate
+    path, with the handbook's approximate margin, and say so."""
+    from tests.support.census_server import FakeCensus, serve_census
+
+    from upward.demo.generate import write_demo_files
+    from upward.demo.replicates import write_demo_replicates
+    from upward.estimate.aggregate import Recipe, exact_estimate
+    from upward.measure.areas import area_profile
+    from upward.metrics import get_metric
+    from upward.sources.replicates import read_replicates
+    from upward.warehouse.areas import add_areas, area_tract_weights
+    from upward.warehouse.census import fetch_acs
+    from upward.warehouse.ingest import fetch
+    from upward.warehouse.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    folder = tmp_path / "demo-data"
+    write_demo_files(folder)
+    out = write_demo_replicates(folder)
+    fetch(ws, ["tracts"], from_dir=folder)
+    b17020 = read_replicates(next(p for p in out.files if p.name.startswith("B17020")))
+    data: dict = {}
+    for r in b17020.cells.itertuples():
+        _, values = data.setdefault(r.geo_id, (r.name, {}))
+        values[f"{r.variable}E"] = f"{r.estimate:.0f}"
+        values[f"{r.variable}M"] = f"{r.moe:.0f}"
+    fake = FakeCensus()
+    fake.add_table(2023, "acs/acs5", "B17020",
+                   {f"B17020_{k:03d}": f"line {k}" for k in range(1, 18)}, "tract", data)
+    with serve_census(fake) as server:
+        monkeypatch.setenv("UPWARD_CENSUS_API_URL", server.base_url)
+        fetch_acs(ws, "B17020", geo="tract", state="99", county="001")
+    add_areas(ws, "districts", out.districts)
+    p = area_profile(ws, "District 2")
+    m = {x.metric_id: x for x in p.metrics}["acs_poverty_rate"]
+    assert m.estimate.method.startswith("approximation: proportion")
+    assert "acs_median_household_income" in p.unavailable
+    w = area_tract_weights(ws, "District 2")
+    exact = exact_estimate(Recipe.from_dict(get_metric("acs_poverty_rate").recipe),
+                           {"B17020": b17020}, dict(zip(w.tract_geoid, w.weight, strict=True)))
+    assert m.estimate.estimate == pytest.approx(exact.estimate, rel=1e-9)
+    assert m.estimate.se < exact.se  # covariances ignored: the approximation is too narrow here
