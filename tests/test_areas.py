@@ -220,3 +220,26 @@ def test_without_replicate_tables_an_area_uses_the_handbook_approximation(tmp_pa
                            {"B17020": b17020}, dict(zip(w.tract_geoid, w.weight, strict=True)))
     assert m.estimate.estimate == pytest.approx(exact.estimate, rel=1e-9)
     assert m.estimate.se < exact.se  # covariances ignored: the approximation is too narrow here
+
+
+def test_web_area_page_api_map_and_download(ws):
+    from fastapi.testclient import TestClient
+
+    from upward.web.app import create_app
+
+    with TestClient(create_app(ws.ws)) as client:
+        listed = client.get("/api/areas").json()
+        assert {a["name"] for a in listed} >= {"District 1", "District 2", "District 3"}
+        aid = "area:districts:district-3"
+        profile = client.get(f"/api/areas/{aid}").json()
+        assert profile["name"] == "District 3" and profile["metrics"][0]["estimate"]["moe"] > 0
+        page = client.get(f"/areas/{aid}?metric=acs_broadband")
+        assert page.status_code == 200
+        assert "± MOE (90%)" in page.text and 'id="area-map"' in page.text
+        assert "exact (replicates)" in page.text
+        csv = client.get(f"/areas/{aid}/table.csv")
+        assert csv.status_code == 200 and csv.text.startswith("metric_id,label,estimate,moe,se")
+        gj = client.get(f"/api/areas/{aid}/geometry").json()
+        assert len(gj["features"]) == 3 and sum(f["properties"]["selected"]
+                                                for f in gj["features"]) == 1
+        assert client.get("/api/areas/area:districts:nowhere").status_code == 404
