@@ -138,11 +138,38 @@ def test_interpolated_median_open_ended_and_empty():
     assert math.isnan(interpolated_median([0, 10], [10, 20], [0, 0]))
 
 
+# The ACS handbook's worked examples: U.S. Census Bureau, "Understanding and Using American
+# Community Survey Data: What All Data Users Need to Know" (2018), ch. 8 "Calculating Measures of
+# Error for Derived Estimates": Table 8.1 (never-married females, Fairfax County, Arlington
+# County and Alexandria city, VA), Table 8.4 (females 15 and over, same counties), Table 8.5
+# (never-married males), and the product example (owner-occupied units in the US × share in
+# single-unit detached structures). Figures as published there, as quoted by the tests of
+# datadesk/census-data-aggregator (test.py, test_*_ch8) and, for the proportion's inputs
+# (203,119 ± 5,070 of 630,498 ± 831), by the PRB ACS Data Users Group forum, thread 1429.
+NEVER_MARRIED_FEMALES = [(135_173, 3_860), (43_104, 2_642), (24_842, 1_957)]
+FEMALES_15_PLUS = [(466_037, 391), (97_360, 572), (67_101, 459)]
+NEVER_MARRIED_MALES = [(156_720, 4_222), (44_613, 2_819), (25_507, 2_259)]
+
+
+def test_handbook_chapter_8_worked_examples():
+    from upward.estimate.acs import approx_product, approx_ratio
+
+    females = approx_sum(*zip(*NEVER_MARRIED_FEMALES, strict=True))
+    assert females.estimate == 203_119 and round(females.moe) == 5_070  # Table 8.1
+    total = approx_sum(*zip(*FEMALES_15_PLUS, strict=True))
+    assert total.estimate == 630_498 and round(total.moe) == 831
+    p = approx_proportion(203_119, total.estimate, 5_070, total.moe)  # Table 8.4
+    assert round(p.estimate, 3) == 0.322 and round(p.moe, 3) == 0.008
+    males = approx_sum(*zip(*NEVER_MARRIED_MALES, strict=True))
+    r = approx_ratio(males.estimate, 203_119, males.moe, 5_070)  # Table 8.5
+    assert round(r.estimate, 3) == 1.117 and round(r.moe, 3) == 0.039
+    owners = approx_product(74_506_512, 0.824, 228_238, 0.001)  # product example
+    assert round(owners.estimate) == 61_393_366 and round(owners.moe) == 202_289
+
+
 def test_handbook_formulas_and_reliability_flags():
-    # ACS handbook (2020), ch. 8: proportion MOE = (1/Y)·√(MOE_X² − p²·MOE_Y²); the ratio
-    # formula when the radicand is negative. Inputs of the handbook's proportion example
-    # (never-married females 203,119 ± 5,070 of 630,498 ± 831 females, as quoted from the
-    # 2018 edition, p. 64, on the PRB ACS Data Users Group forum thread 1429).
+    # ACS handbook ch. 8: proportion MOE = (1/Y)·√(MOE_X² − p²·MOE_Y²); the ratio formula
+    # when the radicand is negative (inputs of the handbook's proportion example, above).
     x, y, mx, my = 203_119, 630_498, 5_070, 831
     p = x / y
     assert moe_proportion(x, y, mx, my) == pytest.approx(

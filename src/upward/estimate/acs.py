@@ -4,7 +4,7 @@ Every result is an :class:`AcsEstimate`: estimate, SE, MOE (90%, as the ACS publ
 a reliability flag (CV above 30% unreliable, 15–30% use with caution) and the *method* that
 produced the SE — exact from replicates, or one of the approximations of the Census Bureau's
 handbook *Understanding and Using American Community Survey Data: What All Data Users Need to
-Know* (2020), chapter 8, "Calculating Measures of Error for Derived Estimates":
+Know* (2018; 2020 edition), chapter 8, "Calculating Measures of Error for Derived Estimates":
 
 - sum of estimates: MOE = √(Σ MOE_i²)
 - proportion p = X/Y (X a subset of Y): MOE = (1/Y) √(MOE_X² − p² MOE_Y²), falling back to the
