@@ -64,6 +64,12 @@ def test_demo_districts_partition_the_city(ws):
     assert len(city) == 60 and set(total.index) == set(city)  # no suburban ring tract
     np.testing.assert_allclose(total.to_numpy(), 1.0, atol=0.02)
     assert (s.summary["split"] > 0).all() and (s.summary["full"] > 0).all()
+    # population allocated (demo B01003): the three districts share the city's people
+    from upward.warehouse.replicates import load_replicates
+
+    pop = load_replicates(ws.ws, ["B01003"])["B01003"].cells.set_index("geo_id")["estimate"]
+    assert s.summary["population"].sum() == pytest.approx(pop[city].sum(), rel=0.02)
+    assert (s.summary["population_share_of_touched"] < 1).all()
     w = area_tract_weights(ws.ws, "District 2")
     assert list(w.columns) == ["area_id", "tract_geoid", "weight"]
     assert set(w["area_id"]) == {"area:districts:district-2"}

@@ -1,6 +1,6 @@
 """The demo city's ACS Variance Replicate Estimate files and three council districts.
 
-For every tract of the synthetic county, seven tables (poverty by age, household income,
+For every tract of the synthetic county, eight tables (total population, poverty by age, household income,
 employment status, rent burden, vehicles, internet, educational attainment) are written in the
 Census Bureau's replicate-file layout (``TBLID, GEOID, NAME, ORDER, TITLE, ESTIMATE, MOE, CME,
 SE, Var_Rep1 … Var_Rep80``, zipped, title and universe rows first), so the exact-margin path runs
@@ -55,6 +55,7 @@ INCOME_BOUNDS = (0, 10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 45_0
 #: Table → (title, universe, {line: (label, parent line or None)}). Lines with children are
 #: totals (the sum of their children).
 DEMO_TABLES: dict[str, tuple[str, str, dict[int, tuple[str, int | None]]]] = {
+    "B01003": ("Total Population", "Total population", {1: ("Total", None)}),
     "B17020": ("Poverty Status in the Past 12 Months by Age",
                "Population for whom poverty status is determined", {
         1: ("Total:", None), 2: ("Income in the past 12 months below poverty level:", 1),
@@ -137,6 +138,8 @@ def _split(total: float, shares: list[float]) -> list[float]:
 def _leaves(table: str, pop: float, a: float, rng: np.random.Generator) -> dict[int, float]:
     """Leaf counts of one tract (``a`` = advantage, higher is better off)."""
     clip = lambda x, lo, hi: min(max(x, lo), hi)  # noqa: E731
+    if table == "B01003":
+        return {1: round(pop)}
     if table == "B17020":
         p = clip(0.2 - 0.09 * a + 0.02 * rng.standard_normal(), 0.02, 0.6)
         ages = [0.075, 0.075, 0.075, 0.56, 0.13, 0.06, 0.025]

@@ -214,7 +214,7 @@ def add_areas(workspace: Workspace, set_name: str, path: Path, *,
             "notes": "; ".join(notes)}
         wh.load(dataset, tables, provenance)  # replaces a previous copy in one transaction
         wh.checkpoint()
-        population = _tract_population(wh)
+        population = _tract_population(wh, workspace)
     summary = summarise(alloc, population)
     return AreaSet(set_name, dataset, alloc[["area_id", "name", "tract_geoid", "weight",
                                              "weight_kind", "vintage", "area_share"]],
@@ -238,13 +238,21 @@ def _tables(alloc: pd.DataFrame, geojson: dict, set_name: str, source_id: str) -
                   geometry=conform("geometry", geometry))
 
 
-def _tract_population(wh: Warehouse) -> dict[str, float] | None:
+def _tract_population(wh: Warehouse, workspace: Workspace) -> dict[str, float] | None:
+    """Tract populations: ACS B01003 from the API (observations) or its replicate table."""
+    from upward.warehouse.replicates import load_replicates
+
     obs = wh.table("observations")
     pop = wh.frame(obs.filter((obs.metric_id == "b01003_001") & (obs.geo_level == "tract"))
                    .select("geo_id", "estimate"))
-    if pop.empty:
+    if not pop.empty:
+        return dict(zip(pop["geo_id"], pop["estimate"], strict=False))
+    tables = load_replicates(workspace, ["B01003"])
+    if "B01003" not in tables:
         return None
-    return dict(zip(pop["geo_id"], pop["estimate"], strict=False))
+    c = tables["B01003"].cells
+    c = c[c["variable"] == "B01003_001"]
+    return dict(zip(c["geo_id"], c["estimate"], strict=False))
 
 
 def area_tract_weights(workspace: Workspace, area: str | None = None) -> pd.DataFrame:
@@ -308,7 +316,7 @@ def show_areas(workspace: Workspace, query: str) -> AreaSet:
     with Warehouse(workspace.warehouse_path, read_only=True) as wh:
         c = wh.frame(wh.table("crosswalks"))
         g = wh.frame(wh.table("geographies"))
-        population = _tract_population(wh)
+        population = _tract_population(wh, workspace)
     ids = _match_areas(g, query)
     names = dict(zip(g["geo_id"], g["name"], strict=False))
     a = c[c["to_geo_id"].isin(ids)].rename(columns={"to_geo_id": "area_id",
