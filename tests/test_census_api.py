@@ -193,3 +193,26 @@ def test_cli_errors_leave_the_warehouse_unchanged(tmp_path):
     con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
     assert con.execute("select count(*) from observations").fetchone()[0] == 0
     con.close()
+
+
+def test_block_groups_and_the_2020_census(tmp_path):
+    fake = FakeCensus()
+    fake.add_table(2022, "acs/acs5", "B01003", {"B01003_001": "Total"}, "block group", {
+        "400430001001": ("Block Group 1", {"B01003_001E": "812", "B01003_001M": "*****"})})
+    fake.groups[(2020, "dec/pl", "P1")] = {"variables": {
+        "P1_001N": {"label": " !!Total:", "concept": "RACE", "predicateType": "int"},
+        "P1_001NA": {"label": "Annotation of !!Total:", "predicateType": "string"}}}
+    fake.rows[(2020, "dec/pl", "tract")] = {"40143000100": ("Census Tract 1", {"P1_001N": "4012"})}
+    with serve_census(fake) as server:
+        api = CensusApi(server.base_url)
+        bg = api.table("B01003", geo="block group", state="40", county="043", year=2022)
+        dec = api.table("P1", dataset="dec/pl", geo="tract", state="40", county="143",
+                        year=2020)
+    assert bg.values["geo_id"].tolist() == ["400430001001"]
+    assert bg.values.loc[0, "B01003_001"] == 812 and math.isnan(bg.values.loc[0, "B01003_001_moe"])
+    assert bg.annotations.loc[0, "code"] == "*****"  # a controlled total: no sampling error
+    obs = to_tables(bg, "s").observations
+    assert obs.loc[0, "geo_level"] == "block_group" and obs.loc[0, "bounds"] == "none"
+    assert dec.variables["variable"].tolist() == ["P1_001N"]
+    assert dec.values.loc[0, "P1_001N"] == 4012
+    assert to_tables(dec, "s").observations.loc[0, "period"] == "2020"
