@@ -3,6 +3,7 @@
     python -m bench load       # load all of ../shared/data vs pandas.read_csv of the same files
     python -m bench profile    # cold and warm profile latency for the ten cities
     python -m bench barriers   # barriers for one city, then for all 486 places in one run
+    python -m bench areas      # a 200-tract area over 20 replicate tables vs plain NumPy
     python -m bench            # all
 
 They read ../shared/data (next to the repository) and stop with a message when it is absent.
@@ -133,6 +134,11 @@ def frames_places(wh) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["areas"]:  # synthetic tables: needs no shared data
+        from bench.acs_areas import bench_areas
+
+        bench_areas()
+        return
     if not (DATA / "urban").is_dir():
         sys.exit(f"bench needs the real files in {DATA}")
     what = argv[0] if argv else "all"

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from upward.cli import areas as areas_commands
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
 from upward.cli import report as report_commands
@@ -37,7 +38,8 @@ metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show
                           invoke_without_command=True)
 app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
-COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands)
+COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
+                   areas_commands)
 
 @app.command()
 def init(
@@ -59,7 +61,8 @@ def init(
 @app.command()
 def fetch(
     sources: Annotated[list[str], typer.Argument(
-        help="urban, opportunity-atlas, social-capital, crosswalks, tracts")],
+        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, or acs "
+        "(with --table)")],
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Read local copies from this folder (laid out like ../shared/data, or "
         "with the publishers' file names) instead of downloading.")] = None,
@@ -69,16 +72,34 @@ def fetch(
     allow_shrink: Annotated[bool, typer.Option(
         "--allow-shrink", help="Replace loaded data even with a file that has fewer rows "
         "(refused otherwise: an empty or cut file, usually).")] = False,
+    table: Annotated[str | None, typer.Option(
+        "--table", help="acs: the table id (B17020, S1701, DP03, P1 …).")] = None,
+    geo: Annotated[str, typer.Option(
+        "--geo", help="acs: state, county, place, tract, 'block group' or zcta.")] = "tract",
+    county: Annotated[str | None, typer.Option(
+        "--county", help="acs: three-digit county code within --state.")] = None,
+    year: Annotated[int, typer.Option("--year", help="acs: the release year.")] = 2023,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="acs: acs5 (default), acs1, dec/pl or dec/dhc; subject (S…) and "
+        "profile (DP…) tables are found from the table id.")] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load publishers' data into the workspace, from their sites or from local copies.
 
     Example: upward fetch urban opportunity-atlas social-capital --from ../shared/data
+
+    Example: upward fetch acs --table B17020 --geo tract --state 40 --county 143 --year 2023
     """
     from upward import fetch as run_fetch
     from upward.geo.ids import repair_geoid
 
     ws = _workspace(workspace)
+    if "acs" in sources:
+        _fetch_acs(ws, sources, table, geo, state, county, year, dataset, refresh)
+        return
+    if "replicates" in sources:
+        _fetch_replicates(ws, sources, table, state, year, from_dir, refresh)
+        return
     states = None
     if state:
         try:
@@ -96,6 +117,44 @@ def fetch(
                             report=report, allow_shrink=allow_shrink)
     for r in results:
         console.print(f"  {r}")
+
+
+def _fetch_acs(ws, sources, table, geo, state, county, year, dataset, refresh) -> None:
+    from upward.warehouse.census import fetch_acs
+
+    if sources != ["acs"]:
+        raise UpwardError("acs is fetched on its own", fix="run `upward fetch acs --table …` "
+                          "separately from the other sources")
+    if not table:
+        raise UpwardError("upward fetch acs needs --table", fix="add --table B17020 (or another "
+                          "table id)")
+    if state and len(state) > 1:
+        raise UpwardError("upward fetch acs takes one --state", fix="run it once per state")
+    with console.status(f"asking the Census Data API for {table}…"):
+        result, t = fetch_acs(ws, table, geo=geo, state=state[0] if state else None,
+                              county=county, year=year, dataset=dataset, refresh=refresh)
+    console.print(f"  {result}")
+    console.print(f"  {t.table}: {len(t.variables)} variables × {len(t.values)} {geo} rows "
+                  f"({t.dataset} {year})", highlight=False)
+    missing = t.annotations[t.annotations["column"] == "E"] if len(t.annotations) else None
+    if missing is not None and len(missing):
+        for (code, reason), n in missing.groupby(["code", "reason"]).size().items():
+            console.print(f"  [yellow]{n} missing[/] ({code}): {reason}", highlight=False)
+
+
+def _fetch_replicates(ws, sources, table, state, year, from_dir, refresh) -> None:
+    from upward.warehouse.replicates import add_replicates
+
+    if sources != ["replicates"] or not state or len(state) != 1:
+        raise UpwardError("upward fetch replicates takes one --state and no other source",
+                          fix="run e.g. `upward fetch replicates --table B17020 --state 40`")
+    tables = [t.strip() for t in table.split(",")] if table else None
+    with console.status("reading Variance Replicate Estimate tables…"):
+        got = add_replicates(ws, tables=tables, state=state[0], year=year, from_dir=from_dir,
+                             refresh=refresh)
+    for t in got:
+        console.print(f"  {t.table}: {len(t.geo_ids)} geographies × "
+                      f"{t.cells['variable'].nunique()} cells, 80 replicates", highlight=False)
 
 
 @app.command()
@@ -117,8 +176,48 @@ def profile(
     formats = ("table", "json", "csv", "md")
     if fmt not in formats:
         raise UpwardError(f"--format {fmt!r} is not a format", fix=f"use one of {', '.join(formats)}")
-    p = build(place, workspace=_workspace(workspace))
+    ws = _workspace(workspace)
+    if _emit_area(ws, place, fmt, output):
+        return
+    p = build(place, workspace=ws)
     _emit_profile(p, fmt, output)
+
+
+def _emit_area(ws, place: str, fmt: str, output: Path | None, alpha: float = 0.05) -> bool:
+    """A custom area's profile/barriers (True), or False when ``place`` is not an area."""
+    from upward.measure.areas import area_profile, find_area
+
+    if find_area(ws, place) is None:
+        return False
+    p = area_profile(ws, place, alpha=alpha)
+    if fmt == "table" and output is None:
+        from rich.table import Table
+
+        t = Table(title=f"{p.name} ({p.set_name}): {p.tracts} tracts, {p.tracts_full} wholly "
+                  f"inside", header_style="bold")
+        for h in ("metric", "estimate", "± MOE 90%", "CV", "reliability", "city",
+                  "difference", "significant", "method"):
+            t.add_column(h, overflow="fold")
+        from upward.measure.areas import _fmt, _pct
+
+        for m in p.metrics:
+            e = m.estimate
+            t.add_row(m.label, _fmt(e.estimate, m.format), _fmt(e.moe, m.format), _pct(e.cv),
+                      e.reliability, _fmt(m.city.estimate, m.format) if m.city else "",
+                      _fmt(m.difference, m.format) if m.difference is not None else "",
+                      ("[red]behind[/]" if m.behind else "yes") if m.significant else
+                      "no" if m.significant is not None else "",
+                      "exact (replicates)" if e.method.startswith("exact") else e.method)
+        console.print(t)
+        for n in p.notes:
+            console.print(f"  {n}", highlight=False)
+        if p.unavailable:
+            console.print(f"  not computed (table not loaded): {', '.join(p.unavailable)}",
+                          highlight=False)
+        return True
+    text = {"json": p.to_json, "csv": p.to_csv}.get(fmt, p.to_markdown)()
+    emit_text(text, output)
+    return True
 
 
 def _emit_profile(p, fmt: str, output: Path | None) -> None:
@@ -154,6 +253,8 @@ def barriers(
     formats = ("table", "json", "md")
     if fmt not in formats:
         raise UpwardError(f"--format {fmt!r} is not a format", fix=f"use one of {', '.join(formats)}")
+    if _emit_area(_workspace(workspace), place, fmt, output, alpha):
+        return
     with console.status("diagnosing…"):
         report = build(place, workspace=_workspace(workspace), peers=peers or None, k=k,
                        alpha=alpha)

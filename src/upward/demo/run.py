@@ -19,6 +19,7 @@ from pathlib import Path
 from upward.core.errors import WorkspaceError
 from upward.demo.generate import write_demo_files
 from upward.demo.pilot import PILOT_FOLDER, PilotStudy, write_pilot
+from upward.demo.replicates import write_demo_replicates
 from upward.evaluate.result import EvaluationResult
 from upward.measure.profile import Profile, profile
 from upward.sources import SOURCE_NAMES
@@ -50,6 +51,7 @@ def run_demo(workspace: Workspace, *, seed: int = 2024) -> tuple[Profile, list[L
                 fix="run the demo in its own workspace: upward demo --workspace demo-ws",
             )
     manifest = write_demo_files(folder, seed=seed)
+    write_demo_replicates(folder, seed=seed)  # replicate tables + districts for `upward areas`
     results = fetch(workspace, list(SOURCE_NAMES), from_dir=folder)
     return profile(manifest.city_geo_id, workspace=workspace), results
 

@@ -21,11 +21,13 @@ GEOID_LENGTHS: Final[dict[str, int]] = {
     "county": 5,
     "place": 7,
     "tract": 11,
+    "block_group": 12,
     "zip": 5,
     "cz": 5,
 }
 
-GEO_LEVELS: Final[tuple[str, ...]] = ("state", "county", "place", "tract", "cz", "zip")
+GEO_LEVELS: Final[tuple[str, ...]] = ("state", "county", "place", "tract", "cz", "zip",
+                                      "block_group", "area")
 
 
 class GeoidError(ValueError):

@@ -33,14 +33,18 @@ URBAN_PILLARS = frozenset({
     "Responsive & Just Governance",
 })
 OI_PILLARS = frozenset({"Opportunity Atlas", "Social Capital"})
-PILLARS = {"Urban Institute": URBAN_PILLARS, "Opportunity Insights": OI_PILLARS}
+#: Metrics Upward computes from Census tables (recipes) are filed under the Urban framework's
+#: pillars, so they sit next to the published metrics they complement.
+PILLARS = {"Urban Institute": URBAN_PILLARS, "Opportunity Insights": OI_PILLARS,
+           "U.S. Census Bureau": URBAN_PILLARS}
 UNITS = frozenset({
     "share", "dollars", "rate per 100,000", "ratio", "index", "count", "rank",
     "percentile rank", "per 10,000", "grade levels per year", "people",
 })
 DIRECTIONS = frozenset({"higher", "lower", "parity", "context"})
 FORMATS = frozenset({"percent", "dollars", "number", "rank"})
-GEO_LEVELS = frozenset({"place", "county", "tract", "zip"})
+GEO_LEVELS = frozenset({"place", "county", "tract", "zip", "block_group", "area"})
+RECIPE_KINDS = frozenset({"sum", "proportion", "ratio", "median"})
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEXT_KEYS = ("id", "label", "pillar", "predictor", "unit", "direction", "definition", "source",
@@ -97,6 +101,7 @@ class Metric:
     geo_levels: tuple[str, ...]
     parity_value: float | None = None
     format: str | None = None
+    recipe: dict[str, Any] | None = None
 
     _texts = field_validator(*_TEXT_KEYS, mode="before")(_text)
 
@@ -143,6 +148,16 @@ class Metric:
     def _format(cls, value: Any) -> str | None:
         return None if value is None else _one_of("format", value, FORMATS)
 
+    @field_validator("recipe", mode="before")
+    @classmethod
+    def _recipe(cls, value: Any) -> dict[str, Any] | None:
+        if value is not None and (not isinstance(value, dict)
+                                  or value.get("kind") not in RECIPE_KINDS
+                                  or not isinstance(value.get("table"), str)):
+            raise _Problem("recipe", f"must be a table with 'table' and a 'kind' among "
+                                     f"{sorted(RECIPE_KINDS)}")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Metric:
         if self.pillar not in PILLARS[self.publisher]:
@@ -165,7 +180,7 @@ class Metric:
         return out
 
 
-_KEY_ORDER = (*_TEXT_KEYS, "geo_levels", *_OPTIONAL_KEYS)
+_KEY_ORDER = (*_TEXT_KEYS, "geo_levels", *_OPTIONAL_KEYS, "recipe")
 
 
 def _check(entry: dict[str, Any], where: str) -> Metric:

@@ -93,13 +93,16 @@ GEO_LEVELS = list(GEO_LEVEL_NAMES)
 #: lb/ub are 95% bounds: se = (ub − lb) / (2 · Z95), and bounds = estimate ± Z95 · se.
 Z95 = 1.959964
 
+#: A geo_id: a zero-padded GEOID (2–12 digits) or a custom area ``area:<set>:<area>``.
+GEO_ID_PATTERN = r"^(\d{2,12}|area:[a-z0-9-]+:[a-z0-9-]+)$"
+
 #: What an observation's lb/ub mean (the `bounds` column).
 BOUNDS_KINDS = ["ci95", "none"]
 
 _checks = {
     "observations": pa.DataFrameSchema(
         {
-            "geo_id": pa.Column(str, pa.Check.str_matches(r"^\d{2,11}$")),
+            "geo_id": pa.Column(str, pa.Check.str_matches(GEO_ID_PATTERN)),
             "geo_level": pa.Column(str, pa.Check.isin(GEO_LEVELS)),
             "metric_id": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$")),
             "period": pa.Column(str),
@@ -118,7 +121,7 @@ _checks = {
     ),
     "geographies": pa.DataFrameSchema(
         {
-            "geo_id": pa.Column(str, pa.Check.str_matches(r"^\d{2,11}$")),
+            "geo_id": pa.Column(str, pa.Check.str_matches(GEO_ID_PATTERN)),
             "geo_level": pa.Column(str, pa.Check.isin(GEO_LEVELS)),
             "name": pa.Column(str, nullable=True),
             "state_fips": pa.Column(str, nullable=True),

@@ -241,6 +241,33 @@ class Warehouse:
         finally:
             self._duck.unregister("incoming")
 
+    def remove(self, dataset: str) -> int:
+        """Delete one dataset's rows and its provenance in one transaction; rows removed.
+
+        >>> import tempfile
+        >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
+        >>> wh.remove("nothing")
+        0
+        """
+        con = self._duck
+        old = "SELECT source_id FROM sources WHERE dataset = ?"
+        removed = 0
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name in DATA_TABLES:
+                removed += con.execute(
+                    f"SELECT count(*) FROM {name} WHERE source_id IN ({old})", [dataset]
+                ).fetchone()[0]
+                con.execute(f"DELETE FROM {name} WHERE source_id IN ({old})", [dataset])
+            con.execute("DELETE FROM sources WHERE dataset = ?", [dataset])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            self._cache.clear()
+        return removed
+
     def checkpoint(self) -> None:
         """Write the WAL into the database file.
 

@@ -44,12 +44,21 @@ class SourceSettings(BaseModel):
     urls: dict[str, str] = Field(default_factory=dict)
 
 
+class CensusSettings(BaseModel):
+    """The Census Data API: key and base address (environment variables take precedence)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str | None = None
+    url: str | None = None
+
+
 class Settings(BaseModel):
     """The contents of ``upward.toml``."""
 
     model_config = ConfigDict(extra="forbid")
     download: DownloadSettings = Field(default_factory=DownloadSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
+    census: CensusSettings = Field(default_factory=CensusSettings)
 
 
 _SOURCES_COMMENT = """\
@@ -58,12 +67,20 @@ _SOURCES_COMMENT = """\
 """
 
 
+_CENSUS_COMMENT = """\
+# Census Data API: a key (or set CENSUS_API_KEY) and the base address
+# (UPWARD_CENSUS_API_URL overrides it).
+# key = "your-key"
+# url = "https://api.census.gov/data"
+"""
+
+
 def default_settings_text() -> str:
     """The ``upward.toml`` of a new workspace, written from the defaults of :class:`Settings`
     (the one place they are declared), each download setting with its description.
 
     >>> text = default_settings_text()
-    >>> tomllib.loads(text) == Settings().model_dump()
+    >>> Settings.model_validate(tomllib.loads(text)) == Settings()
     True
     >>> print(text.splitlines()[3])
     retries = 4          # attempts per file after the first failure
@@ -74,6 +91,7 @@ def default_settings_text() -> str:
         lines.append(f"{f'{name} = {getattr(defaults, name)!r}':<20} # {info.description}")
     lines += ["", "[sources]", _SOURCES_COMMENT.rstrip("\n"),
               f"urls = {{{', '.join(SourceSettings().urls)}}}"]
+    lines += ["", "[census]", _CENSUS_COMMENT.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -34,7 +34,8 @@ from upward.web import errors
 from upward.web.data import WebData
 from upward.web.templating import make_templates
 
-ROUTER_MODULES = ("upward.web.api", "upward.web.pages", "upward.web.evidence")
+ROUTER_MODULES = ("upward.web.api", "upward.web.pages", "upward.web.evidence",
+                  "upward.web.areas")
 STATIC_DIR = Path(__file__).parent / "static"
 #: A week: the bundled assets change only with the installed package.
 ASSET_CACHE = "public, max-age=604800"

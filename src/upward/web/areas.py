@@ -1,0 +1,131 @@
+"""Custom areas on the web: ``/areas`` (the list), ``/areas/{area_id}`` (an area's ACS metrics
+with exact or approximate margins, compared with the rest of its set, and a map of the set's
+areas coloured by a metric), ``/areas/{area_id}/table.csv|json`` (the download, margins kept),
+and the JSON API ``/api/areas``, ``/api/areas/{area_id}``, ``/api/areas/{area_id}/geometry``.
+
+Examples
+--------
+>>> sorted(r.path for r in router.routes)[:2]
+['/api/areas', '/api/areas/{area_id}']
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from upward.measure.areas import AreaProfile, _fmt, _pct, area_profile
+from upward.web.errors import ParameterError
+from upward.web.templating import render
+
+router = APIRouter()
+AREA_ID = r"^area:[a-z0-9-]+:[a-z0-9-]+$"
+
+
+def _workspace(request: Request):
+    return request.app.state.workspace
+
+
+def _profile(request: Request, area_id: str) -> AreaProfile:
+    return area_profile(_workspace(request), area_id)  # unknown: PlaceNotFoundError, a 404
+
+
+@router.get("/api/areas", tags=["api"], summary="The stored custom areas")
+def api_areas(request: Request) -> list[dict]:
+    """Every custom area: set, id, name, number of tracts, tract vintage."""
+    from upward.warehouse.areas import list_areas
+
+    return list_areas(_workspace(request)).to_dict(orient="records")
+
+
+@router.get("/api/areas/{area_id}", tags=["api"], summary="A custom area's ACS profile")
+def api_area(request: Request, area_id: str) -> JSONResponse:
+    """The area's metrics with estimate, SE, MOE, CV, reliability and method, the city's and
+    the other areas' values, and the difference from the rest of the set."""
+    return JSONResponse(_profile(request, area_id).to_dict())
+
+
+@router.get("/api/areas/{area_id}/geometry", tags=["api"],
+            summary="GeoJSON of an area's set, with each area's tract weights")
+def api_area_geometry(request: Request, area_id: str) -> JSONResponse:
+    """A FeatureCollection of every area of the set (the requested one flagged)."""
+    return JSONResponse(_geojson(request, area_id))
+
+
+def _geojson(request: Request, area_id: str) -> dict:
+    from upward.warehouse.store import Warehouse
+
+    set_key = area_id.split(":")[1] if area_id.count(":") == 2 else ""
+    with Warehouse(_workspace(request).warehouse_path, read_only=True) as wh:
+        g = wh.frame(wh.table("geometry"))
+        names = wh.frame(wh.table("geographies"))
+    g = g[g["geo_id"].str.startswith(f"area:{set_key}:")]
+    label = dict(zip(names["geo_id"], names["name"], strict=False))
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r.geo_id,
+         "properties": {"area_id": r.geo_id, "name": label.get(r.geo_id, r.geo_id),
+                        "selected": r.geo_id == area_id},
+         "geometry": json.loads(r.geojson)} for r in g.itertuples()]}
+
+
+@router.get("/areas/{area_id}/table.{fmt}", include_in_schema=False)
+def area_download(request: Request, area_id: str, fmt: str) -> Response:
+    """The area's metrics as CSV or JSON, margins, CV, reliability and method included."""
+    if fmt not in ("csv", "json"):
+        raise ParameterError("format", f"{fmt!r} is not a download format", fix="use csv or json")
+    p = _profile(request, area_id)
+    stem = area_id.replace(":", "_")
+    body, kind = (p.to_csv(), "text/csv") if fmt == "csv" else (p.to_json(), "application/json")
+    return Response(body, media_type=kind,
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
+
+
+@router.get("/areas/{area_id}", include_in_schema=False)
+def area_page(request: Request, area_id: str,
+              metric: Annotated[str, Query(description="Metric of the map")] = "acs_poverty_rate"):
+    """An area's page: metrics table, map of the set, downloads."""
+    p = _profile(request, area_id)
+    chosen = next((m for m in p.metrics if m.metric_id == metric), p.metrics[0] if p.metrics
+                  else None)
+    figure = None
+    if chosen is not None:
+        figure = _map(request, p, chosen)
+    rows = [{"label": m.label, "estimate": _fmt(m.estimate.estimate, m.format),
+             "moe": _fmt(m.estimate.moe, m.format), "cv": _pct(m.estimate.cv),
+             "reliability": m.estimate.reliability,
+             "city": _fmt(m.city.estimate, m.format) if m.city else "",
+             "difference": _fmt(m.difference, m.format) if m.difference is not None else "",
+             "significant": ("behind" if m.behind else "yes") if m.significant else
+             ("no" if m.significant is not None else ""),
+             "method": "exact (replicates)" if m.estimate.method.startswith("exact")
+             else m.estimate.method} for m in p.metrics]
+    return render(request, "area.html", {"p": p, "rows": rows, "figure": figure,
+                                         "metrics": p.metrics, "chosen": chosen})
+
+
+def _map(request: Request, p: AreaProfile, chosen) -> str | None:
+    import plotly.graph_objects as go
+
+    from upward.report.charts import figure_div
+
+    gj = _geojson(request, p.area_id)
+    if not gj["features"]:
+        return None
+    values = {p.name: chosen.estimate.estimate, **chosen.others}
+    ids = [f["id"] for f in gj["features"]]
+    names = [f["properties"]["name"] for f in gj["features"]]
+    fig = go.Figure(go.Choropleth(
+        geojson=gj, locations=ids, featureidkey="id", z=[values.get(n) for n in names],
+        text=names, hovertemplate="<b>%{text}</b><br>%{z:.3g}<extra></extra>",
+        colorscale="Viridis", marker_line_width=[3 if i == p.area_id else 0.5 for i in ids]))
+    fig.update_geos(fitbounds="locations", visible=False)
+    fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 30, "b": 0},
+                      title={"text": f"{chosen.label} by area ({p.set_name})"})
+    return figure_div(fig, "area-map", label=f"Map of {chosen.label} for the areas of "
+                      f"{p.set_name}")
+
+
+__all__ = ["router"]
