@@ -9,7 +9,18 @@ True
 from __future__ import annotations
 
 from upward.sources import urban  # noqa: F401  (registers datasets)
-from upward.sources.base import DATASETS, Dataset, Tables, datasets_of
+from upward.sources.base import (
+    DATASETS,
+    TRACT_KINDS,
+    Dataset,
+    Kind,
+    Publisher,
+    Tables,
+    dataset_of,
+    datasets_of,
+    release_label,
+    source_ids_where,
+)
 
 for _module in ("opportunity_atlas", "commuting_zones", "social_capital", "tiger"):
     try:  # pragma: no cover - a connector module missing is a packaging error
@@ -21,4 +32,5 @@ for _module in ("opportunity_atlas", "commuting_zones", "social_capital", "tiger
 #: The names ``upward fetch`` accepts, in load order.
 SOURCE_NAMES = ("urban", "opportunity-atlas", "social-capital", "crosswalks", "tracts")
 
-__all__ = ["DATASETS", "SOURCE_NAMES", "Dataset", "Tables", "datasets_of"]
+__all__ = ["DATASETS", "SOURCE_NAMES", "TRACT_KINDS", "Dataset", "Kind", "Publisher", "Tables",
+           "dataset_of", "datasets_of", "release_label", "source_ids_where"]

@@ -193,7 +193,7 @@ def _provenance(found: FoundFile, source_id: str, tables: Tables) -> dict:
     return {
         "source_id": source_id,
         "dataset": found.key,
-        "publisher": d.publisher,
+        "publisher": str(d.publisher),  # the registry's, never guessed from the id
         "title": d.title,
         "url": found.location,
         "retrieved_at": found.retrieved_at,
