@@ -211,6 +211,16 @@ def datasets_of(source: str) -> list[Dataset]:
     return [d for d in DATASETS.values() if d.source == source]
 
 
+def source_names() -> tuple[str, ...]:
+    """The source names ``upward fetch`` accepts: each registered dataset's ``source``, in the
+    order the datasets were registered (the load order).
+
+    >>> source_names()[:2]
+    ('urban', 'opportunity-atlas')
+    """
+    return tuple(dict.fromkeys(d.source for d in DATASETS.values()))
+
+
 def split_source_id(source_id: str) -> tuple[Dataset | None, str | None]:
     """The registered dataset a source id (``key@sha``, a dataset key, or a per-state
     ``key.SS@sha``) comes from, and the state of a per-state file; (None, None) if unknown.

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from upward.errors import ConfigError, UpwardError
-from upward.sources import SOURCE_NAMES, Dataset, Tables, datasets_of
+from upward.sources import Dataset, Tables, datasets_of, source_names
 from upward.sources.http import download
 from upward.warehouse.store import LoadResult, Warehouse
 from upward.warehouse.workspace import Workspace
@@ -48,11 +48,12 @@ def plan_names(names: Sequence[str]) -> list[Dataset]:
     >>> [d.source for d in plan_names(["urban"])][:1]
     ['urban']
     """
-    unknown = [n for n in names if n not in SOURCE_NAMES]
+    known = source_names()
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(
             f"unknown source {unknown[0]!r}",
-            fix=f"use one or more of: {', '.join(SOURCE_NAMES)}",
+            fix=f"use one or more of: {', '.join(known)}",
         )
     return [d for name in names for d in datasets_of(name)]
 
