@@ -40,7 +40,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from upward.evidence.schema import DESIGNS, Effect, Intervention, Study
+from upward.evaluate.categories import STUDY_DESIGNS
+from upward.evidence.schema import Effect, Intervention, Study
 from upward.measure.profile import JsonReport
 
 #: Checks an Upward evaluation runs that the rules read some other way: balance and attrition
@@ -180,7 +181,7 @@ def facts_of(study: Study, *, outcome: str | None = None, intervention: Interven
                  default=chosen.follow_up_months if chosen is not None else None)
     return Facts(
         design=study.design,
-        family=DESIGNS[study.design][1],
+        family=STUDY_DESIGNS[study.design].kind,
         n=n,
         sites=study.sites,
         attrition_overall=study.attrition_overall,
