@@ -14,6 +14,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -311,7 +313,8 @@ def release_rank(wh: Warehouse, source_id: ibis.Value) -> ibis.Value:
     return source_id.substitute(ranks, else_=0).cast("int32")
 
 
-def source_ids(wh: Warehouse, *, kinds=None, publishers=None) -> list[str]:
+def source_ids(wh: Warehouse, *, kinds: Iterable[Kind] | None = None,
+               publishers: Iterable[Publisher] | None = None) -> list[str]:
     """The loaded source ids whose registered dataset is of one of ``kinds`` and one of
     ``publishers`` (None: any), asked of the dataset registry rather than read from the ids.
 
