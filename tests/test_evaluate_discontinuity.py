@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from upward.core.errors import ConfigError, InputFileError
-from upward.evaluate.designs import DESIGNS
+from upward.evaluate.designs import DESIGNS, TABLE_COLUMNS
 from upward.evaluate.designs.discontinuity import estimate_rd, mccrary_test
-from upward.evaluate.result import TABLE_COLUMNS
 from upward.evaluate.spec import EvaluationSpec
 
 causaldata = pytest.importorskip("causaldata")

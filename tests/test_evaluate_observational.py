@@ -9,14 +9,13 @@ import pandas as pd
 import pytest
 
 from upward.core.errors import ConfigError, InputFileError
-from upward.evaluate.designs import DESIGNS
+from upward.evaluate.designs import DESIGNS, TABLE_COLUMNS
 from upward.evaluate.designs.observational import (
     estimate_aipw,
     estimate_ipw,
     estimate_matching,
     matching_estimate,
 )
-from upward.evaluate.result import TABLE_COLUMNS
 from upward.evaluate.spec import EvaluationSpec
 
 causaldata = pytest.importorskip("causaldata")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from upward.evaluate.result import TABLE_COLUMNS, Check, EvaluationResult
+from upward.evaluate.designs import TABLE_COLUMNS
+from upward.evaluate.result import Check, EvaluationResult
 from upward.report.evaluation import CHARTS, render_evaluation_report
 
 CHROMIUM = Path("/usr/bin/chromium")

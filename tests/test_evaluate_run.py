@@ -258,8 +258,8 @@ def test_demo_pilots_recover_their_known_effects(tmp_path):
 def test_docs_describe_every_spec_key_column_role_design_option_and_table():
     from tests.conftest import REPO
 
+    from upward.evaluate.designs import TABLE_COLUMNS
     from upward.evaluate.programs import PROGRAM_COLUMNS, PROGRAM_OPTIONS
-    from upward.evaluate.result import TABLE_COLUMNS
     from upward.evaluate.spec import CostSpec
 
     docs = (REPO / "docs" / "evaluate.md").read_text()

@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 
 from upward.core.errors import ConfigError, InputFileError, UpwardError
-from upward.evaluate.designs import DESIGNS
+from upward.evaluate.designs import DESIGNS, TABLE_COLUMNS
 from upward.evaluate.designs.synthetic import (
     _fit_unit,
     _panel,
     estimate_synthetic_control,
     simplex_weights,
 )
-from upward.evaluate.result import TABLE_COLUMNS
 from upward.evaluate.spec import EvaluationSpec
 
 causaldata = pytest.importorskip("causaldata")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from upward.core.errors import ConfigError
 from upward.evaluate.result import Check, EvaluationResult
-from upward.evidence.from_evaluation import DESIGN_KINDS, study_from_evaluation
+from upward.evidence.from_evaluation import study_from_evaluation
 from upward.evidence.rating import (
     CRITERIA,
     RULES,
@@ -283,17 +283,19 @@ def test_evaluation_weighting_design_uses_weighted_balance():
 def test_evaluation_cluster_and_unknown_designs_and_missing_uncertainty():
     clustered = _result(spec={"cluster": "school"})
     assert study_from_evaluation(clustered, intervention_id="x").design == "cluster_rct"
-    with pytest.raises(ConfigError, match="DESIGN_KINDS"):
+    with pytest.raises(ConfigError, match="no study design for the evidence library"):
         study_from_evaluation(_result("tarot"), intervention_id="x")
     with pytest.raises(ConfigError, match="standard error"):
         study_from_evaluation(_result(se=None, ci_low=None, ci_high=None), intervention_id="x")
 
 
 def test_every_registered_design_has_a_study_design():
+    from upward.evaluate.categories import STUDY_DESIGNS
     from upward.evaluate.designs import DESIGNS
 
-    assert set(DESIGNS) <= set(DESIGN_KINDS), (
-        "add new designs to upward.evidence.from_evaluation.DESIGN_KINDS")
+    for name, design in DESIGNS.items():
+        assert design.evidence.study_design in STUDY_DESIGNS, name
+        assert design.evidence.units in ("people", "places"), name
 
 
 def test_real_evaluation_of_the_nsw_experiment_becomes_a_rated_study(tmp_path):

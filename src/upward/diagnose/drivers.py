@@ -31,6 +31,7 @@ from upward.core.results import json_ready
 from upward.geo.resolve import base_name
 from upward.measure import frames
 from upward.metrics.catalog import all_metrics, get_metric
+from upward.sources import Kind
 from upward.warehouse.store import Warehouse
 
 LEVELS = ("county", "place", "tract")
@@ -228,7 +229,8 @@ class DriversReport:
 
 def _urban_wide(wh: Warehouse, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     lv = frames.latest_values(wh)
-    u = lv[(lv["geo_level"] == level) & lv["source_id"].str.startswith("urban.")]
+    metrics = frames.source_ids(wh, kinds=[Kind.METRICS])
+    u = lv[(lv["geo_level"] == level) & lv["source_id"].isin(metrics)]
     wide = {v: u.pivot_table(index="geo_id", columns="metric_id", values=v, aggfunc="first")
             for v in ("estimate", "quality")}
     return wide["estimate"], wide["quality"].reindex_like(wide["estimate"])

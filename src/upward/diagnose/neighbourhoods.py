@@ -35,6 +35,7 @@ from upward.core.results import as_plain, json_ready
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
 from upward.measure.profile import TractSpread, tract_spread, tracts_inside
+from upward.sources import Publisher
 from upward.warehouse.store import Warehouse
 
 DISTRIBUTION_METRICS = ("kfr_dollars_p25", "kfr_top20_p25")
@@ -352,8 +353,9 @@ def _geometry_states(wh: Warehouse) -> set[str]:
 
 def _names(wh: Warehouse, ids: list[str]) -> dict[str, str]:
     g = wh.table("geographies")
+    atlas = frames.source_ids(wh, publishers=[Publisher.OPPORTUNITY_ATLAS])
     rows = wh.frame(g.filter((g.geo_level == "tract") & g.geo_id.isin(ids) & g.name.notnull()
-                             & g.source_id.startswith("atlas.")).select("geo_id", "name"))
+                             & g.source_id.isin(atlas)).select("geo_id", "name"))
     return dict(zip(rows["geo_id"], rows["name"], strict=True))
 
 

@@ -20,21 +20,6 @@ from upward.core.results import JsonReport
 
 SCHEMA_VERSION = "1.0"
 
-# Keys of ``EvaluationResult.tables`` and their rows, drawn by upward.report.evaluation:
-TABLE_COLUMNS = {
-    "balance": ("covariate", "mean_treated", "mean_control", "std_diff", "std_diff_weighted"),
-    "event_study": ("rel_time", "estimate", "se", "ci_low", "ci_high"),
-    "group_time": ("cohort", "time", "att", "se"),
-    "donor_weights": ("unit", "weight"),
-    "synth_path": ("time", "treated", "synthetic"),
-    "placebo": ("unit", "rmspe_ratio", "post_gap"),
-    "rd_bins": ("x", "y", "n", "side"),
-    "overlap": ("score_low", "score_high", "n_treated", "n_control"),
-    "estimates": ("method", "estimate", "se", "ci_low", "ci_high"),
-    "attrition": ("group", "n_assigned", "n_observed", "rate"),
-}
-
-
 @dataclass(frozen=True)
 class Check:
     """One assumption check. ``passed`` is None when it could not be run (then ``detail`` says

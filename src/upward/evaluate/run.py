@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from upward.core.atomic import atomic_write
 from upward.core.errors import ConfigError, InputFileError, UpwardError, WorkspaceError
 from upward.evaluate.cost import analyse_cost
-from upward.evaluate.designs import Design, get_design
+from upward.evaluate.designs import Design, OptionError, get_design
 from upward.evaluate.programs import (
     PROGRAM_OPTIONS,
     IdHasher,
@@ -328,6 +328,9 @@ def design_for(loaded: LoadedSpec) -> Design:
         raise ConfigError(f"{loaded.where('design')}: {exc.message}", fix=exc.fix) from None
     try:
         design.check_spec(design_spec(spec))
+    except OptionError as exc:
+        raise ConfigError(f"{loaded.where('options', exc.option)}: {exc.message}",
+                          fix=exc.fix) from None
     except ConfigError as exc:
         raise ConfigError(f"{loaded.where()}: {exc.message}", fix=exc.fix) from None
     return design

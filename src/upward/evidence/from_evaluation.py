@@ -35,26 +35,16 @@ from upward.core.errors import ConfigError
 from upward.evaluate.result import EvaluationResult
 from upward.evidence.schema import Arm, Effect, Intervention, Study, StudyCheck, slugify
 
-#: Upward design name → (study design, the units it compares by default). Counts of people are
-#: suppressed below 11 when published; a synthetic control compares places. Panel designs
-#: default to people (the safe choice): pass ``sample_unit="neighbourhoods"`` (or similar)
-#: when the units are places.
-DESIGN_KINDS: dict[str, tuple[str, str]] = {
-    "rct": ("rct", "people"),
-    "cluster_rct": ("cluster_rct", "people"),
-    "did": ("qed", "people"),
-    "event_study": ("qed", "people"),
-    "staggered_did": ("qed", "people"),
-    "synthetic_control": ("qed", "places"),
-    "rd": ("rd", "people"),
-    "fuzzy_rd": ("rd", "people"),
-    "matching": ("qed", "people"),
-    "ipw": ("qed", "people"),
-    "aipw": ("qed", "people"),
-    "regression": ("correlational", "people"),
-}
-#: Designs whose balance table reports weighted differences that are the ones that matter.
-WEIGHTING = frozenset({"ipw", "aipw", "matching"})
+# Each design's study design and the units it compares by default come from the design
+# registry (``Design.evidence``). Counts of people are suppressed below 11 when published; a
+# synthetic control compares places. Panel designs default to people (the safe choice): pass
+# ``sample_unit="neighbourhoods"`` (or similar) when the units are places.
+
+
+def _design_of(name: str):
+    from upward.evaluate.designs import DESIGNS
+
+    return DESIGNS.get(name)
 
 
 def as_result(result: EvaluationResult | dict) -> EvaluationResult:
@@ -99,7 +89,8 @@ def _attrition(result: EvaluationResult) -> tuple[float | None, float | None, li
 
 
 def _baseline(result: EvaluationResult) -> list[dict]:
-    weighted = result.design in WEIGHTING
+    design = _design_of(result.design)
+    weighted = design is not None and design.weighted_balance
     out = []
     for row in result.tables.get("balance", []):
         value = row.get("std_diff_weighted") if weighted else None
@@ -122,13 +113,15 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
     <function study_from_evaluation at ...>
     """
     r = as_result(result)
-    if r.design not in DESIGN_KINDS:
+    registered = _design_of(r.design)
+    if registered is None:
         raise ConfigError(f"evaluation design {r.design!r} has no study design for the evidence "
-                          "library", fix="add it to upward.evidence.from_evaluation.DESIGN_KINDS")
+                          "library", fix="register the design with its evidence category "
+                          "(upward.evaluate.designs.register, Design.evidence)")
     if r.se is None and (r.ci_low is None or r.ci_high is None):
         raise ConfigError(f"the evaluation of {r.outcome!r} has no standard error or interval",
                           fix="re-run the evaluation with an inference method that gives one")
-    design, unit_kind = DESIGN_KINDS[r.design]
+    design, unit_kind = registered.evidence.study_design, registered.evidence.units
     if design == "rct" and r.spec.get("cluster"):
         design = "cluster_rct"
     overall, differential, arms = _attrition(r)
@@ -157,7 +150,7 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
         arms=arms, attrition_overall=None if overall is None else round(overall, 6),
         attrition_differential=None if differential is None else round(differential, 6),
         baseline=_baseline(r), baseline_adjusted=bool(r.spec.get("covariates"))
-        or r.design in WEIGHTING,
+        or registered.weighted_balance,
         checks=checks, sites=sites, evaluator=evaluator or "Upward evaluation",
         evaluation_id=evaluation_id, synthetic=synthetic, effects=[effect],
     )

@@ -41,7 +41,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from upward.core.results import JsonReport
-from upward.evidence.schema import DESIGNS, Effect, Intervention, Study
+from upward.evaluate.categories import STUDY_DESIGNS
+from upward.evidence.schema import Effect, Intervention, Study
 
 #: Checks an Upward evaluation runs that the rules read some other way: balance and attrition
 #: through their numbers (baseline differences, attrition rates); the others are about the
@@ -180,7 +181,7 @@ def facts_of(study: Study, *, outcome: str | None = None, intervention: Interven
                  default=chosen.follow_up_months if chosen is not None else None)
     return Facts(
         design=study.design,
-        family=DESIGNS[study.design][1],
+        family=STUDY_DESIGNS[study.design].kind,
         n=n,
         sites=study.sites,
         attrition_overall=study.attrition_overall,

@@ -27,6 +27,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy import stats
 
+from upward.evaluate.categories import STUDY_DESIGNS
+
 SCHEMA_VERSION = "1.0"
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 
@@ -45,17 +47,9 @@ POLICY_AREAS: dict[str, str] = {
 PolicyArea = Literal["workforce", "housing", "education", "income", "health", "justice", "family",
                      "transportation", "civic"]
 
-#: Study designs, the label pages show, and their family (what the rating rules look at).
-DESIGNS: dict[str, tuple[str, str]] = {
-    "rct": ("Randomised controlled trial", "randomised"),
-    "cluster_rct": ("Cluster-randomised trial", "randomised"),
-    "rd": ("Regression discontinuity", "discontinuity"),
-    "qed": ("Quasi-experimental comparison (matching, weighting, difference-in-differences, "
-            "synthetic control)", "quasi"),
-    "correlational": ("Correlational study with statistical controls", "correlational"),
-    "descriptive": ("Descriptive or pre-post study without a comparison group", "descriptive"),
-}
-StudyDesign = Literal["rct", "cluster_rct", "rd", "qed", "correlational", "descriptive"]
+#: A study's design is one of the study-design categories the design registry declares
+#: (``upward.evaluate.categories.STUDY_DESIGNS``: label, and the kind the rating rules use).
+StudyDesign = Literal[tuple(STUDY_DESIGNS)]  # type: ignore[valid-type]
 
 #: Effect measures as entered. ``rr``/``or`` are ratios on their natural scale (CI on the same
 #: scale); the library pools them as logs (``log_rr``/``log_or``, upward.evidence.effect_sizes).
@@ -349,7 +343,7 @@ class Study(Record):
         ...       effects=[Effect(outcome="y", measure="md", estimate=1.0, se=0.5)]).design_label()
         'Regression discontinuity'
         """
-        return DESIGNS[self.design][0]
+        return STUDY_DESIGNS[self.design].label
 
     def max_baseline_difference(self) -> float | None:
         """The largest absolute standardised baseline difference, None when none is recorded.

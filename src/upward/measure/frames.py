@@ -14,6 +14,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -21,10 +23,8 @@ import pandas as pd
 from upward.geo.resolve import base_name
 from upward.geo.states import STATES_BY_ABBR
 from upward.metrics.inference import two_sided_p
+from upward.sources import Kind, Publisher, dataset_of, source_ids_where
 from upward.warehouse.store import Warehouse
-
-#: Which source's name wins when several name the same geography.
-_NAME_PRIORITY = ("urban.", "sca.", "census.", "atlas.", "crosswalk.")
 
 _DATED = r"^\d{4}$"
 
@@ -51,9 +51,10 @@ def geographies(wh: Warehouse, levels: tuple[str, ...] = ()) -> pd.DataFrame:
         if g.empty:
             return pd.DataFrame(columns=["geo_id", "geo_level", "name", "state_fips",
                                          "parent_geo_id", "population"])
-        rank = pd.Series(99, index=g.index)
-        for i, prefix in reversed(list(enumerate(_NAME_PRIORITY))):
-            rank = rank.mask(g["source_id"].str.startswith(prefix), i)
+        # Which dataset's name wins when several name the same geography: the registry says.
+        ranks = {s: d.names_rank if (d := dataset_of(s)) else 99
+                 for s in g["source_id"].unique()}
+        rank = g["source_id"].map(ranks)
         g = g.assign(_rank=rank, _noname=g["name"].isna()).sort_values(["_noname", "_rank"])
         population = g.groupby(["geo_id", "geo_level"])["population"].max()
         first = g.drop_duplicates(["geo_id", "geo_level"]).set_index(["geo_id", "geo_level"])
@@ -94,15 +95,16 @@ def latest_values(wh: Warehouse) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         t = _whole_population(wh)
         dated = t.period.re_search(_DATED).cast("int8")
-        t = t.mutate(_dated=dated)
-        # Same period in two releases: the lower source_id wins, which puts the longitudinal
-        # (2025) file before the recent (2024) one.
+        t = t.mutate(_dated=dated, _release=release_rank(wh, t.source_id))
+        # Same period in two releases: the later release (the registry's ``release``) wins,
+        # which puts the longitudinal (2025) file before the recent (2024) one.
         window = ibis.window(
             group_by=[t.geo_id, t.geo_level, t.metric_id],
-            order_by=[ibis.desc(t._dated), ibis.desc(t.period), t.source_id],
+            order_by=[ibis.desc(t._dated), ibis.desc(t.period), ibis.desc(t._release),
+                      t.source_id],
         )
         t = t.mutate(_rn=ibis.row_number().over(window)).filter(lambda x: x._rn == 0)
-        return wh.frame(t.drop("_rn", "_dated"))
+        return wh.frame(t.drop("_rn", "_dated", "_release"))
 
     return wh.cached("latest", build)
 
@@ -137,7 +139,7 @@ def trends(wh: Warehouse) -> pd.DataFrame:
 
     Only one release is used per trend: releases revise and rescale (the 2025 file halves
     economic connectedness), so a trend never joins values of two files. The release with the
-    most years is taken.
+    most years is taken (ties: the later release, as ``latest_values``).
 
     >>> import tempfile, pathlib
     >>> trends(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")).empty
@@ -158,10 +160,11 @@ def trends(wh: Warehouse) -> pd.DataFrame:
             last_se=t.se.argmax(t.period),
         )
         per_source = per_source.filter(per_source.n_periods >= 2)
+        per_source = per_source.mutate(_release=release_rank(wh, per_source.source_id))
         best = ibis.window(group_by=["geo_id", "geo_level", "metric_id"],
-                           order_by=[ibis.desc("n_periods"), "source_id"])
+                           order_by=[ibis.desc("n_periods"), ibis.desc("_release"), "source_id"])
         chosen = per_source.mutate(_rn=ibis.row_number().over(best)).filter(lambda x: x._rn == 0)
-        out = wh.frame(chosen.drop("_rn"))
+        out = wh.frame(chosen.drop("_rn", "_release"))
         out["change"] = out["last_estimate"] - out["first_estimate"]
         out["change_se"] = np.hypot(out["first_se"], out["last_se"])
         out["z"] = out["change"] / out["change_se"].where(out["change_se"] > 0)
@@ -204,10 +207,8 @@ def county_outcomes(wh: Warehouse) -> pd.DataFrame:
 
     def build() -> pd.DataFrame:
         obs = wh.table("observations")
-        t = obs.filter(
-            (obs.geo_level == "county")
-            & (obs.source_id.startswith("atlas.") | obs.source_id.startswith("sca."))
-        )
+        ids = source_ids(wh, kinds=[Kind.COUNTY_OUTCOMES])
+        t = obs.filter((obs.geo_level == "county") & obs.source_id.isin(ids))
         return wh.frame(t)
 
     return wh.cached("county_outcomes", build)
@@ -244,9 +245,10 @@ def tracts_by_place(wh: Warehouse) -> dict[tuple[str, str], list[str]]:
 
     def build() -> dict[tuple[str, str], list[str]]:
         g = wh.table("geographies")
+        atlas = source_ids(wh, publishers=[Publisher.OPPORTUNITY_ATLAS])
         names = wh.frame(
             g.filter((g.geo_level == "tract") & g.name.notnull()
-                     & g.source_id.startswith("atlas.tract_kfr")).select("geo_id", "name")
+                     & g.source_id.isin(atlas)).select("geo_id", "name")
         ).drop_duplicates("geo_id")
         # "Neighborhood, City, ST" or just "City, ST": the city is the part before the state.
         text = names["name"].str.rsplit(",", n=2)
@@ -291,3 +293,33 @@ def sources(wh: Warehouse) -> pd.DataFrame:
     True
     """
     return wh.cached("sources", wh.sources)
+
+
+def release_rank(wh: Warehouse, source_id: ibis.Value) -> ibis.Value:
+    """An Ibis expression ranking each row's release by the registry's ``release``: later
+    releases rank higher, so ``desc`` of it puts the latest first (0 for an unregistered id).
+
+    >>> import tempfile, pathlib
+    >>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+    >>> t = wh.table("observations")
+    >>> wh.frame(t.select(r=release_rank(wh, t.source_id))).columns.tolist()
+    ['r']
+    """
+    found = {s: d for s in sources(wh)["source_id"] if (d := dataset_of(s)) is not None}
+    orders = sorted({d.release_order for d in found.values()})
+    ranks = {s: orders.index(d.release_order) + 1 for s, d in found.items()}
+    if not ranks:
+        return ibis.literal(0, type="int32")
+    return source_id.substitute(ranks, else_=0).cast("int32")
+
+
+def source_ids(wh: Warehouse, *, kinds: Iterable[Kind] | None = None,
+               publishers: Iterable[Publisher] | None = None) -> list[str]:
+    """The loaded source ids whose registered dataset is of one of ``kinds`` and one of
+    ``publishers`` (None: any), asked of the dataset registry rather than read from the ids.
+
+    >>> import tempfile, pathlib
+    >>> source_ids(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), kinds=[Kind.METRICS])
+    []
+    """
+    return source_ids_where(sources(wh)["source_id"], kinds=kinds, publishers=publishers)

@@ -23,6 +23,7 @@ from upward.core.results import JsonReport, as_plain, json_ready
 from upward.geo.resolve import GeoMatch, base_name, resolve
 from upward.measure import frames
 from upward.metrics import get_metric, metric_ids
+from upward.sources import TRACT_KINDS, Publisher, dataset_of
 from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
 
@@ -242,8 +243,7 @@ def build_profile(wh: Warehouse, place: str) -> Profile:
 def _tract_sources(wh: Warehouse, tracts: list[str]) -> set[str]:
     if not tracts:
         return set()
-    src = frames.sources(wh)
-    return set(src[src["dataset"].str.startswith("atlas.tract")]["source_id"])
+    return set(frames.source_ids(wh, kinds=TRACT_KINDS))
 
 
 def _metric_entries(wh: Warehouse, geo: GeoMatch, county: GeoMatch | None) -> list[MetricEntry]:
@@ -327,9 +327,11 @@ def _county_outcomes(wh: Warehouse, county: GeoMatch) -> tuple[list[Outcome], li
     rows = frames.rows_of(wh, "county_outcomes", county.geo_id, "county")
     atlas, social = [], []
     declared = metric_ids()
+    publisher = {s: d.publisher if (d := dataset_of(s)) else None
+                 for s in rows["source_id"].unique()}
     for r in rows.itertuples(index=False):
-        is_atlas = r.source_id.startswith("atlas.")
-        is_sca = r.source_id.startswith("sca.")
+        is_atlas = publisher[r.source_id] == Publisher.OPPORTUNITY_ATLAS
+        is_sca = publisher[r.source_id] == Publisher.SOCIAL_CAPITAL_ATLAS
         if not (is_atlas or is_sca):
             continue
         label = get_metric(r.metric_id).label if r.metric_id in declared else r.metric_id

@@ -27,6 +27,7 @@ from upward.geo.resolve import GeoMatch
 from upward.measure import frames
 from upward.measure.profile import tracts_inside
 from upward.metrics import Metric, all_metrics, get_metric
+from upward.sources import Publisher, dataset_of
 from upward.warehouse.store import Warehouse
 
 SERIES_COLUMNS = ["period", "estimate", "lb", "ub", "quality", "source_id", "release", "bounds",
@@ -81,7 +82,8 @@ def metric_series(wh: Warehouse, geo_id: str, geo_level: str, metric_id: str) ->
 
 def trend_release(series: pd.DataFrame) -> str | None:
     """The source id a trend is read from: the release with the most dated periods (ties: the
-    lower source id), the rule of ``frames.trends``. None when no release has two years.
+    later release in the registry, then the lower source id), the rule of ``frames.trends``.
+    None when no release has two years.
 
     >>> s = pd.DataFrame({"source_id": ["a@1", "a@1", "b@2"], "period": ["2014", "2021", "2021"],
     ...                   "dated": [True, True, True]})
@@ -93,7 +95,11 @@ def trend_release(series: pd.DataFrame) -> str | None:
     counts = counts[counts >= 2]
     if counts.empty:
         return None
-    return str(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
+    def later_first(source_id: str) -> tuple[int, ...]:
+        found = dataset_of(source_id)
+        return tuple(-x for x in found.release_order) if found else (0, 0, 0)
+
+    return str(sorted(counts.items(), key=lambda kv: (-kv[1], later_first(kv[0]), kv[0]))[0][0])
 
 
 def metric_distribution(wh: Warehouse, metric_id: str, geo_level: str) -> pd.DataFrame:
@@ -278,8 +284,9 @@ def _tract_names(wh: Warehouse, tracts: list[str]) -> dict[str, str]:
     g = wh.table("geographies")
     rows = wh.frame(g.filter((g.geo_level == "tract") & g.geo_id.isin(tracts) & g.name.notnull())
                     .select("geo_id", "name", "source_id"))
-    census = rows[rows["source_id"].str.startswith("census.")].drop_duplicates("geo_id")
-    atlas = rows[rows["source_id"].str.startswith("atlas.")].drop_duplicates("geo_id")
+    publisher = rows["source_id"].map(lambda s: d.publisher if (d := dataset_of(s)) else None)
+    census = rows[publisher == Publisher.CENSUS].drop_duplicates("geo_id")
+    atlas = rows[publisher == Publisher.OPPORTUNITY_ATLAS].drop_duplicates("geo_id")
     names = dict(zip(census["geo_id"], census["name"], strict=True))
     for geo_id, name in zip(atlas["geo_id"], atlas["name"], strict=True):
         names[geo_id] = f"{names[geo_id]} — {name}" if geo_id in names else name

@@ -30,9 +30,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from upward.measure.render import QUALITY_WORDS, format_value
-from upward.measure.series import TractMap, release_of, trend_release
+from upward.measure.series import TractMap, trend_release
 from upward.metrics import get_metric
 from upward.report.templating import render
+from upward.sources import release_label as registry_release_label
 
 #: Okabe–Ito colours by role.
 BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, YELLOW = (
@@ -89,29 +90,6 @@ UNIT_STYLES: dict[str, UnitStyle] = {
 }
 _DEFAULT_STYLE = UnitStyle("value", ",.3~g", ",.3~g")
 
-#: Readable names of the releases a value can come from.
-RELEASE_LABELS = {
-    "urban.place_longitudinal": "Urban Institute, place file 2014–2023 (2025 release)",
-    "urban.place_recent": "Urban Institute, most recent values (2024 release)",
-    "urban.county_recent": "Urban Institute, county recent values (2024 release)",
-    "atlas.county_outcomes": "Opportunity Atlas, county outcomes",
-    "sca.county": "Social Capital Atlas, counties",
-    "sca.zip": "Social Capital Atlas, ZIP codes",
-    "atlas.tract_kfr_dollars": "Opportunity Atlas, tract household income at 35",
-    "atlas.tract_kfr_top20": "Opportunity Atlas, tract chance of reaching the top 20%",
-    "atlas.tract_outcomes": "Opportunity Atlas, tract outcomes",
-    "atlas.tract_covariates": "Opportunity Atlas, tract covariates",
-    "crosswalk.county_cz": "Opportunity Insights, county to commuting zone crosswalk",
-}
-#: Short names for narrow table cells.
-RELEASE_SHORT = {
-    "urban.place_longitudinal": "Urban Institute, 2025 file",
-    "urban.place_recent": "Urban Institute, 2024 file",
-    "urban.county_recent": "Urban Institute, 2024 file",
-}
-#: Releases named by a prefix and a code (one file per state).
-RELEASE_PREFIXES = {"census.tracts.": "US Census Bureau, tract boundaries, state {}"}
-
 TREND_ARROWS = {1: "▲", -1: "▼", 0: "="}
 
 
@@ -135,19 +113,16 @@ def quality_word(quality) -> str:
     return QUALITY_TEXT.get(int(quality), NOT_GRADED)
 
 
-def release_label(release: str) -> str:
-    """A readable name of a release (the dataset part of a source id).
+def release_label(release: str, *, short: bool = False) -> str:
+    """A readable name of a release (a source id or dataset key), from the dataset registry;
+    ``short`` for narrow table cells.
 
     >>> release_label("urban.place_recent@1")
     'Urban Institute, most recent values (2024 release)'
+    >>> release_label("census.tracts.40@1"), release_label("urban.place_recent@1", short=True)
+    ('US Census Bureau, tract boundaries, state 40', 'Urban Institute, 2024 file')
     """
-    release = release_of(release)
-    if release in RELEASE_LABELS:
-        return RELEASE_LABELS[release]
-    for prefix, text in RELEASE_PREFIXES.items():
-        if release.startswith(prefix):
-            return text.format(release[len(prefix):])
-    return release
+    return registry_release_label(release, short=short)
 
 
 def format_change(value: float | None, unit: str, *, signed: bool = False) -> str:
@@ -589,8 +564,7 @@ def scorecard_table(profile) -> list[dict]:
             "period": m.period,
             "source_id": m.source_id,
             "release": release_label(m.source_id),
-            "release_short": RELEASE_SHORT.get(release_of(m.source_id),
-                                               release_label(m.source_id)),
+            "release_short": release_label(m.source_id, short=True),
             "publisher": publishers.get(m.source_id) or "",
             "trend_arrow": arrow,
             "trend_text": trend_text,

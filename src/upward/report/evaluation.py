@@ -1,10 +1,12 @@
 """The evaluation report: one self-contained HTML page for an evaluation result.
 
 Failed assumption checks come first, in a box above the estimate. Each of the result's tables
-is drawn by its chart (a declared registry, :data:`CHARTS`): balance → love plot, event study
-→ coefficients with the pre-period band, synthetic control → treated vs synthetic path, donor
-weights and placebo ratios, RD → binned scatter at the cutoff, overlap → propensity-score
-histogram, estimates → a forest plot. Every chart has its data as a table in a ``<details>``
+is drawn by the chart form its declaration names (``upward.evaluate.tables``, listed by each
+design in the registry): love plot (balance), coefficients with the pre-period band (event
+study), treated vs synthetic path, donor weights and placebo ratios (synthetic control),
+binned scatter at the cutoff (RD), propensity-score histogram (overlap), forest plot
+(estimates). :data:`CHART_FORMS` holds the drawings; :data:`CHARTS` is the live view by
+table key. Every chart has its data as a table in a ``<details>``
 below it, so the page works without JavaScript and with a screen reader. plotly.js is inlined
 by :func:`upward.report.page.render_page`, so the file opens offline.
 
@@ -22,7 +24,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -37,7 +39,7 @@ from upward.evaluate.render import (
     sensitivity_rows,
     table_rows,
 )
-from upward.evaluate.result import TABLE_COLUMNS, EvaluationResult
+from upward.evaluate.result import EvaluationResult
 from upward.report.disclosure import disclosure_controlled
 from upward.report.page import render_page
 from upward.report.templating import render
@@ -57,23 +59,10 @@ LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b":
           "font": {"family": "system-ui, sans-serif", "size": 13}, "height": 380}
 STD_DIFF_THRESHOLD = 0.1  # |standardised difference| above which balance is usually questioned
 
-TABLE_TITLES = {
-    "balance": "Baseline balance",
-    "event_study": "Event study",
-    "group_time": "Group-time effects",
-    "donor_weights": "Donor weights",
-    "synth_path": "Treated and synthetic paths",
-    "placebo": "Placebo (in-space) tests",
-    "rd_bins": "Regression discontinuity: binned means",
-    "overlap": "Propensity-score overlap",
-    "estimates": "Estimates by method",
-    "attrition": "Attrition",
-}
-
-
 @dataclass(frozen=True)
 class Chart:
-    """How one of ``EvaluationResult.tables`` is drawn.
+    """How one of ``EvaluationResult.tables`` is drawn (``key``: the chart form, or the table
+    when read through :data:`CHARTS`).
 
     >>> CHARTS["balance"].title
     'Baseline balance: standardised differences (love plot)'
@@ -241,24 +230,98 @@ def _attrition(rows: list[dict], result: EvaluationResult) -> go.Figure:
     return fig
 
 
-#: Charts by table key, in the order the report shows them.
-CHARTS: dict[str, Chart] = {c.key: c for c in (
-    Chart("estimates", "Estimates by method (95% intervals)", _estimates),
-    Chart("balance", "Baseline balance: standardised differences (love plot)", _love_plot,
+#: The chart forms a result table can name (``ResultTable.chart``), in the order the report
+#: shows tables its design does not order.
+CHART_FORMS: dict[str, Chart] = {c.key: c for c in (
+    Chart("forest", "Estimates by method (95% intervals)", _estimates),
+    Chart("love_plot", "Baseline balance: standardised differences (love plot)", _love_plot,
           f"Dotted lines at ±{STD_DIFF_THRESHOLD}: larger differences deserve attention."),
-    Chart("attrition", "Attrition by group", _attrition),
+    Chart("attrition_bars", "Attrition by group", _attrition),
     Chart("event_study", "Event study: effects by period relative to treatment", _event_study,
           "The shaded band spans the pre-period intervals; a band away from 0 signals "
           "pre-trends."),
     Chart("group_time", "Group-time average effects", _group_time),
-    Chart("synth_path", "Treated unit and its synthetic control", _synth_path),
-    Chart("donor_weights", "Donor weights", _donor_weights),
-    Chart("placebo", "Placebo tests: post/pre fit ratio by unit", _placebo,
+    Chart("paths", "Treated unit and its synthetic control", _synth_path),
+    Chart("weights", "Donor weights", _donor_weights),
+    Chart("placebo_ratios", "Placebo tests: post/pre fit ratio by unit", _placebo,
           "The treated unit is highlighted; a ratio far above the placebos' supports an effect."),
-    Chart("rd_bins", "Regression discontinuity: binned means around the cutoff", _rd_bins),
-    Chart("overlap", "Overlap of propensity scores", _overlap,
+    Chart("binned_scatter", "Regression discontinuity: binned means around the cutoff",
+          _rd_bins),
+    Chart("overlap_histogram", "Overlap of propensity scores", _overlap,
           "Treated above the axis, control below; scores without both groups lack support."),
 )}
+
+
+def _registry():
+    # The designs (and their estimators' libraries) load only when a report is drawn.
+    from upward.evaluate import designs
+
+    return designs
+
+
+def result_tables():
+    """The registered designs' result tables by key (``upward.evaluate.designs``).
+
+    >>> result_tables()["balance"].chart
+    'love_plot'
+    """
+    return _registry().result_tables()
+
+
+def chart_for(key: str) -> Chart | None:
+    """The chart of one result table (by table key), as its registered declaration names it.
+
+    >>> chart_for("rd_bins").title, chart_for("no_such_table")
+    ('Regression discontinuity: binned means around the cutoff', None)
+    """
+    table = result_tables().get(key)
+    form = CHART_FORMS.get(table.chart) if table is not None and table.chart else None
+    return None if form is None else Chart(key, form.title, form.draw, form.caption)
+
+
+class _Charts(Mapping[str, Chart]):
+    """Table key → its chart, read from the design registry at each use."""
+
+    def __getitem__(self, key: str) -> Chart:
+        chart = chart_for(key)
+        if chart is None:
+            raise KeyError(key)
+        return chart
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(k for k in result_tables() if chart_for(k) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+#: Charts by table key (a live view of the registered designs' tables).
+CHARTS: Mapping[str, Chart] = _Charts()
+
+
+def table_order(result: EvaluationResult) -> list[str]:
+    """The result's tables in report order: as its design lists them, then by chart form,
+    then the rest as the result has them.
+
+    >>> r = EvaluationResult("rct", "m", "y", "ATE", 1.0, None, None, None, None, 10,
+    ...     tables={"extra": [{"a": 1}], "attrition": [], "estimates": []})
+    >>> table_order(r)
+    ['estimates', 'attrition', 'extra']
+    """
+    design = _registry().DESIGNS.get(result.design)
+    declared = [t.key for t in design.tables] if design else []
+    forms = list(CHART_FORMS)
+    tables = result_tables()
+
+    def rank(key: str) -> tuple[int, int]:
+        if key in declared:
+            return 0, declared.index(key)
+        table = tables.get(key)
+        if table is not None and table.chart in CHART_FORMS:
+            return 1, forms.index(table.chart)
+        return 2, 0
+
+    return sorted(result.tables, key=rank)
 
 
 def _chart_section(key: str, result: EvaluationResult) -> dict | None:
@@ -266,9 +329,10 @@ def _chart_section(key: str, result: EvaluationResult) -> dict | None:
     rows = result.tables.get(key) or []
     if not rows:
         return None
-    title = TABLE_TITLES.get(key, key.replace("_", " ").capitalize())
+    declared = result_tables().get(key)
+    title = declared.title if declared else key.replace("_", " ").capitalize()
     header, cells = table_rows(result, key)
-    chart = CHARTS.get(key)
+    chart = chart_for(key)
     figure = caption = ""
     if chart is not None and _has_columns(rows, key):
         fig = chart.draw(rows, result)
@@ -281,8 +345,8 @@ def _chart_section(key: str, result: EvaluationResult) -> dict | None:
 
 
 def _has_columns(rows: list[dict], key: str) -> bool:
-    needed = {c for c in TABLE_COLUMNS.get(key, ()) if c not in ("std_diff_weighted", "se",
-                                                                  "ci_low", "ci_high", "n")}
+    declared = result_tables().get(key)
+    needed = set(declared.required) if declared else set()
     return all(needed <= set(r) for r in rows)
 
 
@@ -309,15 +373,13 @@ def render_evaluation_report(result: EvaluationResult, *, title: str | None = No
     name = spec.get("name") or f"{result.design} evaluation"
     heading = title or f"Evaluation: {name}"
     rows = check_rows(result) if result.checks else []
-    ordered = [k for k in CHARTS if k in result.tables]
-    ordered += [k for k in result.tables if k not in CHARTS]
     body = render(
         "evaluation.html", css=REPORT_CSS, description=spec.get("description"),
         failed=result.failed_checks(), headline=result.headline(),
         overview=[list(r) for r in overview_rows(result)], checks=rows,
         check_classes=["failed" if r[0] == "FAILED" else "" for r in rows],
         warnings=result.warnings,
-        sections=[s for s in (_chart_section(k, result) for k in ordered) if s],
+        sections=[s for s in (_chart_section(k, result) for k in table_order(result)) if s],
         cost=_cost_section(result.cost),
         spec_rows=[[k, escape_json(v)] for k, v in spec.items() if v not in (None, "", [], {})])
     footer = (f"Generated {result.generated_at} by Upward; result schema "

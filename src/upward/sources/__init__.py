@@ -9,16 +9,32 @@ True
 from __future__ import annotations
 
 from upward.sources import urban  # noqa: F401  (registers datasets)
-from upward.sources.base import DATASETS, Dataset, Tables, datasets_of
+from upward.sources.base import (
+    DATASETS,
+    TRACT_KINDS,
+    Dataset,
+    Kind,
+    Publisher,
+    Tables,
+    dataset_of,
+    datasets_of,
+    release_label,
+    source_ids_where,
+    source_names,
+)
 
-for _module in ("opportunity_atlas", "commuting_zones", "social_capital", "tiger", "census_api"):
+# Registration order is load order (``source_names``): Atlas, Social Capital, crosswalks, tracts.
+for _module in ("opportunity_atlas", "social_capital", "commuting_zones", "tiger", "census_api"):
     try:  # pragma: no cover - a connector module missing is a packaging error
         __import__(f"upward.sources.{_module}")
     except ModuleNotFoundError as exc:
         if exc.name != f"upward.sources.{_module}":
             raise
 
-#: The names ``upward fetch`` accepts, in load order.
-SOURCE_NAMES = ("urban", "opportunity-atlas", "social-capital", "crosswalks", "tracts")
+#: The names of the built-in sources, in load order (``source_names()`` also gives any
+#: registered later).
+SOURCE_NAMES = source_names()
 
-__all__ = ["DATASETS", "SOURCE_NAMES", "Dataset", "Tables", "datasets_of"]
+__all__ = ["DATASETS", "SOURCE_NAMES", "TRACT_KINDS", "Dataset", "Kind", "Publisher", "Tables",
+           "dataset_of", "datasets_of", "release_label", "source_ids_where",
+           "source_names"]

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from upward.core.errors import ConfigError, DownloadError, InputFileError, UpwardError
-from upward.sources.base import Dataset, Tables, register
+from upward.sources.base import Dataset, Kind, Publisher, Tables, register
 from upward.sources.http import MAX_RETRY_AFTER, _retry_after
 from upward.sources.schema import Z95, conform
 
@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 CENSUS_API_URL = "https://api.census.gov/data"
 URL_ENV = "UPWARD_CENSUS_API_URL"
 KEY_ENV = "CENSUS_API_KEY"
-PUBLISHER = "U.S. Census Bureau"
+PUBLISHER = str(Publisher.CENSUS)
 LICENSE = "Public domain (U.S. Census Bureau data); Census Data API terms of service"
 
 #: The API refuses more than 50 variables in one ``get``.
@@ -722,12 +722,15 @@ for _key, _title in (
     register(Dataset(
         key=f"census-api.{_key.replace('/', '.')}",
         source="acs",
-        publisher=PUBLISHER,
+        publisher=Publisher.CENSUS,
         title=_title,
         url=f"{CENSUS_API_URL}/{{year}}/{DATASET_PATHS[_key]}",
         local_names=(),
         license=LICENSE,
         reader=read_api_response,
+        kind=Kind.TABLE_ESTIMATES,
+        label=_title.replace(" (Census Data API)", ""),
+        release="2023",  # the default --year; each request records its own year in provenance
         notes="Queried per table and geography by `upward fetch acs --table …`; estimates with "
         "se = MOE/1.645 (ACS margins are 90%); annotation values are missing with the reason in "
         "the notes.",

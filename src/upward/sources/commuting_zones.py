@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from upward.sources.base import Dataset, Tables, register
+from upward.sources.base import Dataset, Kind, Publisher, Tables, register
 from upward.sources.opportunity_atlas import (
     LICENSE,
-    PUBLISHER,
     conform_file,
     county_cz_tables,
 )
@@ -54,12 +53,15 @@ COUNTY_CZ = register(
     Dataset(
         key="crosswalk.county_cz",
         source=SOURCE,
-        publisher=PUBLISHER,
+        publisher=Publisher.OPPORTUNITY_INSIGHTS,
         title="Counties to commuting zones (1990 definitions)",
         url=_COPY,
         local_names=("opportunity-insights/cz_county_crosswalk.csv", "cz_county_crosswalk.csv"),
         license=LICENSE,
         reader=read_county_cz,
+        kind=Kind.CROSSWALK,
+        label="Opportunity Insights, county to commuting zone crosswalk",
+        release="2018",
         notes="Third-party copy (bendnorman/economic-opportunity, an Opportunity Insights data "
         "exercise) of the county–commuting zone crosswalk Opportunity Insights distributes as "
         "cty_cz_st_crosswalk.csv (3,138 counties, 741 zones; columns there: cty, county_name, "

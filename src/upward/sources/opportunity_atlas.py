@@ -40,7 +40,7 @@ import pandera.errors
 
 from upward.core.errors import InputFileError
 from upward.geo.ids import GeoidError, compose_geoid
-from upward.sources.base import Dataset, Tables, register
+from upward.sources.base import Dataset, Kind, Publisher, Tables, register
 from upward.sources.readers import (
     check_limits,
     check_unique,
@@ -52,7 +52,7 @@ from upward.sources.readers import (
 )
 from upward.sources.schema import Z95, conform, empty
 
-PUBLISHER = "Opportunity Insights"
+PUBLISHER = Publisher.OPPORTUNITY_ATLAS
 LICENSE = "Opportunity Insights public data (free to use; cite Chetty, Friedman, Hendren, Jones & Porter 2018)"
 SOURCE = "opportunity-atlas"
 
@@ -708,6 +708,9 @@ COUNTY_OUTCOMES = register(
         local_names=("opportunity-insights/county_outcomes_simple.csv", "county_outcomes_simple.csv"),
         license=LICENSE,
         reader=read_county_outcomes,
+        kind=Kind.COUNTY_OUTCOMES,
+        label="Opportunity Atlas, county outcomes",
+        release="2018",
         notes="Also published at " + _OI + "2018/10/county_outcomes_simple.csv. The copy in "
         "../shared/data (via vemmos/Social-Capital-Paper-Replication-) is the whole file, 3,219 "
         "counties, with LF line ends. Counts are children with parents below the national "
@@ -724,6 +727,9 @@ TRACT_KFR_DOLLARS = register(
         local_names=("opportunity-insights/tract_kfr_rP_gP_p25.csv", "tract_kfr_rP_gP_p25.csv"),
         license=LICENSE,
         reader=read_kfr_dollars,
+        kind=Kind.TRACT_OUTCOMES,
+        label="Opportunity Atlas, tract household income at 35",
+        release="2018",
         notes="A download from the Opportunity Atlas web tool (https://www.opportunityatlas.org, "
         "'Household Income at Age 35', all races and genders, parents at the 25th percentile), "
         "which has no fixed publisher address; the URL is a third-party copy "
@@ -744,6 +750,9 @@ TRACT_KFR_TOP20 = register(
                      "tract_kfr_top20_rP_gP_p25.csv"),
         license=LICENSE,
         reader=read_kfr_top20,
+        kind=Kind.TRACT_OUTCOMES,
+        label="Opportunity Atlas, tract chance of reaching the top 20%",
+        release="2018",
         notes="A download from the Opportunity Atlas web tool (https://www.opportunityatlas.org, "
         "'Fraction in Top 20% Based on Household Income'), which has no fixed publisher address; "
         "the URL is a third-party copy (pspauster/zoning-restrictiveness-citylab). Shares of "
@@ -760,6 +769,9 @@ TRACT_OUTCOMES = register(
         local_names=("opportunity-insights/tract_collapse.csv", "tract_collapse.csv"),
         license=LICENSE,
         reader=read_tract_outcomes,
+        kind=Kind.TRACT_OUTCOMES,
+        label="Opportunity Atlas, tract outcomes",
+        release="2018",
         notes="Third-party extract (bendnorman/economic-opportunity, an Opportunity Insights data "
         "exercise) of the Atlas tract outcomes, whose official files are "
         + _CENSUS + "tract_outcomes_simple.csv and " + _CENSUS + "tract_outcomes.zip; here kir "
@@ -776,6 +788,9 @@ TRACT_COVARIATES = register(
         local_names=("opportunity-insights/tract_covariates.csv", "tract_covariates.csv"),
         license=LICENSE,
         reader=read_tract_covariates,
+        kind=Kind.TRACT_COVARIATES,
+        label="Opportunity Atlas, tract covariates",
+        release="2018",
         notes="The copy in ../shared/data (bendnorman/economic-opportunity) is a third-party "
         "subset of the official file: 4 of its columns (state, county, tract, hhinc_mean2000), "
         "72,367 tracts. Only hhinc_mean2000 is read from either.",

@@ -24,7 +24,7 @@ import pandas as pd
 
 from upward.geo.ids import repair_geoid
 from upward.geo.states import STATES_BY_FIPS
-from upward.sources.base import Dataset, Tables, register
+from upward.sources.base import Dataset, Kind, Publisher, Tables, register
 from upward.sources.opportunity_atlas import (
     COHORTS,
     COUNT,
@@ -38,7 +38,7 @@ from upward.sources.opportunity_atlas import (
 )
 from upward.sources.readers import check_unique, geoids, read_delimited
 
-PUBLISHER = "Opportunity Insights and Meta (Social Capital Atlas)"
+PUBLISHER = Publisher.SOCIAL_CAPITAL_ATLAS
 LICENSE = "Social Capital Atlas data license (license.pdf on the HDX dataset page); cite Chetty et al. 2022, Nature 608"
 SOURCE = "social-capital"
 
@@ -215,6 +215,9 @@ SCA_COUNTY = register(
         local_names=("opportunity-insights/social_capital_county.csv", "social_capital_county.csv"),
         license=LICENSE,
         reader=read_county,
+        kind=Kind.COUNTY_OUTCOMES,
+        label="Social Capital Atlas, counties",
+        release="2022",
         notes="Humanitarian Data Exchange dataset 'social-capital-atlas' (https://data.humdata.org/"
         "dataset/social-capital-atlas); map at https://www.socialcapital.org. The copy in "
         "../shared/data (vemmos/Social-Capital-Paper-Replication-) is the whole file, 3,089 "
@@ -232,6 +235,9 @@ SCA_ZIP = register(
         local_names=("opportunity-insights/social_capital_zip.csv", "social_capital_zip.csv"),
         license=LICENSE,
         reader=read_zip,
+        kind=Kind.ZIP_OUTCOMES,
+        label="Social Capital Atlas, ZIP codes",
+        release="2022",
         notes="Humanitarian Data Exchange dataset 'social-capital-atlas'. ZIP codes are 2010 "
         "ZCTAs. The copy in ../shared/data (vemmos/Social-Capital-Paper-Replication-) is the "
         "whole file, 23,028 ZIPs; 3 have no county.",

@@ -35,10 +35,10 @@ import pandas as pd
 
 from upward.core.errors import InputFileError
 from upward.geo.ids import GeoidError, compose_geoid, repair_geoid
-from upward.sources.base import Dataset, Tables, register
+from upward.sources.base import Dataset, Kind, Publisher, Tables, register
 from upward.sources.schema import conform
 
-PUBLISHER = "US Census Bureau"
+PUBLISHER = Publisher.CENSUS
 LICENSE = "US Census Bureau, public domain"
 VINTAGE = "2018"
 URL = "https://www2.census.gov/geo/tiger/GENZ2018/shp/cb_2018_{state}_tract_500k.zip"
@@ -600,6 +600,9 @@ TRACTS = register(
         ),
         license=LICENSE,
         reader=read_tracts,
+        kind=Kind.GEOMETRY,
+        label="US Census Bureau, tract boundaries, state {state}",
+        release="2018",
         per_state=True,
         notes="Geometry in WGS84/NAD83 longitude/latitude, rounded to 6 decimals; rings wound "
         "per RFC 7946. Tract names have no county part: the file carries no county name.",

@@ -23,7 +23,7 @@ import pandas as pd
 
 from upward.core.errors import InputFileError
 from upward.geo.states import STATES_BY_FIPS
-from upward.sources.base import Dataset, Tables, register
+from upward.sources.base import Dataset, Kind, Publisher, Tables, register
 from upward.sources.readers import (
     check_limits,
     check_unique,
@@ -34,7 +34,7 @@ from upward.sources.readers import (
 )
 from upward.sources.schema import Z95, conform
 
-PUBLISHER = "Urban Institute"
+PUBLISHER = Publisher.URBAN
 LICENSE = "Urban Institute data catalog terms (free to use with attribution)"
 _RAW = "https://raw.githubusercontent.com/UI-Research/mobility-from-poverty/main/data/"
 
@@ -443,6 +443,10 @@ PLACE_RECENT = register(
                      "mobility-metrics_place_recent.csv"),
         license=LICENSE,
         reader=_reader("place"),
+        kind=Kind.METRICS,
+        label="Urban Institute, most recent values (2024 release)",
+        short_label="Urban Institute, 2024 file",
+        release="2024",
     )
 )
 COUNTY_RECENT = register(
@@ -456,6 +460,10 @@ COUNTY_RECENT = register(
                      "mobility-metrics_county_recent.csv"),
         license=LICENSE,
         reader=_reader("county"),
+        kind=Kind.METRICS,
+        label="Urban Institute, county recent values (2024 release)",
+        short_label="Urban Institute, 2024 file",
+        release="2024",
     )
 )
 PLACE_LONGITUDINAL = register(
@@ -470,5 +478,9 @@ PLACE_LONGITUDINAL = register(
                      "mobility-metrics_place_longitudinal.csv"),
         license=LICENSE,
         reader=_reader("place"),
+        kind=Kind.METRICS,
+        label="Urban Institute, place file 2014–2023 (2025 release)",
+        short_label="Urban Institute, 2025 file",
+        release="2025",
     )
 )

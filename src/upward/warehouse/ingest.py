@@ -20,7 +20,7 @@ from pathlib import Path
 
 from upward.core.errors import ConfigError, UpwardError
 from upward.metrics.check import require_declared
-from upward.sources import SOURCE_NAMES, Dataset, Tables, datasets_of
+from upward.sources import Dataset, Tables, datasets_of, source_names
 from upward.sources.http import download
 from upward.warehouse.store import LoadResult, Warehouse
 from upward.warehouse.workspace import Workspace
@@ -47,11 +47,12 @@ def plan_names(names: Sequence[str]) -> list[Dataset]:
     >>> [d.source for d in plan_names(["urban"])][:1]
     ['urban']
     """
-    unknown = [n for n in names if n not in SOURCE_NAMES]
+    known = source_names()
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(
             f"unknown source {unknown[0]!r}",
-            fix=f"use one or more of: {', '.join(SOURCE_NAMES)}",
+            fix=f"use one or more of: {', '.join(known)}",
         )
     return [d for name in names for d in datasets_of(name)]
 
@@ -192,7 +193,7 @@ def _provenance(found: FoundFile, source_id: str, tables: Tables) -> dict:
     return {
         "source_id": source_id,
         "dataset": found.key,
-        "publisher": d.publisher,
+        "publisher": str(d.publisher),  # the registry's, never guessed from the id
         "title": d.title,
         "url": found.location,
         "retrieved_at": found.retrieved_at,

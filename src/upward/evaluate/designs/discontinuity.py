@@ -44,23 +44,25 @@ import io
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from rdrobust import rdrobust
 from scipy import stats
 
 from upward.core.errors import ConfigError, InputFileError
-from upward.evaluate.designs import Design, register
+from upward.evaluate.categories import EvidenceCategory
+from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
+from upward.evaluate.tables import ESTIMATES, ResultTable
 
-OPTIONS = ("p", "kernel", "bandwidth", "bwselect", "fuzzy", "treated_side", "bins",
-           "adjust_covariates")
+RD_BINS = ResultTable("rd_bins", "Regression discontinuity: binned means", ("x", "y", "n", "side"),
+                      "binned_scatter", ("n",))
+
 KERNELS = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}
-BWSELECT = ("mserd", "msetwo", "msesum", "msecomb1", "msecomb2", "cerrd", "certwo", "cersum",
-            "cercomb1", "cercomb2")
-SIDES = ("above", "below")
 #: Bandwidth multiples of the sensitivity table.
 BANDWIDTH_FACTORS = (0.5, 1.0, 2.0)
 #: Fewer effective observations than this on a side makes the local fit fragile.
@@ -168,39 +170,34 @@ class _Setup:
     estimand: str
 
 
+class RdOptions(DesignOptions):
+    """``options:`` of rd, validated.
+
+    >>> RdOptions.of(EvaluationSpec(data="x.csv", design="rd", outcome="y", running="x",
+    ...                             cutoff=0, options={"p": 2})).p
+    2
+    """
+
+    p: int = Field(1, ge=0, le=4, description="use 1 (local linear, the recommended default)")
+    kernel: Literal["triangular", "uniform", "epanechnikov"] = Field(
+        "triangular", description="use triangular")
+    bandwidth: float | None = Field(None, gt=0, description=(
+        "give h in the units of the running variable, or drop it for the MSE-optimal "
+        "bandwidth"))
+    bwselect: Literal["mserd", "msetwo", "msesum", "msecomb1", "msecomb2", "cerrd", "certwo",
+                      "cersum", "cercomb1", "cercomb2"] = Field("mserd", description="use mserd")
+    fuzzy: bool | None = Field(None, description="fuzzy: true or false")
+    treated_side: Literal["above", "below"] | None = Field(
+        None, description="above means running >= cutoff is treated")
+    bins: int = Field(20, ge=2, le=500, description="use 20")
+    adjust_covariates: bool | None = Field(None, description="adjust_covariates: true or false")
+
+
 def _options(spec: EvaluationSpec) -> dict:
-    o = spec.options
-    p = o.get("p", 1)
-    if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p <= 4:
-        raise ConfigError(f"options: p {p!r} must be a polynomial order 0 to 4",
-                          fix="use 1 (local linear, the recommended default)")
-    kernel = o.get("kernel", "triangular")
-    if kernel not in KERNELS:
-        raise ConfigError(f"options: kernel {kernel!r} is not one of {', '.join(KERNELS)}",
-                          fix="use triangular")
-    h = o.get("bandwidth")
-    if h is not None and (isinstance(h, bool) or not isinstance(h, int | float) or h <= 0):
-        raise ConfigError(f"options: bandwidth {h!r} must be a positive number",
-                          fix="give h in the units of the running variable, or drop it for "
-                          "the MSE-optimal bandwidth")
-    bwselect = o.get("bwselect", "mserd")
-    if bwselect not in BWSELECT:
-        raise ConfigError(f"options: bwselect {bwselect!r} is not one of {', '.join(BWSELECT)}",
-                          fix="use mserd")
-    bins = o.get("bins", 20)
-    if not isinstance(bins, int) or isinstance(bins, bool) or not 2 <= bins <= 500:
-        raise ConfigError(f"options: bins {bins!r} must be a whole number from 2 to 500",
-                          fix="use 20")
-    for flag in ("fuzzy", "adjust_covariates"):
-        if o.get(flag) not in (None, True, False):
-            raise ConfigError(f"options: {flag} must be true or false", fix=f"{flag}: true")
-    side = o.get("treated_side")
-    if side is not None and side not in SIDES:
-        raise ConfigError(f"options: treated_side {side!r} must be above or below",
-                          fix="above means running >= cutoff is treated")
-    return {"p": p, "kernel": KERNELS[kernel], "bandwidth": None if h is None else float(h),
-            "bwselect": bwselect, "bins": bins, "adjust": bool(o.get("adjust_covariates")),
-            "fuzzy": o.get("fuzzy"), "side": side}
+    o = RdOptions.of(spec)
+    return {"p": o.p, "kernel": KERNELS[o.kernel], "bandwidth": o.bandwidth,
+            "bwselect": o.bwselect, "bins": o.bins, "adjust": bool(o.adjust_covariates),
+            "fuzzy": o.fuzzy, "side": o.treated_side}
 
 
 def _setup(df: pd.DataFrame, spec: EvaluationSpec) -> _Setup:
@@ -472,7 +469,8 @@ register(Design(
     label="Regression discontinuity",
     required=("outcome", "running", "cutoff"),
     estimate=estimate_rd,
-    options=OPTIONS,
+    option_model=RdOptions,
+    evidence=EvidenceCategory("rd"), tables=(ESTIMATES, RD_BINS),
     description="Eligibility decided by a score and a cutoff: compare units just either side "
                 "(sharp, or fuzzy when take-up is partial).",
 ))

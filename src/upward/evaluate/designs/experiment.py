@@ -29,14 +29,17 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pyfixest as pf
+from pydantic import Field
 
 from upward.core.errors import ConfigError, InputFileError
-from upward.evaluate.designs import Design, register
+from upward.evaluate.categories import EvidenceCategory
+from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.inference import (
     MAX_STD_DIFF,
     Estimate,
@@ -51,8 +54,8 @@ from upward.evaluate.inference import (
 )
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
+from upward.evaluate.tables import ATTRITION, BALANCE, ESTIMATES
 
-OPTIONS = ("adjust", "se", "permutations")
 ADJUSTMENTS = {"lin": "Lin (2013) regression adjustment", "none": "difference in means"}
 #: Our name for a covariance -> pyfixest's vcov argument (None: cluster on the spec's cluster).
 STANDARD_ERRORS = {"hc2": "HC2", "hc1": "hetero", "cluster": None}
@@ -61,8 +64,7 @@ DEFAULT_PERMUTATIONS = 2000
 WILD_BOOTSTRAP_REPS = 9999
 
 
-@dataclass(frozen=True)
-class RctOptions:
+class RctOptions(DesignOptions):
     """The ``options:`` of an rct spec, validated.
 
     >>> RctOptions.from_spec(EvaluationSpec(data="x.csv", design="rct", outcome="y",
@@ -70,34 +72,26 @@ class RctOptions:
     'none'
     """
 
-    adjust: str
-    se: str
-    permutations: int
+    adjust: Literal["lin", "none"] | None = Field(
+        None, description="use lin (Lin 2013 adjustment, the default with covariates) or none")
+    se: Literal["hc2", "hc1", "cluster"] | None = Field(
+        None, description="use hc2 (the default), hc1 or cluster (the default with a cluster)")
+    permutations: int = Field(DEFAULT_PERMUTATIONS, ge=0, description=(
+        "use for example permutations: 2000 (0 skips randomization inference)"))
 
     @classmethod
     def from_spec(cls, spec: EvaluationSpec) -> RctOptions:
         """Defaults: ``lin`` with covariates, ``cluster`` with a cluster, 2000 permutations."""
-        opts = spec.options
-        adjust = str(opts.get("adjust", "lin" if spec.covariates else "none"))
-        if adjust not in ADJUSTMENTS:
-            raise ConfigError(f"options.adjust: {adjust!r} is not an adjustment",
-                              fix=f"use one of {', '.join(ADJUSTMENTS)}")
+        opts = cls.of(spec)
+        adjust = opts.adjust or ("lin" if spec.covariates else "none")
         if adjust == "lin" and not spec.covariates:
             raise ConfigError("options.adjust: lin needs covariates",
                               fix="add covariates: to the spec or set adjust: none")
-        se = str(opts.get("se", "cluster" if spec.cluster else "hc2"))
-        if se not in STANDARD_ERRORS:
-            raise ConfigError(f"options.se: {se!r} is not a standard error",
-                              fix=f"use one of {', '.join(STANDARD_ERRORS)}")
+        se = opts.se or ("cluster" if spec.cluster else "hc2")
         if se == "cluster" and not spec.cluster:
             raise ConfigError("options.se: cluster needs a cluster column",
                               fix="add cluster: to the spec or use se: hc2")
-        perms = opts.get("permutations", DEFAULT_PERMUTATIONS)
-        if isinstance(perms, bool) or not isinstance(perms, int) or perms < 0:
-            raise ConfigError(f"options.permutations: {perms!r} is not a whole number >= 0",
-                              fix="use for example permutations: 2000 (0 skips randomization "
-                                  "inference)")
-        return cls(adjust, se, perms)
+        return opts.model_copy(update={"adjust": adjust, "se": se})
 
 
 def estimate_rct(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool = True
@@ -346,6 +340,7 @@ def _randomization(observed: pd.DataFrame, covariates: pd.DataFrame, spec: Evalu
 
 register(Design(
     name="rct", label="Randomised controlled trial", required=("outcome", "treatment"),
-    estimate=estimate_rct, options=OPTIONS,
+    estimate=estimate_rct, option_model=RctOptions,
+    evidence=EvidenceCategory("rct"), tables=(ESTIMATES, BALANCE, ATTRITION),
     description="Difference in means or Lin (2013) regression adjustment with HC2 or "
                 "cluster-robust errors, balance, attrition and randomization inference."))

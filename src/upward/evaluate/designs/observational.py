@@ -51,22 +51,25 @@ import re
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from pydantic import Field, field_validator
 from scipy.spatial import cKDTree
 
 from upward.core.errors import ConfigError, InputFileError
-from upward.evaluate.designs import Design, register
+from upward.evaluate.categories import EvidenceCategory
+from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.inference import Estimate
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
+from upward.evaluate.tables import BALANCE, ESTIMATES, ResultTable
 
-MATCHING_OPTIONS = ("estimand", "terms", "metric", "neighbours", "caliper", "bins")
-WEIGHTING_OPTIONS = ("estimand", "terms", "trim", "bins")
 ESTIMANDS = ("ATT", "ATE")
-METRICS = ("propensity", "logit", "mahalanobis")
+OVERLAP = ResultTable("overlap", "Propensity-score overlap",
+                      ("score_low", "score_high", "n_treated", "n_control"), "overlap_histogram")
 #: Largest |standardised difference| after adjustment called balanced (Stuart 2010; Austin 2009).
 BALANCED = 0.1
 #: Largest share of the relevant units outside the common support before overlap fails.
@@ -147,8 +150,7 @@ def _sample(data: pd.DataFrame, spec: EvaluationSpec) -> Sample:
     if not spec.covariates:
         raise ConfigError(f"design {spec.design!r} needs covariates: the characteristics that "
                           "decide who takes part", fix="add covariates: [..] to the spec")
-    terms = spec.options.get("terms", [])
-    terms = parse_terms(terms if isinstance(terms, list) else [terms], spec.covariates)
+    terms = parse_terms(_options_of(spec).terms, spec.covariates)
     cols = [spec.outcome, spec.treatment, *spec.covariates]
     df = data[[*dict.fromkeys(cols + ([spec.weights] if spec.weights else []))]].apply(
         pd.to_numeric, errors="coerce")
@@ -193,30 +195,55 @@ def _independent_columns(x: np.ndarray, names: list[str]) -> tuple[np.ndarray, l
             [n for n, ok in zip(names, independent, strict=True) if not ok])
 
 
-def _estimand(spec: EvaluationSpec, default: str) -> str:
-    value = str(spec.options.get("estimand", default)).upper()
-    if value not in ESTIMANDS:
-        raise ConfigError(f"options: estimand {spec.options['estimand']!r} is not ATT or ATE",
-                          fix="ATT: effect on participants; ATE: on everyone")
-    return value
+class _PropensityOptions(DesignOptions):
+    """Options the propensity-score designs share (a single term stands for a list of one)."""
+
+    estimand: str | None = Field(None, description="ATT: effect on participants; ATE: on "
+                                 "everyone")
+    terms: list[str] = Field(default_factory=list, description=(
+        "write for example terms: [age^2, educ*re74]"))
+    bins: int = Field(20, ge=2, le=200, description="use 20")
+
+    @field_validator("estimand")
+    @classmethod
+    def _att_or_ate(cls, value):
+        if value is not None and value.upper() not in ESTIMANDS:
+            raise ValueError("is not ATT or ATE")
+        return None if value is None else value.upper()
+
+    @field_validator("terms", mode="before")
+    @classmethod
+    def _listed(cls, value):
+        return [value] if isinstance(value, str) else value
 
 
-def _number(spec: EvaluationSpec, name: str, lo: float, hi: float, default=None):
-    value = spec.options.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo < value < hi:
-        raise ConfigError(f"options: {name} {value!r} must be a number between {lo} and {hi}",
-                          fix=f"drop {name} or give a value in that range")
-    return float(value)
+class WeightingOptions(_PropensityOptions):
+    """``options:`` of ipw and aipw.
+
+    >>> WeightingOptions.parse({"estimand": "ate", "trim": 0.1}).estimand
+    'ATE'
+    """
+
+    trim: float | None = Field(None, gt=0.0, lt=0.5, description=(
+        "drop trim or give a value between 0 and 0.5 (0.1 is usual)"))
 
 
-def _bins(spec: EvaluationSpec) -> int:
-    bins = spec.options.get("bins", 20)
-    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 200:
-        raise ConfigError(f"options: bins {bins!r} must be a whole number from 2 to 200",
-                          fix="use 20")
-    return bins
+class MatchingOptions(_PropensityOptions):
+    """``options:`` of matching.
+
+    >>> MatchingOptions.parse({"neighbours": 3}).metric
+    'propensity'
+    """
+
+    metric: Literal["propensity", "logit", "mahalanobis"] = Field(
+        "propensity", description="use propensity")
+    neighbours: int = Field(1, ge=1, le=50, description="use 1")
+    caliper: float | None = Field(None, gt=0.0, lt=100.0, description=(
+        "drop caliper or give a value between 0 and 100 (standard deviations of the score)"))
+
+
+def _options_of(spec: EvaluationSpec) -> _PropensityOptions:
+    return (MatchingOptions if spec.design == "matching" else WeightingOptions).of(spec)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -379,7 +406,7 @@ def _propensity(sample: Sample, spec: EvaluationSpec) -> PropensityModel:
 
 
 def _trimmed(sample: Sample, spec: EvaluationSpec) -> tuple[Sample, PropensityModel, list[str]]:
-    trim = _number(spec, "trim", 0.0, 0.5)
+    trim = WeightingOptions.of(spec).trim
     model = _propensity(sample, spec)
     notes = list(model.warnings)
     if trim is None:
@@ -488,8 +515,9 @@ def _wls(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 def _weighting(data: pd.DataFrame, spec: EvaluationSpec, design: str) -> EvaluationResult:
-    estimand = _estimand(spec, "ATT" if design == "ipw" else "ATE")
-    bins = _bins(spec)
+    opts = WeightingOptions.of(spec)
+    estimand = opts.estimand or ("ATT" if design == "ipw" else "ATE")
+    bins = opts.bins
     sample = _sample(data, spec)
     naive = _naive(sample)
     sample, model, notes = _trimmed(sample, spec)
@@ -674,20 +702,13 @@ def estimate_matching(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationRes
     >>> estimate_matching  # doctest: +ELLIPSIS
     <function estimate_matching at ...>
     """
-    estimand = _estimand(spec, "ATT")
-    metric = spec.options.get("metric", "propensity")
-    if metric not in METRICS:
-        raise ConfigError(f"options: metric {metric!r} is not one of {', '.join(METRICS)}",
-                          fix="use propensity")
-    m = spec.options.get("neighbours", 1)
-    if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 50:
-        raise ConfigError(f"options: neighbours {m!r} must be a whole number from 1 to 50",
-                          fix="use 1")
-    caliper = _number(spec, "caliper", 0.0, 100.0)
+    opts = MatchingOptions.of(spec)
+    estimand = opts.estimand or "ATT"
+    metric, m, caliper = opts.metric, opts.neighbours, opts.caliper
     if spec.weights:
         raise ConfigError("weights: matching does not take sampling weights",
                           fix="use the ipw or aipw design, which do")
-    bins = _bins(spec)
+    bins = opts.bins
     sample = _sample(data, spec)
     naive = _naive(sample)
     model = _propensity(sample, spec)
@@ -717,12 +738,15 @@ def estimate_matching(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationRes
 
 
 _COMMON = ("outcome", "treatment", "covariates")
+_PROPENSITY = {"evidence": EvidenceCategory("qed"), "tables": (ESTIMATES, BALANCE, OVERLAP),
+               "weighted_balance": True}
 register(Design("matching", "Propensity-score matching", _COMMON, estimate_matching,
-                MATCHING_OPTIONS, "Compare each participant with the most similar "
-                "non-participants (nearest neighbours on the propensity score)."))
+                MatchingOptions, "Compare each participant with the most similar "
+                "non-participants (nearest neighbours on the propensity score).", **_PROPENSITY))
 register(Design("ipw", "Inverse probability weighting", _COMMON, estimate_ipw,
-                WEIGHTING_OPTIONS, "Reweight non-participants to look like participants "
-                "(or both groups to look like everyone) by the propensity score."))
+                WeightingOptions, "Reweight non-participants to look like participants "
+                "(or both groups to look like everyone) by the propensity score.",
+                **_PROPENSITY))
 register(Design("aipw", "Augmented IPW (doubly robust)", _COMMON, estimate_aipw,
-                WEIGHTING_OPTIONS, "Outcome regressions corrected by propensity weighting: "
-                "consistent when either model is right."))
+                WeightingOptions, "Outcome regressions corrected by propensity weighting: "
+                "consistent when either model is right.", **_PROPENSITY))

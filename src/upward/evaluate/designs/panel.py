@@ -23,14 +23,16 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pyfixest as pf
+from pydantic import Field, field_validator
 
 from upward.core.errors import ConfigError, InputFileError
-from upward.evaluate.designs import Design, register
+from upward.evaluate.categories import EvidenceCategory
+from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.inference import (
     Estimate,
     cluster_check,
@@ -42,9 +44,8 @@ from upward.evaluate.inference import (
 )
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
+from upward.evaluate.tables import ESTIMATES, EVENT_STUDY
 
-DID_OPTIONS = ("se",)
-EVENT_STUDY_OPTIONS = ("window",)
 #: Our name for a covariance -> pyfixest's vcov argument (None: cluster-robust).
 STANDARD_ERRORS = {"cluster": None, "hc1": "hetero", "iid": "iid"}
 SE_LABELS = {"cluster": "CR1 cluster-robust", "hc1": "HC1 robust", "iid": "classical (iid)"}
@@ -133,28 +134,25 @@ def _vcov(se: str, cluster: str | None):
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DidOptions:
+class DidOptions(DesignOptions):
     """``options:`` of did: ``se`` is cluster (default with a unit or cluster), hc1 or iid.
 
     >>> DidOptions.from_spec(EvaluationSpec(data="x.csv", design="did", outcome="y")).se
     'hc1'
     """
 
-    se: str
+    se: Literal["cluster", "hc1", "iid"] | None = Field(
+        None, description="use cluster (the default with a unit or cluster), hc1 or iid")
 
     @classmethod
     def from_spec(cls, spec: EvaluationSpec) -> DidOptions:
         """Validate, with the default that follows from the spec."""
-        default = "cluster" if (spec.cluster or spec.unit) else "hc1"
-        se = str(spec.options.get("se", default))
-        if se not in STANDARD_ERRORS:
-            raise ConfigError(f"options.se: {se!r} is not a standard error",
-                              fix=f"use one of {', '.join(STANDARD_ERRORS)}")
+        opts = cls.of(spec)
+        se = opts.se or ("cluster" if (spec.cluster or spec.unit) else "hc1")
         if se == "cluster" and not (spec.cluster or spec.unit):
             raise ConfigError("options.se: cluster needs cluster: or unit: in the spec",
                               fix="add one, or use se: hc1")
-        return cls(se)
+        return opts.model_copy(update={"se": se})
 
 
 def _did_frame(data: pd.DataFrame, spec: EvaluationSpec) -> tuple[pd.DataFrame, list[str]]:
@@ -312,8 +310,7 @@ def _means_table(frame: pd.DataFrame, spec: EvaluationSpec) -> list[dict]:
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EventStudyOptions:
+class EventStudyOptions(DesignOptions):
     """``options.window: [first, last]`` bins relative periods at or beyond the endpoints.
 
     >>> EventStudyOptions.from_spec(EvaluationSpec(data="x.csv", design="event_study",
@@ -321,22 +318,25 @@ class EventStudyOptions:
     (-4, 3)
     """
 
-    window: tuple[int, int] | None
+    window: tuple[int, int] | None = Field(None, strict=False,
+                                           description="use for example window: [-5, 5]")
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _first_and_last(cls, window):
+        ok = window is None or (
+            isinstance(window, list | tuple) and len(window) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in window)
+            and window[0] <= -2 and window[1] >= 0)
+        if not ok:
+            raise ValueError("not [first, last] relative periods with first <= -2 and "
+                             "last >= 0")
+        return window
 
     @classmethod
     def from_spec(cls, spec: EvaluationSpec) -> EventStudyOptions:
         """Validate ``window`` (first <= -2, last >= 0)."""
-        window = spec.options.get("window")
-        if window is None:
-            return cls(None)
-        ok = (isinstance(window, list | tuple) and len(window) == 2
-              and all(isinstance(v, int) and not isinstance(v, bool) for v in window)
-              and window[0] <= -2 and window[1] >= 0)
-        if not ok:
-            raise ConfigError(f"options.window: {window!r} is not [first, last] relative "
-                              "periods with first <= -2 and last >= 0",
-                              fix="use for example window: [-5, 5]")
-        return cls((int(window[0]), int(window[1])))
+        return cls.of(spec)
 
 
 def first_treated(data: pd.DataFrame, spec: EvaluationSpec, unit: pd.Series,
@@ -486,12 +486,14 @@ def _event_pre_trends(fit, coefs: dict[int, str], pre: list[int], spec: Evaluati
 
 register(Design(
     name="did", label="Difference-in-differences", required=("outcome", "treatment"),
-    estimate=estimate_did, options=DID_OPTIONS,
+    estimate=estimate_did, option_model=DidOptions,
+    evidence=EvidenceCategory("qed"), tables=(ESTIMATES,),
     description="Two-group, two-period difference-in-differences with fixed effects, the 2×2 "
                 "means table and a pre-trend test."))
 register(Design(
     name="event_study", label="Event study (two-way fixed effects)",
     required=("outcome", "unit", "time"), estimate=estimate_event_study,
-    options=EVENT_STUDY_OPTIONS,
+    option_model=EventStudyOptions,
+    evidence=EvidenceCategory("qed"), tables=(ESTIMATES, EVENT_STUDY),
     description="Relative-period coefficients with unit and period fixed effects and a joint "
                 "pre-trend test; for staggered timing use staggered_did."))

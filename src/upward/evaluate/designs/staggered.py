@@ -54,12 +54,15 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from upward.core.errors import ConfigError, InputFileError
-from upward.evaluate.designs import Design, register
+from upward.evaluate.categories import EvidenceCategory
+from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.designs.panel import periods
 from upward.evaluate.inference import (
     Estimate,
@@ -69,15 +72,17 @@ from upward.evaluate.inference import (
 )
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
+from upward.evaluate.tables import ESTIMATES, EVENT_STUDY, ResultTable
 
-OPTIONS = ("control_group", "base_period")
+GROUP_TIME = ResultTable("group_time", "Group-time effects", ("cohort", "time", "att", "se"),
+                         "group_time", ("se",))
+
 CONTROL_GROUPS = {"never_treated": "never-treated", "not_yet_treated": "not-yet-treated"}
 BASE_PERIODS = ("varying", "universal")
 NEVER = np.inf
 
 
-@dataclass(frozen=True)
-class StaggeredOptions:
+class StaggeredOptions(DesignOptions):
     """``options:`` of staggered_did, validated.
 
     >>> StaggeredOptions.from_spec(EvaluationSpec(data="x.csv", design="staggered_did",
@@ -85,20 +90,15 @@ class StaggeredOptions:
     'never_treated'
     """
 
-    control_group: str = "never_treated"
-    base_period: str = "varying"
+    control_group: Literal["never_treated", "not_yet_treated"] = Field(
+        "never_treated", description="use never_treated (the default) or not_yet_treated")
+    base_period: Literal["varying", "universal"] = Field(
+        "varying", description="use varying (the default) or universal")
 
     @classmethod
     def from_spec(cls, spec: EvaluationSpec) -> StaggeredOptions:
         """Reject unknown values, covariates and weights (not supported by this design)."""
-        control = str(spec.options.get("control_group", "never_treated"))
-        if control not in CONTROL_GROUPS:
-            raise ConfigError(f"options.control_group: {control!r} is not a control group",
-                              fix=f"use one of {', '.join(CONTROL_GROUPS)}")
-        base = str(spec.options.get("base_period", "varying"))
-        if base not in BASE_PERIODS:
-            raise ConfigError(f"options.base_period: {base!r} is not a base period",
-                              fix=f"use one of {', '.join(BASE_PERIODS)}")
+        opts = cls.of(spec)
         if spec.covariates:
             raise ConfigError("covariates: staggered_did estimates unconditional parallel "
                               "trends and does not take covariates",
@@ -106,7 +106,7 @@ class StaggeredOptions:
         if spec.weights:
             raise ConfigError("weights: staggered_did does not take weights",
                               fix="remove weights:, or use design event_study")
-        return cls(control, base)
+        return opts
 
 
 @dataclass
@@ -546,6 +546,7 @@ def _twfe(panel: Panel, alpha: float) -> Estimate:
 register(Design(
     name="staggered_did", label="Staggered difference-in-differences",
     required=("outcome", "unit", "time", "cohort"), estimate=estimate_staggered,
-    options=OPTIONS,
+    option_model=StaggeredOptions,
+    evidence=EvidenceCategory("qed"), tables=(ESTIMATES, EVENT_STUDY, GROUP_TIME),
     description="Callaway & Sant'Anna and Sun & Abraham estimators for staggered adoption, "
                 "with naive TWFE alongside and a pre-trend test."))

@@ -40,19 +40,26 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import scipy
+from pydantic import Field, field_validator
 from scipy.optimize import differential_evolution, minimize, nnls
 
 from upward.core.errors import ConfigError, InputFileError
-from upward.evaluate.designs import Design, register
+from upward.evaluate.categories import EvidenceCategory
+from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
+from upward.evaluate.tables import ResultTable
 
-OPTIONS = ("predictors", "outcome_lags", "optimisation", "fit_periods", "placebos")
-OPTIMISATIONS = ("nested", "equal")
+SYNTH_PATH = ResultTable("synth_path", "Treated and synthetic paths",
+                         ("time", "treated", "synthetic"), "paths")
+DONOR_WEIGHTS = ResultTable("donor_weights", "Donor weights", ("unit", "weight"), "weights")
+PLACEBO = ResultTable("placebo", "Placebo (in-space) tests", ("unit", "rmspe_ratio", "post_gap"),
+                      "placebo_ratios")
 PREDICTOR_OPS = ("mean", "median", "min", "max")
 #: Fewer pre-periods than this cannot show whether the synthetic unit tracks the treated one.
 MIN_PRE_PERIODS = 2
@@ -255,18 +262,46 @@ def _treated_and_start(df: pd.DataFrame, spec: EvaluationSpec) -> tuple[str, flo
                           fix="write it in the units of the time column") from None
 
 
-def _option_list(spec: EvaluationSpec, name: str) -> list:
-    value = spec.options.get(name, [])
+def _as_list(value):
     if isinstance(value, str | int | float | dict):
-        value = [value]
-    if not isinstance(value, list):
-        raise ConfigError(f"options: {name} must be a list", fix=f"write {name}: [...]")
+        return [value]
+    if value is not None and not isinstance(value, list):
+        raise ValueError("must be a list: write [...]")
     return value
+
+
+class SyntheticOptions(DesignOptions):
+    """``options:`` of synthetic_control (a single value stands for a list of one).
+
+    >>> SyntheticOptions.of(EvaluationSpec(data="x.csv", design="synthetic_control",
+    ...     outcome="y", options={"fit_periods": 2004})).fit_periods
+    [2004]
+    """
+
+    predictors: list[Any] = Field(default_factory=list, description=(
+        "write for example predictors: [{column: income, periods: [2015, 2016]}]"))
+    outcome_lags: str | list[Any] | int | float | None = Field(None, description=(
+        "all, mean, none or a list of pre-treatment periods, e.g. outcome_lags: [2010, 2014]"))
+    optimisation: Literal["nested", "equal"] = Field("nested", description="use nested")
+    fit_periods: list[Any] | None = Field(None, description="list pre-treatment periods")
+    placebos: bool = Field(True, description="placebos: true or false")
+
+    @field_validator("predictors", "fit_periods", mode="before")
+    @classmethod
+    def _listed(cls, value):
+        return _as_list(value)
+
+    @field_validator("outcome_lags")
+    @classmethod
+    def _lags(cls, value):
+        if isinstance(value, str) and value not in ("all", "mean", "none"):
+            raise ValueError("must be all, mean, none or a list of pre-treatment periods")
+        return value
 
 
 def _predictors(spec: EvaluationSpec, df: pd.DataFrame, pre: np.ndarray) -> list[Predictor]:
     preds = [Predictor(c, c, tuple(pre)) for c in spec.covariates]
-    for item in _option_list(spec, "predictors"):
+    for item in SyntheticOptions.of(spec).predictors:
         entry = {"column": item} if isinstance(item, str) else item
         if not isinstance(entry, dict) or "column" not in entry:
             raise ConfigError("options: predictors entries are column names or "
@@ -299,11 +334,9 @@ def _predictors(spec: EvaluationSpec, df: pd.DataFrame, pre: np.ndarray) -> list
 def _outcome_lags(spec, pre, have_others, preds) -> list[Predictor]:
     uses_outcome = any(p.column == spec.outcome for p in preds)
     default = "all" if not have_others else "none" if uses_outcome else "mean"
-    lags = spec.options.get("outcome_lags", default)
+    lags = SyntheticOptions.of(spec).outcome_lags
+    lags = default if lags is None else lags
     y = spec.outcome
-    if isinstance(lags, str) and lags not in ("all", "mean", "none"):
-        raise ConfigError(f"options: outcome_lags {lags!r} must be all, mean, none or a list of "
-                          "pre-treatment periods", fix="for example outcome_lags: [2010, 2014]")
     if lags == "all":
         return [Predictor(f"{y} {t:g}", y, (t,)) for t in pre]
     if lags == "mean":
@@ -366,9 +399,8 @@ def _panel(data: pd.DataFrame, spec: EvaluationSpec) -> _Panel:
     if len(complete) < 2:
         raise _bad(spec, f"synthetic control needs at least 2 donor units with complete data; "
                    f"found {len(complete)}", "add comparison units", unit)
-    fit = spec.options.get("fit_periods")
-    fit_periods = pre if fit is None else np.array([float(t) for t in (
-        fit if isinstance(fit, list) else [fit])])
+    fit = SyntheticOptions.of(spec).fit_periods
+    fit_periods = pre if fit is None else np.array([float(t) for t in fit])
     if len(fit_periods) == 0 or not set(fit_periods) <= set(pre):
         raise ConfigError("options: fit_periods must list pre-treatment periods",
                           fix=f"use periods before {start:g}")
@@ -472,14 +504,6 @@ def _donor_check(n_donors: int, alpha: float) -> Check:
     return Check("few_donors", ok, detail, float(n_donors))
 
 
-def _option(spec: EvaluationSpec, name: str, allowed: tuple, default):
-    value = spec.options.get(name, default)
-    if value not in allowed:
-        raise ConfigError(f"options: {name} {value!r} is not one of "
-                          f"{', '.join(map(str, allowed))}", fix=f"use {default}")
-    return value
-
-
 def estimate_synthetic_control(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
     """The ``synthetic_control`` estimator (see the module docstring).
 
@@ -493,8 +517,8 @@ def estimate_synthetic_control(data: pd.DataFrame, spec: EvaluationSpec) -> Eval
     >>> estimate_synthetic_control  # doctest: +ELLIPSIS
     <function estimate_synthetic_control at ...>
     """
-    optimisation = _option(spec, "optimisation", OPTIMISATIONS, "nested")
-    run_placebos = _option(spec, "placebos", (True, False), True)
+    opts = SyntheticOptions.of(spec)
+    optimisation, run_placebos = opts.optimisation, opts.placebos
     panel = _panel(data, spec)
     fit = _fit_unit(panel, panel.treated, panel.donors, optimisation, spec.seed)
     placebos = _placebos(panel, optimisation, spec.seed) if run_placebos else {}
@@ -544,7 +568,8 @@ register(Design(
     label="Synthetic control",
     required=("outcome", "unit", "time"),
     estimate=estimate_synthetic_control,
-    options=OPTIONS,
+    option_model=SyntheticOptions,
+    evidence=EvidenceCategory("qed", "places"), tables=(SYNTH_PATH, DONOR_WEIGHTS, PLACEBO),
     description="A city-level policy against a weighted average of donor places, with "
                 "in-space placebo inference.",
 ))
