@@ -182,7 +182,7 @@ def test_the_profile_api_does_not_reveal_server_paths(real_client, real_workspac
     """#14.9: source addresses were file:// URIs of the server's own folders."""
     response = real_client.get("/api/places/4075000/profile")
     assert response.status_code == 200
-    assert "file:" not in response.text and str(DATA) not in response.text
+    assert "file://" not in response.text and str(DATA.resolve()) not in response.text
     urls = [s["url"] for s in response.json()["sources"]]
     assert urls and all(u.startswith(("https://", "http://", "local copy of ")) for u in urls)
 
