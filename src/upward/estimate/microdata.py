@@ -15,8 +15,9 @@ Estimators
                 function (the "lower" inverse; for each replicate with its own weights)
 
 Every row of the result carries ``estimate, se, lb, ub`` (95%, normal), ``cv`` (se ÷ |estimate|),
-``n`` (unweighted records) and ``n_eff`` (Kish: (Σw)² / Σw²). An optional ``factor`` column
-multiplies every weight (the PUMA → geography allocation factor).
+``n`` (unweighted records), ``n_eff`` (Kish: (Σw)² / Σw²) and ``n_alloc`` (Σ factor: the
+records' share in the geography). An optional ``factor`` column multiplies every weight (the
+PUMA → geography allocation factor).
 
 Examples
 --------
@@ -186,11 +187,12 @@ def estimate(
         v = table[col].cast("float64")
         return v * f if f is not None else v
 
-    base = {"_n": table.count(), "_sw": w(weight).sum(), "_sw2": (w(weight) ** 2).sum()}
+    base = {"_n": table.count(), "_sw": w(weight).sum(), "_sw2": (w(weight) ** 2).sum(),
+            "_sf": f.sum() if f is not None else table.count().cast("float64")}
     if statistic.kind == "quantile":
         values = _quantile_values(table, statistic, by, weights, f)
         aggs = {c: values[c].min() for c in values.columns if c.startswith("_q")}
-        aggs.update(_n=values["_one"].sum(), _sw=values["_w0"].sum(),
+        aggs.update(_n=values["_one"].sum(), _sw=values["_w0"].sum(), _sf=values["_f"].sum(),
                     _sw2=(values["_w0"] ** 2).sum())
         expr = values.group_by(by).aggregate(**aggs) if by else values.aggregate(**aggs)
     else:
@@ -227,7 +229,7 @@ def _denominator(table: Table, s: Statistic) -> Value | None:
 def _quantile_values(table: Table, s: Statistic, by: list[str], weights: list[str],
                      f: Value | None) -> Table:
     y = _resolve(table, s.variable).cast("float64")
-    cols = {"_y": y, "_one": ibis.literal(1)}
+    cols = {"_y": y, "_one": ibis.literal(1), "_f": f if f is not None else ibis.literal(1.0)}
     for i, col in enumerate(weights):
         v = table[col].cast("float64")
         cols[f"_w{i}"] = v * f if f is not None else v
@@ -243,7 +245,7 @@ def _quantile_values(table: Table, s: Statistic, by: list[str], weights: list[st
     t = t.mutate(**marks)
     picks = {f"_q{i}": ibis.cases((t[f"_c{i}"] >= q * t[f"_T{i}"] * (1 - _CDF_SLACK), t["_y"]))
              for i in range(len(weights))}
-    return t.select(*by, "_one", "_w0", **picks)
+    return t.select(*by, "_one", "_f", "_w0", **picks)
 
 
 def _execute(expr: Table, backend: object) -> pd.DataFrame:
@@ -286,4 +288,5 @@ def _finish(out: pd.DataFrame, s: Statistic, by: list[str], k: int) -> pd.DataFr
     result["cv"] = cv
     result["n"] = out["_n"].astype("int64").to_numpy()
     result["n_eff"] = n_eff
+    result["n_alloc"] = out["_sf"].to_numpy(dtype=float)
     return result.reset_index(drop=True)

@@ -17,6 +17,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -38,6 +39,9 @@ timeout = 60.0       # seconds without data before a connection is abandoned
 # Override a dataset's download address (for a mirror), by dataset key:
 # urls = { "urban.place_recent" = "https://mirror.example.org/05_mobility-metrics_place_recent.csv" }
 urls = {}
+
+[microdata]
+engine = "duckdb"    # PUMS estimates: duckdb, or spark (pip install "upward[spark]")
 """
 
 
@@ -57,12 +61,20 @@ class SourceSettings(BaseModel):
     urls: dict[str, str] = Field(default_factory=dict)
 
 
+class MicrodataSettings(BaseModel):
+    """How microdata estimates run: ``engine`` is ``duckdb`` (default) or ``spark``."""
+
+    model_config = ConfigDict(extra="forbid")
+    engine: Literal["duckdb", "spark"] = "duckdb"
+
+
 class Settings(BaseModel):
     """The contents of ``upward.toml``."""
 
     model_config = ConfigDict(extra="forbid")
     download: DownloadSettings = Field(default_factory=DownloadSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
+    microdata: MicrodataSettings = Field(default_factory=MicrodataSettings)
 
 
 @dataclass(frozen=True)
