@@ -17,6 +17,7 @@ import typer
 
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
+from upward.cli import microdata as microdata_commands
 from upward.cli import report as report_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
@@ -36,7 +37,8 @@ metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show
                           invoke_without_command=True)
 app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
-COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands)
+COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
+                   microdata_commands)
 
 @app.command()
 def init(
@@ -58,18 +60,22 @@ def init(
 @app.command()
 def fetch(
     sources: Annotated[list[str], typer.Argument(
-        help="urban, opportunity-atlas, social-capital, crosswalks, tracts")],
+        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, pums")],
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Read local copies from this folder (laid out like ../shared/data, or "
         "with the publishers' file names) instead of downloading.")] = None,
     state: Annotated[list[str] | None, typer.Option(
         "--state", help="Two-digit state FIPS for per-state files (tracts); repeatable.")] = None,
     refresh: Annotated[bool, typer.Option(help="Download again even if cached.")] = False,
+    year: Annotated[int | None, typer.Option(
+        "--year", help="pums: release year (default: newest; 2019 onward).")] = None,
+    span: Annotated[int, typer.Option("--span", help="pums: 1- or 5-year release.")] = 5,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load publishers' data into the workspace, from their sites or from local copies.
 
-    Example: upward fetch urban opportunity-atlas social-capital --from ../shared/data
+    Example: upward fetch urban opportunity-atlas social-capital --from ../shared/data;
+    upward fetch pums --state 40 --year 2023
     """
     from upward import fetch as run_fetch
     from upward.geo.ids import repair_geoid
@@ -88,8 +94,13 @@ def fetch(
             if message.startswith("[yellow]"):
                 console.print(message)
 
-        results = run_fetch(ws, sources, from_dir=from_dir, states=states, refresh=refresh,
-                            report=report)
+        results = [] if sources == ["pums"] else run_fetch(
+            ws, [s for s in sources if s != "pums"], from_dir=from_dir, states=states,
+            refresh=refresh, report=report)
+        if "pums" in sources:
+            results += microdata_commands.fetch_pums_command(
+                ws, states=states, year=year, span=span, from_dir=from_dir, refresh=refresh,
+                report=report)
     for r in results:
         console.print(f"  {r}")
 

@@ -81,15 +81,16 @@ SUBGROUPS = {"race": "race", "sex": "sex", "age": "age_band", "disability": "dis
              "tenure": "tenure"}
 
 
-def pums_url(year: int, span: int, state: str, kind: str) -> str:
-    """The Census Bureau's address of one state's person (``p``) or housing (``h``) zip.
+def pums_url(year: int, span: int, state: str, kind: str, base: str = PUMS_BASE) -> str:
+    """The Census Bureau's address of one state's person (``p``) or housing (``h``) zip
+    (``base`` replaces the Census's folder for a mirror).
 
     >>> pums_url(2022, 5, "21", "h")
     'https://www2.census.gov/programs-surveys/acs/data/pums/2022/5-Year/csv_hky.zip'
     """
     check_release(year, span)
     st = STATES_BY_FIPS[state].abbr.lower()
-    return f"{PUMS_BASE}/{year}/{span}-Year/csv_{kind}{st}.zip"
+    return f"{base.rstrip('/')}/{year}/{span}-Year/csv_{kind}{st}.zip"
 
 
 def check_release(year: int, span: int) -> None:
@@ -214,6 +215,41 @@ def _raise_bad_value(where: Path, data: bytes, header: list[str], keep: list[str
                                  column=col, fix="the PUMS weights and codes are numbers; give "
                                  "the file as the Census Bureau publishes it")
     raise InputFileError(where, f"cannot be read: {msg}", fix="give the Census PUMS file")
+
+
+def read_replicate_csv(path: Path, *, weight: str = "PWGTP", prefix: str | None = None,
+                       n_replicates: int = N_REPLICATES) -> pd.DataFrame:
+    """Read any CSV of records with a weight and its replicate weights, checking the weights.
+
+    For extracts that are not in the psam layout (such as the svrep package's Louisville
+    sample): the weight and ``prefix1…prefixN`` must be present and numeric; other columns are
+    kept as text.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = p.write_text("id,W,W1,W2\\n1,2.5,2,x\\n")
+    >>> read_replicate_csv(p, weight="W", n_replicates=2)
+    Traceback (most recent call last):
+    ...
+    upward.errors.InputFileError: ...x.csv, row 2, column 'W2': value 'x' is not a number. What to do: replicate weights are numbers; give the file as published
+    """
+    path = Path(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    weights = [weight, *[f"{prefix or weight}{r}" for r in range(1, n_replicates + 1)]]
+    for col in weights:
+        if col not in frame.columns:
+            raise InputFileError(path, "a weight column is missing", column=col,
+                                 fix=f"give the full-sample weight {weight} and all "
+                                 f"{n_replicates} replicate weights")
+        values = pd.to_numeric(frame[col].str.strip(), errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputFileError(path, f"value {frame[col].iloc[i]!r} is not a number",
+                                 row=i + 2, column=col,
+                                 fix="replicate weights are numbers; give the file as published")
+        frame[col] = values.astype(float)
+    return frame
 
 
 # ------------------------------------------------------------------------------------------------

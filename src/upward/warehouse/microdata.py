@@ -36,6 +36,7 @@ from upward.geo.states import STATES_BY_FIPS
 from upward.sources.base import Tables
 from upward.sources.http import download
 from upward.sources.pums import (
+    PUMS_BASE,
     Microdata,
     check_release,
     puma_vintage,
@@ -190,7 +191,9 @@ def fetch_pums(
     ``from_dir`` they are found there (``psam_p{FIPS}.csv`` or ``csv_p{st}.zip``, in the folder
     or its ``pums/`` subfolder; the tract-to-PUMA file in it or ``crosswalks/``; optional
     ``tract_population_{FIPS}.csv`` with ``GEOID,population[,place]``). ``year`` defaults to the
-    newest release online and is required offline only when the files do not say it.
+    newest release online and is read from ``SERIALNO`` offline when not given. A mirror of the
+    Census's PUMS folder can be set as ``urls = { "pums" = "https://…/pums" }`` in
+    ``upward.toml`` (and ``"pums.tract_puma_2020"`` for the relationship file).
 
     Returns one line per stored item.
 
@@ -221,7 +224,8 @@ def fetch_pums(
         else:
             locations = []
             for kind in ("p", "h"):
-                url = pums_url(year, span, st, kind)
+                base = workspace.settings.sources.urls.get("pums", PUMS_BASE)
+                url = pums_url(year, span, st, kind, base)
                 report(f"downloading {url}")
                 got = _download(workspace, url, refresh)
                 locations.append((got, url))
