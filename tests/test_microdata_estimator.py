@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-
 from tests.conftest import DATA
+
 from upward.errors import ConfigError, InputFileError
 from upward.estimate.microdata import Statistic, estimate
 from upward.estimate.sdr import sdr_se

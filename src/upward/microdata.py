@@ -39,11 +39,11 @@ import pandas as pd
 from upward.errors import ConfigError, UpwardError
 
 #: Aliases accepted for grouping columns (``--by race``, ``--rows AGEP_band``).
-ALIASES = {"race": "race", "ethnicity": "race", "sex": "sex", "age": "age_band",
+ALIASES = {"race": "race", "ethnicity": "race", "sex": "sex_label", "age": "age_band",
            "age_band": "age_band", "AGEP_band": "age_band", "disability": "disability",
            "tenure": "tenure"}
 #: subgroup_type written in observations for each decoded grouping column.
-SUBGROUP_TYPES = {"race": "race", "sex": "sex", "age_band": "age", "disability": "disability",
+SUBGROUP_TYPES = {"race": "race", "sex_label": "sex", "age_band": "age", "disability": "disability",
                   "tenure": "tenure"}
 GEO_LEVELS = ("place", "county", "puma", "state")
 

@@ -13,7 +13,7 @@ Decoded columns (person table; the household table carries its householder's)
 -------------------------------------------------------------------------------
 ``race``        Urban Institute categories: "Black, non-Hispanic", "Hispanic", "White,
                 non-Hispanic", "Other races and ethnicities" (HISP ≠ 1 is Hispanic, else RAC1P)
-``sex``         "Male" / "Female" (SEX 1/2)
+``sex_label``   "Male" / "Female" (SEX 1/2)
 ``age_band``    "Under 18", "18-24", "25-54", "55-64", "65 and over" (AGEP)
 ``disability``  "With a disability" / "Without a disability" (DIS 1/2)
 ``tenure``      "Owner" (TEN 1, 2) / "Renter" (TEN 3, 4); empty outside households
@@ -77,7 +77,7 @@ RAC1P_LABELS = {1: "White alone", 2: "Black or African American alone",
                 8: "Some Other Race alone", 9: "Two or More Races"}
 
 #: The grouping columns a metric can be broken down by, and the decoded column behind each.
-SUBGROUPS = {"race": "race", "sex": "sex", "age": "age_band", "disability": "disability",
+SUBGROUPS = {"race": "race", "sex": "sex_label", "age": "age_band", "disability": "disability",
              "tenure": "tenure"}
 
 
@@ -186,7 +186,7 @@ def read_psam(path: Path, kind: str) -> pd.DataFrame:
         table = pacsv.read_csv(
             io.BytesIO(data),
             convert_options=pacsv.ConvertOptions(include_columns=keep, column_types=types,
-                                                 strings_can_be_null=False),
+                                                 strings_can_be_null=False, null_values=[""]),
         )
     except pa.ArrowInvalid as exc:
         msg = str(exc)
@@ -198,6 +198,13 @@ def read_psam(path: Path, kind: str) -> pd.DataFrame:
         _raise_bad_value(where, data, header, keep, text_cols, msg)
         raise
     frame = table.to_pandas()
+    for col in weights:
+        blank = frame[col].isna()
+        if blank.any():
+            i = int(np.flatnonzero(blank.to_numpy())[0])
+            raise InputFileError(where, "the weight is blank", row=i + 2, column=col,
+                                 fix="every record needs its weight and 80 replicate weights; "
+                                 "give the file as the Census Bureau publishes it")
     return frame
 
 
@@ -280,7 +287,7 @@ def _decode_person(p: pd.DataFrame) -> pd.DataFrame:
                      "Other races and ethnicities")
     p["race"] = race
     p["RAC1P_label"] = p["RAC1P"].map(RAC1P_LABELS)
-    p["sex"] = p["SEX"].map({1.0: "Male", 2.0: "Female"})
+    p["sex_label"] = p["SEX"].map({1.0: "Male", 2.0: "Female"})
     p["age_band"] = pd.cut(age, [-1, *[hi for _, hi, _ in AGE_BANDS]],
                            labels=[lab for *_, lab in AGE_BANDS]).astype(str)
     if "DIS" in p.columns:
@@ -366,7 +373,7 @@ def combine(person: pd.DataFrame, housing: pd.DataFrame, *, year: int, span: int
                              fix="give the person and housing files of the same state and "
                              "release")
     joined = joined.drop(columns="_merge")
-    head = p.loc[p["SPORDER"] == 1, ["SERIALNO", "race", "sex", "age_band", "disability"]]
+    head = p.loc[p["SPORDER"] == 1, ["SERIALNO", "race", "sex_label", "age_band", "disability"]]
     households = h.merge(head, on="SERIALNO", how="left")
     return Microdata(joined, households, year, span, (person_file, housing_file))
 

@@ -237,9 +237,10 @@ def fetch_pums(
         releases[st] = md
         sources[st] = locations
     vintage = puma_vintage(year, span)
-    relation, relation_location = _tract_puma(workspace, vintage, from_dir, refresh, report)
-    frame, file_vintage = read_tract_puma_frame(relation)
     release = f"ACS {year} {span}-year PUMS"
+    relation, relation_location = _tract_puma(workspace, vintage, from_dir, refresh, report,
+                                              release)
+    frame, file_vintage = read_tract_puma_frame(relation)
     check_vintage(vintage, file_vintage, crosswalk=relation.name, release=release)
     known = set(frame["puma_id"])
     for st, md in releases.items():
@@ -318,7 +319,7 @@ def _download(workspace: Workspace, url: str, refresh: bool) -> Path:
 
 
 def _tract_puma(workspace: Workspace, vintage: int, from_dir: Path | None, refresh: bool,
-                report: Report) -> tuple[Path, str]:
+                report: Report, release: str) -> tuple[Path, str]:
     names = (f"{vintage}_Census_Tract_to_{vintage}_PUMA.csv",
              f"{vintage}_Census_Tract_to_{vintage}_PUMA.txt")
     if from_dir is not None:
@@ -328,7 +329,7 @@ def _tract_puma(workspace: Workspace, vintage: int, from_dir: Path | None, refre
             wrong = _local(Path(from_dir), (f"{other}_Census_Tract_to_{other}_PUMA.csv",
                                             f"{other}_Census_Tract_to_{other}_PUMA.txt"))
             if wrong is not None:
-                check_vintage(vintage, other, crosswalk=wrong.name, release="the PUMS files")
+                check_vintage(vintage, other, crosswalk=wrong.name, release=release)
             raise InputFileError(Path(from_dir), f"no {names[0]} (or .txt)",
                                  fix="put the Census tract-to-PUMA relationship file of the "
                                  "release's PUMA vintage in the folder or its crosswalks/")
