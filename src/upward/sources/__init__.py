@@ -11,7 +11,7 @@ from __future__ import annotations
 from upward.sources import urban  # noqa: F401  (registers datasets)
 from upward.sources.base import DATASETS, Dataset, Tables, datasets_of
 
-for _module in ("opportunity_atlas", "commuting_zones", "social_capital", "tiger"):
+for _module in ("opportunity_atlas", "commuting_zones", "social_capital", "tiger", "pums"):
     try:  # pragma: no cover - a connector module missing is a packaging error
         __import__(f"upward.sources.{_module}")
     except ModuleNotFoundError as exc:

@@ -43,10 +43,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from upward.errors import ConfigError, InputFileError
-from upward.estimate.sdr import N_REPLICATES
 from upward.geo.states import STATES_BY_FIPS
 from upward.sources.base import Dataset, Tables, register
 
+N_REPLICATES = 80  # replicate weights of every ACS PUMS file (PWGTP1…80, WGTP1…80)
 PUMS_BASE = "https://www2.census.gov/programs-surveys/acs/data/pums"
 FIRST_YEAR = 2019
 SPANS = (1, 5)
@@ -440,4 +440,30 @@ for _vintage, _name in ((2010, "2010_Census_Tract_to_2010_PUMA.txt"),
         reader=read_tract_puma,
         notes="tracts nest in PUMAs; allocation factors to places and counties weight tracts "
               "by population (upward.geo.puma)",
+    ))
+
+
+def _check_only(kind: str):
+    def reader(path: Path, source_id: str) -> Tables:
+        frame = read_psam(Path(path), kind)
+        t = Tables()
+        t.notes.append(f"{len(frame):,} {'person' if kind == 'p' else 'housing'} records; "
+                       "microdata are stored as Parquet by upward.warehouse.microdata")
+        return t
+    return reader
+
+
+for _kind, _what in (("p", "persons"), ("h", "housing units")):
+    register(Dataset(
+        key=f"pums.{'persons' if _kind == 'p' else 'housing'}",
+        source="pums",
+        publisher="US Census Bureau",
+        title=f"ACS Public Use Microdata Sample, {_what} (1-year and 5-year, 2019 onward)",
+        url=f"{PUMS_BASE}/{{year}}/{{span}}-Year/csv_{_kind}{{st}}.zip",
+        local_names=(f"pums/psam_{_kind}{{state}}.csv", f"psam_{_kind}{{state}}.csv"),
+        license="public domain (US government work)",
+        reader=_check_only(_kind),
+        notes="one file per state and release; {st} is the lower-case postal code; loaded by "
+              "upward fetch pums (upward.warehouse.microdata.fetch_pums), which joins the person "
+              "and housing files",
     ))
