@@ -235,30 +235,30 @@ def _quantile_values(table: Table, s: Statistic, by: list[str], weights: list[st
         cols[f"_w{i}"] = v * f if f is not None else v
     t = table.select(*by, **cols).filter(_["_y"].notnull())
     running = ibis.cumulative_window(group_by=by or None, order_by=["_y"])
-    whole = ibis.window(group_by=by or None)
     q = float(s.q)
-    marks = {}
-    for i in range(len(weights)):
-        wc = t[f"_w{i}"]
-        marks[f"_c{i}"] = wc.sum().over(running)
-        marks[f"_T{i}"] = wc.sum().over(whole)
+    marks = {f"_c{i}": t[f"_w{i}"].sum().over(running) for i in range(len(weights))}
+    totals = {f"_T{i}": t[f"_w{i}"].sum() for i in range(len(weights))}
+    tot = t.group_by(by).aggregate(**totals) if by else t.aggregate(**totals)
     t = t.mutate(**marks)
+    t = t.join(tot, by) if by else t.cross_join(tot)
     picks = {f"_q{i}": ibis.cases((t[f"_c{i}"] >= q * t[f"_T{i}"] * (1 - _CDF_SLACK), t["_y"]))
              for i in range(len(weights))}
     return t.select(*by, "_one", "_f", "_w0", **picks)
 
 
 def _execute(expr: Table, backend: object) -> pd.DataFrame:
-    if backend is not None:
-        return backend.execute(expr)
-    try:
-        return expr.execute()
-    except Exception as exc:  # memtables without a bound backend run on DuckDB
-        if "backend" not in str(exc).lower():
-            raise
-        from upward.estimate.engines import connect
+    """Run ``expr`` and return pandas through Arrow (much quicker than Ibis's per-column
+    pandas conversion for the ~160 columns of a replicate aggregation)."""
+    if backend is None:
+        try:
+            return expr.to_pyarrow().to_pandas()
+        except Exception as exc:  # memtables without a bound backend run on DuckDB
+            if "backend" not in str(exc).lower():
+                raise
+            from upward.estimate.engines import connect
 
-        return connect("duckdb").execute(expr)
+            backend = connect("duckdb")
+    return backend.to_pyarrow(expr).to_pandas()
 
 
 def _finish(out: pd.DataFrame, s: Statistic, by: list[str], k: int) -> pd.DataFrame:
