@@ -33,7 +33,13 @@ _EXPORTS = {
 }
 
 
+#: Submodules reachable as attributes after ``import upward`` (``upward.microdata.estimate``).
+_SUBMODULES = frozenset({"microdata"})
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"upward.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'upward' has no attribute {name!r}")

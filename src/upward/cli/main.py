@@ -19,6 +19,7 @@ import typer
 from upward.cli import areas as areas_commands
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
+from upward.cli import microdata as microdata_commands
 from upward.cli import report as report_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
@@ -39,7 +40,7 @@ metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show
 app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
-                   areas_commands)
+                   areas_commands, microdata_commands)
 
 @app.command()
 def init(
@@ -61,8 +62,8 @@ def init(
 @app.command()
 def fetch(
     sources: Annotated[list[str], typer.Argument(
-        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, or acs "
-        "(with --table)")],
+        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, pums, replicates, "
+        "or acs (with --table)")],
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Read local copies from this folder (laid out like ../shared/data, or "
         "with the publishers' file names) instead of downloading.")] = None,
@@ -78,10 +79,13 @@ def fetch(
         "--geo", help="acs: state, county, place, tract, 'block group' or zcta.")] = "tract",
     county: Annotated[str | None, typer.Option(
         "--county", help="acs: three-digit county code within --state.")] = None,
-    year: Annotated[int, typer.Option("--year", help="acs: the release year.")] = 2023,
+    year: Annotated[int | None, typer.Option(
+        "--year", help="acs, replicates: the release year (default 2023); pums: the release "
+        "year (default: newest; 2019 onward).")] = None,
     dataset: Annotated[str | None, typer.Option(
         "--dataset", help="acs: acs5 (default), acs1, dec/pl or dec/dhc; subject (S…) and "
         "profile (DP…) tables are found from the table id.")] = None,
+    span: Annotated[int, typer.Option("--span", help="pums: 1- or 5-year release.")] = 5,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load publishers' data into the workspace, from their sites or from local copies.
@@ -89,16 +93,18 @@ def fetch(
     Example: upward fetch urban opportunity-atlas social-capital --from ../shared/data
 
     Example: upward fetch acs --table B17020 --geo tract --state 40 --county 143 --year 2023
+
+    Example: upward fetch pums --state 40 --year 2023
     """
     from upward import fetch as run_fetch
     from upward.geo.ids import repair_geoid
 
     ws = _workspace(workspace)
     if "acs" in sources:
-        _fetch_acs(ws, sources, table, geo, state, county, year, dataset, refresh)
+        _fetch_acs(ws, sources, table, geo, state, county, year or 2023, dataset, refresh)
         return
     if "replicates" in sources:
-        _fetch_replicates(ws, sources, table, state, year, from_dir, refresh)
+        _fetch_replicates(ws, sources, table, state, year or 2023, from_dir, refresh)
         return
     states = None
     if state:
@@ -113,8 +119,13 @@ def fetch(
             if message.startswith("[yellow]"):
                 console.print(message)
 
-        results = run_fetch(ws, sources, from_dir=from_dir, states=states, refresh=refresh,
-                            report=report, allow_shrink=allow_shrink)
+        results = [] if sources == ["pums"] else run_fetch(
+            ws, [s for s in sources if s != "pums"], from_dir=from_dir, states=states,
+            refresh=refresh, report=report, allow_shrink=allow_shrink)
+        if "pums" in sources:
+            results += microdata_commands.fetch_pums_command(
+                ws, states=states, year=year, span=span, from_dir=from_dir, refresh=refresh,
+                report=report)
     for r in results:
         console.print(f"  {r}")
 

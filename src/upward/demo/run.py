@@ -53,6 +53,12 @@ def run_demo(workspace: Workspace, *, seed: int = 2024) -> tuple[Profile, list[L
     manifest = write_demo_files(folder, seed=seed)
     write_demo_replicates(folder, seed=seed)  # replicate tables + districts for `upward areas`
     results = fetch(workspace, list(SOURCE_NAMES), from_dir=folder)
+    # PUMS files in the Census layouts (upward microdata estimate … runs on them offline).
+    from upward.demo.pums import write_demo_pums
+    from upward.warehouse.microdata import fetch_pums
+
+    write_demo_pums(folder, seed=seed)
+    fetch_pums(workspace, from_dir=folder)
     return profile(manifest.city_geo_id, workspace=workspace), results
 
 

@@ -18,23 +18,25 @@ from upward.sources.base import (
     Tables,
     dataset_of,
     datasets_of,
+    file_source_names,
     release_label,
     source_ids_where,
     source_names,
 )
 
 # Registration order is load order (``source_names``): Atlas, Social Capital, crosswalks, tracts.
-for _module in ("opportunity_atlas", "social_capital", "commuting_zones", "tiger", "census_api"):
+for _module in ("opportunity_atlas", "social_capital", "commuting_zones", "tiger", "census_api",
+                "pums"):
     try:  # pragma: no cover - a connector module missing is a packaging error
         __import__(f"upward.sources.{_module}")
     except ModuleNotFoundError as exc:
         if exc.name != f"upward.sources.{_module}":
             raise
 
-#: The names of the built-in sources, in load order (``source_names()`` also gives any
-#: registered later).
-SOURCE_NAMES = source_names()
+#: The built-in sources loaded from whole files, in load order (``upward fetch NAME --from DIR``;
+#: ``acs`` and ``pums`` have loaders of their own; ``source_names()`` lists every source).
+SOURCE_NAMES = file_source_names()
 
 __all__ = ["DATASETS", "SOURCE_NAMES", "TRACT_KINDS", "Dataset", "Kind", "Publisher", "Tables",
-           "dataset_of", "datasets_of", "release_label", "source_ids_where",
+           "dataset_of", "datasets_of", "file_source_names", "release_label", "source_ids_where",
            "source_names"]

@@ -93,6 +93,7 @@ class Kind(StrEnum):
     CROSSWALK = "crosswalk"
     GEOMETRY = "geometry"
     TABLE_ESTIMATES = "Census table estimates"
+    MICRODATA = "microdata records"
 
 
 #: Kinds whose rows are tract observations (a place's tract spread and map draw on them).
@@ -112,6 +113,8 @@ class Dataset:
     publication year or date (``2025``, ``2024-06`` or ``2024-06-30``): when two releases give
     a value for the same geography, metric and period, the later release wins.
     ``short_label`` names the release in narrow table cells (``label`` when empty).
+    ``own_loader`` marks a dataset loaded by its own command (``upward fetch acs --table …``,
+    ``upward fetch pums``) rather than by reading whole files (:func:`source_names`).
     """
 
     key: str
@@ -128,6 +131,7 @@ class Dataset:
     label: str = field(kw_only=True)
     release: str = field(kw_only=True)
     short_label: str = field(default="", kw_only=True)
+    own_loader: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         if not _RELEASE.match(self.release):
@@ -220,6 +224,17 @@ def source_names() -> tuple[str, ...]:
     ('urban', 'opportunity-atlas')
     """
     return tuple(dict.fromkeys(d.source for d in DATASETS.values()))
+
+
+def file_source_names() -> tuple[str, ...]:
+    """The sources loaded by reading whole files (``upward fetch NAME --from DIR`` through
+    ``warehouse.ingest``): every source none of whose datasets has its own loader.
+
+    >>> "urban" in file_source_names()
+    True
+    """
+    own = {d.source for d in DATASETS.values() if d.own_loader}
+    return tuple(n for n in source_names() if n not in own)
 
 
 def split_source_id(source_id: str) -> tuple[Dataset | None, str | None]:

@@ -729,6 +729,7 @@ for _key, _title in (
         license=LICENSE,
         reader=read_api_response,
         kind=Kind.TABLE_ESTIMATES,
+        own_loader=True,
         label=_title.replace(" (Census Data API)", ""),
         release="2023",  # the default --year; each request records its own year in provenance
         notes="Queried per table and geography by `upward fetch acs --table …`; estimates with "

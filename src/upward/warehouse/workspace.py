@@ -17,6 +17,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -52,6 +53,13 @@ class CensusSettings(BaseModel):
     url: str | None = None
 
 
+class MicrodataSettings(BaseModel):
+    """How microdata estimates run: ``engine`` is ``duckdb`` (default) or ``spark``."""
+
+    model_config = ConfigDict(extra="forbid")
+    engine: Literal["duckdb", "spark"] = "duckdb"
+
+
 class Settings(BaseModel):
     """The contents of ``upward.toml``."""
 
@@ -59,6 +67,7 @@ class Settings(BaseModel):
     download: DownloadSettings = Field(default_factory=DownloadSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
     census: CensusSettings = Field(default_factory=CensusSettings)
+    microdata: MicrodataSettings = Field(default_factory=MicrodataSettings)
 
 
 _SOURCES_COMMENT = """\
@@ -92,6 +101,9 @@ def default_settings_text() -> str:
     lines += ["", "[sources]", _SOURCES_COMMENT.rstrip("\n"),
               f"urls = {{{', '.join(SourceSettings().urls)}}}"]
     lines += ["", "[census]", _CENSUS_COMMENT.rstrip("\n")]
+    engine = f'engine = "{MicrodataSettings().engine}"'
+    lines += ["", "[microdata]",
+              f'{engine:<20} # PUMS estimates: duckdb, or spark (pip install "upward[spark]")']
     return "\n".join(lines) + "\n"
 
 
