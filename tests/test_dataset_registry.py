@@ -111,7 +111,12 @@ def throwaway():
     unregister(dataset.key)
 
 
-def test_a_dataset_declared_once_reaches_profile_labels_and_sources(tmp_path, throwaway):
+def test_a_dataset_declared_once_reaches_profile_labels_and_sources(tmp_path, throwaway,
+                                                                    monkeypatch):
+    from upward.metrics import check
+
+    declared = check.metric_ids() | {"throwaway_share"}  # its metric, declared for this test
+    monkeypatch.setattr(check, "metric_ids", lambda: declared)
     folder = tmp_path / "files"
     folder.mkdir()
     (folder / "throwaway.csv").write_text(f"county,value\n{COUNTY},0.25\n")

@@ -22,7 +22,7 @@ Examples
 >>> import tempfile, pathlib
 >>> out = write_demo_replicates(pathlib.Path(tempfile.mkdtemp()))
 >>> sorted(p.name for p in out.files)[:2]
-['B15003_99.csv.zip', 'B17020_99.csv.zip']
+['B01003_99.csv.zip', 'B15003_99.csv.zip']
 >>> out.districts.name
 'demo_districts.geojson'
 """
