@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 
 from upward.errors import InputFileError
 from upward.geo.ids import GeoidError, compose_geoid
@@ -50,7 +49,7 @@ from upward.sources.readers import (
     numeric,
     read_delimited,
 )
-from upward.sources.schema import Z95, conform, empty
+from upward.sources.schema import Z95, SchemaBreak, conform, empty
 
 PUBLISHER = "Opportunity Insights"
 LICENSE = "Opportunity Insights public data (free to use; cite Chetty, Friedman, Hendren, Jones & Porter 2018)"
@@ -407,7 +406,7 @@ def conform_file(table: str, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """
     try:
         return conform(table, frame)
-    except pandera.errors.SchemaError as exc:
+    except SchemaBreak as exc:
         raise InputFileError(
             path,
             f"the {table} read from this file break the canonical schema ({exc})",
