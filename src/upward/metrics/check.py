@@ -23,7 +23,7 @@ def undeclared(tables: Tables) -> list[str]:
     >>> undeclared(Tables())
     []
     """
-    return sorted(set(tables.observations["metric_id"]) - metric_ids())
+    return sorted(set(tables.observations["metric_id"].unique()) - metric_ids())
 
 
 def require_declared(path: Path, tables: Tables) -> None:
