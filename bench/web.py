@@ -1,6 +1,6 @@
 """Web benchmark: latency and throughput of the place overview page, the profile API and the
-tracts API (values and GeoJSON) under
-50 concurrent clients, against the same server serving a static file.
+tracts API (values and GeoJSON) under 50 concurrent clients, against the same server serving
+a static file.
 
     python -m bench.web                      # real workspace from ../shared/data (else the demo)
     python -m bench.web --workspace WS       # an existing workspace
