@@ -2,7 +2,7 @@
 
     python -m bench load       # load all of ../shared/data vs DuckDB's read_csv of the same files
     python -m bench profile [WS]   # cold and warm profile latency for the ten cities
-    python -m bench barriers [WS]  # barriers for one city, then for all 486 places in one run
+    python -m bench barriers [WS] [--quick]  # one city, then all 486 places (not with --quick)
 
 ``WS`` is a workspace already loaded from ../shared/data (else one is loaded first).
     python -m bench cli            # upward --help, plan and an error path vs python -c pass
@@ -156,7 +156,8 @@ def _warm_ms(run, names: list[str], rounds: int) -> list[float]:
 
 
 def _workspace(root: Path | None) -> Path:
-    return root or (Path(sys.argv[2]) if len(sys.argv) > 2 else bench_load())
+    given = [a for a in sys.argv[2:] if not a.startswith("--")]
+    return root or (Path(given[0]) if given else bench_load())
 
 
 def bench_profile(root: Path | None = None) -> None:
@@ -209,7 +210,7 @@ def bench_barriers(root: Path | None = None) -> None:
                 warm[label + " Tulsa"] = _warm_ms(lambda c: build_barriers(wh, c),
                                                   ["Tulsa, OK"], 3)
         profile_ms = _warm_ms(lambda c: build_profile(wh, c), CITIES, 1)
-        places = frames_places(wh)
+        places = [] if "--quick" in sys.argv else frames_places(wh)
         start = time.perf_counter()
         for geo_id in places:
             build_barriers(wh, geo_id)
@@ -222,8 +223,9 @@ def bench_barriers(root: Path | None = None) -> None:
     print(f"  same run with the previous rows_of: median {statistics.median(warm['before']):.0f}"
           f" ms, Tulsa {statistics.median(warm['before Tulsa']):.0f} ms; ratio now / previous = "
           f"{w / statistics.median(warm['before']):.2f}")
-    print(f"  all {len(places)} places in one run (everything, spatial statistics included): "
-          f"{all_s:.1f} s, {1000 * all_s / len(places):.0f} ms each")
+    if places:
+        print(f"  all {len(places)} places in one run (everything, spatial statistics "
+              f"included): {all_s:.1f} s, {1000 * all_s / len(places):.0f} ms each")
 
 
 def bench_cli() -> None:
