@@ -5,6 +5,7 @@
     python -m bench barriers [WS] [--quick]  # one city, then all 486 places (not with --quick)
 
 ``WS`` is a workspace already loaded from ../shared/data (else one is loaded first).
+    python -m bench report [WS]    # the Tulsa report's size: inline SVG vs plotly.js inlined
     python -m bench cli            # upward --help, plan and an error path vs python -c pass
     python -m bench                # all
 
@@ -260,6 +261,35 @@ def bench_cli() -> None:
         print(f"  {label:40s} {t:6.2f} s  ({t / base:5.1f}x python -c pass)")
 
 
+def bench_report(root: Path | None = None) -> None:
+    """Size and build time of the Tulsa report with its charts as inline SVG, against the same
+    report drawn by plotly.js inlined (the previous way), built in the same run."""
+    from upward.report import charts, place
+    from upward.report.page import render_page
+    from upward.warehouse.store import Warehouse
+    from upward.warehouse.workspace import Workspace
+
+    ws = Workspace.open(_workspace(root))
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        place.render_place_report(wh, "Tulsa, OK")  # warm-up: caches
+        start = time.perf_counter()
+        svg = place.render_place_report(wh, "Tulsa, OK")
+        svg_s = time.perf_counter() - start
+        kept = place.figure_svg, place.render_page
+        place.figure_svg = charts.figure_div
+        place.render_page = lambda *a, **k: render_page(*a, **{**k, "with_charts": True})
+        try:
+            place.render_place_report(wh, "Tulsa, OK")  # warm-up: plotly.js read once
+            start = time.perf_counter()
+            plotly = place.render_place_report(wh, "Tulsa, OK")
+            plotly_s = time.perf_counter() - start
+        finally:
+            place.figure_svg, place.render_page = kept
+    a, b = len(svg.encode()), len(plotly.encode())
+    print(f"report (Tulsa): inline SVG {a / 1e6:.2f} MB in {svg_s:.2f} s; with plotly.js "
+          f"inlined {b / 1e6:.2f} MB in {plotly_s:.2f} s; size ratio {a / b:.3f} (goal < 1.5 MB)")
+
+
 def frames_places(wh) -> list[str]:
     from upward.measure import frames
 
@@ -281,13 +311,16 @@ def main(argv: list[str]) -> None:
         bench_barriers()
     elif what == "cli":
         bench_cli()
+    elif what == "report":
+        bench_report()
     elif what == "all":
         root = bench_load()
         bench_profile(root)
         bench_barriers(root)
+        bench_report(root)
         bench_cli()
     else:
-        sys.exit(f"unknown benchmark {what!r}: use load, profile, barriers, cli or all")
+        sys.exit(f"unknown benchmark {what!r}: use load, profile, barriers, report, cli or all")
 
 
 if __name__ == "__main__":
