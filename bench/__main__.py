@@ -1,13 +1,13 @@
 """Benchmarks, each measured against a named alternative in the same run.
 
-    python -m bench load       # load all of ../shared/data vs DuckDB's read_csv of the same files
-    python -m bench profile [WS]   # cold and warm profile latency for the ten cities
+    python -m bench load            # load ../shared/data vs DuckDB's read_csv of the same CSVs
+    python -m bench profile [WS]    # cold and warm profile latency for the ten cities
     python -m bench barriers [WS] [--quick]  # one city, then all 486 places (not with --quick)
+    python -m bench report [WS]     # the Tulsa report's size: inline SVG vs plotly.js inlined
+    python -m bench cli             # upward --help, plan and an error path vs python -c pass
+    python -m bench                 # all
 
 ``WS`` is a workspace already loaded from ../shared/data (else one is loaded first).
-    python -m bench report [WS]    # the Tulsa report's size: inline SVG vs plotly.js inlined
-    python -m bench cli            # upward --help, plan and an error path vs python -c pass
-    python -m bench                # all
 
 They read ../shared/data (next to the repository) and stop with a message when it is absent.
 """
