@@ -1,20 +1,26 @@
 """Benchmarks, each measured against a named alternative in the same run.
 
-    python -m bench load       # load all of ../shared/data vs pandas.read_csv of the same files
-    python -m bench profile    # cold and warm profile latency for the ten cities
-    python -m bench barriers   # barriers for one city, then for all 486 places in one run
-    python -m bench areas      # a 200-tract area over 20 replicate tables vs plain NumPy
-    python -m bench            # all
+    python -m bench load            # load ../shared/data vs DuckDB's read_csv of the same CSVs
+    python -m bench profile [WS]    # cold and warm profile latency for the ten cities
+    python -m bench barriers [WS] [--quick]  # one city, then all 486 places (not with --quick)
+    python -m bench report [WS]     # the Tulsa report's size: inline SVG vs plotly.js inlined
+    python -m bench areas           # a 200-tract area over 20 replicate tables vs plain NumPy
+    python -m bench cli             # upward --help, plan and an error path vs python -c pass
+    python -m bench                 # all
+
+``WS`` is a workspace already loaded from ../shared/data (else one is loaded first).
 
 They read ../shared/data (next to the repository) and stop with a message when it is absent.
 """
 
 from __future__ import annotations
 
+import resource
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -31,97 +37,258 @@ def _files() -> list[Path]:
     return [f.path for d in DATASETS.values() for f in locate_local(d, DATA, None)]
 
 
+def _cpu() -> float:
+    """CPU seconds of this process, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(run) -> tuple[float, float]:
+    """(wall s, CPU s) of one call."""
+    wall, cpu = time.perf_counter(), _cpu()
+    run()
+    return time.perf_counter() - wall, _cpu() - cpu
+
+
+def _duckdb_read_csv(csvs: list[Path]) -> None:
+    """The alternative: DuckDB's own reader loading the same CSV files into tables."""
+    import duckdb
+
+    con = duckdb.connect()
+    for i, path in enumerate(csvs):
+        con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv(?)", [str(path)])
+    con.close()
+
+
+def _pyarrow_read_csv(csvs: list[Path]) -> None:
+    import pyarrow.csv
+
+    for path in csvs:
+        pyarrow.csv.read_csv(path)
+
+
 def bench_load() -> Path:
-    """Time a full load into a new workspace; compare with reading the same CSVs in pandas."""
+    """Time a full load into a new workspace; compare with DuckDB's ``read_csv`` of the same
+    CSV files (and pyarrow's, for reference), all warmed up once first."""
     from upward import fetch
     from upward.sources import SOURCE_NAMES
     from upward.warehouse.workspace import Workspace
 
     files = _files()
     csvs = [p for p in files if p.suffix == ".csv"]
-    start = time.perf_counter()
-    for p in csvs:
-        pd.read_csv(p, encoding="utf-8-sig", low_memory=False)
-    pandas_s = time.perf_counter() - start
+    csv_sources = [n for n in SOURCE_NAMES if n != "tracts"]
 
-    ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
-    start = time.perf_counter()
-    results = fetch(ws, list(SOURCE_NAMES), from_dir=DATA)
-    upward_s = time.perf_counter() - start
+    def upward_load(names: list[str]) -> Path:
+        ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+        results.extend(fetch(ws, names, from_dir=DATA))
+        return ws.root
+
+    results: list = []
+    # warm-ups: imports, DuckDB's extension and reader start-up, the file cache
+    upward_load(["crosswalks"])
+    _duckdb_read_csv(csvs[:1])
+    _pyarrow_read_csv(csvs[:1])
+    for p in files:
+        p.read_bytes()
+
+    duck = _timed(lambda: _duckdb_read_csv(csvs))
+    arrow = _timed(lambda: _pyarrow_read_csv(csvs))
+    results.clear()
+    up_csv = _timed(lambda: upward_load(csv_sources))
+    results.clear()
+    roots: list[Path] = []
+    up_all = _timed(lambda: roots.append(upward_load(list(SOURCE_NAMES))))
     rows = sum(sum(r.rows.values()) for r in results)
     size = sum(p.stat().st_size for p in files) / 1e6
-    print(f"load: {len(files)} files, {size:.0f} MB, {rows:,} canonical rows")
-    print(f"  upward fetch (read, validate, normalise, load DuckDB): {upward_s:6.2f} s")
-    print(f"  pandas.read_csv of the {len(csvs)} CSV files alone:           {pandas_s:6.2f} s")
-    print(f"  ratio upward / pandas.read_csv: {upward_s / pandas_s:.1f}x "
-          f"(upward also reads {len(files) - len(csvs)} GeoJSON files)")
-    return ws.root
+    print(f"load: {len(files)} files, {size:.0f} MB, {rows:,} canonical rows "
+          f"({len(csvs)} CSV, {len(files) - len(csvs)} GeoJSON)")
+    print("                                                         wall s   CPU s")
+    print(f"  upward fetch, the {len(csvs)} CSV sources (read, validate, load): "
+          f"{up_csv[0]:6.2f}  {up_csv[1]:6.2f}")
+    print(f"  upward fetch, everything (CSV + tract GeoJSON):        {up_all[0]:6.2f}  {up_all[1]:6.2f}")
+    print(f"  DuckDB read_csv of the same {len(csvs)} CSVs into tables:     "
+          f"{duck[0]:6.2f}  {duck[1]:6.2f}")
+    print(f"  pyarrow.csv.read_csv of the same CSVs (reference):      {arrow[0]:6.2f}  {arrow[1]:6.2f}")
+    print(f"  ratio upward (CSV sources) / DuckDB read_csv: wall {up_csv[0] / duck[0]:.1f}x, "
+          f"CPU {up_csv[1] / duck[1]:.1f}x  (goal: at most 2x)")
+    print(f"  ratio upward / pyarrow: wall {up_csv[0] / arrow[0]:.1f}x, CPU {up_csv[1] / arrow[1]:.1f}x")
+    return roots[0]
+
+
+def _rows_of_before(wh, name: str, geo_id: str, geo_level: str) -> pd.DataFrame:
+    """The previous ``frames.rows_of`` (a positional gather of every column per lookup), kept
+    here as the alternative the new one is measured against."""
+    from upward.measure import frames
+
+    builders = {"percentiles": frames.percentiles, "trends": frames.trends,
+                "county_outcomes": frames.county_outcomes}
+    frame = builders[name](wh)
+
+    def build() -> dict:
+        if frame.empty:
+            return {}
+        return frame.groupby(["geo_id", "geo_level"], sort=False).indices
+
+    index = wh.cached(f"index-before:{name}", build)
+    positions = index.get((geo_id, geo_level))
+    return frame.iloc[positions] if positions is not None else frame.iloc[0:0]
+
+
+@contextmanager
+def _rows_of(implementation):
+    """Run with ``frames.rows_of`` replaced (every caller looks it up on the module)."""
+    from upward.measure import frames
+
+    kept = frames.rows_of
+    frames.rows_of = implementation
+    try:
+        yield
+    finally:
+        frames.rows_of = kept
+
+
+def _warm_ms(run, names: list[str], rounds: int) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        for name in names:
+            start = time.perf_counter()
+            run(name)
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _workspace(root: Path | None) -> Path:
+    given = [a for a in sys.argv[2:] if not a.startswith("--")]
+    return root or (Path(given[0]) if given else bench_load())
 
 
 def bench_profile(root: Path | None = None) -> None:
-    """Cold (first, new process caches) and warm (cached frames) profile latency."""
+    """Cold (first, new process caches) and warm (cached frames) profile latency, with the
+    current ``rows_of`` and with the previous one in the same run (both warmed up)."""
+    from upward.measure import frames
     from upward.measure.profile import build_profile
     from upward.warehouse.store import Warehouse
     from upward.warehouse.workspace import Workspace
 
-    root = root or bench_load()
-    ws = Workspace.open(root)
+    ws = Workspace.open(_workspace(root))
     with Warehouse(ws.warehouse_path, read_only=True) as wh:
         start = time.perf_counter()
         build_profile(wh, CITIES[0])
         cold = time.perf_counter() - start
-        warm = []
-        for _ in range(5):
-            for city in CITIES:
-                start = time.perf_counter()
-                build_profile(wh, city)
-                warm.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        pd.read_csv(DATA / "urban" / "mobility-metrics_place_recent.csv")
-        read_one = time.perf_counter() - start
-    warm_ms = sorted(w * 1000 for w in warm)
+        results = {}
+        for label, impl in (("before", _rows_of_before), ("now", frames.rows_of)):
+            with _rows_of(impl):
+                _warm_ms(lambda c: build_profile(wh, c), CITIES, 1)  # warm-up
+                results[label] = _warm_ms(lambda c: build_profile(wh, c), CITIES, 5)
+        tulsa = _warm_ms(lambda c: build_profile(wh, c), ["Tulsa, OK"] * 2, 5)[2:]
+    now, before = statistics.median(results["now"]), statistics.median(results["before"])
     print(f"profile: cold (first in a session, builds caches) {cold * 1000:.0f} ms")
-    print(f"  warm: median {statistics.median(warm_ms):.1f} ms, "
-          f"p95 {warm_ms[int(0.95 * len(warm_ms)) - 1]:.1f} ms over {len(warm_ms)} profiles")
-    print(f"  reference: pandas.read_csv of the 486-row place file {read_one * 1000:.1f} ms; "
-          f"ratio warm median / read_csv = {statistics.median(warm_ms) / (read_one * 1000):.2f}")
+    print(f"  warm, ten cities x 5: median {now:.1f} ms, "
+          f"p95 {sorted(results['now'])[int(0.95 * len(results['now'])) - 1]:.1f} ms; "
+          f"Tulsa median {statistics.median(tulsa):.1f} ms (goal < 25 ms)")
+    print(f"  same run with the previous rows_of: median {before:.1f} ms; "
+          f"ratio now / previous = {now / before:.2f}")
 
 
 def bench_barriers(root: Path | None = None) -> None:
-    """Barriers latency: one city (cold and warm), then every place in one session; the
-    reference is the warm profile of the same city, which barriers builds on."""
+    """Barriers latency: one city (cold and warm), then every place in one session; warm
+    figures with the current and the previous ``rows_of`` in the same run."""
     from upward.diagnose.report import build_barriers
+    from upward.measure import frames
     from upward.measure.profile import build_profile
     from upward.warehouse.store import Warehouse
     from upward.warehouse.workspace import Workspace
 
-    root = root or bench_load()
-    ws = Workspace.open(root)
+    ws = Workspace.open(_workspace(root))
     with Warehouse(ws.warehouse_path, read_only=True) as wh:
         start = time.perf_counter()
         build_barriers(wh, "Tulsa, OK")
         cold = time.perf_counter() - start
-        warm = []
-        for city in CITIES:
-            start = time.perf_counter()
-            build_barriers(wh, city)
-            warm.append(time.perf_counter() - start)
-        profile_ms = []
-        for city in CITIES:
-            start = time.perf_counter()
-            build_profile(wh, city)
-            profile_ms.append(time.perf_counter() - start)
-        places = frames_places(wh)
+        warm = {}
+        for label, impl in (("before", _rows_of_before), ("now", frames.rows_of)):
+            with _rows_of(impl):
+                _warm_ms(lambda c: build_barriers(wh, c), CITIES, 1)  # warm-up
+                warm[label] = _warm_ms(lambda c: build_barriers(wh, c), CITIES, 1)
+                warm[label + " Tulsa"] = _warm_ms(lambda c: build_barriers(wh, c),
+                                                  ["Tulsa, OK"], 3)
+        profile_ms = _warm_ms(lambda c: build_profile(wh, c), CITIES, 1)
+        places = [] if "--quick" in sys.argv else frames_places(wh)
         start = time.perf_counter()
         for geo_id in places:
             build_barriers(wh, geo_id)
         all_s = time.perf_counter() - start
-    w, pm = statistics.median(warm) * 1000, statistics.median(profile_ms) * 1000
+    w, pm = statistics.median(warm["now"]), statistics.median(profile_ms)
     print(f"barriers: one city cold (builds caches and the drivers model) {cold:.2f} s")
-    print(f"  one city warm: median {w:.0f} ms over the ten cities "
-          f"(warm profile {pm:.0f} ms; ratio barriers / profile = {w / pm:.1f}x)")
-    print(f"  all {len(places)} places in one run (everything, spatial statistics included): "
-          f"{all_s:.1f} s, {1000 * all_s / len(places):.0f} ms each")
+    print(f"  one city warm: median {w:.0f} ms over the ten cities, Tulsa "
+          f"{statistics.median(warm['now Tulsa']):.0f} ms (goal < 250 ms); "
+          f"warm profile {pm:.0f} ms (ratio barriers / profile = {w / pm:.1f}x)")
+    print(f"  same run with the previous rows_of: median {statistics.median(warm['before']):.0f}"
+          f" ms, Tulsa {statistics.median(warm['before Tulsa']):.0f} ms; ratio now / previous = "
+          f"{w / statistics.median(warm['before']):.2f}")
+    if places:
+        print(f"  all {len(places)} places in one run (everything, spatial statistics "
+              f"included): {all_s:.1f} s, {1000 * all_s / len(places):.0f} ms each")
+
+
+def bench_cli() -> None:
+    """Answer time of ``upward --help``, ``upward plan …`` and an error path, against the bare
+    interpreter start (``python -c pass``) in the same run; each warmed up once, median of 5."""
+    import subprocess
+
+    entry = "import sys; from upward.cli.main import main; sys.argv[0] = 'upward'; main()"
+    runs = {
+        "python -c pass (interpreter start)": [sys.executable, "-c", "pass"],
+        "upward --help": [sys.executable, "-c", entry, "--help"],
+        "upward plan --design rct …": [sys.executable, "-c", entry, "plan", "--design", "rct",
+                                       "--n", "2000", "--sd", "4200", "--r2", "0.3",
+                                       "--effect", "500"],
+        "upward profile X -w (not a workspace)": [sys.executable, "-c", entry, "profile", "X",
+                                                  "-w", str(Path(tempfile.mkdtemp()) / "none")],
+        "upward metrics show nosuch (unknown id)": [sys.executable, "-c", entry, "metrics",
+                                                    "show", "nosuch"],
+    }
+    times = {}
+    for label, cmd in runs.items():
+        subprocess.run(cmd, capture_output=True)  # warm-up (file cache, .pyc)
+        spent = []
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True)
+            spent.append(time.perf_counter() - start)
+        times[label] = statistics.median(spent)
+    base = times["python -c pass (interpreter start)"]
+    print("cli: median wall time of 5 runs (goal: under 1 s)")
+    for label, t in times.items():
+        print(f"  {label:40s} {t:6.2f} s  ({t / base:5.1f}x python -c pass)")
+
+
+def bench_report(root: Path | None = None) -> None:
+    """Size and build time of the Tulsa report with its charts as inline SVG, against the same
+    report drawn by plotly.js inlined (the previous way), built in the same run."""
+    from upward.report import charts, place
+    from upward.report.page import render_page
+    from upward.warehouse.store import Warehouse
+    from upward.warehouse.workspace import Workspace
+
+    ws = Workspace.open(_workspace(root))
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        place.render_place_report(wh, "Tulsa, OK")  # warm-up: caches
+        start = time.perf_counter()
+        svg = place.render_place_report(wh, "Tulsa, OK")
+        svg_s = time.perf_counter() - start
+        kept = place.figure_svg, place.render_page
+        place.figure_svg = charts.figure_div
+        place.render_page = lambda *a, **k: render_page(*a, **{**k, "with_charts": True})
+        try:
+            place.render_place_report(wh, "Tulsa, OK")  # warm-up: plotly.js read once
+            start = time.perf_counter()
+            plotly = place.render_place_report(wh, "Tulsa, OK")
+            plotly_s = time.perf_counter() - start
+        finally:
+            place.figure_svg, place.render_page = kept
+    a, b = len(svg.encode()), len(plotly.encode())
+    print(f"report (Tulsa): inline SVG {a / 1e6:.2f} MB in {svg_s:.2f} s; with plotly.js "
+          f"inlined {b / 1e6:.2f} MB in {plotly_s:.2f} s; size ratio {a / b:.3f} (goal < 1.5 MB)")
 
 
 def frames_places(wh) -> list[str]:
@@ -148,12 +315,18 @@ def main(argv: list[str]) -> None:
         bench_profile()
     elif what == "barriers":
         bench_barriers()
+    elif what == "cli":
+        bench_cli()
+    elif what == "report":
+        bench_report()
     elif what == "all":
         root = bench_load()
         bench_profile(root)
         bench_barriers(root)
+        bench_report(root)
+        bench_cli()
     else:
-        sys.exit(f"unknown benchmark {what!r}: use load, profile, barriers or all")
+        sys.exit(f"unknown benchmark {what!r}: use load, profile, barriers, report, cli or all")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Web benchmark: latency and throughput of the place overview page and the profile API under
-50 concurrent clients, against the same server serving a static file.
+"""Web benchmark: latency and throughput of the place overview page, the profile API and the
+tracts API (values and GeoJSON) under 50 concurrent clients, against the same server serving
+a static file.
 
     python -m bench.web                      # real workspace from ../shared/data (else the demo)
     python -m bench.web --workspace WS       # an existing workspace
@@ -146,6 +147,7 @@ def main(argv: list[str]) -> None:
         "static file /static/upward.css (reference)": ["/static/upward.css"],
         "place overview page /places/{id}": [f"/places/{p}" for p in places],
         "profile API /api/places/{id}/profile": [f"/api/places/{p}/profile" for p in places],
+        "tracts API /api/places/{id}/tracts": [f"/api/places/{p}/tracts" for p in places],
     }
     try:
         results = [asyncio.run(_load(base, name, urls, args.requests, args.clients))

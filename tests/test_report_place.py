@@ -5,7 +5,6 @@ all ten cities and the demo city, and through ``upward report``.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 
@@ -19,6 +18,7 @@ from upward.report import charts
 from upward.report.page import render_page
 from upward.report.pdf import ChromiumError, find_chromium, html_to_pdf, pdf_page_count, screenshot
 from upward.report.place import render_place_report, write_place_report
+from upward.report.svg import figure_svg
 
 try:
     find_chromium()
@@ -33,12 +33,11 @@ EXTERNAL = re.compile(r"""<(?:script|img|iframe|source|audio|video|embed)[^>]*\s
                       r"""|<link[^>]*href=["']?(?:https?:)?//|url\(["']?(?:https?:)?//""", re.I)
 
 
-def plot_calls(html: str, div_id: str) -> list[dict]:
-    """The data traces of the Plotly.newPlot call for ``div_id``, decoded from the page."""
-    start = html.index(f'Plotly.newPlot(                        "{div_id}",')
-    array = html.index("[", start)
-    traces, _ = json.JSONDecoder().raw_decode(html[array:])
-    return traces
+def map_shapes(html: str, svg_id: str) -> list[str]:
+    """The GEOIDs of the tract shapes drawn in the inline SVG ``svg_id`` of the page."""
+    start = html.index(f'<svg id="{svg_id}"')
+    svg = html[start:html.index("</svg>", start)]
+    return re.findall(r'<path data-geo-id="(\d+)" d="M', svg)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +50,9 @@ def test_tulsa_report_is_self_contained(tulsa_html):
     html = tulsa_html
     assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html
     assert EXTERNAL.search(html) is None
-    assert "<script>" in html and "Plotly" in html and len(html) > 3_000_000  # plotly.js inline
-    assert "PlotlyGeoAssets" in html  # the map draws without cdn.plot.ly
+    # The charts and the map are inline SVG: no script to load, online or not, and a small file.
+    assert "<script" not in html and len(html) < 1_500_000
+    assert html.count('<figure class="chart"') >= 5 and '<svg id="tract-map"' in html
     for section in ("overview", "scorecard", "barriers", "neighbourhoods", "trends", "sources"):
         assert f'<h2 id="{section}">' in html
     assert "Synthetic data" not in html
@@ -61,11 +61,10 @@ def test_tulsa_report_is_self_contained(tulsa_html):
 @needs_data
 def test_tulsa_map_has_one_location_per_tract_with_geometry(tulsa_html, real_warehouse):
     tmap = tract_map(real_warehouse, "4075000", "place")
-    traces = plot_calls(tulsa_html, "tract-map")
-    locations = [loc for t in traces for loc in t["locations"]]
+    locations = map_shapes(tulsa_html, "tract-map")
     assert len(locations) == len(set(locations)) == tmap.n_tracts - len(tmap.missing_geometry)
     assert sorted(locations) == sorted(f["id"] for f in tmap.geojson["features"])
-    assert len(traces[-1]["geojson"]["features"]) == tmap.n_mapped
+    assert len(locations) == tmap.n_mapped
 
 
 @needs_data
@@ -134,12 +133,11 @@ def test_pdf_is_printed_with_chromium(tulsa_html, tmp_path):
 @needs_chromium
 @pytest.mark.slow
 def test_the_map_draws_shapes_offline(real_warehouse, tmp_path):
-    """Chromium (no network) screenshots the map alone: the tracts must be painted in the
-    colour scale. Without the offline TopoJSON stub plotly waits for cdn.plot.ly and paints
-    nothing but the colour bar."""
+    """Chromium (no network) screenshots the map alone, as the report draws it (inline SVG):
+    the tracts must be painted in the colour scale."""
     pil = pytest.importorskip("PIL.Image")
     tmap = tract_map(real_warehouse, "4075000", "place")
-    page = render_page("map", charts.figure_div(charts.choropleth(tmap), "m"))
+    page = render_page("map", figure_svg(charts.choropleth(tmap), "m"), with_charts=False)
     path = tmp_path / "map.html"
     path.write_text(page, encoding="utf-8")
     image = pil.open(screenshot(path, tmp_path / "map.png", width=1000, height=800)).convert("RGB")
@@ -183,8 +181,7 @@ def test_demo_report_and_charts(demo_workspace):
         assert sum(len(t.locations) for t in fig.data) == tmap.n_mapped
         html = render_place_report(wh, CITY_GEO_ID)
     assert "Synthetic data" in html and EXTERNAL.search(html) is None
-    traces = plot_calls(html, "tract-map")
-    assert sum(len(t["locations"]) for t in traces) == tmap.n_mapped
+    assert len(map_shapes(html, "tract-map")) == tmap.n_mapped
 
 
 @pytest.mark.slow

@@ -182,14 +182,14 @@ def profile(
 
     Example: upward profile "Tulsa city, Oklahoma" --format json
     """
-    from upward.measure.profile import profile as build
-
     formats = ("table", "json", "csv", "md")
     if fmt not in formats:
         raise UpwardError(f"--format {fmt!r} is not a format", fix=f"use one of {', '.join(formats)}")
-    ws = _workspace(workspace)
+    ws = _workspace(workspace)  # a wrong workspace is reported before the slow imports
     if _emit_area(ws, place, fmt, output):
         return
+    from upward.measure.profile import profile as build
+
     p = build(place, workspace=ws)
     _emit_profile(p, fmt, output)
 
@@ -258,17 +258,17 @@ def barriers(
 
     Example: upward barriers "Detroit, MI" --peers "Cleveland, OH" --peers "Milwaukee, WI"
     """
-    from upward.diagnose.render import rich_tables as barrier_tables
-    from upward.diagnose.report import barriers as build
-
     formats = ("table", "json", "md")
     if fmt not in formats:
         raise UpwardError(f"--format {fmt!r} is not a format", fix=f"use one of {', '.join(formats)}")
-    if _emit_area(_workspace(workspace), place, fmt, output, alpha):
+    ws = _workspace(workspace)  # a wrong workspace is reported before the slow imports
+    if _emit_area(ws, place, fmt, output, alpha):
         return
+    from upward.diagnose.render import rich_tables as barrier_tables
+    from upward.diagnose.report import barriers as build
+
     with console.status("diagnosing…"):
-        report = build(place, workspace=_workspace(workspace), peers=peers or None, k=k,
-                       alpha=alpha)
+        report = build(place, workspace=ws, peers=peers or None, k=k, alpha=alpha)
     if fmt == "table" and output is None:
         for t in barrier_tables(report):
             console.print(t)

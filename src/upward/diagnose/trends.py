@@ -61,16 +61,22 @@ def trend_findings(wh: Warehouse, profile: Profile, peer_ids: list[str],
     <function trend_findings at ...>
     """
     level = profile.geo.geo_level
-    peer_trends = [frames.rows_of(wh, "trends", p, level).set_index("metric_id") for p in peer_ids]
+    # each peer's trends as {metric: (first period, last period, change)}: plain lookups
+    peer_trends = []
+    for p in peer_ids:
+        peer_rows = frames.rows_of(wh, "trends", p, level)
+        peer_trends.append(dict(zip(peer_rows["metric_id"], zip(
+            peer_rows["first_period"], peer_rows["last_period"], peer_rows["change"], strict=True),
+            strict=True)))
     rows = []
     for m in profile.metrics:
         t = m.trend
         if t is None:
             continue
-        changes = [float(pt.at[m.metric_id, "change"]) for pt in peer_trends
-                   if m.metric_id in pt.index
-                   and pt.at[m.metric_id, "first_period"] == t.first_period
-                   and pt.at[m.metric_id, "last_period"] == t.last_period]
+        changes = [float(pt[m.metric_id][2]) for pt in peer_trends
+                   if m.metric_id in pt
+                   and pt[m.metric_id][0] == t.first_period
+                   and pt[m.metric_id][1] == t.last_period]
         median = float(np.median(changes)) if changes else None
         p = None
         if median is not None and t.change_se:

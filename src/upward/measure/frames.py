@@ -176,7 +176,10 @@ def trends(wh: Warehouse) -> pd.DataFrame:
 
 def rows_of(wh: Warehouse, name: str, geo_id: str, geo_level: str) -> pd.DataFrame:
     """The rows of one geography in a cached frame (``percentiles``, ``trends`` or
-    ``county_outcomes``), looked up through a per-geography index built once.
+    ``county_outcomes``), in the frame's order and with its index labels.
+
+    The frame is sorted by geography once (stably) and each geography's rows are one slice of
+    it, so a lookup copies nothing (Arrow-backed columns are sliced, not gathered row by row).
 
     >>> import tempfile, pathlib
     >>> rows_of(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "trends", "40143", "county").empty
@@ -184,16 +187,23 @@ def rows_of(wh: Warehouse, name: str, geo_id: str, geo_level: str) -> pd.DataFra
     """
     builders = {"percentiles": percentiles, "trends": trends, "county_outcomes": county_outcomes}
 
-    frame = builders[name](wh)
-
-    def build() -> dict:
+    def build() -> tuple[pd.DataFrame, dict[tuple[str, str], slice]]:
+        frame = builders[name](wh)
         if frame.empty:
-            return {}
-        return frame.groupby(["geo_id", "geo_level"], sort=False).indices
+            return frame, {}
+        groups = frame.groupby(["geo_id", "geo_level"], sort=True)
+        codes = groups.ngroup().to_numpy()
+        order = np.argsort(codes, kind="stable")
+        counts = np.bincount(codes[codes >= 0], minlength=groups.ngroups)
+        ends = np.cumsum(counts)
+        skipped = int((codes < 0).sum())  # rows without a geography sort first
+        spans = {key: slice(skipped + int(end - n), skipped + int(end))
+                 for key, end, n in zip(groups.size().index, ends, counts, strict=True)}
+        return frame.iloc[order], spans
 
-    index = wh.cached(f"index:{name}", build)  # type: ignore[arg-type]
-    positions = index.get((geo_id, geo_level))
-    return frame.iloc[positions] if positions is not None else frame.iloc[0:0]
+    ordered, spans = wh.cached(f"index:{name}", build)  # type: ignore[arg-type]
+    span = spans.get((geo_id, geo_level))
+    return ordered.iloc[span] if span is not None else ordered.iloc[0:0]
 
 
 def county_outcomes(wh: Warehouse) -> pd.DataFrame:

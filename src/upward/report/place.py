@@ -1,7 +1,8 @@
 """The place report: one self-contained HTML file about a city or county — overview, the
 scorecard by pillar, the barriers found against peers and the nation, the neighbourhood map,
-trends of key metrics, county outcomes and the sources — with plotly.js inlined, so it opens
-offline from disk and prints to PDF (``upward.report.pdf``).
+trends of key metrics, county outcomes and the sources — its charts and map drawn as inline
+SVG (``upward.report.svg``, no script), so it opens offline from disk, stays small, and prints
+to PDF (``upward.report.pdf``).
 
 Every number carries where it comes from (publisher and release), its period and its quality
 grade in words; every chart has a table alternative.
@@ -41,6 +42,7 @@ from upward.measure.series import (
 from upward.metrics import get_metric
 from upward.report import charts
 from upward.report.page import render_page
+from upward.report.svg import figure_svg
 from upward.warehouse.store import Warehouse
 
 #: Metrics whose trend the report draws when the place has one, in this order.
@@ -93,7 +95,7 @@ def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = 
     context = place_context(wh, place, peers=peers, k=k)
     body = _environment().get_template("place.html").render(**context)
     return render_page(context["title"], body, subtitle=context["subtitle"],
-                       footer=context["footer"], with_charts=True)
+                       footer=context["footer"], with_charts=False)
 
 
 def write_place_report(wh: Warehouse, place: str, path: Path, **options) -> Path:
@@ -268,7 +270,7 @@ def _peer_block(wh: Warehouse, report: BarrierReport, m, level: str) -> ChartBlo
     periods = sorted(set(peers["period"]) | {m.period})
     caption = (f"{_source_line(m)}. Peers: latest value of each, "
                f"{', '.join(periods)}; bars are published 95% intervals.")
-    return ChartBlock(f"peer-{m.metric_id}", m.label, charts.figure_div(fig, f"peer-{m.metric_id}"),
+    return ChartBlock(f"peer-{m.metric_id}", m.label, figure_svg(fig, f"peer-{m.metric_id}"),
                       table, caption)
 
 
@@ -283,7 +285,7 @@ def _distribution_block(wh: Warehouse, m, level: str, name: str) -> ChartBlock:
     caption = (f"{_source_line(m)}. Distribution: the latest value of every one of "
                f"{len(values):,} {kind} ({'; '.join(releases)}).")
     return ChartBlock(f"dist-{m.metric_id}", m.label,
-                      charts.figure_div(fig, f"dist-{m.metric_id}"), table, caption)
+                      figure_svg(fig, f"dist-{m.metric_id}"), table, caption)
 
 
 def _disparities(report: BarrierReport) -> list[dict]:
@@ -358,7 +360,7 @@ def _map_block(tmap: TractMap, stats: list[str]) -> dict:
                      "and are not on the map (they are in the table).")
     figure = ""
     if tmap.has_geometry:
-        figure = charts.figure_div(charts.choropleth(tmap), "tract-map",
+        figure = figure_svg(charts.choropleth(tmap), "tract-map",
                                    label=f"Map of {metric.label} by census tract, "
                                          f"{tmap.geo.name}")
     source = (f"Values: Opportunity Atlas tract file ({metric.source}), "
@@ -402,7 +404,7 @@ def _trend_blocks(wh: Warehouse, profile: Profile) -> list[ChartBlock]:
                    f"{charts.quality_word(m.quality)}; hollow markers are values graded weak "
                    "(do not act on them). Releases are drawn separately, never joined.")
         blocks.append(ChartBlock(f"trend-{m.metric_id}", m.label,
-                                 charts.figure_div(fig, f"trend-{m.metric_id}"), table, caption))
+                                 figure_svg(fig, f"trend-{m.metric_id}"), table, caption))
     return blocks
 
 

@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 
 from upward.core.errors import InputFileError
 from upward.geo.ids import GeoidError, compose_geoid
@@ -50,7 +49,7 @@ from upward.sources.readers import (
     numeric,
     read_delimited,
 )
-from upward.sources.schema import Z95, conform, empty
+from upward.sources.schema import Z95, SchemaBreak, conform, empty
 
 PUBLISHER = Publisher.OPPORTUNITY_ATLAS
 LICENSE = "Opportunity Insights public data (free to use; cite Chetty, Friedman, Hendren, Jones & Porter 2018)"
@@ -355,8 +354,11 @@ def long_observations(
     ...                   level="county", period="p", source_id="s", notes=[]).estimate.tolist()
     [5.0]
     """
-    pieces = []
     flagged_by_metric: dict[str, list[int]] = {}
+    # The long table is gathered once at the end: per measure only the positions of the rows
+    # with an estimate and their numbers are kept (no frame, no gather per measure).
+    positions, labels, counts = [], [], []
+    estimates, ses, weak = [], [], []
     for measure in measures:
         limit = limits[measure.metric_id]
         estimate = numeric(frame, measure.estimate, path, what=limit.what)
@@ -369,33 +371,41 @@ def long_observations(
         if flagged.any():
             flagged_by_metric.setdefault(measure.metric_id, []).append(int(flagged.sum()))
         period_of = period if isinstance(period, str) else period[measure.metric_id]
-        piece = pd.DataFrame(
-            {
-                "geo_id": geo_ids,
-                "geo_level": level,
-                "metric_id": measure.metric_id,
-                "period": period_of,
-                "subgroup_type": measure.subgroup_type,
-                "subgroup": measure.subgroup,
-                "estimate": estimate,
-                "lb": estimate - Z95 * se,
-                "ub": estimate + Z95 * se,
-                "se": se,
-                "quality": pd.array(np.where(flagged, 3, pd.NA), dtype="Int8"),
-                "bounds": np.where(se.notna(), "ci95", "none"),
-                "source_id": source_id,
-            }
-        )
-        pieces.append(piece[piece["estimate"].notna()])
-    for metric_id, counts in flagged_by_metric.items():
+        keep = np.flatnonzero(estimate.notna().to_numpy())
+        positions.append(keep)
+        labels.append((measure.metric_id, period_of, measure.subgroup_type, measure.subgroup))
+        counts.append(len(keep))
+        estimates.append(estimate.to_numpy(dtype=float)[keep])
+        ses.append(se.to_numpy(dtype=float)[keep])
+        weak.append(flagged.to_numpy(dtype=bool)[keep])
+    for metric_id, flagged_counts in flagged_by_metric.items():
         notes.append(
-            f"{path.name}: {sum(counts):,} {metric_id} estimate(s) in {len(counts)} column(s) lie "
-            f"outside {limits[metric_id].describe()} (the publisher's estimates are noisy "
-            "predictions); kept with quality 3"
+            f"{path.name}: {sum(flagged_counts):,} {metric_id} estimate(s) in "
+            f"{len(flagged_counts)} column(s) lie outside {limits[metric_id].describe()} (the "
+            "publisher's estimates are noisy predictions); kept with quality 3"
         )
-    if not pieces:
+    if not measures:
         return empty("observations")
-    return pd.concat(pieces, ignore_index=True)
+    rows = np.concatenate(positions)
+    estimate_all, se_all = np.concatenate(estimates), np.concatenate(ses)
+    columns = np.repeat(np.array(labels, dtype=object), counts, axis=0).reshape(-1, 4)
+    return pd.DataFrame(
+        {
+            "geo_id": geo_ids.iloc[rows].to_numpy(),
+            "geo_level": level,
+            "metric_id": columns[:, 0],
+            "period": columns[:, 1],
+            "subgroup_type": columns[:, 2],
+            "subgroup": columns[:, 3],
+            "estimate": estimate_all,
+            "lb": estimate_all - Z95 * se_all,
+            "ub": estimate_all + Z95 * se_all,
+            "se": se_all,
+            "quality": pd.array(np.where(np.concatenate(weak), 3, pd.NA), dtype="Int8"),
+            "bounds": np.where(np.isnan(se_all), "none", "ci95"),
+            "source_id": source_id,
+        }
+    )
 
 
 def conform_file(table: str, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -407,7 +417,7 @@ def conform_file(table: str, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """
     try:
         return conform(table, frame)
-    except pandera.errors.SchemaError as exc:
+    except SchemaBreak as exc:
         raise InputFileError(
             path,
             f"the {table} read from this file break the canonical schema ({exc})",

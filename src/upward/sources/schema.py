@@ -1,4 +1,4 @@
-"""The canonical tables (DESIGN.md), declared once as pyarrow schemas and checked with pandera.
+"""The canonical tables (DESIGN.md), declared once as pyarrow schemas and checked column-wise.
 
 Every connector returns these; the warehouse creates its tables from them.
 
@@ -10,8 +10,10 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow as pa_arrow
 
 from upward.geo.ids import GEO_LEVELS as GEO_LEVEL_NAMES
@@ -99,41 +101,58 @@ GEO_ID_PATTERN = r"^(\d{2,12}|area:[a-z0-9-]+:[a-z0-9-]+)$"
 #: What an observation's lb/ub mean (the `bounds` column).
 BOUNDS_KINDS = ["ci95", "none"]
 
-_checks = {
-    "observations": pa.DataFrameSchema(
-        {
-            "geo_id": pa.Column(str, pa.Check.str_matches(GEO_ID_PATTERN)),
-            "geo_level": pa.Column(str, pa.Check.isin(GEO_LEVELS)),
-            "metric_id": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$")),
-            "period": pa.Column(str),
-            "subgroup_type": pa.Column(str),
-            "subgroup": pa.Column(str),
-            "estimate": pa.Column(float, nullable=True),
-            "lb": pa.Column(float, nullable=True),
-            "ub": pa.Column(float, nullable=True),
-            "se": pa.Column(float, pa.Check.ge(0), nullable=True),
-            "quality": pa.Column("Int8", pa.Check.isin([1, 2, 3]), nullable=True),
-            "bounds": pa.Column(str, pa.Check.isin(BOUNDS_KINDS)),
-            "source_id": pa.Column(str),
-        },
-        strict=True,
-        coerce=True,
-    ),
-    "geographies": pa.DataFrameSchema(
-        {
-            "geo_id": pa.Column(str, pa.Check.str_matches(GEO_ID_PATTERN)),
-            "geo_level": pa.Column(str, pa.Check.isin(GEO_LEVELS)),
-            "name": pa.Column(str, nullable=True),
-            "state_fips": pa.Column(str, nullable=True),
-            "parent_geo_id": pa.Column(str, nullable=True),
-            "population": pa.Column(float, pa.Check.ge(0), nullable=True),
-            "vintage": pa.Column(str, nullable=True),
-            "source_id": pa.Column(str),
-        },
-        strict=True,
-        coerce=True,
-    ),
+@dataclass(frozen=True)
+class Rule:
+    """What one column of a canonical table must hold (checked column-wise, not row by row)."""
+
+    nullable: bool = False
+    pattern: str | None = None
+    allowed: tuple | None = None
+    minimum: float | None = None
+
+
+_ID = GEO_ID_PATTERN
+
+#: The checks on the long tables; any other column is only typed.
+RULES: dict[str, dict[str, Rule]] = {
+    "observations": {
+        "geo_id": Rule(pattern=_ID),
+        "geo_level": Rule(allowed=tuple(GEO_LEVELS)),
+        "metric_id": Rule(pattern=r"^[a-z][a-z0-9_]*$"),
+        "period": Rule(),
+        "subgroup_type": Rule(),
+        "subgroup": Rule(),
+        "estimate": Rule(nullable=True),
+        "lb": Rule(nullable=True),
+        "ub": Rule(nullable=True),
+        "se": Rule(nullable=True, minimum=0),
+        "quality": Rule(nullable=True, allowed=(1, 2, 3)),
+        "bounds": Rule(allowed=tuple(BOUNDS_KINDS)),
+        "source_id": Rule(),
+    },
+    "geographies": {
+        "geo_id": Rule(pattern=_ID),
+        "geo_level": Rule(allowed=tuple(GEO_LEVELS)),
+        "name": Rule(nullable=True),
+        "state_fips": Rule(nullable=True),
+        "parent_geo_id": Rule(nullable=True),
+        "population": Rule(nullable=True, minimum=0),
+        "vintage": Rule(nullable=True),
+        "source_id": Rule(),
+    },
 }
+
+
+class SchemaBreak(ValueError):
+    """A canonical table holds a value its schema does not allow (column, row and value named).
+
+    >>> str(SchemaBreak("observations", "se", 4, -1.0, "is below 0"))
+    "observations column 'se' is below 0 at row 4: -1.0"
+    """
+
+    def __init__(self, table: str, column: str, row: int, value: object, what: str) -> None:
+        super().__init__(f"{table} column {column!r} {what} at row {row}: {value!r}")
+        self.table, self.column, self.row, self.value = table, column, row, value
 
 
 def empty(table: str) -> pd.DataFrame:
@@ -148,8 +167,11 @@ def empty(table: str) -> pd.DataFrame:
 def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Order, type and (where declared) check a frame as the canonical ``table``.
 
-    Raises ``pandera.errors.SchemaError`` when a value breaks the schema; connectors turn
-    that into an ``InputFileError`` naming their file.
+    Required text columns of the long tables become pandas' Arrow-backed ``str`` (optional
+    ones hold ``None`` where missing); the long tables' columns are checked
+    with vectorised rules (``RULES``). Raises ``SchemaBreak`` naming the column, the row and the
+    value when one breaks the schema; connectors turn that into an ``InputFileError`` naming
+    their file.
 
     >>> conform("crosswalks", empty("crosswalks")).shape
     (0, 6)
@@ -159,6 +181,7 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{table} frame lacks columns {missing}")
     out = frame.loc[:, columns].reset_index(drop=True)
+    rules = RULES.get(table, {})
     for name in columns:
         kind = TABLES[table].field(name).type
         if kind == _F:
@@ -167,8 +190,34 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = pd.array(out[name], dtype="Int8")
         elif kind == pa_arrow.int64():
             out[name] = out[name].astype("int64")
-        else:
+        elif rules.get(name, Rule(nullable=True)).nullable:
             out[name] = out[name].astype("object").where(out[name].notna(), None)
-    if table in _checks:
-        _checks[table].validate(out, lazy=False)
+        elif out[name].dtype != "str":
+            out[name] = out[name].astype("str")
+    for name, rule in rules.items():
+        _check(table, name, out[name], rule)
     return out
+
+
+def _check(table: str, name: str, values: pd.Series, rule: Rule) -> None:
+    """Raise ``SchemaBreak`` at the first value of a column that breaks its rule."""
+    present = values.notna()
+    if not rule.nullable and not present.all():
+        _fail(table, name, values, ~present, "is empty (a value is required)")
+    if rule.pattern is not None:
+        bad = present & ~values.str.contains(rule.pattern, regex=True).fillna(False)
+        if bad.any():
+            _fail(table, name, values, bad, f"does not match {rule.pattern!r}")
+    if rule.allowed is not None:
+        bad = present & ~values.isin(rule.allowed)
+        if bad.any():
+            _fail(table, name, values, bad, f"is not one of {list(rule.allowed)}")
+    if rule.minimum is not None:
+        bad = present & (values < rule.minimum).fillna(False)
+        if bad.any():
+            _fail(table, name, values, bad, f"is below {rule.minimum:g}")
+
+
+def _fail(table: str, name: str, values: pd.Series, bad: pd.Series, what: str) -> None:
+    row = int(np.flatnonzero(bad.to_numpy(dtype=bool))[0])
+    raise SchemaBreak(table, name, row, values.iloc[row], what)

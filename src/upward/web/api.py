@@ -13,9 +13,11 @@ Examples
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from upward.core.results import json_ready
@@ -218,19 +220,30 @@ def metric_series(request: Request, geo_id: GeoId, metric_id: str) -> dict:
     })
 
 
-@router.get("/places/{geo_id}/tracts", summary="A place's tracts: values and GeoJSON")
+@router.get("/places/{geo_id}/tracts", summary="A place's tracts: values and GeoJSON",
+            response_class=JSONResponse)
 def tracts(
     request: Request,
     geo_id: GeoId,
     metric: Annotated[str, Query(description="A tract metric (see the map page's menu)")]
     = "kfr_dollars_p25",
-) -> dict:
+) -> Response:
     """The tracts inside the place for one tract metric: one value per tract, and a GeoJSON
     FeatureCollection of those with a shape (feature id = 11-digit GEOID)."""
     data = data_of(request)
     geo = data.place(geo_id)
-    tract_map = data.tract_map(geo, map_metric(metric).id)
-    return json_ready({
+    m = map_metric(metric)
+    # The encoded answer is kept per (place, metric); WebData drops it when the warehouse
+    # file changes. Encoding the GeoJSON was most of each request's time.
+    body = data.memo(("tracts.json", geo.geo_id, geo.geo_level, m.id),
+                     lambda: _tracts_json(data, geo, m.id))
+    return Response(body, media_type="application/json")
+
+
+def _tracts_json(data: WebData, geo: GeoMatch, metric_id: str) -> bytes:
+    """The tracts answer encoded as FastAPI's JSONResponse encodes (compact UTF-8)."""
+    tract_map = data.tract_map(geo, metric_id)
+    content = json_ready({
         "geo": {"geo_id": geo.geo_id, "geo_level": geo.geo_level, "name": geo.name},
         "metric": tract_map.metric.to_dict(),
         "n_tracts": tract_map.n_tracts,
@@ -242,6 +255,8 @@ def tracts(
         .to_dict("records"),
         "geojson": tract_map.geojson,
     })
+    return json.dumps(content, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def map_metric(metric_id: str):

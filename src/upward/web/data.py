@@ -126,6 +126,28 @@ class WebData:
         self._lock = threading.RLock()
         self._warehouse: Warehouse | None = None
         self._cache = _LRU(cache_size)
+        self._state = self.state()
+
+    def state(self) -> tuple[int, int] | None:
+        """The warehouse file's state (modification time in ns, size), None when absent: a
+        load changes it, and every cached answer built before is then dropped.
+
+        >>> import tempfile, pathlib
+        >>> WebData(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")).state() is None
+        True
+        """
+        try:
+            stat = self.workspace.warehouse_path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def _fresh(self) -> None:
+        """Drop the caches and reopen the warehouse if its file changed (holding the lock)."""
+        now = self.state()
+        if now != self._state:
+            self.close()
+            self._state = now
 
     # -- the warehouse ------------------------------------------------------------------------
     def has_data(self) -> bool:
@@ -143,6 +165,7 @@ class WebData:
         <function WebData.run at ...>
         """
         with self._lock:
+            self._fresh()
             return fn(self._open(), *args, **kwargs)
 
     def cached(self, key: tuple, fn: Callable[..., T], *args, **kwargs) -> T:
@@ -152,6 +175,7 @@ class WebData:
         <function WebData.cached at ...>
         """
         with self._lock:
+            self._fresh()
             hit = self._cache.get(key)
             if hit is None:
                 hit = fn(self._open(), *args, **kwargs)
@@ -169,6 +193,7 @@ class WebData:
         (1, 1)
         """
         with self._lock:
+            self._fresh()
             hit = self._cache.get(("memo", *key))
         if hit is None:
             hit = fn()
