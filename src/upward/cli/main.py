@@ -206,16 +206,17 @@ def _emit_area(ws, place: str, fmt: str, output: Path | None, alpha: float = 0.0
 
         t = Table(title=f"{p.name} ({p.set_name}): {p.tracts} tracts, {p.tracts_full} wholly "
                   f"inside", header_style="bold")
-        for h in ("metric", "estimate", "± MOE 90%", "CV", "reliability", "city",
-                  "difference", "significant", "method"):
+        for h in ("metric", "estimate", "± MOE 90%", "CV", "reliability", f"all {p.set_name}",
+                  "vs the rest", "significant", "method"):
             t.add_column(h, overflow="fold")
-        from upward.measure.areas import _fmt, _pct
+        from upward.measure.areas import _fmt, _pct, format_margin
 
         for m in p.metrics:
             e = m.estimate
-            t.add_row(m.label, _fmt(e.estimate, m.format), _fmt(e.moe, m.format), _pct(e.cv),
-                      e.reliability, _fmt(m.city.estimate, m.format) if m.city else "",
-                      _fmt(m.difference, m.format) if m.difference is not None else "",
+            t.add_row(m.label, _fmt(e.estimate, m.format), "±" + format_margin(e.moe, m.format),
+                      _pct(e.cv), e.reliability,
+                      _fmt(m.city.estimate, m.format) if m.city else "",
+                      format_margin(m.difference, m.format, signed=True),
                       ("[red]behind[/]" if m.behind else "yes") if m.significant else
                       "no" if m.significant is not None else "",
                       "exact (replicates)" if e.method.startswith("exact") else e.method)

@@ -136,15 +136,15 @@ class AreaProfile:
         lines = [f"# {self.name} ({self.set_name})", "",
                  f"{self.tracts} tracts ({self.tracts_full} wholly inside, "
                  f"{self.tracts_split} split).", "",
-                 "| metric | estimate | ± MOE (90%) | CV | reliability | city | difference | "
-                 "significant | method |", "|---|---|---|---|---|---|---|---|---|"]
+                 f"| metric | estimate | ± MOE (90%) | CV | reliability | all {self.set_name} | "
+                 "vs the rest | significant | method |", "|---|---|---|---|---|---|---|---|---|"]
         for m in self.metrics:
             e = m.estimate
             lines.append(
-                f"| {m.label} | {_fmt(e.estimate, m.format)} | {_fmt(e.moe, m.format)} | "
+                f"| {m.label} | {_fmt(e.estimate, m.format)} | ±{format_margin(e.moe, m.format)} | "
                 f"{_pct(e.cv)} | {e.reliability} | "
                 f"{_fmt(m.city.estimate, m.format) if m.city else ''} | "
-                f"{_fmt(m.difference, m.format) if m.difference is not None else ''} | "
+                f"{format_margin(m.difference, m.format, signed=True)} | "
                 f"{'yes' if m.significant else 'no' if m.significant is not None else ''} | "
                 f"{'exact (replicates)' if e.method == EXACT else e.method} |")
         if self.unavailable:
@@ -160,6 +160,25 @@ def _fmt(x: float | None, fmt: str | None) -> str:
     if fmt == "dollars":
         return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
     return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.3g}"
+
+
+def format_margin(x: float | None, fmt: str | None, *, signed: bool = False) -> str:
+    """A margin or a difference in the metric's own terms: shares in percentage points.
+
+    >>> format_margin(0.05, "percent", signed=True), format_margin(0.017, "percent")
+    ('+5.0 pts', '1.7 pts')
+    >>> format_margin(-9881.0, "dollars", signed=True), format_margin(812.0, "number", signed=True)
+    ('−$9,881', '+812')
+    """
+    if x is None or not math.isfinite(x):
+        return ""
+    sign = ("+" if x > 0 else "−" if x < 0 else "") if signed else ("−" if x < 0 else "")
+    size = abs(x)
+    if fmt == "percent":
+        return f"{sign}{100 * size:.1f} pts"
+    if fmt == "dollars":
+        return f"{sign}${size:,.0f}"
+    return f"{sign}{size:,.0f}" if size >= 10 else f"{sign}{size:,.3g}"
 
 
 def _pct(x: float) -> str:
