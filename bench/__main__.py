@@ -3,6 +3,8 @@
     python -m bench load       # load all of ../shared/data vs pandas.read_csv of the same files
     python -m bench profile    # cold and warm profile latency for the ten cities
     python -m bench barriers   # barriers for one city, then for all 486 places in one run
+    python -m bench all-profiles  # every place's and county's profile holds (not in "all")
+    python -m bench demo       # generating the demo city's files vs copying the same files
     python -m bench            # all
 
 They read ../shared/data (next to the repository) and stop with a message when it is absent.
@@ -133,6 +135,11 @@ def frames_places(wh) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["demo"]:  # needs no data
+        from bench.demo import run
+
+        run()
+        return
     if not (DATA / "urban").is_dir():
         sys.exit(f"bench needs the real files in {DATA}")
     what = argv[0] if argv else "all"
@@ -142,6 +149,10 @@ def main(argv: list[str]) -> None:
         bench_profile()
     elif what == "barriers":
         bench_barriers()
+    elif what == "all-profiles":
+        from bench.all_profiles import run
+
+        sys.exit(1 if run(DATA) else 0)
     elif what == "all":
         root = bench_load()
         bench_profile(root)

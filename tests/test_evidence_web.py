@@ -92,14 +92,13 @@ def test_projection_form_with_a_number(site):
 
 
 @pytest.mark.slow
-def test_projection_from_the_demo_city_profile(site):
+def test_projection_from_the_demo_city_profile(demo_copy):
     """Eligible people = the demo city's population × (1 − its employment rate), as the
-    profile reports them."""
-    from upward.demo.run import run_demo
+    profile reports them (in a copy of the workspace ``upward demo`` made: the demo city, its
+    pilots' evaluations and the published studies)."""
     from upward.measure.profile import profile
 
-    ws, _ = site
-    run_demo(ws)
+    ws = demo_copy
     client = TestClient(create_app(ws))
     prof = profile("9900100", workspace=ws)
     employed = prof.entry("share_employed")

@@ -30,6 +30,8 @@ TULSA, ROCHESTER = "4075000", "3663000"
 BLOCKING = ("serious", "critical")
 
 pytestmark = [
+    # one worker runs this whole module: one browser and one served app per site per session
+    pytest.mark.xdist_group("browser"),
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason=f"no Chromium at {CHROMIUM} (set UPWARD_CHROMIUM)"),
     pytest.mark.skipif(not AXE.exists(),
@@ -39,52 +41,48 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def playwright():
+@pytest.fixture(scope="session")
+def chromium():
+    """The one headless Chromium of the session; each context in it is a fresh profile."""
     with sync_api.sync_playwright() as p:
-        yield p
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
 
 
-def _context(playwright, profile: Path, **options):
-    return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=ARGS,
-        viewport={"width": 1280, "height": 900}, accept_downloads=True, **options)
-
-
-@pytest.fixture(scope="module")
-def browser(playwright, tmp_path_factory):
-    context = _context(playwright, tmp_path_factory.mktemp("chromium-profile"))
+def _context(chromium, **options):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900},
+                                   accept_downloads=True, **options)
     context.set_default_timeout(120_000)
     context.set_default_navigation_timeout(240_000)
+    return context
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    context = _context(chromium)
     yield context
     context.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def real_site(real_workspace):
     with live_server(app_for(real_workspace)) as base:
         yield base
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_site():
+    """The workspace ``upward demo`` makes (this process's copy, never changed by a test):
+    the demo city, its pilots' evaluations and the published studies in the library."""
     with live_server(app_for(demo_workspace())) as base:
         yield base
 
 
-@pytest.fixture(scope="module")
-def evidence_site():
-    """The demo workspace with its pilots evaluated and the published studies in the library."""
-    from upward.demo.run import run_demo_pilot
-    from upward.evidence.from_evaluation import add_demo_evaluations
-    from upward.evidence.published import add_published
-
-    ws = demo_workspace()
-    run_demo_pilot(ws)
-    add_published(ws)
-    add_demo_evaluations(ws)
-    with live_server(app_for(ws)) as base:
-        yield base
+@pytest.fixture(scope="session")
+def evidence_site(demo_site):
+    """The evidence pages are served from the demo workspace, which holds the library."""
+    return demo_site
 
 
 @pytest.fixture
@@ -140,13 +138,13 @@ def test_type_ahead_finds_tulsa(page, real_site):
 
 
 @needs_data
-def test_plain_search_form_works_without_javascript(playwright, real_site, tmp_path):
-    context = _context(playwright, tmp_path / "profile", java_script_enabled=False)
+def test_plain_search_form_works_without_javascript(chromium, real_site):
+    context = _context(chromium, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(real_site + "/", timeout=240_000)
+        page.goto(real_site + "/")
         page.fill("#q", "tulsa ok")
-        with page.expect_navigation(timeout=240_000):
+        with page.expect_navigation():
             page.click("#search-form button[type=submit]")
         assert page.url == f"{real_site}/places/{TULSA}"
         assert page.locator("#table-scorecard tr[data-key]").count() > 30

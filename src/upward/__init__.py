@@ -35,9 +35,6 @@ _EXPORTS = {
 def fetch(workspace, sources: list[str], **options) -> list:
     """Load publishers' data into a workspace (see ``upward.warehouse.ingest.fetch``), rejecting
     files with metrics the catalog does not declare.
-
-    >>> fetch  # doctest: +ELLIPSIS
-    <function fetch at ...>
     """
     from upward.metrics.check import require_declared
     from upward.warehouse import ingest

@@ -29,9 +29,6 @@ def undeclared(tables: Tables) -> list[str]:
 def require_declared(path: Path, tables: Tables) -> None:
     """Reject a file with a metric column the catalog does not declare (a renamed or new
     column), naming the column and the closest declared id.
-
-    >>> require_declared  # doctest: +ELLIPSIS
-    <function require_declared at ...>
     """
     unknown = undeclared(tables)
     if not unknown:
