@@ -145,6 +145,18 @@ def demo_output(demo_built) -> subprocess.CompletedProcess:
                                        doc["stderr"])
 
 
+@pytest.fixture(scope="session")
+def demo_pilots(tmp_path_factory):
+    """A workspace with the demo city's synthetic pilots evaluated, and the evaluations
+    (``run_demo_pilot``), once per worker: tests using it carry
+    ``pytest.mark.xdist_group("demo-pilots")`` so that one worker runs them all. Read only."""
+    from upward.demo.run import run_demo_pilot
+    from upward.warehouse.workspace import Workspace
+
+    ws = Workspace.init(tmp_path_factory.mktemp("demo-pilot") / "ws")
+    return ws, run_demo_pilot(ws)
+
+
 @pytest.fixture
 def demo_copy(demo_built, tmp_path):
     """A private copy of the demo workspace for one test."""

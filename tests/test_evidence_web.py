@@ -18,23 +18,15 @@ from fastapi.testclient import TestClient
 
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.projection import pool_evidence
-from upward.evidence.published import add_published
-from upward.warehouse.workspace import Workspace
 
 SMALL_ESTIMATE = 4321.5
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The published studies, the demo pilots' evaluations and a study of 7 treated people
-    (no warehouse: projections here take a given number of eligible people)."""
-    from upward.demo.run import run_demo_pilot
-    from upward.evidence.from_evaluation import add_demo_evaluations
-
-    ws = Workspace.init(tmp_path_factory.mktemp("web") / "demo")
-    run_demo_pilot(ws)
-    add_published(ws)
-    add_demo_evaluations(ws)
+def site(demo_module_copy):
+    """The published studies, the demo pilots' evaluations (a copy of the workspace ``upward
+    demo`` makes, which enters both in its library) and a study of 7 treated people."""
+    ws = demo_module_copy
     EvidenceLibrary(ws).add({"studies": [{
         "id": "tiny-pilot", "intervention_id": "national-supported-work", "title": "Tiny pilot",
         "design": "rct", "city": "Smallville", "evaluation_id": "e-tiny",

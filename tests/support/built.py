@@ -28,8 +28,10 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -41,16 +43,21 @@ SRC = REPO / "src" / "upward"
 #: Shared by the runs of this checkout; .pytest_cache is ignored by git.
 CACHE = Path(os.environ.get("UPWARD_TEST_CACHE", REPO / ".pytest_cache" / "upward-built"))
 DONE = ".built"
+LIBRARIES = ("duckdb", "ibis-framework", "pyarrow", "pandas", "numpy")
 
 
 @cache
 def source_digest(root: Path = SRC) -> str:
-    """sha256 over the path and content of every file of the package (code and data).
+    """sha256 over the path and content of every file of the package (code and data), and the
+    versions of Python and of the libraries that write what is built (a DuckDB file is read
+    by the DuckDB that wrote it).
 
     >>> len(source_digest())
     64
     """
-    h = hashlib.sha256()
+    h = hashlib.sha256(sys.version.encode())
+    for package in LIBRARIES:
+        h.update(f"{package}=={importlib.metadata.version(package)}\n".encode())
     for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         h.update(str(path.relative_to(root)).encode())
         h.update(path.read_bytes())
