@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import traceback
@@ -61,6 +62,26 @@ def real_warehouse(real_workspace):
     wh = Warehouse(real_workspace.warehouse_path, read_only=True)
     yield wh
     wh.close()
+
+
+CHROMIUM = os.environ.get("UPWARD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The one headless Chromium of the session (Playwright); each test opens its own context
+    (a fresh profile) in it. Playwright's sync API allows one driver per process, so every test
+    that drives a browser uses this fixture and carries ``pytest.mark.xdist_group("browser")``
+    (one worker runs them all)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (set UPWARD_CHROMIUM)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def run_cli_subprocess(*args: str, env: dict | None = None,

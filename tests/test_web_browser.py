@@ -12,20 +12,15 @@ test-artifacts/screenshots/.
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import REPO, needs_data
+from tests.conftest import CHROMIUM, REPO, needs_data
 from tests.support.web import DEMO_PLACE, app_for, demo_workspace, live_server
 
-CHROMIUM = os.environ.get("UPWARD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 TULSA, ROCHESTER = "4075000", "3663000"
 BLOCKING = ("serious", "critical")
 
@@ -39,15 +34,6 @@ pytestmark = [
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """The one headless Chromium of the session; each context in it is a fresh profile."""
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _context(chromium, **options):
