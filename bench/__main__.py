@@ -6,6 +6,8 @@
     python -m bench report [WS]     # the Tulsa report's size: inline SVG vs plotly.js inlined
     python -m bench areas           # a 200-tract area over 20 replicate tables vs plain NumPy
     python -m bench cli             # upward --help, plan and an error path vs python -c pass
+    python -m bench all-profiles    # every place's and county's profile holds (not in "all")
+    python -m bench demo            # generating the demo city's files vs copying the same files
     python -m bench                 # all
 
 ``WS`` is a workspace already loaded from ../shared/data (else one is loaded first).
@@ -306,6 +308,11 @@ def main(argv: list[str]) -> None:
 
         bench_areas()
         return
+    if argv[:1] == ["demo"]:  # needs no data
+        from bench.demo import run
+
+        run()
+        return
     if not (DATA / "urban").is_dir():
         sys.exit(f"bench needs the real files in {DATA}")
     what = argv[0] if argv else "all"
@@ -319,6 +326,10 @@ def main(argv: list[str]) -> None:
         bench_cli()
     elif what == "report":
         bench_report()
+    elif what == "all-profiles":
+        from bench.all_profiles import run
+
+        sys.exit(1 if run(DATA) else 0)
     elif what == "all":
         root = bench_load()
         bench_profile(root)

@@ -9,19 +9,19 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 import pytest
-from tests.conftest import REPO, needs_data, run_cli
+from tests.conftest import REPO, needs_data, run_cli, run_cli_subprocess
 
 SCHEMA = json.loads((REPO / "docs" / "profile.schema.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory) -> Path:
-    ws = tmp_path_factory.mktemp("demo") / "ws"
-    result = run_cli("demo", "-w", str(ws))
+def demo_ws(demo_output, demo_module_copy) -> Path:
+    """The workspace ``upward demo`` made (a copy of the session's build) and what it printed."""
+    result = demo_output
     assert result.returncode == 0, result.stderr
     assert "SYNTHETIC" in result.stderr
     assert "Demo City city" in result.stdout
-    return ws
+    return demo_module_copy.root
 
 
 def test_demo_prints_a_profile_of_the_synthetic_city(demo_ws):
@@ -112,6 +112,24 @@ def test_every_command_has_help_with_an_example():
         result = run_cli(command, "--help")
         assert result.returncode == 0, command
         assert "Example" in result.stdout, command
+
+
+# -- the real entry point, in its own process ----------------------------------------------------
+
+def test_the_entry_point_runs_in_its_own_process():
+    """``python -m upward`` starts, answers --help and exits 0; with no arguments it shows the
+    help instead of failing with a traceback."""
+    result = run_cli_subprocess("--help")
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout and "profile" in result.stdout
+    bare = run_cli_subprocess()
+    assert "Traceback" not in bare.stderr and "Usage" in bare.stdout + bare.stderr
+
+
+def test_a_user_error_exits_non_zero_without_a_traceback_in_a_real_process(tmp_path):
+    result = run_cli_subprocess("profile", "Tulsa, OK", "-w", str(tmp_path / "nowhere"))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "upward init" in result.stderr
 
 
 @needs_data

@@ -12,17 +12,18 @@ import yaml
 
 from upward.demo import pilot
 from upward.demo.pilot import PilotStudy, write_pilot
-from upward.demo.run import PilotEvaluation, run_demo_pilot
+from upward.demo.run import PilotEvaluation
 from upward.evaluate.designs import DESIGNS
 from upward.evaluate.result import EvaluationResult
 from upward.evaluate.run import evaluate
-from upward.warehouse.workspace import Workspace
+
+pytestmark = pytest.mark.xdist_group("demo-pilots")  # one worker evaluates the pilots once
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    ws = Workspace.init(tmp_path_factory.mktemp("demo-pilot") / "ws")
-    return ws, run_demo_pilot(ws)
+@pytest.fixture
+def demo(demo_pilots):
+    """The session's evaluated demo pilots (tests/conftest.py)."""
+    return demo_pilots
 
 
 def test_every_registered_design_has_a_demo_pilot(tmp_path):

@@ -106,15 +106,15 @@ def test_plan_json_for_every_design():
 
 
 @pytest.mark.slow
-def test_demo_prints_each_pilot_estimate_next_to_its_true_effect(tmp_path):
-    result = run_cli("demo", "-w", str(tmp_path / "demo"))
+def test_demo_prints_each_pilot_estimate_next_to_its_true_effect(demo_output, demo_built):
+    result = demo_output  # `upward demo`, run once per session (tests/conftest.py)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Synthetic pilots" in out
     assert "job-training-earnings (rct): ATE on earnings_q4" in out
     assert "true effect" in out and "covers it: yes" in out
     assert "covers it: NO" not in out
-    saved = list((tmp_path / "demo" / "evaluations").glob("*.json"))
+    saved = list((demo_built / "ws" / "evaluations").glob("*.json"))
     from upward.demo.pilot import DESIGN_STUDIES
 
     assert len(saved) == 3 + len(DESIGN_STUDIES)  # every pilot is evaluated and saved

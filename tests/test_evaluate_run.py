@@ -228,12 +228,11 @@ def test_date_treatment_start_needs_dated_periods(tmp_path):
         evaluate(spec, data=panel)
 
 
-def test_demo_pilots_recover_their_known_effects(tmp_path):
+@pytest.mark.xdist_group("demo-pilots")
+def test_demo_pilots_recover_their_known_effects(tmp_path, demo_pilots):
     from upward.demo.pilot import write_pilot
-    from upward.demo.run import run_demo_pilot
 
-    ws = Workspace.init(tmp_path / "demo")
-    evaluations = run_demo_pilot(ws)
+    ws, evaluations = demo_pilots
     by_name = {e.study.name: e for e in evaluations}
     assert set(by_name) >= {"job-training-earnings", "job-training-employment",
                             "neighbourhood-rollout"}

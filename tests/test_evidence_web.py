@@ -17,24 +17,16 @@ except ImportError as exc:  # pragma: no cover - until the web app lands
 from fastapi.testclient import TestClient
 
 from upward.evidence.library import EvidenceLibrary
-from upward.evidence.papers import add_papers
 from upward.evidence.projection import pool_evidence
-from upward.warehouse.workspace import Workspace
 
 SMALL_ESTIMATE = 4321.5
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The published studies, the demo pilots' evaluations and a study of 7 treated people
-    (no warehouse: projections here take a given number of eligible people)."""
-    from upward.demo.evidence import add_demo_evaluations
-    from upward.demo.run import run_demo_pilot
-
-    ws = Workspace.init(tmp_path_factory.mktemp("web") / "demo")
-    run_demo_pilot(ws)
-    add_papers(ws)
-    add_demo_evaluations(ws)
+def site(demo_module_copy):
+    """The published studies, the demo pilots' evaluations (a copy of the workspace ``upward
+    demo`` makes, which enters both in its library) and a study of 7 treated people."""
+    ws = demo_module_copy
     EvidenceLibrary(ws).add({"studies": [{
         "id": "tiny-pilot", "intervention_id": "national-supported-work", "title": "Tiny pilot",
         "design": "rct", "city": "Smallville", "evaluation_id": "e-tiny",
@@ -92,14 +84,13 @@ def test_projection_form_with_a_number(site):
 
 
 @pytest.mark.slow
-def test_projection_from_the_demo_city_profile(site):
+def test_projection_from_the_demo_city_profile(demo_copy):
     """Eligible people = the demo city's population × (1 − its employment rate), as the
-    profile reports them."""
-    from upward.demo.run import run_demo
+    profile reports them (in a copy of the workspace ``upward demo`` made: the demo city, its
+    pilots' evaluations and the published studies)."""
     from upward.measure.profile import profile
 
-    ws, _ = site
-    run_demo(ws)
+    ws = demo_copy
     client = TestClient(create_app(ws))
     prof = profile("9900100", workspace=ws)
     employed = prof.entry("share_employed")

@@ -166,13 +166,8 @@ def test_local_moran_finds_both_halves() -> None:
 
 # -- the demo city -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo_warehouse(tmp_path_factory):
-    from upward.demo.run import run_demo
-    from upward.warehouse.workspace import Workspace
-
-    ws = Workspace.init(tmp_path_factory.mktemp("neighbourhoods") / "demo")
-    run_demo(ws)
-    wh = Warehouse(ws.warehouse_path, read_only=True)
+def demo_warehouse(demo_module_copy):
+    wh = Warehouse(demo_module_copy.warehouse_path, read_only=True)
     yield wh
     wh.close()
 

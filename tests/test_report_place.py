@@ -160,14 +160,10 @@ def test_missing_chromium_is_a_user_error(monkeypatch, tmp_path):
 
 
 # -- the demo city -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def demo_workspace(tmp_path_factory):
-    from upward.demo.run import run_demo
-    from upward.warehouse.workspace import Workspace
-
-    ws = Workspace.init(tmp_path_factory.mktemp("demo") / "ws")
-    run_demo(ws)
-    return ws
+@pytest.fixture
+def demo_workspace(demo_copy):
+    """A private copy of the demo workspace (the CLI test writes a report into it)."""
+    return demo_copy
 
 
 def test_demo_report_and_charts(demo_workspace):

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -141,29 +140,66 @@ def test_killed_loader_leaves_the_previous_state(tmp_path):
         assert wh.counts()["observations"] == 5
 
 
+# `upward fetch` as a user runs it, with a hook that announces a moment of the load and then
+# waits (for SIGKILL) instead of going on: the kill lands exactly there, without guessing delays.
+PAUSED_FETCH = textwrap.dedent("""
+    import sys
+    from upward.warehouse import store
+
+    moment, workspace, data = sys.argv[1:]
+
+    def pause():
+        print("paused", moment, flush=True)
+        sys.stdin.read()                     # killed here
+
+    load_many, insert = store.Warehouse.load_many, store.Warehouse._insert
+    def paused_load_many(self, items):
+        if moment == "before-writing":
+            pause()
+        results = load_many(self, items)
+        if moment == "after-commit":
+            pause()
+        return results
+    def paused_insert(self, name, arrow):
+        insert(self, name, arrow)            # these rows are in the open transaction
+        if moment == "mid-transaction" and name == "observations":
+            pause()
+    store.Warehouse.load_many, store.Warehouse._insert = paused_load_many, paused_insert
+
+    from upward.cli.main import main
+    sys.argv = ["upward", "fetch", "urban", "--from", data, "-w", workspace]
+    main()
+""")
+
+
 @needs_data
 def test_killed_fetch_command_never_leaves_half_a_load(tmp_path):
-    """Kill the real `upward fetch` at several moments: each time the warehouse holds either
-    exactly the earlier state or the complete new one."""
+    """Kill the real `upward fetch` at several moments (read but not written, rows inserted in
+    the open transaction, just after the commit): each time the warehouse holds either exactly
+    the earlier state or the complete new one, and which one is known for each moment."""
     from tests.conftest import run_cli
 
     ws = tmp_path / "ws"
     assert run_cli("init", str(ws)).returncode == 0
     assert run_cli("fetch", "crosswalks", "--from", str(DATA), "-w", str(ws)).returncode == 0
     before = fingerprint(ws / "warehouse.duckdb")
-    outcomes = set()
-    for delay in (1.0, 2.5, 4.0, 6.0):
-        proc = subprocess.Popen([sys.executable, "-m", "upward", "fetch", "urban", "--from",
-                                 str(DATA), "-w", str(ws)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        finished = proc.poll() is not None
-        if not finished:
-            os.kill(proc.pid, signal.SIGKILL)
+    script = tmp_path / "paused_fetch.py"
+    script.write_text(PAUSED_FETCH)
+    outcomes = {}
+    for moment in ("before-writing", "mid-transaction", "after-commit"):
+        proc = subprocess.Popen([sys.executable, str(script), moment, str(ws), str(DATA)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        line = proc.stdout.readline()
+        assert line.strip() == f"paused {moment}", line
+        assert proc.poll() is None, "the fetch finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
+        proc.stdin.close()
+        proc.stdout.close()
         after = fingerprint(ws / "warehouse.duckdb")
         if after == before:
-            outcomes.add("previous")
+            outcomes[moment] = "previous"
             continue
         with Warehouse(ws / "warehouse.duckdb", read_only=True) as wh:
             loaded = set(wh.sources()["dataset"])
@@ -171,9 +207,9 @@ def test_killed_fetch_command_never_leaves_half_a_load(tmp_path):
         assert {"urban.place_recent", "urban.county_recent",
                 "urban.place_longitudinal"} <= loaded
         assert counts["observations"] > 250_000
-        outcomes.add("complete")
-        break
-    assert "previous" in outcomes
+        outcomes[moment] = "complete"
+    assert outcomes == {"before-writing": "previous", "mid-transaction": "previous",
+                        "after-commit": "complete"}
 
 
 @needs_data

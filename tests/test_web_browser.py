@@ -12,24 +12,21 @@ test-artifacts/screenshots/.
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import REPO, needs_data
+from tests.conftest import CHROMIUM, REPO, needs_data
 from tests.support.web import DEMO_PLACE, app_for, demo_workspace, live_server
 
-CHROMIUM = os.environ.get("UPWARD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 TULSA, ROCHESTER = "4075000", "3663000"
 BLOCKING = ("serious", "critical")
 
 pytestmark = [
+    # one worker runs this whole module: one browser and one served app per site per session
+    pytest.mark.xdist_group("browser"),
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason=f"no Chromium at {CHROMIUM} (set UPWARD_CHROMIUM)"),
     pytest.mark.skipif(not AXE.exists(),
@@ -39,52 +36,39 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def playwright():
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
-def _context(playwright, profile: Path, **options):
-    return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=ARGS,
-        viewport={"width": 1280, "height": 900}, accept_downloads=True, **options)
-
-
-@pytest.fixture(scope="module")
-def browser(playwright, tmp_path_factory):
-    context = _context(playwright, tmp_path_factory.mktemp("chromium-profile"))
+def _context(chromium, **options):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900},
+                                   accept_downloads=True, **options)
     context.set_default_timeout(120_000)
     context.set_default_navigation_timeout(240_000)
+    return context
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    context = _context(chromium)
     yield context
     context.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def real_site(real_workspace):
     with live_server(app_for(real_workspace)) as base:
         yield base
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_site():
+    """The workspace ``upward demo`` makes (this process's copy, never changed by a test):
+    the demo city, its pilots' evaluations and the published studies in the library."""
     with live_server(app_for(demo_workspace())) as base:
         yield base
 
 
-@pytest.fixture(scope="module")
-def evidence_site():
-    """The demo workspace with its pilots evaluated and the published studies in the library."""
-    from upward.demo.evidence import add_demo_evaluations
-    from upward.demo.run import run_demo_pilot
-    from upward.evidence.papers import add_papers
-
-    ws = demo_workspace()
-    run_demo_pilot(ws)
-    add_papers(ws)
-    add_demo_evaluations(ws)
-    with live_server(app_for(ws)) as base:
-        yield base
+@pytest.fixture(scope="session")
+def evidence_site(demo_site):
+    """The evidence pages are served from the demo workspace, which holds the library."""
+    return demo_site
 
 
 @pytest.fixture
@@ -140,13 +124,13 @@ def test_type_ahead_finds_tulsa(page, real_site):
 
 
 @needs_data
-def test_plain_search_form_works_without_javascript(playwright, real_site, tmp_path):
-    context = _context(playwright, tmp_path / "profile", java_script_enabled=False)
+def test_plain_search_form_works_without_javascript(chromium, real_site):
+    context = _context(chromium, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(real_site + "/", timeout=240_000)
+        page.goto(real_site + "/")
         page.fill("#q", "tulsa ok")
-        with page.expect_navigation(timeout=240_000):
+        with page.expect_navigation():
             page.click("#search-form button[type=submit]")
         assert page.url == f"{real_site}/places/{TULSA}"
         assert page.locator("#table-scorecard tr[data-key]").count() > 30

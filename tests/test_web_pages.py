@@ -309,16 +309,14 @@ def test_demo_serve_generates_the_city_and_serves_it(tmp_path):
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 240
-        while True:
+        while True:  # until it serves or exits (a hang is ended by pytest-timeout)
             assert proc.poll() is None, "upward demo --serve exited before serving"
             try:
                 if httpx.get(f"{base}/api/places?q=Demo", timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "the demo server did not start in 4 minutes"
-            time.sleep(1)
+            time.sleep(0.5)
         place = httpx.get(f"{base}/places/{DEMO_PLACE}", timeout=60)
         assert place.status_code == 200 and "Demo City" in place.text
         evidence = httpx.get(f"{base}/evidence", timeout=60)

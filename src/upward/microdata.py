@@ -196,9 +196,6 @@ def estimate(
     where : an extra row condition (``"ST=40"``).
     store : also store the rows as observations (``subgroup_type``/``subgroup``, ``se``,
         95% bounds, quality), replacing an earlier run of the same metric, geography and group.
-
-    >>> estimate  # doctest: +ELLIPSIS
-    <function estimate at ...>
     """
     from upward.estimate.engines import connect
     from upward.estimate.expressions import parse
@@ -304,9 +301,6 @@ def table(
 
     ``rows`` and ``cols`` are PUMS columns or aliases (``AGEP_band``, ``race`` …); margins are
     labelled ``All``. ``records`` is ``persons`` (PWGTP) or ``households`` (WGTP).
-
-    >>> table  # doctest: +ELLIPSIS
-    <function table at ...>
     """
     from upward.estimate.engines import connect
     from upward.estimate.expressions import parse

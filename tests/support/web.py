@@ -1,4 +1,4 @@
-"""Shared by the web tests: the demo workspace (built once per test process), one app per
+"""Shared by the web tests: the demo workspace (copied once per test process), one app per
 workspace (so its caches warm once), and the real app served by uvicorn on a free loopback port
 in a background thread.
 
@@ -31,12 +31,13 @@ DEMO_PLACE = "9900100"
 
 @cache
 def demo_workspace() -> Workspace:
-    """The synthetic demo city's workspace, generated and loaded once per process."""
-    from upward.demo.run import run_demo
+    """The workspace ``upward demo`` makes (the city, its pilots' evaluations and the published
+    studies): this process's own copy of the session's build (tests/conftest.py)."""
+    from tests.conftest import demo_build
+    from tests.support.built import copy_build
 
-    ws = Workspace.init(Path(tempfile.mkdtemp(prefix="upward-web-demo-")) / "ws")
-    run_demo(ws)
-    return ws
+    root = Path(tempfile.mkdtemp(prefix="upward-web-demo-")) / "ws"
+    return Workspace.open(copy_build(demo_build() / "ws", root))
 
 
 _APPS: dict[Path, FastAPI] = {}

@@ -33,11 +33,7 @@ def _check_format(fmt: str, formats: tuple[str, ...]) -> None:
 
 
 def emit_result(result, fmt: str, output: Path | None) -> None:
-    """Print or write an evaluation result in ``fmt``.
-
-    >>> emit_result  # doctest: +ELLIPSIS
-    <function emit_result at ...>
-    """
+    """Print or write an evaluation result in ``fmt``."""
     from upward.evaluate.render import rich_renderables, to_markdown
 
     if fmt == "table" and output is None:

@@ -396,11 +396,7 @@ for _module in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point: run the app, print user errors without a traceback, exit non-zero.
-
-    >>> main  # doctest: +ELLIPSIS
-    <function main at ...>
-    """
+    """Entry point: run the app, print user errors without a traceback, exit non-zero."""
     from rich.markup import escape
 
     try:

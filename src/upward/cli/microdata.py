@@ -138,9 +138,6 @@ def register(app: typer.Typer) -> None:
 
 def fetch_pums_command(workspace, *, states, year, span, from_dir, refresh, report) -> list[str]:
     """Run ``upward fetch pums`` (called by ``upward fetch`` when ``pums`` is named).
-
-    >>> fetch_pums_command  # doctest: +ELLIPSIS
-    <function fetch_pums_command at ...>
     """
     from upward.warehouse.microdata import fetch_pums
 

@@ -59,11 +59,7 @@ def is_loopback(host: str) -> bool:
 
 
 def serve_workspace(ws, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Run the web application for ``ws`` with uvicorn until interrupted.
-
-    >>> serve_workspace  # doctest: +ELLIPSIS
-    <function serve_workspace at ...>
-    """
+    """Run the web application for ``ws`` with uvicorn until interrupted."""
     import uvicorn
 
     err_console.print(f"Serving [bold]{escape(str(ws.root))}[/] at http://{host}:{port} "

@@ -35,9 +35,6 @@ def run_demo(workspace: Workspace, *, seed: int = 2024) -> tuple[Profile, list[L
 
     Refuses a workspace that already holds real (non-demo) data, which the demo's datasets
     would replace.
-
-    >>> run_demo  # doctest: +ELLIPSIS
-    <function run_demo at ...>
     """
     folder = workspace.root / DEMO_FOLDER
     if workspace.warehouse_path.exists():

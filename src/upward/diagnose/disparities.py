@@ -54,11 +54,7 @@ class Disparity:
 
 
 def disparities(profile: Profile) -> list[Disparity]:
-    """Every between-group gap the profile's data allow.
-
-    >>> disparities  # doctest: +ELLIPSIS
-    <function disparities at ...>
-    """
+    """Every between-group gap the profile's data allow."""
     out: list[Disparity] = []
     by_key = {(o.metric_id, o.subgroup_type, o.subgroup): o for o in profile.atlas}
     for (metric, kind, group), o in by_key.items():

@@ -211,19 +211,11 @@ class DriversReport:
     highlight: Highlight | None = None
 
     def to_dict(self) -> dict:
-        """The report as a JSON-ready dict (NaN and infinity become None).
-
-        >>> DriversReport.to_dict  # doctest: +ELLIPSIS
-        <function DriversReport.to_dict at ...>
-        """
+        """The report as a JSON-ready dict (NaN and infinity become None)."""
         return json_ready(asdict(self))
 
     def to_frame(self) -> pd.DataFrame:
-        """The drivers as a table, one row per predictor, largest |beta| first.
-
-        >>> DriversReport.to_frame  # doctest: +ELLIPSIS
-        <function DriversReport.to_frame at ...>
-        """
+        """The drivers as a table, one row per predictor, largest |beta| first."""
         return pd.DataFrame([asdict(d) for d in self.drivers]).set_index("metric_id")
 
 

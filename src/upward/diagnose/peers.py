@@ -65,11 +65,7 @@ class PeerSet:
 
 
 def covariate_table(wh: Warehouse, level: str) -> pd.DataFrame:
-    """One row per geography of ``level``: log population, covariates, region.
-
-    >>> covariate_table  # doctest: +ELLIPSIS
-    <function covariate_table at ...>
-    """
+    """One row per geography of ``level``: log population, covariates, region."""
 
     def build() -> pd.DataFrame:
         geos = frames.named_geographies(wh)
@@ -87,11 +83,7 @@ def covariate_table(wh: Warehouse, level: str) -> pd.DataFrame:
 
 
 def choose_peers(wh: Warehouse, target: GeoMatch, k: int = 10) -> PeerSet:
-    """The ``k`` nearest geographies of the target's level (see the module text for the rule).
-
-    >>> choose_peers  # doctest: +ELLIPSIS
-    <function choose_peers at ...>
-    """
+    """The ``k`` nearest geographies of the target's level (see the module text for the rule)."""
     if k < 1:
         raise ConfigError(f"--k {k}: a peer group needs at least one member", fix="use k ≥ 1")
     table = covariate_table(wh, target.geo_level)
@@ -115,11 +107,7 @@ def choose_peers(wh: Warehouse, target: GeoMatch, k: int = 10) -> PeerSet:
 
 
 def given_peers(wh: Warehouse, target: GeoMatch, names: list[str]) -> PeerSet:
-    """Peers named by the user (names or FIPS codes), of the target's level.
-
-    >>> given_peers  # doctest: +ELLIPSIS
-    <function given_peers at ...>
-    """
+    """Peers named by the user (names or FIPS codes), of the target's level."""
     geos = frames.named_geographies(wh)
     out = []
     for name in names:

@@ -1,10 +1,4 @@
-"""Text renderings of a barrier report: Rich tables for the terminal, a Markdown briefing.
-
-Examples
---------
->>> barriers_markdown  # doctest: +ELLIPSIS
-<function barriers_markdown at ...>
-"""
+"""Text renderings of a barrier report: Rich tables for the terminal, a Markdown briefing."""
 
 from __future__ import annotations
 
@@ -56,11 +50,7 @@ def _trend_rows(r: BarrierReport) -> list[list[str]]:
 
 
 def rich_tables(r: BarrierReport) -> list[Table]:
-    """Terminal tables: findings by pillar, trends, disparities, neighbourhoods.
-
-    >>> rich_tables  # doctest: +ELLIPSIS
-    <function rich_tables at ...>
-    """
+    """Terminal tables: findings by pillar, trends, disparities, neighbourhoods."""
     peers = ", ".join(p.name.split(",")[0] for p in r.peers.peers)
     t = Table(title=f"Barriers: {r.geo.name}", caption=f"Peers: {peers}", header_style="bold")
     t.add_column("#", justify="right")
@@ -96,11 +86,7 @@ def rich_tables(r: BarrierReport) -> list[Table]:
 
 
 def barriers_markdown(r: BarrierReport) -> str:
-    """The report as Markdown.
-
-    >>> barriers_markdown  # doctest: +ELLIPSIS
-    <function barriers_markdown at ...>
-    """
+    """The report as Markdown."""
     parts = [f"# Barriers to mobility: {r.geo.name}", "",
              f"Peers ({r.peers.method}): " + "; ".join(p.name for p in r.peers.peers), "",
              f"Findings are metrics significantly worse than the peer median or the national "

@@ -109,22 +109,14 @@ class BarrierReport(JsonReport):
     schema_version: str = SCHEMA_VERSION
 
     def by_pillar(self) -> dict[str, list[Finding]]:
-        """Findings grouped by pillar, in rank order.
-
-        >>> BarrierReport.by_pillar  # doctest: +ELLIPSIS
-        <function BarrierReport.by_pillar at ...>
-        """
+        """Findings grouped by pillar, in rank order."""
         out: dict[str, list[Finding]] = {}
         for f in self.findings:
             out.setdefault(f.pillar, []).append(f)
         return out
 
     def to_markdown(self) -> str:
-        """A Markdown briefing.
-
-        >>> BarrierReport.to_markdown  # doctest: +ELLIPSIS
-        <function BarrierReport.to_markdown at ...>
-        """
+        """A Markdown briefing."""
         from upward.diagnose.render import barriers_markdown
 
         return barriers_markdown(self)
@@ -156,9 +148,6 @@ def barriers(place: str, *, workspace: Workspace | Path | str | None = None,
 def national_values(wh: Warehouse, level: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Latest values and their standard errors for every geography of ``level``, by metric
     (cached).
-
-    >>> national_values  # doctest: +ELLIPSIS
-    <function national_values at ...>
     """
 
     def build() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -173,11 +162,7 @@ def national_values(wh: Warehouse, level: str) -> dict[str, tuple[np.ndarray, np
 def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None, k: int = 10,
                    alpha: float = 0.05, include_drivers: bool = True,
                    include_neighbourhoods: bool = True) -> BarrierReport:
-    """Assemble the report from an open warehouse.
-
-    >>> build_barriers  # doctest: +ELLIPSIS
-    <function build_barriers at ...>
-    """
+    """Assemble the report from an open warehouse."""
     profile = build_profile(wh, place)
     geo = profile.geo
     if not 0 < alpha < 1:

@@ -55,11 +55,7 @@ def _verdict(change: float, significant: bool | None, direction: str) -> str:
 
 def trend_findings(wh: Warehouse, profile: Profile, peer_ids: list[str],
                    alpha: float = 0.05) -> list[TrendFinding]:
-    """Every metric of the profile that has a trend, judged and compared with the peers.
-
-    >>> trend_findings  # doctest: +ELLIPSIS
-    <function trend_findings at ...>
-    """
+    """Every metric of the profile that has a trend, judged and compared with the peers."""
     level = profile.geo.geo_level
     # each peer's trends as {metric: (first period, last period, change)}: plain lookups
     peer_trends = []

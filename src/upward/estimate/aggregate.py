@@ -205,9 +205,6 @@ def replicate_values(recipe: Recipe, tables: Mapping[str, ReplicateTable],
 
     Differences between areas (a district minus the rest of the city) take their exact SE from
     the difference of these vectors.
-
-    >>> replicate_values  # doctest: +ELLIPSIS
-    <function replicate_values at ...>
     """
     sums, _, _ = area_cells(tables, weights, recipe.variables, with_moe=False)
     return recipe.evaluate(sums)
@@ -217,9 +214,6 @@ def approximate_estimate(recipe: Recipe, tables: Mapping[str, ReplicateTable],
                          weights: Mapping[str, float], *, label: str = "") -> AcsEstimate:
     """The same value with the ACS handbook's approximate SE from the replicate tables'
     published MOEs (no covariances). Medians have no approximation: SE NaN with a warning.
-
-    >>> approximate_estimate  # doctest: +ELLIPSIS
-    <function approximate_estimate at ...>
     """
     sums, moes, _ = area_cells(tables, weights, recipe.variables)
     return approximate_from_cells(recipe, {k: v[0] for k, v in sums.items()}, moes, label=label)

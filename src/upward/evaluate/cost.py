@@ -98,9 +98,6 @@ class CostAnalysis(JsonReport):
     """Cost per participant, per unit of outcome, benefit–cost ratio and MVPF, with inputs and
     sensitivity. ``to_dict()`` is what ``EvaluationResult.cost`` holds (∞ is written as
     ``mvpf: null`` with ``mvpf_infinite: true``).
-
-    >>> CostAnalysis.to_dict  # doctest: +ELLIPSIS
-    <function JsonReport.to_dict at ...>
     """
 
     inputs: list[CostInput]

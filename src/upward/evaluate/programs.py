@@ -622,11 +622,7 @@ class PeriodScale:
 
     def codes(self, file: ProgramFile, column: str, role: ColumnRole,
               masked: frozenset[str]) -> pd.Series:
-        """Period numbers of a date column, with an error naming the first unreadable date.
-
-        >>> PeriodScale.codes  # doctest: +ELLIPSIS
-        <function PeriodScale.codes at ...>
-        """
+        """Period numbers of a date column, with an error naming the first unreadable date."""
         raw = file.cells[column].astype(str).str.strip()
         blank = raw.isin(BLANKS) | ((raw == "0") & (role.blank == "never"))
         _blank_rule(file, column, role, blank)

@@ -85,11 +85,7 @@ class LoadedSpec:
 
 @dataclass
 class EvaluationRun:
-    """What one run produced: the result and where it was saved (None when not saved).
-
-    >>> EvaluationRun  # doctest: +ELLIPSIS
-    <class 'upward.evaluate.run.EvaluationRun'>
-    """
+    """What one run produced: the result and where it was saved (None when not saved)."""
 
     result: EvaluationResult
     saved_to: Path | None
@@ -393,11 +389,7 @@ def run_evaluation(
     data: pd.DataFrame | None = None,
     save: bool = True,
 ) -> EvaluationRun:
-    """Like :func:`evaluate`, also returning where the result was saved and the loaded data.
-
-    >>> run_evaluation  # doctest: +ELLIPSIS
-    <function run_evaluation at ...>
-    """
+    """Like :func:`evaluate`, also returning where the result was saved and the loaded data."""
     loaded = as_loaded(spec)
     written_data = loaded.data_as_written or str(loaded.spec.data)
     ws = _workspace(workspace)
@@ -422,11 +414,7 @@ def _workspace(workspace: Workspace | str | Path | None) -> Workspace | None:
 
 def load_program(loaded: LoadedSpec, hasher: IdHasher, *,
                  data: pd.DataFrame | None = None) -> ProgramData:
-    """Read (or take) the program data and validate and hash it for the spec.
-
-    >>> load_program  # doctest: +ELLIPSIS
-    <function load_program at ...>
-    """
+    """Read (or take) the program data and validate and hash it for the spec."""
     spec = loaded.spec
     if data is not None:
         file = ProgramFile(as_text_cells(data), "data (DataFrame)", header_rows=0)

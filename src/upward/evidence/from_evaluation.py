@@ -107,11 +107,7 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
                           outcome_label: str = "", unit: str = "", direction: str = "higher",
                           evaluator: str = "", synthetic: bool = False,
                           sample_unit: str | None = None, path: Path | None = None) -> Study:
-    """The study (with one effect) that an evaluation result makes.
-
-    >>> study_from_evaluation  # doctest: +ELLIPSIS
-    <function study_from_evaluation at ...>
-    """
+    """The study (with one effect) that an evaluation result makes."""
     r = as_result(result)
     registered = _design_of(r.design)
     if registered is None:
@@ -179,9 +175,6 @@ def add_evaluation(workspace, ref: str | Path, *, intervention_id: str,
                    by: str | None = None, replace: bool = False, **study_options):
     """Add a saved evaluation (a JSON path, or a saved name in the workspace) to the library,
     creating the intervention when the library does not have it yet.
-
-    >>> add_evaluation  # doctest: +ELLIPSIS
-    <function add_evaluation at ...>
     """
     from upward.evaluate.run import load_evaluation
     from upward.evidence.library import EvidenceLibrary, EvidenceNotFoundError

@@ -230,11 +230,7 @@ class EvidenceLibrary:
 
     # reading ---------------------------------------------------------------------------
     def document(self) -> LibraryDocument:
-        """Everything in the library (empty before the first add).
-
-        >>> EvidenceLibrary.document  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.document at ...>
-        """
+        """Everything in the library (empty before the first add)."""
         if not self.path.is_file():
             return LibraryDocument()
         try:
@@ -246,22 +242,14 @@ class EvidenceLibrary:
         return parse_document(raw, self.path)
 
     def interventions(self, *, policy_area: str | None = None) -> list[Intervention]:
-        """The interventions, by name, optionally of one policy area.
-
-        >>> EvidenceLibrary.interventions  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.interventions at ...>
-        """
+        """The interventions, by name, optionally of one policy area."""
         items = self.document().interventions
         if policy_area:
             items = [i for i in items if i.policy_area == policy_area]
         return sorted(items, key=lambda i: i.name.lower())
 
     def intervention(self, intervention_id: str) -> Intervention:
-        """One intervention; EvidenceNotFoundError listing the ids otherwise.
-
-        >>> EvidenceLibrary.intervention  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.intervention at ...>
-        """
+        """One intervention; EvidenceNotFoundError listing the ids otherwise."""
         doc = self.document()
         for i in doc.interventions:
             if i.id == intervention_id:
@@ -272,11 +260,7 @@ class EvidenceLibrary:
 
     def studies(self, intervention_id: str | None = None, *,
                 outcome: str | None = None) -> list[Study]:
-        """The studies, optionally of one intervention and with an effect on ``outcome``.
-
-        >>> EvidenceLibrary.studies  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.studies at ...>
-        """
+        """The studies, optionally of one intervention and with an effect on ``outcome``."""
         items = self.document().studies
         if intervention_id:
             items = [s for s in items if s.intervention_id == intervention_id]
@@ -285,11 +269,7 @@ class EvidenceLibrary:
         return items
 
     def study(self, study_id: str) -> Study:
-        """One study; EvidenceNotFoundError otherwise.
-
-        >>> EvidenceLibrary.study  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.study at ...>
-        """
+        """One study; EvidenceNotFoundError otherwise."""
         for s in self.document().studies:
             if s.id == study_id:
                 return s
@@ -297,11 +277,7 @@ class EvidenceLibrary:
                                     fix="see the study ids with: upward evidence show INTERVENTION")
 
     def outcomes(self, intervention_id: str | None = None) -> dict[str, str]:
-        """Outcome id → label over the studies (of one intervention).
-
-        >>> EvidenceLibrary.outcomes  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.outcomes at ...>
-        """
+        """Outcome id → label over the studies (of one intervention)."""
         out: dict[str, str] = {}
         for s in self.studies(intervention_id):
             for e in s.effects:
@@ -311,11 +287,7 @@ class EvidenceLibrary:
 
     def effects(self, intervention_id: str, outcome: str, *,
                 subgroup: str = "all") -> list[tuple[Study, Effect]]:
-        """(study, effect) pairs of one intervention on one outcome, for pooling.
-
-        >>> EvidenceLibrary.effects  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.effects at ...>
-        """
+        """(study, effect) pairs of one intervention on one outcome, for pooling."""
         self.intervention(intervention_id)
         pairs = [(s, s.effect(outcome, subgroup)) for s in self.studies(intervention_id)]
         found = [(s, e) for s, e in pairs if e is not None]
@@ -340,9 +312,6 @@ class EvidenceLibrary:
         with different content it is a conflict unless ``replace``. Each new record gets a
         provenance entry (``action``, ``by``, now, ``source_file`` and any ``provenance``
         fields such as the origin workspace or bundle).
-
-        >>> EvidenceLibrary.add  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.add at ...>
         """
         label = str(source_file) if source_file else "<input>"
         doc = records if isinstance(records, LibraryDocument) else parse_document(records, label)
@@ -358,11 +327,7 @@ class EvidenceLibrary:
         return result
 
     def remove(self, record_id: str) -> str:
-        """Remove a study, or an intervention with all its studies; says what went.
-
-        >>> EvidenceLibrary.remove  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.remove at ...>
-        """
+        """Remove a study, or an intervention with all its studies; says what went."""
         with self._locked():
             doc = self.document()
             studies = [s for s in doc.studies if record_id not in (s.id, s.intervention_id)]
@@ -390,28 +355,16 @@ class EvidenceLibrary:
         return text
 
     def import_file(self, path: Path, *, by: str | None = None, replace: bool = False) -> AddResult:
-        """Add the records of a JSON or CSV evidence file (see docs/evidence.md).
-
-        >>> EvidenceLibrary.import_file  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.import_file at ...>
-        """
+        """Add the records of a JSON or CSV evidence file (see docs/evidence.md)."""
         doc = read_evidence_file(Path(path))
         return self.add(doc, by=by, action="imported", source_file=path, replace=replace)
 
     def export_json(self) -> str:
-        """The whole library as a JSON evidence file (restricted-level: every recorded field).
-
-        >>> EvidenceLibrary.export_json  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.export_json at ...>
-        """
+        """The whole library as a JSON evidence file (restricted-level: every recorded field)."""
         return self.document().model_dump_json(indent=2, exclude_none=True) + "\n"
 
     def export_csv(self) -> str:
-        """The whole library as CSV, one row per effect (the format ``import_file`` reads).
-
-        >>> EvidenceLibrary.export_csv  # doctest: +ELLIPSIS
-        <function EvidenceLibrary.export_csv at ...>
-        """
+        """The whole library as CSV, one row per effect (the format ``import_file`` reads)."""
         return document_to_csv(self.document())
 
 

@@ -61,11 +61,7 @@ class EvidencePool(JsonReport):
     warnings: list[str] = field(default_factory=list)
 
     def headline(self) -> str:
-        """One line: the intervention, the outcome, the pooled effect.
-
-        >>> EvidencePool.headline  # doctest: +ELLIPSIS
-        <function EvidencePool.headline at ...>
-        """
+        """One line: the intervention, the outcome, the pooled effect."""
         return f"{self.intervention_name} — {self.outcome_label}: {self.pooled.headline()}"
 
 
@@ -79,9 +75,6 @@ def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, out
     """Pool every study of ``intervention_id`` that reports ``outcome``.
 
     ``measure`` is the scale to pool on (default: the one most studies report).
-
-    >>> pool_evidence  # doctest: +ELLIPSIS
-    <function pool_evidence at ...>
     """
     library = _as_library(source)
     intervention = library.intervention(intervention_id)
@@ -169,11 +162,7 @@ class PlaceProjection(JsonReport):
     warnings: list[str] = field(default_factory=list)
 
     def headline(self) -> str:
-        """One line for readers.
-
-        >>> PlaceProjection.headline  # doctest: +ELLIPSIS
-        <function PlaceProjection.headline at ...>
-        """
+        """One line for readers."""
         p = self.projection
         level = f"{100 * (1 - p.alpha):g}%"
         text = (f"{self.intervention_name} in {self.place}: {p.participants:,.0f} participants; "
@@ -186,11 +175,7 @@ class PlaceProjection(JsonReport):
         return text
 
     def lines(self) -> list[str]:
-        """The projection as short lines: inputs first, then the result and the warnings.
-
-        >>> PlaceProjection.lines  # doctest: +ELLIPSIS
-        <function PlaceProjection.lines at ...>
-        """
+        """The projection as short lines: inputs first, then the result and the warnings."""
         p = self.projection
         out = [self.headline(),
                f"Eligible people: {self.eligible_population:,.0f} ({self.eligible_basis})",
@@ -209,9 +194,6 @@ def eligible_from(prof, *, share: float | None = None, share_metric: str | None 
     """Eligible people from a place's profile (``upward.measure.profile.Profile``): its
     population × ``share``, or × a share metric's value (1 − it with ``complement``).
     Returns (eligible, how it was computed).
-
-    >>> eligible_from  # doctest: +ELLIPSIS
-    <function eligible_from at ...>
     """
     if prof.population is None:
         raise ConfigError(f"the profile of {prof.geo.name} has no population",
@@ -251,9 +233,6 @@ def project_in_place(source: Workspace | EvidenceLibrary, intervention_id: str, 
     the place's population (from its profile in the workspace's warehouse) × ``share`` or × the
     ``share_metric`` value (1 − it with ``complement``). Cost: the given cost per participant,
     else the intervention's. ``source`` is a workspace or a library (e.g. the published view).
-
-    >>> project_in_place  # doctest: +ELLIPSIS
-    <function project_in_place at ...>
     """
     given = [x is not None for x in (eligible, share, share_metric)]
     if sum(given) != 1:

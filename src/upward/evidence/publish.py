@@ -104,11 +104,7 @@ def _arm_sizes(study: Study) -> tuple[dict[str, int | None], int | None, list[st
 
 
 def published_study(study: Study) -> PublishedStudy:
-    """The study as it may be shown publicly (see the module docstring for the rules).
-
-    >>> published_study  # doctest: +ELLIPSIS
-    <function published_study at ...>
-    """
+    """The study as it may be shown publicly (see the module docstring for the rules)."""
     people = study.sample_unit == "people"
     withheld: list[str] = []
     data = study.model_dump(mode="json")
@@ -218,11 +214,7 @@ def _views(library, published: bool) -> tuple[LibraryDocument, list[str]]:
 
 
 def study_view(study: Study, intervention=None) -> dict:
-    """A study as pages show it: its fields, effects with intervals, and its ratings.
-
-    >>> study_view  # doctest: +ELLIPSIS
-    <function study_view at ...>
-    """
+    """A study as pages show it: its fields, effects with intervals, and its ratings."""
     from upward.evidence.rating import rate_study
 
     data = study.model_dump(mode="json")
@@ -238,9 +230,6 @@ def intervention_rows(library, *, policy_area: str | None = None, outcome: str |
                       max_tier: int | None = None, published: bool = True) -> list[dict]:
     """One row per intervention for the list page and ``upward evidence list``: its studies,
     outcomes and intervention-level ratings; ``max_tier`` keeps ESSA tiers up to it.
-
-    >>> intervention_rows  # doctest: +ELLIPSIS
-    <function intervention_rows at ...>
     """
     from upward.evidence.rating import rate_intervention
 
@@ -269,11 +258,7 @@ def intervention_rows(library, *, policy_area: str | None = None, outcome: str |
 
 
 def intervention_detail(library, intervention_id: str, *, published: bool = True) -> dict:
-    """An intervention with its studies (published view by default), outcomes and ratings.
-
-    >>> intervention_detail  # doctest: +ELLIPSIS
-    <function intervention_detail at ...>
-    """
+    """An intervention with its studies (published view by default), outcomes and ratings."""
     from upward.evidence.library import EvidenceNotFoundError
     from upward.evidence.rating import rate_intervention
 
@@ -305,11 +290,7 @@ def intervention_detail(library, intervention_id: str, *, published: bool = True
 
 
 def study_detail(library, study_id: str, *, published: bool = True) -> dict:
-    """One study (published view by default) with its ratings.
-
-    >>> study_detail  # doctest: +ELLIPSIS
-    <function study_detail at ...>
-    """
+    """One study (published view by default) with its ratings."""
     from upward.evidence.library import EvidenceNotFoundError
 
     study = library.study(study_id)
@@ -331,25 +312,14 @@ def study_detail(library, study_id: str, *, published: bool = True) -> dict:
 class PublishedLibrary(EvidenceLibrary):
     """A read-only library that answers with the published view of a workspace's library (for
     pages, the API and projections made from them).
-
-    >>> PublishedLibrary.add  # doctest: +ELLIPSIS
-    <function PublishedLibrary.add at ...>
     """
 
     def document(self) -> LibraryDocument:
-        """The published view of the workspace's library.
-
-        >>> PublishedLibrary.document  # doctest: +ELLIPSIS
-        <function PublishedLibrary.document at ...>
-        """
+        """The published view of the workspace's library."""
         return published_document(super().document())[0]
 
     def add(self, *args, **kwargs):
-        """Refused: the published view is read-only.
-
-        >>> PublishedLibrary.add  # doctest: +ELLIPSIS
-        <function PublishedLibrary.add at ...>
-        """
+        """Refused: the published view is read-only."""
         raise UpwardError("the published view of the evidence library is read-only",
                           fix="add records with EvidenceLibrary or 'upward evidence add'")
 

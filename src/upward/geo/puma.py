@@ -96,9 +96,6 @@ def allocation_factors(tract_puma: pd.DataFrame, parts: pd.DataFrame,
     pandas.DataFrame
         ``puma_id, geo_id, afact, population`` (people of the PUMA in the geography), one row
         per overlapping pair, sorted.
-
-    >>> allocation_factors  # doctest: +ELLIPSIS
-    <function allocation_factors at ...>
     """
     pop = tract_population.groupby("tract", as_index=False)["population"].sum()
     tp = tract_puma.drop_duplicates("tract").merge(pop, on="tract", how="left")

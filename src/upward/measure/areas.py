@@ -187,9 +187,6 @@ def _pct(x: float) -> str:
 
 def find_area(workspace: Workspace, query: str) -> tuple[str, str, str] | None:
     """``(area_id, name, set title)`` of the stored area a query names, or None.
-
-    >>> find_area  # doctest: +ELLIPSIS
-    <function find_area at ...>
     """
     if not workspace.warehouse_path.exists():
         return None
@@ -256,9 +253,6 @@ def _approx_from_obs(recipe: Recipe, cells: pd.DataFrame, weights: dict, label: 
 
 def area_profile(workspace: Workspace, query: str, *, alpha: float = 0.05) -> AreaProfile:
     """Build the profile of the stored area that ``query`` names.
-
-    >>> area_profile  # doctest: +ELLIPSIS
-    <function area_profile at ...>
     """
     from scipy.stats import norm
     from statsmodels.stats.multitest import multipletests

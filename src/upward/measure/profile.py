@@ -134,22 +134,14 @@ class Profile(JsonReport):
     schema_version: str = SCHEMA_VERSION
 
     def entry(self, metric_id: str) -> MetricEntry:
-        """The entry of one metric.
-
-        >>> Profile.entry  # doctest: +ELLIPSIS
-        <function Profile.entry at ...>
-        """
+        """The entry of one metric."""
         for m in self.metrics:
             if m.metric_id == metric_id:
                 return m
         raise KeyError(f"{metric_id!r} is not in the profile of {self.geo.name}")
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per metric, indexed by metric id, trend flattened into ``trend_*`` columns.
-
-        >>> Profile.to_frame  # doctest: +ELLIPSIS
-        <function Profile.to_frame at ...>
-        """
+        """One row per metric, indexed by metric id, trend flattened into ``trend_*`` columns."""
         rows = []
         for m in self.metrics:
             row = {k: v for k, v in as_plain(m).items() if k != "trend"}
@@ -165,21 +157,13 @@ class Profile(JsonReport):
         return pd.DataFrame(rows).set_index("metric_id") if rows else pd.DataFrame()
 
     def to_csv(self) -> str:
-        """The metric table as CSV text.
-
-        >>> Profile.to_csv  # doctest: +ELLIPSIS
-        <function Profile.to_csv at ...>
-        """
+        """The metric table as CSV text (cells a spreadsheet would run as formulas neutralised)."""
         from upward.privacy.spreadsheet import spreadsheet_safe
 
         return self.to_frame().map(spreadsheet_safe).to_csv()
 
     def to_markdown(self) -> str:
-        """A Markdown briefing: metrics by pillar, county outcomes, tract spread, sources.
-
-        >>> Profile.to_markdown  # doctest: +ELLIPSIS
-        <function Profile.to_markdown at ...>
-        """
+        """A Markdown briefing: metrics by pillar, county outcomes, tract spread, sources."""
         from upward.measure.render import profile_markdown
 
         return profile_markdown(self)
@@ -209,11 +193,7 @@ def _default_workspace() -> Path:
 
 
 def build_profile(wh: Warehouse, place: str) -> Profile:
-    """Assemble a profile from an open warehouse.
-
-    >>> build_profile  # doctest: +ELLIPSIS
-    <function build_profile at ...>
-    """
+    """Assemble a profile from an open warehouse."""
     geos = frames.named_geographies(wh)
     if geos.empty:
         raise PlaceNotFoundError("the warehouse holds no geographies yet",
@@ -295,9 +275,6 @@ def _trend(row) -> Trend:
 def tracts_inside(wh: Warehouse, geo: GeoMatch) -> tuple[list[str], str | None]:
     """The tracts with Opportunity Atlas outcomes inside a place or county, and how they were
     matched (a county by GEOID prefix; a city by the city its Atlas tract names give).
-
-    >>> tracts_inside  # doctest: +ELLIPSIS
-    <function tracts_inside at ...>
     """
     if geo.geo_level == "county":
         return (frames.tracts_by_county(wh).get(geo.geo_id, []),
@@ -343,11 +320,7 @@ def _county_outcomes(wh: Warehouse, county: GeoMatch) -> tuple[list[Outcome], li
 
 
 def tract_spread(wh: Warehouse, tracts: list[str]) -> list[TractSpread]:
-    """Min, deciles, quartiles, median, max and mean of each tract outcome over ``tracts``.
-
-    >>> tract_spread  # doctest: +ELLIPSIS
-    <function tract_spread at ...>
-    """
+    """Min, deciles, quartiles, median, max and mean of each tract outcome over ``tracts``."""
     values = frames.tract_values(wh)
     if not tracts or values.empty:
         return []

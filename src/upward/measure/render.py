@@ -43,8 +43,11 @@ def format_value(value: float | None, unit: str) -> str:
 def interval(m: MetricEntry) -> str:
     """The 95% interval of an entry, or a dash.
 
-    >>> interval  # doctest: +ELLIPSIS
-    <function interval at ...>
+    >>> from upward.measure.profile import MetricEntry
+    >>> m = MetricEntry("share_employed", "Employed", "jobs", "share", "higher", 0.61, 0.58,
+    ...                 0.64, None, "published", 1, "2021", "urban@1", 40.0, 486)
+    >>> interval(m), interval(MetricEntry(**{**m.__dict__, "lb": None}))
+    ('58.0%–64.0%', '—')
     """
     if m.lb is None or m.ub is None:
         return "—"
@@ -54,8 +57,12 @@ def interval(m: MetricEntry) -> str:
 def trend_text(m: MetricEntry) -> str:
     """Short trend: arrow, change and years, with '(n.s.)' when not significant.
 
-    >>> trend_text  # doctest: +ELLIPSIS
-    <function trend_text at ...>
+    >>> from upward.measure.profile import MetricEntry, Trend
+    >>> t = Trend("2014", 0.55, "2021", 0.61, 0.06, 0.02, 3.0, 0.003, True, 8)
+    >>> m = MetricEntry("share_employed", "Employed", "jobs", "share", "higher", 0.61, 0.58,
+    ...                 0.64, None, "published", 1, "2021", "urban@1", 40.0, 486, trend=t)
+    >>> trend_text(m)
+    '▲ 6.0% 2014–2021'
     """
     t = m.trend
     if t is None:
@@ -67,11 +74,7 @@ def trend_text(m: MetricEntry) -> str:
 
 
 def metric_rows(p: Profile) -> list[list[str]]:
-    """Rows of the metric table, shared by the terminal and Markdown renderings.
-
-    >>> metric_rows  # doctest: +ELLIPSIS
-    <function metric_rows at ...>
-    """
+    """Rows of the metric table, shared by the terminal and Markdown renderings."""
     rows = []
     for m in p.metrics:
         rows.append([
@@ -93,11 +96,7 @@ HEADERS = ["Pillar", "Metric", "Value", "95% interval", "Quality", "Period", "Tr
 
 
 def rich_tables(p: Profile) -> list[Table]:
-    """Rich tables for the terminal: metrics, county outcomes, tract spread.
-
-    >>> rich_tables  # doctest: +ELLIPSIS
-    <function rich_tables at ...>
-    """
+    """Rich tables for the terminal: metrics, county outcomes, tract spread."""
     title = f"{p.geo.name} [{p.geo.geo_level} {p.geo.geo_id}]"
     if p.county:
         title += f" — county: {p.county.name}"
@@ -147,11 +146,7 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def profile_markdown(p: Profile) -> str:
-    """The profile as a Markdown document.
-
-    >>> profile_markdown  # doctest: +ELLIPSIS
-    <function profile_markdown at ...>
-    """
+    """The profile as a Markdown document."""
     parts = [f"# Mobility profile: {p.geo.name}", ""]
     facts = [f"- Geography: {p.geo.geo_level} {p.geo.geo_id}"]
     if p.population:

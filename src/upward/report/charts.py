@@ -534,9 +534,6 @@ def scorecard_table(profile) -> list[dict]:
     Keys: pillar, metric_id, label, unit, direction, estimate, value, lb, ub, interval,
     quality, quality_word, period, source_id, release, release_short, publisher, trend_arrow, trend_text,
     trend_meaning, percentile, percentile_text, national_n, county_estimate, county_value.
-
-    >>> scorecard_table  # doctest: +ELLIPSIS
-    <function scorecard_table at ...>
     """
     publishers = {s["source_id"]: s.get("publisher") for s in profile.sources}
     rows = []

@@ -88,9 +88,6 @@ def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = 
 
     ``place`` is a name ("Tulsa, OK") or FIPS code; ``peers``/``k`` choose the comparison
     places as in ``upward barriers``.
-
-    >>> render_place_report  # doctest: +ELLIPSIS
-    <function render_place_report at ...>
     """
     context = place_context(wh, place, peers=peers, k=k)
     body = _environment().get_template("place.html").render(**context)
@@ -99,22 +96,14 @@ def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = 
 
 
 def write_place_report(wh: Warehouse, place: str, path: Path, **options) -> Path:
-    """Render the report and write it to ``path`` atomically (a temporary file renamed).
-
-    >>> write_place_report  # doctest: +ELLIPSIS
-    <function write_place_report at ...>
-    """
+    """Render the report and write it to ``path`` atomically (a temporary file renamed)."""
     html = render_place_report(wh, place, **options)
     return atomic_write(path, html, mode=0o644)
 
 
 def place_context(wh: Warehouse, place: str, *, peers: list[str] | None = None,
                   k: int = 10) -> dict:
-    """Everything the place template shows, computed and formatted (see ``templates/``).
-
-    >>> place_context  # doctest: +ELLIPSIS
-    <function place_context at ...>
-    """
+    """Everything the place template shows, computed and formatted (see ``templates/``)."""
     # Neighbourhood statistics are computed here (global only): the barriers' local Moran's I
     # compiles esda's numba kernels, half a minute in every new process.
     report = build_barriers(wh, place, peers=peers, k=k, include_drivers=False,
@@ -311,9 +300,6 @@ def neighbourhood_stats(wh: Warehouse, tmap: TractMap) -> list[str]:
     """Sentences on the map's metric from the barriers report's neighbourhood diagnosis
     (upward.diagnose.neighbourhoods): the share of children in tracts in the nation's bottom
     fifth and global Moran's I of the mapped tracts.
-
-    >>> neighbourhood_stats  # doctest: +ELLIPSIS
-    <function neighbourhood_stats at ...>
     """
     metric = tmap.metric
     if tmap.n_tracts == 0 or metric.id not in frames.tract_values(wh).columns:

@@ -33,9 +33,6 @@ _COPY = (
 def read_county_cz(path: Path, source_id: str) -> Tables:
     """Read a county→commuting-zone file (cz, state, county, czname) into crosswalk rows and
     cz geographies; every county must name its zone.
-
-    >>> read_county_cz  # doctest: +ELLIPSIS
-    <function read_county_cz at ...>
     """
     frame = read_delimited(path, required=["cz", "state", "county", "czname"])
     county_ids = composed_geoids(frame, ["state", "county"], (2, 3), path)

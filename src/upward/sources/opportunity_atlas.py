@@ -543,9 +543,6 @@ def _repaired(frame: pd.DataFrame, column: str, ids: pd.Series) -> int:
 def read_county_outcomes(path: Path, source_id: str) -> Tables:
     """Read ``county_outcomes_simple.csv``: kfr and jail at p25 with SEs, and counts, by
     county, race and gender; county→cz crosswalk rows and the commuting zones.
-
-    >>> read_county_outcomes  # doctest: +ELLIPSIS
-    <function read_county_outcomes at ...>
     """
     frame = read_delimited(path, required=["state", "county"])
     measures = plan_columns(frame.columns, ("state", "county", "cz", "czname"), COUNTY_RULES,
@@ -602,9 +599,6 @@ def read_web_tool_tracts(
     The tract GEOID is a number that lost its leading zero (repaired to 11 digits); Name
     ("Neighborhood, City, ST", sometimes shorter or blank) becomes the tract's name. Values at
     or beyond ``clipped_at`` (the ends of the tool's scale) are kept with quality 3.
-
-    >>> read_web_tool_tracts  # doctest: +ELLIPSIS
-    <function read_web_tool_tracts at ...>
     """
     frame = read_delimited(path, required=["tract", "Name", column])
     tract_ids = geoids(frame, "tract", "tract", path)
@@ -637,11 +631,7 @@ def read_web_tool_tracts(
 
 
 def read_kfr_dollars(path: Path, source_id: str) -> Tables:
-    """Read ``tract_kfr_rP_gP_p25.csv``: household income at 35 (dollars), parents at p25.
-
-    >>> read_kfr_dollars  # doctest: +ELLIPSIS
-    <function read_kfr_dollars at ...>
-    """
+    """Read ``tract_kfr_rP_gP_p25.csv``: household income at 35 (dollars), parents at p25."""
     return read_web_tool_tracts(
         path, source_id, column="Household_Income_at_Age_35_rP_gP_p25",
         metric_id="kfr_dollars_p25", limits=DOLLARS, clipped_at=(0.0, DOLLARS_CLIPPED_AT),
@@ -649,11 +639,7 @@ def read_kfr_dollars(path: Path, source_id: str) -> Tables:
 
 
 def read_kfr_top20(path: Path, source_id: str) -> Tables:
-    """Read ``tract_kfr_top20_rP_gP_p25.csv``: share reaching the top fifth of household income.
-
-    >>> read_kfr_top20  # doctest: +ELLIPSIS
-    <function read_kfr_top20 at ...>
-    """
+    """Read ``tract_kfr_top20_rP_gP_p25.csv``: share reaching the top fifth of household income."""
     return read_web_tool_tracts(
         path, source_id, column="Frac._in_Top_20%_Based_on_Household_Income_rP_gP_p25",
         metric_id="kfr_top20_p25", limits=SHARE, clipped_at=(0.0, 1.0),
@@ -667,11 +653,7 @@ def _tract_ids(frame: pd.DataFrame, path: Path) -> pd.Series:
 
 
 def read_tract_outcomes(path: Path, source_id: str) -> Tables:
-    """Read ``tract_collapse.csv``: kir at p25 (0–100 scale) and child counts by race.
-
-    >>> read_tract_outcomes  # doctest: +ELLIPSIS
-    <function read_tract_outcomes at ...>
-    """
+    """Read ``tract_collapse.csv``: kir at p25 (0–100 scale) and child counts by race."""
     frame = read_delimited(path, required=["state", "county", "tract"])
     measures = plan_columns(frame.columns, ("state", "county", "tract", "cz", "czname"),
                             TRACT_RULES, ATLAS_LIMITS, path, naming=TRACT_NAMING)
@@ -687,9 +669,6 @@ def read_tract_outcomes(path: Path, source_id: str) -> Tables:
 def read_tract_covariates(path: Path, source_id: str) -> Tables:
     """Read ``tract_covariates.csv``: the covariates declared in ``COVARIATES``; other columns
     of the publisher's full file are left out (listed in the notes).
-
-    >>> read_tract_covariates  # doctest: +ELLIPSIS
-    <function read_tract_covariates at ...>
     """
     frame = read_delimited(path, required=["state", "county", "tract"],
                            any_of=[tuple(COVARIATES)])

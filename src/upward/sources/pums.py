@@ -328,9 +328,6 @@ def combine(person: pd.DataFrame, housing: pd.DataFrame, *, year: int, span: int
     Every person must have a housing record (the Census files always do); the household table
     keeps occupied housing units (and group-quarters records, flagged ``in_household=False``)
     with the householder's race, sex, age band and disability.
-
-    >>> combine  # doctest: +ELLIPSIS
-    <function combine at ...>
     """
     check_release(year, span)
     h = housing.copy()
@@ -380,9 +377,6 @@ def combine(person: pd.DataFrame, housing: pd.DataFrame, *, year: int, span: int
 
 def read_pums(person_path: Path, housing_path: Path, *, year: int, span: int) -> Microdata:
     """Read a state's person and housing files (CSV or Census zip) into :class:`Microdata`.
-
-    >>> read_pums  # doctest: +ELLIPSIS
-    <function read_pums at ...>
     """
     person = read_psam(Path(person_path), "p")
     housing = read_psam(Path(housing_path), "h")

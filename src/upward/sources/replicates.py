@@ -273,9 +273,6 @@ def fetch_replicates(table: str, state: str, year: int, cache_dir: Path, *,
                      backoff: float = 0.5, timeout: float = 60.0,
                      refresh: bool = False) -> ReplicateTable:
     """Download (or take from the cache) one table's replicate file for one state and read it.
-
-    >>> fetch_replicates  # doctest: +ELLIPSIS
-    <function fetch_replicates at ...>
     """
     from upward.sources.http import download
 

@@ -137,9 +137,6 @@ def _population(tables: Tables, geo_ids: pd.Series) -> np.ndarray:
 def read_county(path: Path, source_id: str) -> Tables:
     """Read ``social_capital_county.csv``: observations, and county geographies named as the
     file names them ("Autauga, Alabama") with population = pop2018, plus their states.
-
-    >>> read_county  # doctest: +ELLIPSIS
-    <function read_county at ...>
     """
     frame, geo_ids, tables = _read(path, source_id, "county")
     names = frame["county_name"].astype(str).str.strip()
@@ -177,9 +174,6 @@ def read_county(path: Path, source_id: str) -> Tables:
 def read_zip(path: Path, source_id: str) -> Tables:
     """Read ``social_capital_zip.csv``: observations, and ZIP geographies (2010 ZCTAs) whose
     parent is the county in the file's ``county`` column (blank for a few ZIPs).
-
-    >>> read_zip  # doctest: +ELLIPSIS
-    <function read_zip at ...>
     """
     frame, geo_ids, tables = _read(path, source_id, "zip")
     county = optional_codes(frame, "county", lambda v: repair_geoid(v, "county"), path)

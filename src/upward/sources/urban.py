@@ -310,11 +310,7 @@ def _estimate(frame: pd.DataFrame, column: str, metric_id: str, path: Path) -> p
 
 
 def read_wide(path: Path, source_id: str, *, level: str) -> Tables:
-    """Read one Urban wide file (recent or longitudinal, place or county) into canonical tables.
-
-    >>> read_wide  # doctest: +ELLIPSIS
-    <function read_wide at ...>
-    """
+    """Read one Urban wide file (recent or longitudinal, place or county) into canonical tables."""
     code_column = "place" if level == "place" else "county"
     frame = read_delimited(path, required=["state", code_column])
     longitudinal = "year" in frame.columns

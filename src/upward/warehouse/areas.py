@@ -165,9 +165,6 @@ def add_areas(workspace: Workspace, set_name: str, path: Path, *,
               name_property: str | None = None, vintage: str | None = None,
               replace: bool = False) -> AreaSet:
     """Read, allocate and store a set of areas (all or nothing).
-
-    >>> add_areas  # doctest: +ELLIPSIS
-    <function add_areas at ...>
     """
     path = Path(path)
     if not path.is_file():
@@ -259,9 +256,6 @@ def area_tract_weights(workspace: Workspace, area: str | None = None) -> pd.Data
     """Area ← tract allocation weights: ``area_id, tract_geoid, weight`` (for any consumer, e.g.
     PUMS allocation through a tract → PUMA factor table). ``area`` is an area id, an area name
     or a set name; all areas when None.
-
-    >>> area_tract_weights  # doctest: +ELLIPSIS
-    <function area_tract_weights at ...>
     """
     with Warehouse(workspace.warehouse_path, read_only=True) as wh:
         c = wh.frame(wh.table("crosswalks"))

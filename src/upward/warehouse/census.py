@@ -38,9 +38,6 @@ def fetch_acs(workspace: Workspace, table: str, *, geo: str, state: str | None =
     """Fetch one table from the Census Data API and load it.
 
     Returns the load result and the table (values, labels, reasons for missing values).
-
-    >>> fetch_acs  # doctest: +ELLIPSIS
-    <function fetch_acs at ...>
     """
     api = api_from_settings(workspace)
     t = api.table(table, geo=geo, state=state, county=county, year=year, dataset=dataset,

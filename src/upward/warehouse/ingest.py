@@ -118,11 +118,7 @@ def _key(dataset: Dataset, state: str | None) -> str:
 def download_file(
     dataset: Dataset, workspace: Workspace, state: str | None, *, refresh: bool
 ) -> FoundFile:
-    """Download a dataset's file from its publisher (or the workspace's URL override).
-
-    >>> download_file  # doctest: +ELLIPSIS
-    <function download_file at ...>
-    """
+    """Download a dataset's file from its publisher (or the workspace's URL override)."""
     url = workspace.settings.sources.urls.get(_key(dataset, state)) or \
         workspace.settings.sources.urls.get(dataset.key) or dataset.url_for(state)
     if dataset.per_state and "{state}" in url:
@@ -152,8 +148,6 @@ def fetch(
     does not declare is refused (``upward.metrics.check``) before anything is written, and so
     is a file with fewer rows than the data it would replace, unless ``allow_shrink``.
 
-    >>> fetch  # doctest: +ELLIPSIS
-    <function fetch at ...>
     """
     datasets = plan_names(names)
     files: list[FoundFile] = []

@@ -196,9 +196,6 @@ def fetch_pums(
     ``upward.toml`` (and ``"pums.tract_puma_2020"`` for the relationship file).
 
     Returns one line per stored item.
-
-    >>> fetch_pums  # doctest: +ELLIPSIS
-    <function fetch_pums at ...>
     """
     year = year or (2023 if from_dir is None else None)
     if from_dir is not None:

@@ -72,11 +72,7 @@ class PlaceDetail(PlaceSummary):
 
 
 def data_of(request: Request) -> WebData:
-    """The app's shared ``WebData``.
-
-    >>> data_of  # doctest: +ELLIPSIS
-    <function data_of at ...>
-    """
+    """The app's shared ``WebData``."""
     return request.app.state.data
 
 

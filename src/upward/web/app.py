@@ -80,9 +80,6 @@ def create_app(workspace: Workspace) -> FastAPI:
     ``app.state.workspace`` is the workspace, ``app.state.data`` the shared ``WebData`` and
     ``app.state.templates`` the Jinja2 templates (``base.html`` has blocks ``title`` and
     ``content``).
-
-    >>> create_app  # doctest: +ELLIPSIS
-    <function create_app at ...>
     """
     data = WebData(workspace)
 
@@ -107,9 +104,6 @@ def app_from_environment() -> FastAPI:
     """The app over ``$UPWARD_WORKSPACE`` (else ./upward-workspace): the factory that
     ``upward serve --workers N`` hands to uvicorn, one app per worker process (DuckDB lets
     several processes open one file read-only).
-
-    >>> app_from_environment  # doctest: +ELLIPSIS
-    <function app_from_environment at ...>
     """
     from upward.warehouse.workspace import resolve_workspace
 

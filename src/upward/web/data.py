@@ -151,29 +151,17 @@ class WebData:
 
     # -- the warehouse ------------------------------------------------------------------------
     def has_data(self) -> bool:
-        """Whether the workspace holds any loaded geography.
-
-        >>> WebData.has_data  # doctest: +ELLIPSIS
-        <function WebData.has_data at ...>
-        """
+        """Whether the workspace holds any loaded geography."""
         return not self.geographies().empty
 
     def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
-        """``fn(warehouse, *args, **kwargs)`` with the warehouse to itself.
-
-        >>> WebData.run  # doctest: +ELLIPSIS
-        <function WebData.run at ...>
-        """
+        """``fn(warehouse, *args, **kwargs)`` with the warehouse to itself."""
         with self._lock:
             self._fresh()
             return fn(self._open(), *args, **kwargs)
 
     def cached(self, key: tuple, fn: Callable[..., T], *args, **kwargs) -> T:
-        """``run(fn, *args, **kwargs)`` computed once per ``key`` (kept while recently used).
-
-        >>> WebData.cached  # doctest: +ELLIPSIS
-        <function WebData.cached at ...>
-        """
+        """``run(fn, *args, **kwargs)`` computed once per ``key`` (kept while recently used)."""
         with self._lock:
             self._fresh()
             hit = self._cache.get(key)
@@ -212,11 +200,7 @@ class WebData:
         return self._warehouse
 
     def close(self) -> None:
-        """Close the warehouse connection (it reopens on the next read).
-
-        >>> WebData.close  # doctest: +ELLIPSIS
-        <function WebData.close at ...>
-        """
+        """Close the warehouse connection (it reopens on the next read)."""
         with self._lock:
             if self._warehouse is not None:
                 self._warehouse.close()
@@ -227,20 +211,13 @@ class WebData:
     def geographies(self) -> pd.DataFrame:
         """Every loaded place and county, with ``state`` (postal code), ``base`` (the name as
         the resolver compares it) and ``has_values`` (some metric is published for it).
-
-        >>> WebData.geographies  # doctest: +ELLIPSIS
-        <function WebData.geographies at ...>
         """
         if not self.workspace.warehouse_path.exists():
             return _empty_geographies()
         return self.cached(("geographies",), _build_geographies)
 
     def places(self, level: str = "place", state: str | None = None) -> pd.DataFrame:
-        """Loaded places (or counties) with published values, by state then name.
-
-        >>> WebData.places  # doctest: +ELLIPSIS
-        <function WebData.places at ...>
-        """
+        """Loaded places (or counties) with published values, by state then name."""
         g = self.geographies()
         g = g[(g["geo_level"] == level) & g["has_values"]]
         if state is not None:
@@ -251,9 +228,6 @@ class WebData:
         """The place or county with this GEOID (7 or 5 digits), or with this name.
 
         Raises ``UnknownPlaceError`` (with suggestions) or ``AmbiguousQueryError``.
-
-        >>> WebData.place  # doctest: +ELLIPSIS
-        <function WebData.place at ...>
         """
         text = code.strip()
         if not text.isdigit():
@@ -286,9 +260,6 @@ class WebData:
     def resolve(self, query: str) -> GeoMatch:
         """What a person typed ("Tulsa, OK", "tulsa ok", "Hamilton County, OH", a FIPS code),
         through the place resolver; errors carry suggestions.
-
-        >>> WebData.resolve  # doctest: +ELLIPSIS
-        <function WebData.resolve at ...>
         """
         g = self.geographies()
         if g.empty:
@@ -315,9 +286,6 @@ class WebData:
                state: str | None = None) -> list[Suggestion]:
         """Places and counties whose names start with (then contain) what was typed, cities
         first, larger first; a trailing state ("tulsa ok") narrows the search.
-
-        >>> WebData.search  # doctest: +ELLIPSIS
-        <function WebData.search at ...>
         """
         g = self.geographies()
         text = query.strip()
@@ -352,11 +320,7 @@ class WebData:
         return _suggestions(hits.head(limit))
 
     def suggest(self, query: str, limit: int = 5) -> list[Suggestion]:
-        """Names close to a query that matched nothing: search hits, else close spellings.
-
-        >>> WebData.suggest  # doctest: +ELLIPSIS
-        <function WebData.suggest at ...>
-        """
+        """Names close to a query that matched nothing: search hits, else close spellings."""
         found = self.search(query, limit)
         if found:
             return found
@@ -392,19 +356,13 @@ class WebData:
 
     # -- reports ------------------------------------------------------------------------------
     def profile(self, geo: GeoMatch):
-        """The place's mobility profile (``upward.measure.profile.build_profile``), cached.
-
-        >>> WebData.profile  # doctest: +ELLIPSIS
-        <function WebData.profile at ...>
-        """
+        """The place's mobility profile (``upward.measure.profile.build_profile``, with local
+        file paths replaced by their names), cached."""
         return self.cached(("profile", geo.geo_id, geo.geo_level), _public_profile, geo.geo_id)
 
     def gaps(self, geo: GeoMatch):
         """The barrier report without neighbourhoods and drivers (its gaps against the peers
         and the nation, quick to build), cached; None when no peers can be chosen.
-
-        >>> WebData.gaps  # doctest: +ELLIPSIS
-        <function WebData.gaps at ...>
         """
         from upward.core.errors import UpwardError
         from upward.diagnose.report import build_barriers
@@ -419,44 +377,28 @@ class WebData:
         return self.cached(("gaps", geo.geo_id, geo.geo_level), build) or None
 
     def barriers(self, geo: GeoMatch):
-        """The full barrier report (``upward.diagnose.report.build_barriers``), cached.
-
-        >>> WebData.barriers  # doctest: +ELLIPSIS
-        <function WebData.barriers at ...>
-        """
+        """The full barrier report (``upward.diagnose.report.build_barriers``), cached."""
         from upward.diagnose.report import build_barriers
 
         return self.cached(("barriers", geo.geo_id, geo.geo_level), build_barriers, geo.geo_id,
                            k=PEER_COUNT)
 
     def series(self, geo: GeoMatch, metric_id: str) -> pd.DataFrame:
-        """Every published value of a metric for a place (``measure.series.metric_series``).
-
-        >>> WebData.series  # doctest: +ELLIPSIS
-        <function WebData.series at ...>
-        """
+        """Every published value of a metric for a place (``measure.series.metric_series``)."""
         from upward.measure.series import metric_series
 
         return self.cached(("series", geo.geo_id, geo.geo_level, metric_id), metric_series,
                            geo.geo_id, geo.geo_level, metric_id)
 
     def distribution(self, level: str, metric_id: str) -> pd.DataFrame:
-        """The latest value of every geography of ``level`` for a metric, lowest first.
-
-        >>> WebData.distribution  # doctest: +ELLIPSIS
-        <function WebData.distribution at ...>
-        """
+        """The latest value of every geography of ``level`` for a metric, lowest first."""
         from upward.measure.series import metric_distribution
 
         return self.cached(("distribution", level, metric_id), metric_distribution, metric_id,
                            level)
 
     def peer_values(self, geo: GeoMatch, metric_id: str) -> pd.DataFrame:
-        """The place's and its peers' latest values of a metric (the peers of ``gaps``).
-
-        >>> WebData.peer_values  # doctest: +ELLIPSIS
-        <function WebData.peer_values at ...>
-        """
+        """The place's and its peers' latest values of a metric (the peers of ``gaps``)."""
         from upward.measure.series import peer_values
 
         report = self.gaps(geo)
@@ -465,11 +407,7 @@ class WebData:
                            ids, geo.geo_level, metric_id)
 
     def tract_map(self, geo: GeoMatch, metric_id: str):
-        """Tract values and shapes for the map (``upward.measure.series.tract_map``), cached.
-
-        >>> WebData.tract_map  # doctest: +ELLIPSIS
-        <function WebData.tract_map at ...>
-        """
+        """Tract values and shapes for the map (``upward.measure.series.tract_map``), cached."""
         from upward.measure.series import tract_map
 
         return self.cached(("tract_map", geo.geo_id, geo.geo_level, metric_id), tract_map,

@@ -84,8 +84,11 @@ def wants_json(request: Request) -> bool:
     """Whether the client asked for JSON: the API, a ``format=json`` query, or an Accept header
     preferring JSON over HTML.
 
-    >>> wants_json  # doctest: +ELLIPSIS
-    <function wants_json at ...>
+    >>> def asked(path, accept=""):
+    ...     return wants_json(Request({"type": "http", "path": path, "query_string": b"",
+    ...                                "headers": [(b"accept", accept.encode())]}))
+    >>> asked("/api/places"), asked("/places", "application/json"), asked("/places", "text/html")
+    (True, True, False)
     """
     path = request.url.path
     if path.startswith("/api") or path.endswith(".json") or path == "/openapi.json":
@@ -97,11 +100,7 @@ def wants_json(request: Request) -> bool:
 
 
 def respond(request: Request, problem: Problem):
-    """The error as JSON or as the error page.
-
-    >>> respond  # doctest: +ELLIPSIS
-    <function respond at ...>
-    """
+    """The error as JSON or as the error page."""
     if wants_json(request):
         return JSONResponse(problem.to_dict(), status_code=problem.status)
     return render(request, "error.html", {"problem": problem}, status_code=problem.status)

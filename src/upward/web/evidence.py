@@ -44,11 +44,7 @@ HkQuery = Annotated[bool, Query(description="Hartung-Knapp-Sidik-Jonkman interva
 
 
 def library_of(request: Request) -> PublishedLibrary:
-    """The published view of the app's workspace library.
-
-    >>> library_of  # doctest: +ELLIPSIS
-    <function library_of at ...>
-    """
+    """The published view of the app's workspace library."""
     return PublishedLibrary(request.app.state.workspace)
 
 
@@ -162,9 +158,6 @@ def _projection(request: Request, intervention_id: str, outcome: str, place: str
 def forest_figure(pool: EvidencePool) -> go.Figure:
     """A forest plot: each study's estimate and 95% CI (marker size by weight), the pooled
     effect and, when there is one, the prediction interval for a new city.
-
-    >>> forest_figure  # doctest: +ELLIPSIS
-    <function forest_figure at ...>
     """
     rows = pool.forest
     labels = [r["study"] for r in rows]
@@ -203,11 +196,7 @@ def forest_figure(pool: EvidencePool) -> go.Figure:
 
 
 def forest_frame(pool: EvidencePool) -> pd.DataFrame:
-    """The forest plot's numbers as a table for readers (the chart's text alternative).
-
-    >>> forest_frame  # doctest: +ELLIPSIS
-    <function forest_frame at ...>
-    """
+    """The forest plot's numbers as a table for readers (the chart's text alternative)."""
     def num(x):
         return "—" if x is None else f"{x:,.4g}"
 

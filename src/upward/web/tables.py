@@ -177,9 +177,6 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
     """Every metric of the profile by pillar (the report's ``scorecard_table`` rows, so the
     report and the site print the same words), with the place's position among its peers from
     the gap tests of the barrier report.
-
-    >>> scorecard  # doctest: +ELLIPSIS
-    <function scorecard at ...>
     """
     from upward.report.charts import scorecard_table
 
@@ -224,11 +221,7 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
 
 
 def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The county's Opportunity Atlas and Social Capital outcomes, every subgroup.
-
-    >>> county_outcomes  # doctest: +ELLIPSIS
-    <function county_outcomes at ...>
-    """
+    """The county's Opportunity Atlas and Social Capital outcomes, every subgroup."""
     profile = data.profile(geo)
     where = (profile.county or profile.geo).name
     rows = [{"source": "Opportunity Atlas" if o in profile.atlas else "Social Capital Atlas",
@@ -248,11 +241,7 @@ def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) 
 
 
 def tract_spread(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The spread of tract outcomes inside the geography.
-
-    >>> tract_spread  # doctest: +ELLIPSIS
-    <function tract_spread at ...>
-    """
+    """The spread of tract outcomes inside the geography."""
     profile = data.profile(geo)
     rows = [{**{k: getattr(s, k) for k in ("metric_id", "label", "n_tracts", "min", "p10", "p25",
                                             "median", "p75", "p90", "max", "mean")},
@@ -269,11 +258,7 @@ def tract_spread(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> 
 
 
 def sources(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The datasets the profile's numbers come from, with their checksums.
-
-    >>> sources  # doctest: +ELLIPSIS
-    <function sources at ...>
-    """
+    """The datasets the profile's numbers come from, with their checksums."""
     profile = data.profile(geo)
     rows = [{k: s.get(k) for k in ("dataset", "publisher", "url", "retrieved_at", "sha256",
                                    "rows", "license")} for s in profile.sources]
@@ -296,11 +281,7 @@ def _need(metric: Metric | None) -> Metric:
 
 
 def series(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """Every published value of one metric for the place, by release and year.
-
-    >>> series  # doctest: +ELLIPSIS
-    <function series at ...>
-    """
+    """Every published value of one metric for the place, by release and year."""
     m = _need(metric)
     frame = data.series(geo, m.id)
     rows = [{**r, "unit": m.unit, "quality_label": _quality_label(_int(r["quality"]))}
@@ -318,11 +299,7 @@ def series(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableD
 
 
 def peers(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The place and its peer group on one metric, best first in the metric's direction.
-
-    >>> peers  # doctest: +ELLIPSIS
-    <function peers at ...>
-    """
+    """The place and its peer group on one metric, best first in the metric's direction."""
     m = _need(metric)
     report = data.gaps(geo)
     frame = data.peer_values(geo, m.id)
@@ -344,11 +321,7 @@ def peers(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableDa
 
 
 def distribution(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The latest value of every US geography of the place's kind (the national distribution).
-
-    >>> distribution  # doctest: +ELLIPSIS
-    <function distribution at ...>
-    """
+    """The latest value of every US geography of the place's kind (the national distribution)."""
     m = _need(metric)
     frame = data.distribution(geo.geo_level, m.id)
     rows = [{**r, "unit": m.unit, "is_target": r["geo_id"] == geo.geo_id,
@@ -370,11 +343,7 @@ def _int(value) -> int | None:
 
 # -- barriers page ----------------------------------------------------------------------------
 def findings(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The barriers: metrics significantly worse than the peers or the nation, ranked.
-
-    >>> findings  # doctest: +ELLIPSIS
-    <function findings at ...>
-    """
+    """The barriers: metrics significantly worse than the peers or the nation, ranked."""
     report = data.barriers(geo)
     rows = [{"rank": f.rank, "pillar": f.pillar, "metric_id": f.metric_id, "label": f.label,
              "sentence": f.sentence, "behind_peers": f.behind_peers,
@@ -390,11 +359,7 @@ def findings(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tabl
 
 
 def gaps(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """Every metric against the peer median and the national median, with both tests.
-
-    >>> gaps  # doctest: +ELLIPSIS
-    <function gaps at ...>
-    """
+    """Every metric against the peer median and the national median, with both tests."""
     report = data.barriers(geo)
     rows = [{**{k: getattr(g, k) for k in g.__dataclass_fields__},
              "url": f"/places/{geo.geo_id}/metrics/{g.metric_id}"} for g in report.gaps]
@@ -412,11 +377,7 @@ def gaps(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableDat
 
 
 def peer_group(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The comparison places and their distance from the place.
-
-    >>> peer_group  # doctest: +ELLIPSIS
-    <function peer_group at ...>
-    """
+    """The comparison places and their distance from the place."""
     report = data.barriers(geo)
     rows = [{"geo_id": p.geo_id, "geo_level": p.geo_level, "name": p.name,
              "distance": p.distance, "url": f"/places/{p.geo_id}"} for p in report.peers.peers]
@@ -429,11 +390,7 @@ def peer_group(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Ta
 
 
 def trends(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """Each metric's trend, its verdict, and whether it diverges from the peers' trends.
-
-    >>> trends  # doctest: +ELLIPSIS
-    <function trends at ...>
-    """
+    """Each metric's trend, its verdict, and whether it diverges from the peers' trends."""
     report = data.barriers(geo)
     units = {g.metric_id: g.unit for g in report.gaps}
     rows = [{**{k: getattr(t, k) for k in t.__dataclass_fields__},
@@ -451,11 +408,7 @@ def trends(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableD
 
 
 def disparities(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """Gaps between groups (race, sex, parental income) on the county's outcomes.
-
-    >>> disparities  # doctest: +ELLIPSIS
-    <function disparities at ...>
-    """
+    """Gaps between groups (race, sex, parental income) on the county's outcomes."""
     report = data.barriers(geo)
     rows = [{**{k: getattr(d, k) for k in d.__dataclass_fields__},
              "groups": f"{d.group} vs {d.reference}"} for d in report.disparities]
@@ -470,11 +423,7 @@ def disparities(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> T
 
 
 def lowest_tracts(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The neighbourhoods with the lowest upward mobility.
-
-    >>> lowest_tracts  # doctest: +ELLIPSIS
-    <function lowest_tracts at ...>
-    """
+    """The neighbourhoods with the lowest upward mobility."""
     report = data.barriers(geo)
     hood = report.neighbourhoods or {}
     unit = _unit(hood.get("metric_id", "kfr_dollars_p25"))
@@ -488,11 +437,7 @@ def lowest_tracts(data: WebData, geo: GeoMatch, metric: Metric | None = None) ->
 
 
 def drivers(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The metrics that go with upward mobility across places (standardised betas).
-
-    >>> drivers  # doctest: +ELLIPSIS
-    <function drivers at ...>
-    """
+    """The metrics that go with upward mobility across places (standardised betas)."""
     report = data.barriers(geo)
     model = report.drivers or {}
     rows = list(model.get("drivers", []))
@@ -509,11 +454,7 @@ def drivers(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Table
 
 # -- map --------------------------------------------------------------------------------------
 def tracts(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
-    """The tract values behind the map.
-
-    >>> tracts  # doctest: +ELLIPSIS
-    <function tracts at ...>
-    """
+    """The tract values behind the map."""
     from upward.measure.series import DEFAULT_MAP_METRIC, MAP_METRICS
 
     m = metric or MAP_METRICS[DEFAULT_MAP_METRIC]
@@ -562,9 +503,6 @@ def place_table(name: str, data: WebData, geo: GeoMatch, metric: Metric | None =
                 ) -> TableData:
     """A registered place table with its download address, built once per place (and metric)
     while the app's cache keeps it.
-
-    >>> place_table  # doctest: +ELLIPSIS
-    <function place_table at ...>
     """
 
     def build() -> TableData:
@@ -599,11 +537,7 @@ def metric_catalog(data: WebData, level: str | None = None, state: str | None = 
 
 def place_list(data: WebData, level: str | None = "place", state: str | None = None
                ) -> TableData:
-    """The loaded places (or counties) with published values.
-
-    >>> place_list  # doctest: +ELLIPSIS
-    <function place_list at ...>
-    """
+    """The loaded places (or counties) with published values."""
     frame = data.places(level or "place", state)
     rows = [{**r, "url": f"/places/{r['geo_id']}"} for r in frame.to_dict("records")]
     kind = "Counties" if level == "county" else "Places"

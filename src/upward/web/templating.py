@@ -201,11 +201,7 @@ def make_templates() -> Jinja2Templates:
 
 def render(request: Request, name: str, context: dict | None = None, *,
            status_code: int = 200):
-    """Render a template of the app in ``request`` with ``context``.
-
-    >>> render  # doctest: +ELLIPSIS
-    <function render at ...>
-    """
+    """Render a template of the app in ``request`` with ``context``."""
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
 

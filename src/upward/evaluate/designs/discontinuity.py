@@ -402,11 +402,7 @@ def _bandwidth_rows(df, spec, setup, main: _Fit, covs, fuzzy) -> tuple[list[dict
 
 
 def estimate_rd(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
-    """The ``rd`` estimator (see the module docstring).
-
-    >>> estimate_rd  # doctest: +ELLIPSIS
-    <function estimate_rd at ...>
-    """
+    """The ``rd`` estimator (see the module docstring)."""
     df, notes = _frame(data, spec)
     setup = _setup(df, spec)
     covs = None

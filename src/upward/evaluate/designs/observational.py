@@ -568,9 +568,6 @@ def estimate_ipw(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
     to [0.01, 0.99] inside its moment conditions, fits its GMM by Nelder–Mead and takes no
     sampling weights; ``tests/test_evaluate_observational.py`` checks both agree where the
     clipping does not bind.
-
-    >>> estimate_ipw  # doctest: +ELLIPSIS
-    <function estimate_ipw at ...>
     """
     return _weighting(data, spec, "ipw")
 
@@ -578,9 +575,6 @@ def estimate_ipw(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
 def estimate_aipw(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
     """The ``aipw`` estimator (see the module docstring); statsmodels' ``TreatmentEffect.aipw``
     offers the ATE only, so both estimands are written here (checked against it in the tests).
-
-    >>> estimate_aipw  # doctest: +ELLIPSIS
-    <function estimate_aipw at ...>
     """
     return _weighting(data, spec, "aipw")
 
@@ -698,9 +692,6 @@ def estimate_matching(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationRes
 
     Written here: statsmodels has no matching estimator, and the Abadie–Imbens variance needs
     each comparison unit's match count, which the nearest-neighbour search here yields.
-
-    >>> estimate_matching  # doctest: +ELLIPSIS
-    <function estimate_matching at ...>
     """
     opts = MatchingOptions.of(spec)
     estimand = opts.estimand or "ATT"

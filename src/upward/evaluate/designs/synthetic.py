@@ -513,9 +513,6 @@ def estimate_synthetic_control(data: pd.DataFrame, spec: EvaluationSpec) -> Eval
     donor. The inner problem here is an exact non-negative least squares solve (~0.1 ms) and
     the outer search runs on log predictor weights, which reaches 1.97 million in about a
     second. ``tests/test_evaluate_synthetic.py`` checks the inner solve against pysyncon's.
-
-    >>> estimate_synthetic_control  # doctest: +ELLIPSIS
-    <function estimate_synthetic_control at ...>
     """
     opts = SyntheticOptions.of(spec)
     optimisation, run_placebos = opts.optimisation, opts.placebos
