@@ -31,7 +31,11 @@ def ws(tmp_path_factory):
     out = write_demo_replicates(folder)
     fetch(ws, ["tracts"], from_dir=folder)
     add_replicates(ws, tables=None, state="99", from_dir=folder / "replicates")
-    return SimpleNamespace(root=ws.root, ws=ws, districts=out.districts)
+    # The districts are stored here, not by a test, so that every test may run alone or first.
+    from upward.warehouse.areas import add_areas
+
+    added = add_areas(ws, "districts", out.districts)
+    return SimpleNamespace(root=ws.root, ws=ws, districts=out.districts, added=added)
 
 
 def _counts(ws) -> dict:
@@ -57,7 +61,7 @@ def test_allocation_by_area_share_on_known_shapes():
 def test_demo_districts_partition_the_city(ws):
     from upward.warehouse.areas import add_areas, area_tract_weights
 
-    s = add_areas(ws.ws, "districts", ws.districts)
+    s = ws.added
     assert list(s.summary["name"]) == ["District 1", "District 2", "District 3"]
     total = s.allocation.groupby("tract_geoid")["weight"].sum()
     city = [g for g in total.index if int(g[5:9]) <= 60]

@@ -153,10 +153,10 @@ PAUSED_FETCH = textwrap.dedent("""
         sys.stdin.read()                     # killed here
 
     load_many, insert = store.Warehouse.load_many, store.Warehouse._insert
-    def paused_load_many(self, items):
+    def paused_load_many(self, items, **options):
         if moment == "before-writing":
             pause()
-        results = load_many(self, items)
+        results = load_many(self, items, **options)
         if moment == "after-commit":
             pause()
         return results

@@ -96,7 +96,7 @@ GEO_LEVELS = list(GEO_LEVEL_NAMES)
 Z95 = 1.959964
 
 #: A geo_id: a zero-padded GEOID (2–12 digits) or a custom area ``area:<set>:<area>``.
-GEO_ID_PATTERN = r"^(\d{2,12}|area:[a-z0-9-]+:[a-z0-9-]+)$"
+GEO_ID_PATTERN = r"^(?:\d{2,12}|area:[a-z0-9-]+:[a-z0-9-]+)$"
 
 #: What an observation's lb/ub mean (the `bounds` column).
 BOUNDS_KINDS = ["ci95", "none"]
