@@ -18,10 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 
 from upward.core.atomic import atomic_write
@@ -43,6 +41,7 @@ from upward.metrics import get_metric
 from upward.report import charts
 from upward.report.page import render_page
 from upward.report.svg import figure_svg
+from upward.report.templating import render
 from upward.warehouse.store import Warehouse
 
 #: Metrics whose trend the report draws when the place has one, in this order.
@@ -71,17 +70,6 @@ class ChartBlock:
     notes: tuple[str, ...] = field(default=())
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("upward.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
 def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = None,
                         k: int = 10) -> str:
     """The report of a place or county as one self-contained HTML document.
@@ -90,7 +78,7 @@ def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = 
     places as in ``upward barriers``.
     """
     context = place_context(wh, place, peers=peers, k=k)
-    body = _environment().get_template("place.html").render(**context)
+    body = render("place.html", **context)
     return render_page(context["title"], body, subtitle=context["subtitle"],
                        footer=context["footer"], with_charts=False)
 

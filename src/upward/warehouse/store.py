@@ -198,19 +198,25 @@ class Warehouse:
             results.append(LoadResult(dataset, source_id, "loaded", rows))
         if not pending:
             return results
-        con = self._duck
-        with self._one_thread():
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for dataset, arrows, total, provenance in pending:
-                    self._replace(dataset, arrows, total, provenance)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            finally:
-                self._cache.clear()
+        with self._one_thread(), self._transaction():
+            for dataset, arrows, total, provenance in pending:
+                self._replace(dataset, arrows, total, provenance)
         return results
+
+    @contextmanager
+    def _transaction(self):
+        """One transaction: committed when the block ends, rolled back on any exception (an
+        interrupt included); the read cache is dropped either way."""
+        con = self._duck
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            self._cache.clear()
 
     def _refuse_shrink(self, dataset: str, new_rows: int, provenance: dict) -> None:
         before = self._duck.execute(
@@ -270,23 +276,15 @@ class Warehouse:
         >>> wh.remove("nothing")
         0
         """
-        con = self._duck
         old = "SELECT source_id FROM sources WHERE dataset = ?"
         removed = 0
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction() as con:
             for name in DATA_TABLES:
                 removed += con.execute(
                     f"SELECT count(*) FROM {name} WHERE source_id IN ({old})", [dataset]
                 ).fetchone()[0]
                 con.execute(f"DELETE FROM {name} WHERE source_id IN ({old})", [dataset])
             con.execute("DELETE FROM sources WHERE dataset = ?", [dataset])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            self._cache.clear()
         return removed
 
     def _check_keys(self, name: str, frame: pd.DataFrame, arrow: pa.Table,
