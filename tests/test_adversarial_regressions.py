@@ -194,3 +194,16 @@ def test_405_names_the_allowed_methods(real_client, path):
     assert response.status_code == 405
     assert "GET" in response.headers["allow"]
     assert "Traceback" not in response.text
+
+
+def test_an_outcome_without_variation_is_refused(tmp_path):
+    """#14.8: a zero-variance outcome was saved with SE, CI and p all null and no failed check."""
+    data = tmp_path / "pilot.csv"
+    data.write_text("id,treated,earnings\n" + "".join(
+        f"p{i},{i % 2},1200\n" for i in range(40)))
+    spec = _spec(tmp_path, "data: pilot.csv\ndesign: rct\noutcome: earnings\ntreatment: treated\n")
+    ws = Workspace.init(tmp_path / "ws")
+    result = run_cli("evaluate", str(spec), "-w", str(ws.root))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "line 3: the outcome 'earnings' is 1200 in all 40 records" in result.stderr
+    assert not list(ws.evaluations_dir.glob("*.json"))  # nothing saved

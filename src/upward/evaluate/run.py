@@ -396,6 +396,7 @@ def run_evaluation(
     design = design_for(loaded)
     hasher = IdHasher.for_workspace(ws.secrets_dir) if ws else IdHasher.ephemeral()
     program = load_program(loaded, hasher, data=data)
+    require_variation(program.frame, loaded)
     to_design = design_spec(loaded.spec, program)
     result = design.estimate(program.frame, to_design)
     result.spec = public_spec(loaded.spec, written_data, program)
@@ -404,6 +405,29 @@ def run_evaluation(
         result.cost = analyse_cost(result, loaded.spec.cost, program.frame, to_design).to_dict()
     saved = save_result(result, ws, name_of(loaded)) if ws and save else None
     return EvaluationRun(result, saved, program)
+
+
+def require_variation(frame: pd.DataFrame, loaded: LoadedSpec) -> None:
+    """Refuse an outcome that takes one value in every record: no effect can be estimated
+    from it, and an estimate of 0 with no standard error would read as a finding.
+
+    >>> spec = as_loaded({"data": "p.csv", "design": "rct", "outcome": "y"})
+    >>> require_variation(pd.DataFrame({"y": [1.0, 2.0]}), spec)
+    >>> require_variation(pd.DataFrame({"y": [5.0, 5.0, None]}), spec)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.ConfigError: ...the outcome 'y' is 5 in all 2 records that have a value...
+    """
+    outcome = loaded.spec.outcome
+    if outcome not in frame.columns:
+        return
+    values = pd.to_numeric(frame[outcome], errors="coerce").dropna()
+    if len(values) and values.nunique() == 1:
+        raise ConfigError(
+            f"{loaded.where('outcome')}: the outcome {outcome!r} is {values.iloc[0]:g} in all "
+            f"{len(values):,} records that have a value, so no effect can be estimated from it",
+            fix="check that 'outcome:' names the right column and that the data hold the "
+            "follow-up values")
 
 
 def _workspace(workspace: Workspace | str | Path | None) -> Workspace | None:
