@@ -202,6 +202,7 @@ def _emit_area(ws, place: str, fmt: str, output: Path | None, alpha: float = 0.0
         return False
     p = area_profile(ws, place, alpha=alpha)
     if fmt == "table" and output is None:
+        from rich.markup import escape
         from rich.table import Table
 
         t = Table(title=f"{p.name} ({p.set_name}): {p.tracts} tracts, {p.tracts_full} wholly "
@@ -209,17 +210,10 @@ def _emit_area(ws, place: str, fmt: str, output: Path | None, alpha: float = 0.0
         for h in ("metric", "estimate", "± MOE 90%", "CV", "reliability", f"all {p.set_name}",
                   "vs the rest", "significant", "method"):
             t.add_column(h, overflow="fold")
-        from upward.measure.areas import _fmt, _pct, format_margin
-
-        for m in p.metrics:
-            e = m.estimate
-            t.add_row(m.label, _fmt(e.estimate, m.format), "±" + format_margin(e.moe, m.format),
-                      _pct(e.cv), e.reliability,
-                      _fmt(m.city.estimate, m.format) if m.city else "",
-                      format_margin(m.difference, m.format, signed=True),
-                      ("[red]behind[/]" if m.behind else "yes") if m.significant else
-                      "no" if m.significant is not None else "",
-                      "exact (replicates)" if e.method.startswith("exact") else e.method)
+        for r in p.display_rows():
+            significant = "[red]behind[/]" if r["significant"] == "behind" else r["significant"]
+            t.add_row(escape(r["label"]), r["estimate"], r["moe"], r["cv"], r["reliability"],
+                      r["city"], r["difference"], significant, r["method"])
         console.print(t)
         for n in p.notes:
             console.print(f"  {n}", highlight=False)

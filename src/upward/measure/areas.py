@@ -131,6 +131,22 @@ class AreaProfile:
         """The metric rows as CSV (margins kept)."""
         return self.to_frame().to_csv(index=False)
 
+    def display_rows(self) -> list[dict[str, str]]:
+        """One row of formatted text per metric, as every view shows it (terminal, Markdown,
+        web): margins and differences in the metric's terms (shares in percentage points)."""
+        return [{
+            "label": m.label,
+            "estimate": _fmt(m.estimate.estimate, m.format),
+            "moe": "±" + format_margin(m.estimate.moe, m.format),
+            "cv": _pct(m.estimate.cv),
+            "reliability": m.estimate.reliability,
+            "city": _fmt(m.city.estimate, m.format) if m.city else "",
+            "difference": format_margin(m.difference, m.format, signed=True),
+            "significant": ("behind" if m.behind else "yes") if m.significant else
+            ("no" if m.significant is not None else ""),
+            "method": "exact (replicates)" if m.estimate.method == EXACT else m.estimate.method,
+        } for m in self.metrics]
+
     def to_markdown(self) -> str:
         """A short Markdown report."""
         lines = [f"# {self.name} ({self.set_name})", "",
@@ -138,15 +154,9 @@ class AreaProfile:
                  f"{self.tracts_split} split).", "",
                  f"| metric | estimate | ± MOE (90%) | CV | reliability | all {self.set_name} | "
                  "vs the rest | significant | method |", "|---|---|---|---|---|---|---|---|---|"]
-        for m in self.metrics:
-            e = m.estimate
-            lines.append(
-                f"| {m.label} | {_fmt(e.estimate, m.format)} | ±{format_margin(e.moe, m.format)} | "
-                f"{_pct(e.cv)} | {e.reliability} | "
-                f"{_fmt(m.city.estimate, m.format) if m.city else ''} | "
-                f"{format_margin(m.difference, m.format, signed=True)} | "
-                f"{'yes' if m.significant else 'no' if m.significant is not None else ''} | "
-                f"{'exact (replicates)' if e.method == EXACT else e.method} |")
+        lines += [f"| {r['label']} | {r['estimate']} | {r['moe']} | {r['cv']} | "
+                  f"{r['reliability']} | {r['city']} | {r['difference']} | {r['significant']} | "
+                  f"{r['method']} |" for r in self.display_rows()]
         if self.unavailable:
             lines += ["", "Not computed (no table loaded): " + ", ".join(self.unavailable)]
         return "\n".join(lines + [""] + [f"- {n}" for n in self.notes]) + "\n"

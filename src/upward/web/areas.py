@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from upward.measure.areas import AreaProfile, _fmt, _pct, area_profile
+from upward.measure.areas import AreaProfile, area_profile
 from upward.web.errors import ParameterError
 from upward.web.templating import render
 
@@ -93,15 +93,7 @@ def area_page(request: Request, area_id: str,
     figure = None
     if chosen is not None:
         figure = _map(request, p, chosen)
-    rows = [{"label": m.label, "estimate": _fmt(m.estimate.estimate, m.format),
-             "moe": _fmt(m.estimate.moe, m.format), "cv": _pct(m.estimate.cv),
-             "reliability": m.estimate.reliability,
-             "city": _fmt(m.city.estimate, m.format) if m.city else "",
-             "difference": _fmt(m.difference, m.format) if m.difference is not None else "",
-             "significant": ("behind" if m.behind else "yes") if m.significant else
-             ("no" if m.significant is not None else ""),
-             "method": "exact (replicates)" if m.estimate.method.startswith("exact")
-             else m.estimate.method} for m in p.metrics]
+    rows = p.display_rows()
     return render(request, "area.html", {"p": p, "rows": rows, "figure": figure,
                                          "metrics": p.metrics, "chosen": chosen})
 
