@@ -207,3 +207,61 @@ def test_an_outcome_without_variation_is_refused(tmp_path):
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "line 3: the outcome 'earnings' is 1200 in all 40 records" in result.stderr
     assert not list(ws.evaluations_dir.glob("*.json"))  # nothing saved
+
+
+def _pilot_with_small_attrition(tmp_path):
+    """100 assigned to each arm; the outcome is missing for 5 treated and 30 control people."""
+    rows = ["id,treated,earnings"]
+    for i in range(200):
+        treated = i < 100
+        missing = (i < 5) if treated else (i < 130)
+        value = "" if missing else f"{1000 + (i * 37) % 400 + (150 if treated else 0)}"
+        rows.append(f"p{i},{int(treated)},{value}")
+    (tmp_path / "pilot.csv").write_text("\n".join(rows) + "\n")
+    return _spec(tmp_path, "data: pilot.csv\ndesign: rct\noutcome: earnings\ntreatment: treated\n")
+
+
+def _attack_page(html: str, assigned: int, total_missing: int) -> set[int]:
+    """Everything a reader of the whole page can infer about the treated arm's missing count:
+    from the arm sizes, the attrition table and its chart data, the attrition check's words and
+    its exact test's p-value (inverted over every split of the known total)."""
+    import re
+
+    from bs4 import BeautifulSoup
+
+    from upward.evaluate.inference import two_proportion_test
+
+    text = BeautifulSoup(html, "html.parser").get_text(" ")
+    found: set[int] = set()
+    for match in re.finditer(r"Treated\s+([\d,]+)\b", text):
+        found.add(assigned - int(match.group(1).replace(",", "")))
+    for match in re.finditer(r"treatment\s+([\d,]+)\s+([\d,]+)", text):
+        found.add(int(match.group(1).replace(",", "")) - int(match.group(2).replace(",", "")))
+    for match in re.finditer(r"missing for ([\d.]+)% of treated", text):
+        found.add(round(float(match.group(1)) * assigned / 100))
+    for match in re.finditer(r"difference ([-+\d.]+) points", text):
+        for control in re.finditer(r"([\d.]+)% of control", text):
+            rate = float(control.group(1)) + float(match.group(1))
+            found.add(round(rate * assigned / 100))
+    for match in re.finditer(r"exact p = ([\d.]+)", text):
+        splits = [m for m in range(total_missing + 1) if match.group(1) ==
+                  f"{two_proportion_test(m, assigned, total_missing - m, assigned):.3f}"]
+        if len(splits) == 1:  # the printed p-value pins the split down
+            found.update(splits)
+    return found
+
+
+def test_no_number_on_an_evaluation_page_reveals_a_small_cell(tmp_path):
+    """#14.3: the attrition table's small cells were suppressed, but the same page printed the
+    arm sizes (Treated 95 of 100 assigned) and the attrition rates, so 5 was recovered by
+    subtraction. The attack reads the whole page."""
+    from upward.evaluate.run import run_evaluation
+    from upward.report.evaluation import render_evaluation_report
+
+    run = run_evaluation(_pilot_with_small_attrition(tmp_path), save=False)
+    assert run.result.n == 165
+    unprotected = _attack_page(render_evaluation_report(run.result, k=2), 100, 35)
+    assert 5 in unprotected  # the attack works when no cell is under k (k = 2)
+    published = render_evaluation_report(run.result)
+    assert 5 not in _attack_page(published, 100, 35)
+    assert "Disclosure control" in published
