@@ -265,3 +265,32 @@ def test_no_number_on_an_evaluation_page_reveals_a_small_cell(tmp_path):
     published = render_evaluation_report(run.result)
     assert 5 not in _attack_page(published, 100, 35)
     assert "Disclosure control" in published
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_an_infinite_or_missing_number_is_not_an_estimate(tmp_path, value):
+    """#14.8: `inf` was accepted as an effect estimate and pooled."""
+    from upward.core.errors import UpwardError
+    from upward.evidence.library import read_evidence_csv
+
+    path = tmp_path / "effects.csv"
+    path.write_text("intervention_id,study_title,design,outcome,measure,estimate,se\n"
+                    f"job_training,Trial A,rct,earnings_annual,md,{value},100\n")
+    with pytest.raises(UpwardError) as caught:
+        read_evidence_csv(path)
+    assert "finite number" in str(caught.value) and "effects.csv" in str(caught.value)
+    assert "row 2" in str(caught.value) or "line 2" in str(caught.value)
+
+
+def test_a_zero_cost_says_why_there_is_no_ratio():
+    """#14.8: a benefit of 5 for a cost of 0 (a 5:0 ratio) was dropped without a note."""
+    from upward.evaluate.cost import analyse_cost
+    from upward.evaluate.result import EvaluationResult
+    from upward.evaluate.spec import CostSpec
+
+    result = EvaluationResult("rct", "m", "earnings", "ATE", 5.0, 1.0, 3.0, 7.0, 0.001, 100)
+    analysis = analyse_cost(result, CostSpec(cost_per_participant=0, outcome_value=1.0))
+    assert analysis.benefit_cost_ratio is None
+    assert any("cost per participant is 0" in note for note in analysis.notes)
+    with pytest.raises(ValueError, match="finite number"):
+        CostSpec(cost_per_participant=float("inf"))

@@ -192,6 +192,9 @@ def analyse_cost(result: EvaluationResult, cost: CostSpec, data: pd.DataFrame | 
         return cost_measures(**args)
 
     base = measures()
+    if per_participant == 0:
+        notes.append("the cost per participant is 0: a benefit–cost ratio, a cost per unit of "
+                     "outcome and an MVPF have no finite value; check the cost inputs")
     rows = _sensitivity(result, cost, per_participant, measures)
     return CostAnalysis(
         inputs=inputs, n_participants=n, total_cost=total,

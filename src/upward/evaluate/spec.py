@@ -27,7 +27,7 @@ class CostSpec(BaseModel):
     for the MVPF; ``sensitivity`` is the ± share each input is varied by (default 0.25).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     cost_per_participant: float | None = Field(None, ge=0)
     total_cost: float | None = Field(None, ge=0)
     cost_column: str | None = None
@@ -40,7 +40,7 @@ class CostSpec(BaseModel):
 class EvaluationSpec(BaseModel):
     """One evaluation. Columns are names in the data file; ``data`` is relative to the spec."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str | None = None
     description: str | None = None
     data: Path

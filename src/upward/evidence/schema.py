@@ -79,7 +79,7 @@ def slugify(text: str) -> str:
 class Record(BaseModel):
     """Base of every evidence record: unknown keys are errors, strings are stripped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class ProvenanceEntry(Record):
