@@ -294,3 +294,56 @@ def test_a_zero_cost_says_why_there_is_no_ratio():
     assert any("cost per participant is 0" in note for note in analysis.notes)
     with pytest.raises(ValueError, match="finite number"):
         CostSpec(cost_per_participant=float("inf"))
+
+
+def test_a_busy_worker_answers_503_with_retry_after_instead_of_queueing():
+    """#14.5: 200 clients on uncached profiles queued until 80% of them timed out. Over the
+    limit, a request is answered at once with 503 and Retry-After; once the work in progress
+    ends, requests are served again."""
+    import asyncio
+
+    import httpx
+
+    from upward.web.limits import ConcurrencyLimit
+
+    async def scenario():
+        release = asyncio.Event()
+
+        async def slow_app(scope, receive, send):
+            await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"profile"})
+
+        limited = ConcurrencyLimit(slow_app, limit=1)
+        transport = httpx.ASGITransport(app=limited)
+        async with httpx.AsyncClient(transport=transport, base_url="http://upward") as client:
+            first = asyncio.create_task(client.get("/api/places/4075000/profile"))
+            while limited.in_flight == 0:
+                await asyncio.sleep(0)
+            refused_api = await client.get("/api/places/4075000/profile")
+            refused_page = await client.get("/places/4075000")
+            release.set()
+            served = await first
+            again = await client.get("/api/places/4075000/profile")
+        return refused_api, refused_page, served, again
+
+    refused_api, refused_page, served, again = asyncio.run(scenario())
+    assert refused_api.status_code == 503 and refused_api.headers["retry-after"] == "2"
+    assert "busy" in refused_api.json()["detail"]
+    assert refused_page.status_code == 503 and "text/html" in refused_page.headers["content-type"]
+    assert served.status_code == 200 and again.status_code == 200
+
+
+def test_the_app_sheds_load_and_its_cache_is_bounded_in_bytes(tmp_path):
+    """#14.5: the served app carries the limit, and the answers it keeps are bounded in memory
+    (448 MB were held after 200 clients), oldest out first."""
+    from upward.web.app import create_app
+    from upward.web.data import _LRU
+    from upward.web.limits import ConcurrencyLimit
+
+    app = create_app(Workspace.init(tmp_path / "ws"))
+    assert any(m.cls is ConcurrencyLimit for m in app.user_middleware)
+    cache = _LRU(size=1000, max_bytes=10_000)
+    for i in range(100):
+        cache.put((i,), "x" * 1000)
+    assert cache.bytes <= 10_000 and cache.get((99,)) is not None and cache.get((0,)) is None

@@ -32,6 +32,7 @@ from upward.report.page import BASE_CSS, GEO_OFFLINE_JS
 from upward.warehouse.workspace import Workspace
 from upward.web import errors
 from upward.web.data import WebData
+from upward.web.limits import ConcurrencyLimit, limit_from_environment
 from upward.web.templating import make_templates
 
 ROUTER_MODULES = ("upward.web.api", "upward.web.pages", "upward.web.evidence",
@@ -94,6 +95,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.data = data
     app.state.templates = make_templates()
     errors.install(app)
+    app.add_middleware(ConcurrencyLimit, limit=limit_from_environment())
     _assets(app)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
