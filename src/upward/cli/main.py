@@ -62,7 +62,8 @@ def init(
 @app.command()
 def fetch(
     sources: Annotated[list[str], typer.Argument(
-        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, pums, replicates, "
+        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, tract-relationship, "
+        "pums, replicates, "
         "or acs (with --table)")],
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Read local copies from this folder (laid out like ../shared/data, or "

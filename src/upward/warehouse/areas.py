@@ -331,3 +331,52 @@ def remove_areas(workspace: Workspace, set_name: str) -> int:
         n = wh.remove(dataset)
         wh.checkpoint()
     return n
+
+
+def _relationship_pieces(workspace: Workspace) -> dict[str, list[tuple[str, str, float]]]:
+    """The loaded tract relationship as pieces per target vintage (see geo.tract_vintage)."""
+    from upward.sources.tract_relationship import TO_2010, TO_2020
+
+    with Warehouse(workspace.warehouse_path, read_only=True) as wh:
+        c = wh.table("crosswalks")
+        rows = wh.frame(c.filter(c.weight_kind.isin([TO_2010, TO_2020]))
+                        .select("from_geo_id", "to_geo_id", "weight", "weight_kind"))
+    # Rows from a tract of vintage V say how that tract is made of the other vintage's tracts.
+    return {vintage: list(zip(sub["from_geo_id"], sub["to_geo_id"], sub["weight"],
+                              strict=True))
+            for vintage, kind in (("2020", TO_2010), ("2010", TO_2020))
+            for sub in [rows[rows["weight_kind"] == kind]] if not sub.empty}
+
+
+def align_weights(workspace: Workspace, weight_sets: dict[str, dict[str, float]],
+                  present: set[str]) -> tuple[dict[str, dict[str, float]], str | None]:
+    """Put area weights on the tract vintage of the tables that will be summed (``present``:
+    the tract GEOIDs they hold). Weights whose tracts are all there pass unchanged; otherwise
+    they are carried to the other vintage through the loaded Census tract relationship when
+    that covers the tables better. Returns the weight sets and a note saying what was done, or
+    what is missing.
+    """
+    from upward.geo.tract_vintage import carry_weights, coverage
+
+    every = {t: w for ws in weight_sets.values() for t, w in ws.items()}
+    before = coverage(every, present)
+    if before >= 0.999 or not present:
+        return weight_sets, None
+    share = f"{1 - before:.0%}"
+    pieces = _relationship_pieces(workspace)
+    best, best_cover, best_vintage = weight_sets, before, None
+    if pieces:  # the tables' vintage: the one whose tracts they hold most of
+        vintage = max(pieces, key=lambda v: len(present & {new for new, _, _ in pieces[v]}))
+        carried = {k: carry_weights(ws, pieces[vintage]) for k, ws in weight_sets.items()}
+        cover = coverage({t: w for ws in carried.values() for t, w in ws.items()}, present)
+        if cover > before:
+            best, best_cover, best_vintage = carried, cover, vintage
+    if best_vintage is None:
+        fix = ("load the Census 2020–2010 tract relationship (upward fetch tract-relationship "
+               "--state SS) to carry the area onto the tables' tracts" if not pieces else
+               "check that the tables and the area cover the same county")
+        return weight_sets, (f"{share} of the area's tract weight is on tracts the tables do "
+                             f"not have (another tract vintage?); those count as zero — {fix}")
+    return best, (f"the area was drawn on tracts of another vintage than the tables': its "
+                  f"weights were carried onto {best_vintage} tracts by land area (Census "
+                  f"2020–2010 tract relationship file), covering {best_cover:.1%} of them")
