@@ -65,6 +65,13 @@ def register(app: typer.Typer) -> None:
         ws = open_workspace(workspace)
         if output is not None and output.suffix.lower() == ".pdf":
             pdf, output = True, output.with_suffix(".html")
+        from upward.measure.areas import find_area
+
+        if find_area(ws, place) is not None:
+            path = _write_area_report(ws, place, output)
+            if pdf:
+                _print_pdf(path)
+            return
         with Warehouse(ws.warehouse_path, read_only=True) as wh:
             geos = frames.named_geographies(wh)
             if geos.empty:
@@ -79,8 +86,24 @@ def register(app: typer.Typer) -> None:
                 path = write_place_report(wh, geo.geo_id, target, peers=peers or None, k=k)
         console.print(f"wrote {path}")
         if pdf:
-            from upward.report.pdf import html_to_pdf
+            _print_pdf(path)
 
-            with console.status("printing to PDF with Chromium…"):
-                printed = html_to_pdf(path, path.with_suffix(".pdf"))
-            console.print(f"wrote {printed}")
+
+def _write_area_report(ws, query: str, output: Path | None) -> Path:
+    from upward.measure.areas import find_area
+    from upward.report.area import write_area_report
+
+    _, name, _ = find_area(ws, query)
+    target = output or ws.reports_dir / report_filename(name)
+    with console.status(f"writing the report of {name}…"):
+        path = write_area_report(ws, query, target)
+    console.print(f"wrote {path}")
+    return path
+
+
+def _print_pdf(path: Path) -> None:
+    from upward.report.pdf import html_to_pdf
+
+    with console.status("printing to PDF with Chromium…"):
+        printed = html_to_pdf(path, path.with_suffix(".pdf"))
+    console.print(f"wrote {printed}")

@@ -137,11 +137,11 @@ class AreaProfile:
         web): margins and differences in the metric's terms (shares in percentage points)."""
         return [{
             "label": m.label,
-            "estimate": _fmt(m.estimate.estimate, m.format),
+            "estimate": format_value(m.estimate.estimate, m.format),
             "moe": "±" + format_margin(m.estimate.moe, m.format),
             "cv": _pct(m.estimate.cv),
             "reliability": m.estimate.reliability,
-            "city": _fmt(m.city.estimate, m.format) if m.city else "",
+            "city": format_value(m.city.estimate, m.format) if m.city else "",
             "difference": format_margin(m.difference, m.format, signed=True),
             "significant": ("behind" if m.behind else "yes") if m.significant else
             ("no" if m.significant is not None else ""),
@@ -163,7 +163,12 @@ class AreaProfile:
         return "\n".join(lines + [""] + [f"- {n}" for n in self.notes]) + "\n"
 
 
-def _fmt(x: float | None, fmt: str | None) -> str:
+def format_value(x: float | None, fmt: str | None) -> str:
+    """A value as the area views show it: shares as percentages, dollars with a sign.
+
+    >>> format_value(0.3104, "percent"), format_value(-1234.4, "dollars"), format_value(3.14159, None)
+    ('31.0%', '-$1,234', '3.14')
+    """
     if x is None or not math.isfinite(x):
         return ""
     if fmt == "percent":

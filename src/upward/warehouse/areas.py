@@ -33,8 +33,8 @@ from upward.sources.schema import conform
 from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
 
-__all__ = ["AreaSet", "add_areas", "area_tract_weights", "dataset_of", "list_areas",
-           "remove_areas", "show_areas"]
+__all__ = ["AreaSet", "add_areas", "align_weights", "area_geojson", "area_tract_weights",
+           "dataset_of", "list_areas", "remove_areas", "show_areas"]
 
 NAME_PROPERTIES = ("name", "NAME", "Name", "district", "DISTRICT", "District", "label", "LABEL")
 
@@ -380,3 +380,19 @@ def align_weights(workspace: Workspace, weight_sets: dict[str, dict[str, float]]
     return best, (f"the area was drawn on tracts of another vintage than the tables': its "
                   f"weights were carried onto {best_vintage} tracts by land area (Census "
                   f"2020–2010 tract relationship file), covering {best_cover:.1%} of them")
+
+
+def area_geojson(workspace: Workspace, area_id: str) -> dict:
+    """A GeoJSON FeatureCollection of every area of ``area_id``'s set (``properties``: area_id,
+    name, selected) from the stored shapes; no features for a set given as a GEOID list."""
+    set_key = area_id.split(":")[1] if area_id.count(":") == 2 else ""
+    with Warehouse(workspace.warehouse_path, read_only=True) as wh:
+        g = wh.frame(wh.table("geometry"))
+        names = wh.frame(wh.table("geographies"))
+    g = g[g["geo_id"].str.startswith(f"area:{set_key}:")]
+    label = dict(zip(names["geo_id"], names["name"], strict=False))
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r.geo_id,
+         "properties": {"area_id": r.geo_id, "name": label.get(r.geo_id, r.geo_id),
+                        "selected": r.geo_id == area_id},
+         "geometry": json.loads(r.geojson)} for r in g.itertuples()]}
