@@ -40,7 +40,11 @@ NAME_PROPERTIES = ("name", "NAME", "Name", "district", "DISTRICT", "District", "
 
 
 def dataset_of(set_name: str) -> str:
-    """The warehouse dataset key of an area set."""
+    """The warehouse dataset key of an area set.
+
+    >>> dataset_of("Neighbourhood plans 2024")
+    'areas.neighbourhood-plans-2024'
+    """
     return f"areas.{slug(set_name)}"
 
 
@@ -165,6 +169,14 @@ def add_areas(workspace: Workspace, set_name: str, path: Path, *,
               name_property: str | None = None, vintage: str | None = None,
               replace: bool = False) -> AreaSet:
     """Read, allocate and store a set of areas (all or nothing).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> ws = Workspace.init(root / "ws")
+    >>> _ = (root / "d.csv").write_text("tract,area\\n40143000100,North\\n40143000200,South\\n")
+    >>> added = add_areas(ws, "districts", root / "d.csv")
+    >>> added.allocation[["name", "tract_geoid", "weight_kind"]].values.tolist()
+    [['North', '40143000100', 'listed'], ['South', '40143000200', 'listed']]
     """
     path = Path(path)
     if not path.is_file():
