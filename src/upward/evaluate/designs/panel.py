@@ -198,8 +198,12 @@ def estimate_did(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
                  ) -> EvaluationResult:
     """2×2 difference-in-differences by OLS with fixed effects, means table and pre-trends.
 
-    ``diagnostics=False`` skips the pre-trend regression and the means table (the fast path
-    simulations use; same estimate and interval).
+    ``diagnostics=False`` skips the pre-trend regression, the means table and the wild
+    cluster bootstrap (the fast path simulations use; same estimate, interval and p-value).
+
+    With fewer than ``FEW_TREATED_CLUSTERS`` treated (or untreated) clusters the headline
+    standard error and p-value are randomisation inference across clusters, and the failed
+    ``treated_clusters`` check comes first and says why.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"y": [1.0, 2, 3, 6, 1.5, 2.5, 3.5, 6.5], "g": [0, 0, 1, 1] * 2,
@@ -242,8 +246,8 @@ def estimate_did(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
     if cluster:
         g = n_clusters(frame["cl"])
         check, cluster_warnings = cluster_check(g, cluster, FEW_CLUSTERS_REMEDY)
-        few = _few_treated(frame, cluster, est, fit, spec,
-                           lambda mask: _did_refit(frame, formula, weights, mask))
+        few = _few_treated(frame, cluster, est, fit if diagnostics else None, spec,
+                           _did_refitter(frame, formula, weights))
         checks += [c for c in (few.check, check) if c is not None]
         warnings += cluster_warnings
         if few.headline is not None:
@@ -330,40 +334,48 @@ def _num_text(x: float | None) -> str:
     return "not available" if x is None else f"{x:,.4g}"
 
 
-def _did_refit(frame: pd.DataFrame, formula: str, weights: str | None,
-               treated_clusters: np.ndarray) -> float:
-    """The did estimate with the clusters in ``treated_clusters`` as the treated group: the
-    difference in unit-level before/after changes on a balanced panel with unit and period
-    fixed effects and nothing else (where it equals the regression exactly), else a refit."""
-    g = treated_clusters[frame["cl"].to_numpy()].astype(float)
-    fast = _did_by_changes(frame, g) if weights is None and "~ gp |" in formula else None
+def _did_refitter(frame: pd.DataFrame, formula: str, weights: str | None
+                  ) -> Callable[[np.ndarray], float]:
+    """The did estimate as a function of which clusters are treated. On a balanced panel
+    with unit and period fixed effects and nothing else it is the difference in the units'
+    mean before/after changes (equal to the regression exactly), computed once; otherwise
+    each assignment is a refit."""
+    fast = _unit_changes(frame) if weights is None and "~ gp |" in formula else None
     if fast is not None:
-        return fast
-    other = frame.assign(g=g, gp=g * frame["p"])
-    return _gp(pf.feols(formula, data=other, vcov="iid", weights=weights))
+        change, unit_cluster = fast
+
+        def by_changes(treated_clusters: np.ndarray) -> float:
+            treated = treated_clusters[unit_cluster]
+            if treated.all() or not treated.any():
+                return float("nan")
+            return float(change[treated].mean() - change[~treated].mean())
+
+        return by_changes
+
+    def refit(treated_clusters: np.ndarray) -> float:
+        g = treated_clusters[frame["cl"].to_numpy()].astype(float)
+        other = frame.assign(g=g, gp=g * frame["p"])
+        fit = pf.feols(formula, data=other, vcov="iid", weights=weights)
+        return float(fit._beta_hat[list(map(str, fit._coefnames)).index("gp")])
+
+    return refit
 
 
-def _gp(fit) -> float:
-    return float(fit._beta_hat[list(map(str, fit._coefnames)).index("gp")])
-
-
-def _did_by_changes(frame: pd.DataFrame, g: np.ndarray) -> float | None:
-    if not {"u", "t"} <= set(frame) or frame.duplicated(["u", "t"]).any():
+def _unit_changes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each unit's mean after minus mean before, and its cluster, on a balanced panel whose
+    units each sit in one cluster; None otherwise."""
+    if not {"u", "t", "cl"} <= set(frame) or frame.duplicated(["u", "t"]).any():
         return None
-    n_units, n_times = frame["u"].nunique(), frame["t"].nunique()
-    if len(frame) != n_units * n_times:
+    if len(frame) != frame["u"].nunique() * frame["t"].nunique():
         return None
-    unit_g = pd.Series(g).groupby(frame["u"].to_numpy()).agg(["min", "max"])
-    if not bool((unit_g["min"] == unit_g["max"]).all()):
+    unit_cl = frame.groupby("u")["cl"].agg(["min", "max"])
+    if not bool((unit_cl["min"] == unit_cl["max"]).all()):
         return None
-    post = frame.groupby(["u", "p"])["y"].mean().unstack()
-    if post.shape[1] != 2 or post.isna().any().any():
+    means = frame.groupby(["u", "p"])["y"].mean().unstack()
+    if means.shape[1] != 2 or means.isna().any().any():
         return None
-    change = (post[1.0] - post[0.0]).to_numpy()
-    ug = unit_g["min"].reindex(post.index).to_numpy() > 0
-    if ug.all() or not ug.any():
-        return float("nan")
-    return float(change[ug].mean() - change[~ug].mean())
+    change = (means[1.0] - means[0.0]).to_numpy()
+    return change, unit_cl["min"].reindex(means.index).to_numpy()
 
 
 def _did_pre_trends(frame: pd.DataFrame, formula: str, vcov, weights: str | None,
