@@ -121,3 +121,21 @@ def test_coverage_one_and_few_treated_clusters(units, treated):
     tolerance = 3 * np.sqrt(0.05 * 0.95 / reps)
     assert abs(new - 0.05) <= tolerance, new
     assert old > 0.05 + 2 * tolerance, old
+
+
+def test_prop99_did_from_a_yaml_spec_with_its_report(prop99, tmp_path):
+    from tests.conftest import run_cli
+
+    prop99.to_csv(tmp_path / "prop99.csv", index=False)
+    (tmp_path / "prop99.yaml").write_text(
+        "name: prop99-did\ndata: prop99.csv\ndesign: did\noutcome: PacksPerCapita\n"
+        "treatment: california\nunit: State\ntime: Year\ntreatment_start: 1989\n")
+    shown = run_cli("evaluate", str(tmp_path / "prop99.yaml"), "--no-save")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.index("treated_clusters") < shown.stdout.index("ATT on PacksPerCapita")
+    out = tmp_path / "prop99.html"
+    html_run = run_cli("evaluate", str(tmp_path / "prop99.yaml"), "-f", "html", "-o", str(out),
+                       "--no-save")
+    assert html_run.returncode == 0, html_run.stderr
+    html = out.read_text()
+    assert "randomisation inference" in html and "only 1 of 39 clusters" in html
