@@ -176,6 +176,24 @@ def _placebo(rows: list[dict], result: EvaluationResult) -> go.Figure:
     return fig
 
 
+def _time_weights(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    rows = sorted(rows, key=lambda r: r["time"])
+    fig = _fig("", xaxis_title="Pre-treatment period", yaxis_title="Weight")
+    fig.add_trace(go.Bar(x=[r["time"] for r in rows], y=[r.get("weight") for r in rows],
+                         marker_color=COLOURS["control"], name="time weight"))
+    return fig
+
+
+def _placebo_estimates(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    rows = sorted(rows, key=lambda r: r.get("estimate") or 0)
+    fig = _fig("", xaxis_title=f"Placebo estimate on {result.outcome}",
+               height=max(260, 60 + 20 * len(rows)))
+    fig.add_trace(go.Bar(x=[r.get("estimate") for r in rows], y=[str(r["unit"]) for r in rows],
+                         orientation="h", marker_color=COLOURS["neutral"], name="placebo"))
+    fig.add_vline(x=result.estimate, line_color=COLOURS["bad"], line_width=3,
+                  annotation_text="estimate")
+    return fig
+
 def _rd_bins(rows: list[dict], result: EvaluationResult) -> go.Figure:
     fig = _fig("", xaxis_title=result.spec.get("running", "running variable"),
                yaxis_title=f"Mean {result.outcome}")
@@ -245,6 +263,10 @@ CHART_FORMS: dict[str, Chart] = {c.key: c for c in (
     Chart("weights", "Donor weights", _donor_weights),
     Chart("placebo_ratios", "Placebo tests: post/pre fit ratio by unit", _placebo,
           "The treated unit is highlighted; a ratio far above the placebos' supports an effect."),
+    Chart("time_weights", "Weights of the pre-treatment periods", _time_weights,
+          "Synthetic difference-in-differences compares the post-period with these periods."),
+    Chart("placebo_estimates", "Placebo estimates: comparison units treated in turn",
+          _placebo_estimates, "Their spread is the standard error; the line is the estimate."),
     Chart("binned_scatter", "Regression discontinuity: binned means around the cutoff",
           _rd_bins),
     Chart("overlap_histogram", "Overlap of propensity scores", _overlap,

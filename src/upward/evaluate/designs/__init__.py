@@ -244,4 +244,5 @@ from upward.evaluate.designs import (  # noqa: E402, F401
     panel,
     staggered,
     synthetic,
+    synthetic_did,
 )

@@ -53,7 +53,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -66,13 +66,18 @@ from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.designs.panel import periods
 from upward.evaluate.inference import (
     Estimate,
+    PlaceboInference,
     cluster_check,
     linear_combination,
+    treated_cluster_check,
     wald_test,
 )
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import ESTIMATES, EVENT_STUDY, ResultTable
+
+#: Shuffles of the first-treated periods for randomisation inference with few treated clusters.
+STAGGERED_ASSIGNMENTS = 199
 
 GROUP_TIME = ResultTable("group_time", "Group-time effects", ("cohort", "time", "att", "se"),
                          "group_time", ("se",))
@@ -409,7 +414,15 @@ def estimate_staggered(data: pd.DataFrame, spec: EvaluationSpec, *,
                                                 "errors with caution")
         checks.append(check)
         warnings += cluster_warnings
-    if diagnostics and head.se and abs(twfe.estimate - head.estimate) > 2 * head.se:
+    few_check, placebo = _few_treated(panel, opts, spec, head)
+    checks.insert(0, few_check)
+    analytic = head
+    if placebo is not None:
+        table[0] = head.row(table[0]["method"] + " (analytic SE: not reliable here)")
+        head = placebo
+        table.insert(1, head.row("randomisation inference (cohorts reassigned across "
+                                 "clusters; placebo standard error, permutation p)"))
+    if diagnostics and analytic.se and abs(twfe.estimate - head.estimate) > 2 * analytic.se:
         warnings.append(f"the naive TWFE estimate ({twfe.estimate:.4g}) is more than two "
                         f"standard errors from Callaway & Sant'Anna ({head.estimate:.4g}): "
                         "effects likely differ across cohorts or over time, and TWFE should "
@@ -421,6 +434,9 @@ def estimate_staggered(data: pd.DataFrame, spec: EvaluationSpec, *,
               f"analytic influence-function standard errors clustered by "
               f"{spec.cluster or spec.unit}. Sun & Abraham (2021) and naive TWFE in the "
               "estimates table")
+    if placebo is not None:
+        method += ("; headline standard error and p-value from randomisation inference, "
+                   "because too few clusters are treated for the analytic ones")
     return EvaluationResult(
         design="staggered_did", method=method, outcome=spec.outcome, estimand="ATT",
         estimate=head.estimate, se=head.se, ci_low=head.ci_low, ci_high=head.ci_high,
@@ -430,6 +446,57 @@ def estimate_staggered(data: pd.DataFrame, spec: EvaluationSpec, *,
         spec=spec.model_dump(mode="json"),
         library=f"upward cohort-time estimators on numpy {np.__version__}",
         alpha=spec.alpha)
+
+
+def _few_treated(panel: Panel, opts: StaggeredOptions, spec: EvaluationSpec,
+                 head: Estimate) -> tuple[Check, Estimate | None]:
+    """The treated-clusters rule (``inference.FEW_TREATED_CLUSTERS``): with too few treated
+    clusters, or a cohort of one unit, the analytic standard errors rest on one or a few
+    units. With too few treated clusters the headline becomes randomisation inference: the
+    clusters' first-treated periods are shuffled among the clusters and the simple ATT
+    re-estimated (the sharp null of no effect; cohort sizes kept)."""
+    column = spec.cluster or spec.unit
+    codes = pd.factorize(panel.cluster)[0]
+    per_cluster = pd.Series(panel.cohort).groupby(codes)
+    treated = ~np.isinf(per_cluster.min().to_numpy())
+    check = treated_cluster_check(int(treated.sum()), len(treated), column)
+    cohorts, sizes = np.unique(panel.cohort[~np.isinf(panel.cohort)], return_counts=True)
+    single = [_num(g) for g, k in zip(cohorts, sizes, strict=True) if k == 1]
+    single_text = (f"; cohort(s) {', '.join(map(str, single))} have a single unit, so their "
+                   "group-time standard errors rest on that one unit" if single else "")
+    if check.passed:
+        if not single:
+            return check, None
+        return Check("treated_clusters", False, check.detail + single_text,
+                     check.statistic), None
+    if bool((per_cluster.nunique() > 1).any()):
+        return Check("treated_clusters", False, check.detail + single_text + "; first-treated "
+                     "periods differ within clusters, so they cannot be reassigned between "
+                     "clusters: no randomisation inference", check.statistic), None
+    cluster_cohort = per_cluster.min().to_numpy()
+    rng = np.random.default_rng(spec.seed)
+    placebo = []
+    for _ in range(STAGGERED_ASSIGNMENTS):
+        shuffled = rng.permutation(cluster_cohort)[codes]
+        try:
+            other = replace(panel, cohort=shuffled)
+            gt = group_time_effects(other, opts.control_group, opts.base_period)
+            post = gt.event_time >= 0
+            value = aggregate(gt, other, post)[0] if post.any() else float("nan")
+        except (ValueError, ZeroDivisionError, InputFileError):
+            value = float("nan")
+        placebo.append(value)
+    values = np.asarray(placebo)
+    result = PlaceboInference(head.estimate, values[np.isfinite(values)], exact=False)
+    shown = result.headline(spec.alpha)
+    se_text = "not available" if shown.se is None else f"{shown.se:,.4g}"
+    p_text = "not available" if head.p_value is None else f"{head.p_value:.2g}"
+    detail = (f"{check.detail}{single_text}. The headline p-value is therefore from "
+              f"randomisation inference: the clusters' first-treated periods were shuffled "
+              f"{result.assignments:,} times with the data as observed, p = "
+              f"{shown.p_value:.3g}, and the standard error is the spread of those placebo "
+              f"estimates ({se_text}), against an analytic p of {p_text}")
+    return Check("treated_clusters", False, detail, check.statistic, shown.p_value), shown
 
 
 def _num(value: float) -> int | float:
