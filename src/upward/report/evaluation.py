@@ -110,6 +110,14 @@ def _event_study(rows: list[dict], result: EvaluationResult) -> go.Figure:
                                  [r["ci_low"] for r in pre][::-1], fill="toself",
                                  fillcolor=COLOURS["band"], line={"width": 0},
                                  name="pre-period 95% band", hoverinfo="skip"))
+    band = [r for r in rows if r.get("band_low") is not None]
+    if band:
+        # The simultaneous (uniform) band: covers every event-time effect at once.
+        for key, name in (("band_high", "uniform 95% band"), ("band_low", None)):
+            fig.add_trace(go.Scatter(x=[r["rel_time"] for r in band], y=[r[key] for r in band],
+                                     mode="lines", name=name or "", showlegend=bool(name),
+                                     line={"dash": "dot", "color": COLOURS["neutral"]},
+                                     hoverinfo="skip"))
     fig.add_trace(go.Scatter(
         x=[r["rel_time"] for r in rows], y=[r["estimate"] for r in rows], mode="markers+lines",
         name="estimate", marker={"color": COLOURS["treated"], "size": 8},
