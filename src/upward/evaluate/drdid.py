@@ -79,61 +79,61 @@ def fit_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, max_iter: int = 60) -
     return Logit(p, influence)
 
 
-def _ols(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray
-         ) -> tuple[np.ndarray, np.ndarray]:
-    """Fitted values of the controls' weighted OLS of dy on x for every unit, and the
-    coefficients' influence (units × k)."""
-    wc = w * (1 - d)
-    xtx = (x * wc[:, None]).T @ x
-    beta = np.linalg.lstsq(xtx, x.T @ (wc * dy), rcond=None)[0]
-    fitted = x @ beta
-    n = len(d)
-    influence = (x * (wc * (dy - fitted))[:, None]) @ np.linalg.pinv(xtx / n)
-    return fitted, influence
-
-
 def two_period_att(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray,
-                   method: str = "dr", logit: Logit | None = None
-                   ) -> tuple[float, np.ndarray]:
+                   method: str = "dr", logit: Logit | None = None):
     """The ATT of a two-period panel DiD with covariates and its influence function.
 
     ``method``: ``reg`` (outcome regression, Heckman, Ichimura & Todd 1997), ``ipw``
     (standardised weights, Abadie 2005) or ``dr`` (doubly robust, Sant'Anna & Zhao 2020).
     ``logit`` may pass a propensity fit already made on the same units (it does not depend on
-    the outcome). Weights are normalised to mean 1 here.
+    the outcome). Weights are normalised to mean 1 here. ``dy`` may be a units × C matrix:
+    C outcome changes on the same units and covariates (the cells of one cohort) in one
+    pass; then the ATTs are an array and the influence functions units × C.
 
     >>> dy = np.array([1.0, 2, 0, 1]); d = np.array([1.0, 1, 0, 0])
     >>> two_period_att(dy, d, np.ones((4, 1)), np.ones(4), "reg")[0]
     1.0
+    >>> two_period_att(np.column_stack([dy, 2 * dy]), d, np.ones((4, 1)), np.ones(4),
+    ...                "reg")[0].tolist()
+    [1.0, 2.0]
     """
+    if dy.ndim == 1:
+        att, psi = two_period_att(dy[:, None], d, x, w, method, logit)
+        return float(att[0]), psi[:, 0]
     n = len(d)
     w = w / w.mean()
     w_treat = w * d
     mean_treat = w_treat.mean()
+    m_treat = x.T @ w_treat / n  # mean of w_treat * x
     if method != "ipw":
-        fitted, ols_if = _ols(dy, d, x, w)
+        # the controls' weighted OLS of dy on x, for every column at once; its influence
+        # enters only through  ols_if @ M = wc e (x (X'WcX/n)^-1 M)
+        wc = w * (1 - d)
+        xtx_inv = np.linalg.pinv((x * wc[:, None]).T @ x / n)
+        fitted = x @ (xtx_inv @ (x.T @ (wc[:, None] * dy)) / n)
+        wc_resid = wc[:, None] * (dy - fitted)
+
+        def ols_if(m: np.ndarray) -> np.ndarray:
+            return wc_resid * (x @ (xtx_inv @ m))[:, None]
+
     if method == "reg":
-        eta_treat = np.mean(w_treat * dy) / mean_treat
-        eta_cont = np.mean(w_treat * fitted) / mean_treat
-        inf_treat = w_treat * (dy - eta_treat) / mean_treat
-        inf_cont = (w_treat * (fitted - eta_cont) + ols_if @ np.mean(w_treat[:, None] * x, 0)
-                    ) / mean_treat
-        return float(eta_treat - eta_cont), inf_treat - inf_cont
+        eta_treat = w_treat @ dy / n / mean_treat
+        eta_cont = w_treat @ fitted / n / mean_treat
+        inf_treat = w_treat[:, None] * (dy - eta_treat) / mean_treat
+        inf_cont = (w_treat[:, None] * (fitted - eta_cont) + ols_if(m_treat)) / mean_treat
+        return eta_treat - eta_cont, inf_treat - inf_cont
     logit = logit if logit is not None else fit_logit(x, d, w)
     ps = logit.scores
     keep = np.where(d == 1, 1.0, (ps < TRIM).astype(float))
     w_cont = keep * w * ps * (1 - d) / (1 - ps)
     mean_cont = w_cont.mean()
     resid = dy if method == "ipw" else dy - fitted
-    eta_treat = np.mean(w_treat * resid) / mean_treat
-    eta_cont = np.mean(w_cont * resid) / mean_cont
-    inf_treat = w_treat * (resid - eta_treat)
-    inf_cont = w_cont * (resid - eta_cont)
-    inf_cont = inf_cont + logit.influence @ np.mean(
-        (w_cont * (resid - eta_cont))[:, None] * x, axis=0)
+    eta_treat = w_treat @ resid / n / mean_treat
+    eta_cont = w_cont @ resid / n / mean_cont
+    inf_treat = w_treat[:, None] * (resid - eta_treat)
+    cont = w_cont[:, None] * (resid - eta_cont)
+    inf_cont = cont + logit.influence @ (x.T @ cont / n)
     if method == "dr":
-        inf_treat = inf_treat - ols_if @ np.mean(w_treat[:, None] * x, axis=0)
-        inf_cont = inf_cont - ols_if @ np.mean(w_cont[:, None] * x, axis=0)
-    psi = inf_treat / mean_treat - inf_cont / mean_cont
-    assert psi.shape == (n,)
-    return float(eta_treat - eta_cont), psi
+        inf_treat = inf_treat - ols_if(m_treat)
+        inf_cont = inf_cont - ols_if(x.T @ w_cont / n)
+    return eta_treat - eta_cont, inf_treat / mean_treat - inf_cont / mean_cont

@@ -65,7 +65,7 @@ from upward.evaluate.bands import uniform_critical_value
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.designs.panel import periods
-from upward.evaluate.drdid import Logit, SeparationError, fit_logit, two_period_att
+from upward.evaluate.drdid import SeparationError, fit_logit, two_period_att
 from upward.evaluate.inference import (
     Estimate,
     cluster_check,
@@ -391,52 +391,61 @@ def conditional_group_time_effects(panel: Panel, control_group: str = "never_tre
     y, times, g_unit = panel.outcome, panel.times, panel.cohort
     n = panel.n_units
     w = panel.unit_weights
-    k = 0 if panel.covariates is None else panel.covariates.shape[2]
+    covs = panel.covariates
+    k = 0 if covs is None else covs.shape[2]
+    fixed_x = covs is None or bool(np.all(covs == covs[:, :1, :]))
+    method = est_method if k else "reg"  # without covariates all three are the same
     never = np.isinf(g_unit)
-    cohorts, cells_t, atts, columns, skipped = [], [], [], [], 0
-    logits: dict[tuple, Logit] = {}
+    # cells sharing their units and covariates (a cohort's cells against the never-treated,
+    # with time-invariant covariates) are estimated together: one logit, one pass
+    cells: list[tuple[float, int, int]] = []
+    groups: dict[tuple, list[int]] = {}
+    skipped = 0
     for g in np.unique(g_unit[~never]):
-        treated = g_unit == g
         for col, base in zip(*_cells(times, g, base_period), strict=True):
             latest = times[max(col, base)]
-            control = never if control_group == "never_treated" else (
-                (g_unit > latest) & ~treated)
-            if not control.any():
+            if control_group == "never_treated":
+                has_controls, key = bool(never.any()), (g, None)
+            else:
+                has_controls, key = bool(((g_unit > latest) & (g_unit != g)).any()), (g, latest)
+            if not has_controls:
                 skipped += 1
                 continue
-            rows = np.flatnonzero(treated | control)
-            d = treated[rows].astype(float)
-            x = np.ones((len(rows), 1 + k))
-            if k:
-                x[:, 1:] = panel.covariates[rows, base, :]
-            logit = None
-            if est_method != "reg" and k:
-                key = (g, base, latest if control_group != "never_treated" else None)
-                if key not in logits:
-                    try:
-                        logits[key] = fit_logit(x, d, w[rows] / w[rows].mean())
-                    except SeparationError:
-                        raise ConfigError(
-                            f"covariates: the propensity model of cohort {_num(g)} against its "
-                            "controls does not converge (the covariates predict treatment "
-                            "almost perfectly)", fix="use options.est_method: reg, or fewer "
-                            "covariates") from None
-                logit = logits[key]
-            method = est_method if k else "reg"
-            att, psi = two_period_att(y[rows, col] - y[rows, base], d, x, w[rows], method,
-                                      logit)
-            column = np.zeros(n)
-            column[rows] = psi * (n / len(rows))
-            cohorts.append(g)
-            cells_t.append(times[col])
-            atts.append(att)
-            columns.append(column)
-    if not atts:
+            groups.setdefault((*key, None if fixed_x else base), []).append(len(cells))
+            cells.append((g, int(col), int(base)))
+    if not cells:
         raise ConfigError(f"options.control_group: {control_group} leaves no control units "
                           "for any cohort", fix="use control_group: not_yet_treated, or add "
                           "never-treated units")
-    return GroupTime(np.array(cohorts), np.array(cells_t), np.array(atts),
-                     np.column_stack(columns), n, skipped)
+    atts = np.empty(len(cells))
+    influence = np.zeros((n, len(cells)))
+    for (g, latest, _), members in groups.items():
+        treated = g_unit == g
+        control = never if latest is None else (g_unit > latest) & ~treated
+        rows = np.flatnonzero(treated | control)
+        d = treated[rows].astype(float)
+        cols = np.array([cells[c][1] for c in members])
+        bases = np.array([cells[c][2] for c in members])
+        x = np.ones((len(rows), 1 + k))
+        if k:
+            x[:, 1:] = covs[rows, bases[0], :]
+        logit = None
+        if method != "reg":
+            try:
+                logit = fit_logit(x, d, w[rows] / w[rows].mean())
+            except SeparationError:
+                raise ConfigError(
+                    f"covariates: the propensity model of cohort {_num(g)} against its "
+                    "controls does not converge (the covariates predict treatment almost "
+                    "perfectly)", fix="use options.est_method: reg, or fewer covariates"
+                ) from None
+        y_rows = y[rows]
+        att, psi = two_period_att(y_rows[:, cols] - y_rows[:, bases], d, x, w[rows], method,
+                                  logit)
+        atts[members] = att
+        influence[np.ix_(rows, members)] = psi * (n / len(rows))
+    return GroupTime(np.array([c[0] for c in cells]), times[[c[1] for c in cells]], atts,
+                     influence, n, skipped)
 
 
 def aggregate(gt: GroupTime, panel: Panel, keep: np.ndarray) -> tuple[float, np.ndarray]:
@@ -453,15 +462,24 @@ def aggregate(gt: GroupTime, panel: Panel, keep: np.ndarray) -> tuple[float, np.
     idx = np.flatnonzero(keep)
     n = gt.n_units
     unit_w = panel.unit_weights
-    sizes = {g: unit_w[panel.cohort == g].sum() for g in np.unique(gt.cohort[idx])}
-    pg = np.array([sizes[g] / n for g in gt.cohort[idx]])
+    # cohorts as codes: every unit-level term below is O(units), whatever the cell count
+    values, code = np.unique(panel.cohort, return_inverse=True)
+    cell = np.searchsorted(values, gt.cohort[idx])
+    att = gt.att[idx]
+    pg = np.bincount(code, weights=unit_w, minlength=len(values))[cell] / n
     total = pg.sum()
     w = pg / total
-    estimate = float(w @ gt.att[idx])
-    member = (panel.cohort[:, None] == gt.cohort[idx][None, :]) * unit_w[:, None]
-    centred = member - pg[None, :]
-    wif = centred / total - centred.sum(axis=1, keepdims=True) * (pg / total**2)[None, :]
-    influence = gt.influence[:, idx] @ w + wif @ gt.att[idx]
+    estimate = float(w @ att)
+    # wif @ att, where wif[i, k] = c_ik / total - (sum_k c_ik) pg_k / total**2 and
+    # c_ik = w_i 1{G_i = g_k} - pg_k
+    att_by_cohort = np.bincount(cell, weights=att, minlength=len(values))[code]
+    cells_by_cohort = np.bincount(cell, minlength=len(values))[code]
+    pa = float(pg @ att)
+    row_sum = unit_w * cells_by_cohort - total
+    wif_att = (unit_w * att_by_cohort - pa) / total - row_sum * pa / total**2
+    weights_all = np.zeros(len(gt.att))
+    weights_all[idx] = w
+    influence = gt.influence @ weights_all + wif_att
     return estimate, influence
 
 
