@@ -92,7 +92,7 @@ class StaggeredOptions(DesignOptions):
     >>> o = StaggeredOptions.from_spec(EvaluationSpec(data="x.csv", design="staggered_did",
     ...     outcome="y"))
     >>> o.control_group, o.est_method, o.band_draws, o.multiplier
-    ('never_treated', 'dr', 999, 'mammen')
+    ('never_treated', 'dr', 999, 'rademacher')
     """
 
     control_group: Literal["never_treated", "not_yet_treated"] = Field(
@@ -105,8 +105,9 @@ class StaggeredOptions(DesignOptions):
     band_draws: int = Field(
         999, ge=0, description="multiplier-bootstrap draws for the event study's uniform "
         "band (0: no band)")
-    multiplier: Literal["mammen", "rademacher"] = Field(
-        "mammen", description="bootstrap weights: mammen (the default) or rademacher")
+    multiplier: Literal["rademacher", "mammen"] = Field(
+        "rademacher", description="bootstrap weights: rademacher (the default, as diff-diff) "
+        "or mammen")
     seed: int = Field(20210101, description="random seed of the bootstrap (an integer)")
 
     @classmethod
