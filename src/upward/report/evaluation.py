@@ -247,7 +247,8 @@ CHART_FORMS: dict[str, Chart] = {c.key: c for c in (
     Chart("attrition_bars", "Attrition by group", _attrition),
     Chart("event_study", "Event study: effects by period relative to treatment", _event_study,
           "The shaded band spans the pre-period intervals; a band away from 0 signals "
-          "pre-trends."),
+          "pre-trends. Dotted lines, where drawn, are the uniform band: it covers every "
+          "event-time effect at once with 95% probability, where the bars do not."),
     Chart("group_time", "Group-time average effects", _group_time),
     Chart("paths", "Treated unit and its synthetic control", _synth_path),
     Chart("weights", "Donor weights", _donor_weights),
