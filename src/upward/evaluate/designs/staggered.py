@@ -68,6 +68,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -157,6 +158,16 @@ class Panel:
     def n_units(self) -> int:
         """Number of units."""
         return self.outcome.shape[0]
+
+    @cached_property
+    def cohort_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct cohorts (sorted; inf last) and each unit's index among them.
+
+        >>> Panel(np.zeros((3, 2)), np.array([1, 2]), np.array([2.0, np.inf, 2.0]),
+        ...       np.arange(3)).cohort_codes[1].tolist()
+        [0, 1, 0]
+        """
+        return np.unique(self.cohort, return_inverse=True)
 
     @property
     def unit_weights(self) -> np.ndarray:
@@ -474,28 +485,45 @@ def aggregate(gt: GroupTime, panel: Panel, keep: np.ndarray) -> tuple[float, np.
     >>> aggregate(gt, p, gt.event_time >= 0)[0]
     3.0
     """
-    idx = np.flatnonzero(keep)
+    estimates, influence = aggregate_many(gt, panel, [keep])
+    return float(estimates[0]), influence[:, 0]
+
+
+def aggregate_many(gt: GroupTime, panel: Panel, keeps: list[np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`aggregate` for several sets of cells at once (one pass over the units × cells
+    influence matrix for all of them): the estimates and their influence (units × sets).
+
+    >>> y = np.array([[0.0, 0, 3], [0, 0, 0], [1, 1, 1]])
+    >>> p = Panel(y, np.array([1, 2, 3]), np.array([3.0, np.inf, np.inf]), np.arange(3))
+    >>> gt = group_time_effects(p)
+    >>> aggregate_many(gt, p, [gt.event_time == -1, gt.event_time == 0])[0].tolist()
+    [0.0, 3.0]
+    """
     n = gt.n_units
     unit_w = panel.unit_weights
     # cohorts as codes: every unit-level term below is O(units), whatever the cell count
-    values, code = np.unique(panel.cohort, return_inverse=True)
-    cell = np.searchsorted(values, gt.cohort[idx])
-    att = gt.att[idx]
-    pg = np.bincount(code, weights=unit_w, minlength=len(values))[cell] / n
-    total = pg.sum()
-    w = pg / total
-    estimate = float(w @ att)
-    # wif @ att, where wif[i, k] = c_ik / total - (sum_k c_ik) pg_k / total**2 and
-    # c_ik = w_i 1{G_i = g_k} - pg_k
-    att_by_cohort = np.bincount(cell, weights=att, minlength=len(values))[code]
-    cells_by_cohort = np.bincount(cell, minlength=len(values))[code]
-    pa = float(pg @ att)
-    row_sum = unit_w * cells_by_cohort - total
-    wif_att = (unit_w * att_by_cohort - pa) / total - row_sum * pa / total**2
-    weights_all = np.zeros(len(gt.att))
-    weights_all[idx] = w
-    influence = gt.influence @ weights_all + wif_att
-    return estimate, influence
+    values, code = panel.cohort_codes
+    mass = np.bincount(code, weights=unit_w, minlength=len(values)) / n
+    weights = np.zeros((len(gt.att), len(keeps)))
+    wif = np.empty((n, len(keeps)))
+    estimates = np.empty(len(keeps))
+    for j, keep in enumerate(keeps):
+        idx = np.flatnonzero(keep)
+        cell = np.searchsorted(values, gt.cohort[idx])
+        att = gt.att[idx]
+        pg = mass[cell]
+        total = pg.sum()
+        weights[idx, j] = pg / total
+        estimates[j] = weights[idx, j] @ att
+        # wif @ att, where wif[i, k] = c_ik / total - (sum_k c_ik) pg_k / total**2 and
+        # c_ik = w_i 1{G_i = g_k} - pg_k
+        att_by_cohort = np.bincount(cell, weights=att, minlength=len(values))[code]
+        cells_by_cohort = np.bincount(cell, minlength=len(values))[code]
+        pa = float(pg @ att)
+        row_sum = unit_w * cells_by_cohort - total
+        wif[:, j] = (unit_w * att_by_cohort - pa) / total - row_sum * pa / total**2
+    return estimates, gt.influence @ weights + wif
 
 
 def covariance(influence: np.ndarray, panel: Panel) -> np.ndarray:
@@ -663,12 +691,9 @@ def _ci(estimate: float, se: float, alpha: float) -> dict:
 
 def _dynamic(gt: GroupTime, panel: Panel) -> tuple[list[tuple[float, float]], np.ndarray]:
     """Event-time aggregation: for each t - g, the cohort-size-weighted average of the cells."""
-    results, influences = [], []
-    for e in np.unique(gt.event_time):
-        est, psi = aggregate(gt, panel, gt.event_time == e)
-        results.append((float(e), est))
-        influences.append(psi)
-    return results, np.column_stack(influences)
+    events = np.unique(gt.event_time)
+    estimates, influence = aggregate_many(gt, panel, [gt.event_time == e for e in events])
+    return [(float(e), float(est)) for e, est in zip(events, estimates, strict=True)], influence
 
 
 def _pre_trends(events: list[tuple[float, float]], cov: np.ndarray,
