@@ -110,6 +110,14 @@ def _event_study(rows: list[dict], result: EvaluationResult) -> go.Figure:
                                  [r["ci_low"] for r in pre][::-1], fill="toself",
                                  fillcolor=COLOURS["band"], line={"width": 0},
                                  name="pre-period 95% band", hoverinfo="skip"))
+    band = [r for r in rows if r.get("band_low") is not None]
+    if band:
+        # The simultaneous (uniform) band: covers every event-time effect at once.
+        for key, name in (("band_high", "uniform 95% band"), ("band_low", None)):
+            fig.add_trace(go.Scatter(x=[r["rel_time"] for r in band], y=[r[key] for r in band],
+                                     mode="lines", name=name or "", showlegend=bool(name),
+                                     line={"dash": "dot", "color": COLOURS["neutral"]},
+                                     hoverinfo="skip"))
     fig.add_trace(go.Scatter(
         x=[r["rel_time"] for r in rows], y=[r["estimate"] for r in rows], mode="markers+lines",
         name="estimate", marker={"color": COLOURS["treated"], "size": 8},
@@ -257,7 +265,8 @@ CHART_FORMS: dict[str, Chart] = {c.key: c for c in (
     Chart("attrition_bars", "Attrition by group", _attrition),
     Chart("event_study", "Event study: effects by period relative to treatment", _event_study,
           "The shaded band spans the pre-period intervals; a band away from 0 signals "
-          "pre-trends."),
+          "pre-trends. Dotted lines, where drawn, are the uniform band: it covers every "
+          "event-time effect at once with 95% probability, where the bars do not."),
     Chart("group_time", "Group-time average effects", _group_time),
     Chart("paths", "Treated unit and its synthetic control", _synth_path),
     Chart("weights", "Donor weights", _donor_weights),
