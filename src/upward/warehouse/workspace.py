@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from upward.core.errors import WorkspaceError
+from upward.sources.feedspec import FeedSpec
 
 SETTINGS_FILE = "upward.toml"
 DEFAULT_DIR = "upward-workspace"
@@ -68,6 +69,7 @@ class Settings(BaseModel):
     sources: SourceSettings = Field(default_factory=SourceSettings)
     census: CensusSettings = Field(default_factory=CensusSettings)
     microdata: MicrodataSettings = Field(default_factory=MicrodataSettings)
+    feeds: dict[str, FeedSpec] = Field(default_factory=dict)
 
 
 _SOURCES_COMMENT = """\
