@@ -147,7 +147,7 @@ def test_arcgis_error_envelope_is_a_clear_error():
     with serve_portal(portal) as url:
         spec = FeedSpec(platform="arcgis", url=url + "/arcgis/rest/services/No/FeatureServer/9")
         with JsonClient("layer", retries=0) as client, pytest.raises(
-                FeedError, match="refused the layer description.*400 Invalid URL"):
+                FeedError, match=r"refused the layer description.*400 Invalid URL"):
             ArcGisFeed(spec, client).page(0, None, 1)
 
 
@@ -188,7 +188,7 @@ def test_ckan_retries_a_503_with_retry_after_and_refuses_an_html_page():
         portal.html_at = {asked + 1, asked + 2, asked + 3}
         feed = CkanFeed(FeedSpec(platform="ckan", url=url, dataset="population"), retries=2,
                         backoff=0)
-        with pytest.raises(FeedError, match="HTML page.*Service Temporarily Unavailable"):
+        with pytest.raises(FeedError, match=r"HTML page.*Service Temporarily Unavailable"):
             feed.page(0, None, 1)
         feed.close()
 

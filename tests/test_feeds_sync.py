@@ -156,7 +156,7 @@ def test_a_declared_column_missing_is_a_schema_error_and_an_added_one_an_alarm(t
         with pytest.raises(FeedSchemaError, match=r"no longer has the column 'counts' that "
                                                   r"upward.toml names.*nothing was loaded"):
             sync_feed(ws, "bikes")
-    rec, src, _ = stored(ws)
+    rec, _, _ = stored(ws)
     assert len(rec) == 42 and len(before[0]) == 41
 
 
@@ -191,7 +191,7 @@ def test_clock_going_backwards_is_refused_on_the_machine_and_in_the_feed(tmp_pat
         sync_feed(ws, "bikes")
         before = stored(ws)
         past = datetime.now(UTC) - timedelta(hours=3)
-        with pytest.raises(FeedClockError, match="clock says .* before the last successful sync"):
+        with pytest.raises(FeedClockError, match=r"clock says .* before the last successful sync"):
             sync_feed(ws, "bikes", now=lambda: past)
         # the portal restores an old copy: stamps older than the watermark come back
         portal.socrata["bk12-cnts"] = [{**r, ":updated_at": "2099-01-01T00:00:00Z"} if i == 0
@@ -209,7 +209,7 @@ def test_clock_going_backwards_is_refused_on_the_machine_and_in_the_feed(tmp_pat
 
         feed_server._Handler._socrata = ignore_where
         try:
-            with pytest.raises(FeedClockError, match="older stamp.*upward sync bikes --full"):
+            with pytest.raises(FeedClockError, match=r"older stamp.*upward sync bikes --full"):
                 sync_feed(ws, "bikes")
         finally:
             feed_server._Handler._socrata = original

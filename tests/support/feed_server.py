@@ -73,12 +73,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        body: Any
         kind = self.headers.get("Content-Type", "")
-        if "json" in kind:
-            body = json.loads(raw or b"{}")
-        else:
-            body = dict(parse_qsl(raw.decode()))
+        body: Any = json.loads(raw or b"{}") if "json" in kind else dict(parse_qsl(raw.decode()))
         self._answer(body)
 
     def _send(self, status: int, body: bytes, kind: str = "application/json",

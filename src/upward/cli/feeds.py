@@ -170,7 +170,7 @@ def register(app: typer.Typer) -> None:
         for col in table.rows.columns:
             t.add_column(col.replace("_", " "))
         for row in table.rows.itertuples(index=False):
-            t.add_row(*[_money(v) if "dollar" in c and isinstance(v, int | float) or
+            t.add_row(*[_money(v) if ("dollar" in c and isinstance(v, int | float)) or
                         (c == "dollars") else ("—" if v is None or v != v else
                                                f"{v:,.0f}" if isinstance(v, float) else str(v))
                         for c, v in zip(table.rows.columns, row, strict=True)])

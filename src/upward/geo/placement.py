@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["NO_COORDINATES", "NOT_LONLAT", "OUTSIDE", "check_tracts", "place_points"]
+__all__ = ["NOT_LONLAT", "NO_COORDINATES", "OUTSIDE", "check_tracts", "place_points"]
 
 NO_COORDINATES = "no coordinates"
 NOT_LONLAT = "coordinates are not longitude/latitude (WGS84)"
