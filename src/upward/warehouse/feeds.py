@@ -364,8 +364,9 @@ def _frame(name: str, spec: FeedSpec, conn: Any, records: list[dict[str, Any]],
                         else str(r.get(spec.participant_column)) for r in records],
         "outcome": [_number(r.get(spec.outcome_column)) if spec.outcome_column else None
                     for r in records],
-        "record": [json.dumps({k: v for k, v in r.items() if k != POINT_KEY}, default=str,
-                              sort_keys=True) for r in records],
+        "record": [json.dumps(r if POINT_KEY not in r else
+                              {k: v for k, v in r.items() if k != POINT_KEY}, default=str)
+                   for r in records],
         "source_id": source_id,
     })
     return frame, Counter(w for w in why if w), notes
