@@ -163,7 +163,7 @@ schedule = "weekly"
     total_sent = sum(float(r["amount"]) for r in rows) + sum(250.0 * (j + 1) for j in range(5))
     assert summary["dollars"].sum() == pytest.approx(total_sent)  # nothing dropped
     assert r.returncode == 0, r.stderr
-    assert "not placed — grants: 1 records ($500): outside the city" in r.stdout
+    assert "not placed — grants: 1 record ($500): outside the city" in r.stdout
 
     # a custom area made of two of the tracts: its dollars are theirs, its residents theirs
     from shapely.geometry import mapping

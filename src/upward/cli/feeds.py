@@ -177,7 +177,8 @@ def register(app: typer.Typer) -> None:
         console.print(t)
         summary = spending_summary(ws, feed)
         for r in summary[~summary["placed"]].itertuples():
-            console.print(f"not placed — {r.feed}: {r.records:,} records ({_money(r.dollars)}): "
+            console.print(f"not placed — {r.feed}: {r.records:,} record"
+                          f"{'s' if r.records != 1 else ''} ({_money(r.dollars)}): "
                           f"{r.reason}", highlight=False, markup=False)
         for note in table.notes:
             console.print(f"note: {note}", highlight=False, markup=False)

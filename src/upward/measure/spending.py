@@ -110,8 +110,10 @@ def _unplaced_note(rec: pd.DataFrame) -> list[str]:
         return []
     by = lost.groupby("unplaced").agg(n=("record_id", "size"), d=("amount", "sum"))
     parts = [f"{int(r.n):,} {why} (${(r.d or 0):,.0f})" for why, r in by.iterrows()]
-    return [f"{len(lost):,} records (${lost['amount'].sum():,.0f}) are not in any tract and not "
-            "in these rows: " + "; ".join(parts)]
+    n = len(lost)
+    return [f"{n:,} record{'s' if n != 1 else ''} (${lost['amount'].sum():,.0f}) "
+            f"{'are' if n != 1 else 'is'} not in any tract and not in these rows: "
+            + "; ".join(parts)]
 
 
 def spending_by_tract(ws: Workspace, feeds: list[str] | None = None, *,

@@ -35,7 +35,7 @@ from upward.web.data import WebData
 from upward.web.templating import make_templates
 
 ROUTER_MODULES = ("upward.web.api", "upward.web.pages", "upward.web.evidence",
-                  "upward.web.areas")
+                  "upward.web.areas", "upward.web.spending")
 STATIC_DIR = Path(__file__).parent / "static"
 #: A week: the bundled assets change only with the installed package.
 ASSET_CACHE = "public, max-age=604800"
