@@ -208,3 +208,31 @@ def test_usaspending_reads_county_obligations_by_program():
                           "geo_layer": "county", "display_name": "Charleston",
                           "amount": 550005.0, "population": 1, "per_capita": 550005.0}
     assert [r["geo_id"] for r in records] == ["45001", "53005"]  # 93.558 has no awards here
+
+
+def test_usaspending_place_layer_filters_to_the_city_and_a_sync_stores_county_dollars(tmp_path):
+    from upward.sources.usaspending import request_body
+    from upward.warehouse.feeds import feed_records, sync_feed
+    from upward.warehouse.workspace import Workspace
+
+    place = FeedSpec(platform="usaspending", url="https://api.usaspending.gov", state="OK",
+                     geo_layer="place", dataset="Tulsa", within="4075000")
+    body = request_body(place, "all")
+    assert body["geo_layer"] == "state"
+    assert body["filters"]["place_of_performance_locations"] == [
+        {"country": "USA", "state": "OK", "city": "Tulsa"}]
+    answer = recorded("usaspending_spending_by_geography_county.json")
+    portal = FakePortal(usaspending={"14.871": answer["results"]})
+    with serve_portal(portal) as url:
+        ws = Workspace.init(tmp_path / "ws")
+        with ws.settings_path.open("a") as f:
+            f.write(f'\n[feeds.federal]\nplatform = "usaspending"\nurl = "{url}"\n'
+                    'state = "SC"\nprogram_numbers = ["14.871"]\nschedule = "weekly"\n')
+        result = sync_feed(Workspace.open(ws.root), "federal")
+        again = sync_feed(Workspace.open(ws.root), "federal")
+    rows = feed_records(ws, "federal").sort_values("geo_id")
+    assert result.total == again.total == 2 and result.unplaced == {}
+    assert rows["geo_id"].tolist() == ["45001", "53005"]
+    assert rows["geo_level"].tolist() == ["county", "county"]
+    assert rows["amount"].tolist() == [550005.0, 5500.0]
+    assert rows["program"].tolist() == ["14.871", "14.871"]
