@@ -236,3 +236,32 @@ def test_usaspending_place_layer_filters_to_the_city_and_a_sync_stores_county_do
     assert rows["geo_level"].tolist() == ["county", "county"]
     assert rows["amount"].tolist() == [550005.0, 5500.0]
     assert rows["program"].tolist() == ["14.871", "14.871"]
+
+
+def test_ckan_package_without_datastore_downloads_its_csv_resource(tmp_path):
+    """The recorded package_show with its resource marked not in the DataStore and its url
+    pointed at a local CSV (made from the recorded datastore_search records: synthetic file)."""
+    from tests.support.http_server import serve_directory
+
+    search = recorded("ckan_datastore_search_gdp.json")["result"]
+    folder = tmp_path / "files"
+    folder.mkdir()
+    lines = ["Country Name,Country Code,Year,Value"] + [
+        f"{r['Country Name']},{r['Country Code']},{r['Year']},{r['Value']}"
+        for r in search["records"]]
+    (folder / "gdp.csv").write_text("\n".join(lines) + "\n")
+    package = recorded("ckan_package_show_population.json")["result"]
+    with serve_directory(folder) as files:
+        package["resources"][0].update(datastore_active=False, format="CSV",
+                                       url=files.url("gdp.csv"))
+        portal = FakePortal(ckan_packages={package["name"]: package})
+        with serve_portal(portal) as url:
+            feed = CkanFeed(FeedSpec(platform="ckan", url=url, dataset="population",
+                                     page_size=3), retries=0, cache_dir=tmp_path / "cache")
+            pages = pull(feed)
+            feed.close()
+    rows = [r for p in pages for r in p.records]
+    assert [len(p.records) for p in pages] == [3, 2]
+    assert [r["Country Code"] for r in rows] == ["ARB"] * 5
+    assert [float(r["Value"]) for r in rows] == [r["Value"] for r in search["records"]]
+    assert [r["_id"] for r in rows] == [1, 2, 3, 4, 5]

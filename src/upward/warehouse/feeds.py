@@ -279,7 +279,15 @@ def tract_polygons(wh: Warehouse, within: str | None = None) -> dict[str, Any]:
 
 
 def _point_of(value: Any) -> tuple[Any, Any]:
-    """(lon, lat) from a GeoJSON point, a Socrata location ({latitude, longitude}) or text."""
+    """(lon, lat) from a GeoJSON point, a Socrata location ({latitude, longitude}) or text.
+
+    >>> _point_of({"type": "Point", "coordinates": [-95.99, 36.15]})
+    (-95.99, 36.15)
+    >>> _point_of({"latitude": "36.15", "longitude": "-95.99", "human_address": "{}"})
+    ('-95.99', '36.15')
+    >>> _point_of("not a point")
+    (None, None)
+    """
     if isinstance(value, str):
         try:
             value = json.loads(value)
