@@ -275,3 +275,9 @@ def test_a_bad_feed_declaration_names_the_setting(tmp_path):
                 'dataset = "ab12-cd34"\nschedule = "sometimes"\n')
     r = run_cli("feeds", "-w", str(ws.root))
     assert r.returncode != 0 and "feeds.permits.schedule" in r.stderr
+
+
+def test_fetch_feeds_points_to_upward_sync(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    r = run_cli("fetch", "feeds", "-w", str(ws.root))
+    assert r.returncode != 0 and "upward sync" in r.stderr and "[feeds.NAME]" in r.stderr
