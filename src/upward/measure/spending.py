@@ -120,7 +120,15 @@ def spending_by_tract(ws: Workspace, feeds: list[str] | None = None, *,
                       metric_id: str | None = None, tracts: list[str] | None = None
                       ) -> SpendingTable:
     """Dollars, records and dollars per resident in each tract, with a mobility metric's latest
-    value beside them when ``metric_id`` is given (``kfr_dollars_p25`` …)."""
+    value beside them when ``metric_id`` is given (``kfr_dollars_p25`` …); with ``tracts``,
+    exactly those tracts (zero dollars where nothing was placed).
+
+    >>> import tempfile, pathlib
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "w")
+    >>> Warehouse(ws.warehouse_path).close()
+    >>> spending_by_tract(ws, tracts=["40143000100"]).rows[["geo_id", "dollars"]].values.tolist()
+    [['40143000100', 0.0]]
+    """
     with Warehouse(ws.warehouse_path, read_only=True) as wh:
         rec = _records(wh, feeds)
         pops = _populations(wh)
@@ -153,7 +161,14 @@ def spending_by_tract(ws: Workspace, feeds: list[str] | None = None, *,
 
 def spending_by_area(ws: Workspace, feeds: list[str] | None = None,
                      area: str | None = None) -> SpendingTable:
-    """Dollars and dollars per resident in each custom area (``upward areas add``)."""
+    """Dollars and dollars per resident in each custom area (``upward areas add``).
+
+    >>> import tempfile, pathlib
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "w")
+    >>> Warehouse(ws.warehouse_path).close()
+    >>> spending_by_area(ws).rows.empty
+    True
+    """
     from upward.warehouse.areas import area_tract_weights
 
     tract = spending_by_tract(ws, feeds).rows.set_index("geo_id")
@@ -180,7 +195,14 @@ def spending_by_area(ws: Workspace, feeds: list[str] | None = None,
 
 def program_costs(ws: Workspace, feeds: list[str] | None = None) -> SpendingTable:
     """Per program: dollars, participants (distinct participant ids, else records), outcomes
-    (the sum of the outcome column), dollars per participant and per outcome."""
+    (the sum of the outcome column), dollars per participant and per outcome.
+
+    >>> import tempfile, pathlib
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "w")
+    >>> Warehouse(ws.warehouse_path).close()
+    >>> list(program_costs(ws).rows.columns)[-2:]
+    ['dollars_per_participant', 'dollars_per_outcome']
+    """
     with Warehouse(ws.warehouse_path, read_only=True) as wh:
         rec = _records(wh, feeds)
     rec = rec[rec["program"].notna()]

@@ -90,7 +90,14 @@ def _ddl() -> list[str]:
 
 
 def ensure_tables(wh: Warehouse) -> None:
-    """Create the feed tables if missing (a read-only warehouse is left alone)."""
+    """Create the feed tables if missing.
+
+    >>> import tempfile, pathlib
+    >>> with Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb") as wh:
+    ...     ensure_tables(wh)
+    ...     wh._duck.execute("SELECT count(*) FROM feed_records").fetchone()[0]
+    0
+    """
     for statement in _ddl():
         wh._duck.execute(statement)
 
@@ -140,7 +147,14 @@ def _parse(stamp: str | None) -> datetime | None:
 
 
 def connector_for(spec: FeedSpec, ws: Workspace):
-    """The connector object of a feed's platform, with the workspace's retry settings."""
+    """The connector object of a feed's platform, with the workspace's retry settings.
+
+    >>> import tempfile, pathlib
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> spec = FeedSpec(platform="arcgis", url="https://x.gov/arcgis/rest/services/A/FeatureServer/0")
+    >>> connector_for(spec, ws).query_url
+    'https://x.gov/arcgis/rest/services/A/FeatureServer/0/query'
+    """
     d = ws.settings.download
     what = f"the {spec.platform} feed at {spec.url}"
     if spec.platform == "ckan":
@@ -260,7 +274,14 @@ def _schema_note(old: dict[str, str] | None, new: dict[str, str]) -> str | None:
 
 def tract_polygons(wh: Warehouse, within: str | None = None) -> dict[str, Any]:
     """The loaded tract boundaries (latest vintage) as shapely shapes, optionally only those in
-    a county (5-digit prefix) — empty when none are loaded."""
+    a county (5-digit prefix) or place (7 digits, through the tract → place crosswalk) — empty
+    when none are loaded.
+
+    >>> import tempfile, pathlib
+    >>> with Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb") as wh:
+    ...     tract_polygons(wh, "40143")
+    {}
+    """
     from shapely.geometry import shape
 
     geo = wh.frame(wh.table("geometry"))
@@ -387,6 +408,11 @@ def sync_feed(ws: Workspace, name: str, *, full: bool = False,
 
     Raises :class:`~upward.sources.feeds.FeedError` (and subclasses) for a feed that cannot be
     loaded; the previous data, provenance and watermark stay as they were.
+
+    >>> import tempfile, pathlib
+    >>> sync_feed(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"), "permits")
+    Traceback (most recent call last):
+    upward.core.errors.ConfigError: no feed 'permits' in ... (declared: none). What to do: add a [feeds.permits] table (see docs/feeds.md)
     """
     check_name(name)
     spec = ws.settings.feeds.get(name)
@@ -582,7 +608,12 @@ def sync_feeds(ws: Workspace, names: list[str] | None = None, *, full: bool = Fa
                due_only: bool = False, progress: Callable[[str], None] | None = None,
                now: Callable[[], datetime] = _now) -> list[tuple[str, SyncResult | FeedError]]:
     """Sync several feeds (all declared when ``names`` is empty); one failing does not stop the
-    others. With ``due_only``, only feeds whose schedule says a sync is due."""
+    others. With ``due_only``, only feeds whose schedule says a sync is due.
+
+    >>> import tempfile, pathlib
+    >>> sync_feeds(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"))
+    []
+    """
     chosen = names or sorted(ws.settings.feeds)
     status = feed_status(ws, now=now).set_index("feed") if due_only else None
     out: list[tuple[str, SyncResult | FeedError]] = []
@@ -650,7 +681,14 @@ def _age_text(seconds: float) -> str:
 
 
 def feed_records(ws: Workspace, name: str | None = None) -> pd.DataFrame:
-    """The stored records of one feed (all feeds when None), without the raw record JSON."""
+    """The stored records of one feed (all feeds when None), without the raw record JSON.
+
+    >>> import tempfile, pathlib
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> Warehouse(ws.warehouse_path).close()
+    >>> len(feed_records(ws, "permits"))
+    0
+    """
     with Warehouse(ws.warehouse_path, read_only=True) as wh:
         present = wh._duck.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'feed_records'"
