@@ -8,6 +8,7 @@
     python -m bench cli             # upward --help, plan and an error path vs python -c pass
     python -m bench all-profiles    # every place's and county's profile holds (not in "all")
     python -m bench demo            # generating the demo city's files vs copying the same files
+    python -m bench feeds [ROWS]    # upward sync of a local Socrata feed vs a plain httpx loop
     python -m bench                 # all
 
 ``WS`` is a workspace already loaded from ../shared/data (else one is loaded first).
@@ -312,6 +313,11 @@ def main(argv: list[str]) -> None:
         from bench.demo import run
 
         run()
+        return
+    if argv[:1] == ["feeds"]:  # a local server: needs no data
+        from bench.feeds import run as run_feeds
+
+        run_feeds(int(argv[1]) if len(argv) > 1 else 20000)
         return
     if not (DATA / "urban").is_dir():
         sys.exit(f"bench needs the real files in {DATA}")

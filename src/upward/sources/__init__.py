@@ -26,7 +26,7 @@ from upward.sources.base import (
 
 # Registration order is load order (``source_names``): Atlas, Social Capital, crosswalks, tracts.
 for _module in ("opportunity_atlas", "social_capital", "commuting_zones", "tiger", "census_api",
-                "pums", "tract_relationship"):
+                "pums", "tract_relationship", "feeds"):
     try:  # pragma: no cover - a connector module missing is a packaging error
         __import__(f"upward.sources.{_module}")
     except ModuleNotFoundError as exc:

@@ -76,6 +76,8 @@ class Publisher(StrEnum):
     CENSUS = "US Census Bureau"
     OPPORTUNITY_ATLAS = "Opportunity Insights — Opportunity Atlas"
     OPPORTUNITY_INSIGHTS = "Opportunity Insights"
+    CITY_PORTAL = "City open-data portal"
+    USASPENDING = "USAspending.gov (U.S. Department of the Treasury)"
 
 
 class Kind(StrEnum):
@@ -94,6 +96,8 @@ class Kind(StrEnum):
     GEOMETRY = "geometry"
     TABLE_ESTIMATES = "Census table estimates"
     MICRODATA = "microdata records"
+    FEED_RECORDS = "city feed records"
+    FEDERAL_SPENDING = "federal spending by geography"
 
 
 #: Kinds whose rows are tract observations (a place's tract spread and map draw on them).

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from upward.core.errors import WorkspaceError
+from upward.sources.feedspec import FeedSpec
 
 SETTINGS_FILE = "upward.toml"
 DEFAULT_DIR = "upward-workspace"
@@ -68,6 +69,16 @@ class Settings(BaseModel):
     sources: SourceSettings = Field(default_factory=SourceSettings)
     census: CensusSettings = Field(default_factory=CensusSettings)
     microdata: MicrodataSettings = Field(default_factory=MicrodataSettings)
+    feeds: dict[str, FeedSpec] = Field(default_factory=dict)
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_names(cls, value: dict[str, FeedSpec]) -> dict[str, FeedSpec]:
+        from upward.sources.feedspec import check_name
+
+        for name in value:
+            check_name(name)
+        return value
 
 
 _SOURCES_COMMENT = """\

@@ -36,7 +36,7 @@ from upward.web.limits import ConcurrencyLimit, limit_from_environment
 from upward.web.templating import make_templates
 
 ROUTER_MODULES = ("upward.web.api", "upward.web.pages", "upward.web.evidence",
-                  "upward.web.areas")
+                  "upward.web.areas", "upward.web.spending")
 STATIC_DIR = Path(__file__).parent / "static"
 #: A week: the bundled assets change only with the installed package.
 ASSET_CACHE = "public, max-age=604800"
