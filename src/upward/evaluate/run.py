@@ -275,9 +275,10 @@ def _spec_error(exc: ValidationError, shell: LoadedSpec) -> ConfigError:
 
 
 def _model_at(loc: tuple):
-    from upward.evaluate.spec import CostSpec
+    from upward.evaluate.spec import CostSpec, MonitorSpec
 
-    return {("cost",): CostSpec}.get(tuple(map(str, loc)), EvaluationSpec)
+    return {("cost",): CostSpec, ("monitor",): MonitorSpec}.get(tuple(map(str, loc)),
+                                                                EvaluationSpec)
 
 
 def _key_lines(node, prefix: tuple = ()) -> dict[tuple, int]:
@@ -391,6 +392,11 @@ def run_evaluation(
 ) -> EvaluationRun:
     """Like :func:`evaluate`, also returning where the result was saved and the loaded data."""
     loaded = as_loaded(spec)
+    if loaded.spec.monitor is not None and data is None:
+        raise ConfigError(f"{loaded.where('monitor')}: this spec declares a monitored "
+                          "evaluation, whose data arrive week by week",
+                          fix="run 'upward monitor SPEC' (or 'upward evaluate SPEC --monitor'; "
+                          "from Python, upward.evaluate.monitor.monitor)")
     written_data = loaded.data_as_written or str(loaded.spec.data)
     ws = _workspace(workspace)
     design = design_for(loaded)

@@ -37,6 +37,32 @@ class CostSpec(BaseModel):
     sensitivity: float = Field(0.25, ge=0, le=1)
 
 
+class MonitorSpec(BaseModel):
+    """A monitored (running) evaluation: ``data:`` is then a folder that grows by one file a
+    week (or any batch), re-estimated at every refresh with an anytime-valid confidence
+    sequence (docs/monitoring.md).
+
+    ``plan`` is a JSON file written by ``upward plan --format json -o plan.json`` (its ``n`` is
+    the planned enrolment and its ``share_treated`` the assignment share, unless given here);
+    ``enrolment_weeks`` spreads the planned enrolment evenly over that many looks; ``costs`` is
+    a CSV of spending with columns ``week`` (a look's file name without suffix, or its number
+    from 1) and ``spent`` (dollars). Paths are relative to the spec file.
+
+    >>> MonitorSpec(plan="plan.json", enrolment_weeks=12).pattern
+    '*.csv'
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    pattern: str = Field("*.csv", description="Which files of the folder are weekly data.")
+    week_column: str | None = Field(None, description="A column numbering the week of each "
+                                    "record; by default each file is one week, in name order.")
+    plan: Path | None = None
+    planned_enrolment: int | None = Field(None, gt=0)
+    enrolment_weeks: int | None = Field(None, gt=0)
+    assignment_share: float | None = Field(None, gt=0, lt=1)
+    costs: Path | None = None
+
+
 class EvaluationSpec(BaseModel):
     """One evaluation. Columns are names in the data file; ``data`` is relative to the spec."""
 
@@ -66,6 +92,7 @@ class EvaluationSpec(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="Design-specific options (see docs/evaluate.md).")
     cost: CostSpec | None = None
+    monitor: MonitorSpec | None = None
 
     def columns(self) -> list[str]:
         """Every data column the spec names.
