@@ -19,6 +19,7 @@ import typer
 from upward.cli import areas as areas_commands
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
+from upward.cli import link as link_commands
 from upward.cli import microdata as microdata_commands
 from upward.cli import monitor as monitor_commands
 from upward.cli import report as report_commands
@@ -41,7 +42,7 @@ metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show
 app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
-                   areas_commands, microdata_commands, monitor_commands)
+                   areas_commands, microdata_commands, monitor_commands, link_commands)
 
 @app.command()
 def init(

@@ -13,7 +13,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,6 +63,25 @@ class MonitorSpec(BaseModel):
     costs: Path | None = None
 
 
+class LinkSpec(BaseModel):
+    """Outcomes from another file, linked to the roster (``data:``) by probabilistic record
+    linkage (docs/linkage.md): ``fields`` maps each compared roster column to its kind
+    (``name``, ``date``, ``text`` or ``exact``); ``outcome_fields`` renames those whose name
+    differs in the outcome file; ``columns`` are the outcome columns brought over;
+    ``threshold`` is the match probability a link needs (or ``auto``: the best estimated F1).
+
+    >>> LinkSpec(outcomes="wages.csv", fields={"surname": "name"}, columns=["wage"]).threshold
+    0.9
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    outcomes: Path
+    fields: dict[str, str]
+    outcome_fields: dict[str, str] = Field(default_factory=dict)
+    columns: list[str]
+    threshold: float | Literal["auto"] = 0.9
+
+
 class EvaluationSpec(BaseModel):
     """One evaluation. Columns are names in the data file; ``data`` is relative to the spec."""
 
@@ -93,6 +112,7 @@ class EvaluationSpec(BaseModel):
                                     description="Design-specific options (see docs/evaluate.md).")
     cost: CostSpec | None = None
     monitor: MonitorSpec | None = None
+    link: LinkSpec | None = None
 
     def columns(self) -> list[str]:
         """Every data column the spec names.
