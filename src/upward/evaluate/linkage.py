@@ -232,8 +232,8 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame, fields: list[LinkField]
     """Candidate pairs (``left``, ``right`` row numbers) with Splink's match probability, from
     a model trained without labels on the two normalised tables (in-memory DuckDB).
 
-    Blocking: pairs agreeing exactly on at least one field (a pair that agrees on none is
-    not considered). Training: λ from pairs agreeing on every field (recall assumed 0.7),
+    Blocking (:func:`blocking_columns`): pairs agreeing exactly on a date field, or on any
+    two fields; other pairs are not considered. Training: λ from pairs agreeing on every field (recall assumed 0.7),
     u by random sampling, m by EM blocked on the first two fields in turn.
     """
     from splink import Linker, SettingsCreator, block_on
@@ -251,7 +251,8 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame, fields: list[LinkField]
     columns = [f.column for f in fields]
     settings = SettingsCreator(
         link_type="link_only", comparisons=_comparisons(fields),
-        blocking_rules_to_generate_predictions=[block_on(c) for c in columns],
+        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in
+                                                blocking_columns(fields)],
         retain_matching_columns=False, retain_intermediate_calculation_columns=False)
     linker = Linker(tables, settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
@@ -273,6 +274,22 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame, fields: list[LinkField]
     right_id = np.where(flip, pairs["unique_id_l"], pairs["unique_id_r"]).astype(int)
     return pd.DataFrame({"left": left_id, "right": right_id,
                          "match_probability": pairs["match_probability"].astype(float)})
+
+
+def blocking_columns(fields: list[LinkField]) -> list[tuple[str, ...]]:
+    """The blocking rules: each date field alone (dates of birth are nearly unique), and every
+    two fields together (a field such as a ZIP code alone would pair far too many records).
+    With a single field, that field alone.
+
+    >>> blocking_columns([LinkField("a", "name"), LinkField("b", "date"), LinkField("c", "exact")])
+    [('b',), ('a', 'b'), ('a', 'c'), ('b', 'c')]
+    """
+    if len(fields) == 1:
+        return [(fields[0].column,)]
+    rules: list[tuple[str, ...]] = [(f.column,) for f in fields if f.kind == "date"]
+    for i, f in enumerate(fields):
+        rules += [(f.column, g.column) for g in fields[i + 1:]]
+    return rules
 
 
 def one_to_one(pairs: pd.DataFrame) -> pd.DataFrame:
