@@ -258,12 +258,12 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame, fields: list[LinkField]
     linker.training.estimate_probability_two_random_records_match(
         [block_on(*columns)], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-    for column in columns[:2] if len(columns) > 1 else columns:
+    for rule in training_rules(fields):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(column))
+                block_on(*rule))
         except Exception as exc:  # Splink raises its own errors for untrainable blocks
-            raise ConfigError(f"the linkage model could not be trained blocked on {column!r} "
+            raise ConfigError(f"the linkage model could not be trained blocked on {rule} "
                               f"({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})",
                               fix="compare more fields, or put a field that identifies "
                               "people well (a date of birth, a surname) first") from None
@@ -290,6 +290,22 @@ def blocking_columns(fields: list[LinkField]) -> list[tuple[str, ...]]:
     for i, f in enumerate(fields):
         rules += [(f.column, g.column) for g in fields[i + 1:]]
     return rules
+
+
+def training_rules(fields: list[LinkField]) -> list[tuple[str, ...]]:
+    """The blocking rules EM is trained on: the first blocking rule, then the first one that
+    shares no field with it (so every field's parameters are estimated in one of the two),
+    each of which pairs few records.
+
+    >>> training_rules([LinkField("a", "name"), LinkField("b", "name"), LinkField("d", "date")])
+    [('d',), ('a', 'b')]
+    >>> training_rules([LinkField("a", "name")])
+    [('a',)]
+    """
+    rules = blocking_columns(fields)
+    first = rules[0]
+    other = next((r for r in rules[1:] if not set(r) & set(first)), None)
+    return [first] if other is None else [first, other]
 
 
 def one_to_one(pairs: pd.DataFrame) -> pd.DataFrame:
