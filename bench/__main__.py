@@ -9,6 +9,8 @@
     python -m bench all-profiles    # every place's and county's profile holds (not in "all")
     python -m bench demo            # generating the demo city's files vs copying the same files
     python -m bench feeds [ROWS]    # upward sync of a local Socrata feed vs a plain httpx loop
+    python -m bench linkage [N]     # linking N x N records (100,000) vs an exact-match DuckDB join
+    python -m bench monitor [SIMS]  # repeated-look false alarms: confidence sequence vs naive CI
     python -m bench                 # all
 
 ``WS`` is a workspace already loaded from ../shared/data (else one is loaded first).
@@ -308,6 +310,16 @@ def main(argv: list[str]) -> None:
         from bench.acs_areas import bench_areas
 
         bench_areas()
+        return
+    if argv[:1] == ["linkage"]:  # synthetic records with known truth: needs no shared data
+        from bench.linkage import run as run_linkage
+
+        run_linkage(int(argv[1]) if len(argv) > 1 else 100_000)
+        return
+    if argv[:1] == ["monitor"]:  # simulated pilots: needs no shared data
+        from bench.monitor import run as run_monitor
+
+        run_monitor(int(argv[1]) if len(argv) > 1 else 5000)
         return
     if argv[:1] == ["demo"]:  # needs no data
         from bench.demo import run

@@ -66,6 +66,9 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOption = "table",
         output: OutputOption = None,
         save: Annotated[bool, typer.Option(help="Save the result in the workspace.")] = True,
+        monitor: Annotated[bool, typer.Option(
+            "--monitor", help="Refresh a monitored evaluation (the spec's 'monitor:' "
+            "section; same as 'upward monitor SPEC').")] = False,
         workspace: WorkspaceOption = None,
     ) -> None:
         """Estimate a program's impact from a spec: data, design, columns (docs/evaluate.md).
@@ -76,6 +79,11 @@ def register(app: typer.Typer) -> None:
         """
         from upward.evaluate.run import run_evaluation
 
+        if monitor:
+            from upward.cli.monitor import run_monitor
+
+            run_monitor(spec, workspace, fmt=fmt, output=output, save=save)
+            return
         _check_format(fmt, RESULT_FORMATS)
         if fmt == "html" and output is None:
             raise UpwardError("--format html needs --output FILE", fix="add for example -o report.html")

@@ -20,7 +20,9 @@ from upward.cli import areas as areas_commands
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
 from upward.cli import feeds as feeds_commands
+from upward.cli import link as link_commands
 from upward.cli import microdata as microdata_commands
+from upward.cli import monitor as monitor_commands
 from upward.cli import report as report_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
@@ -41,7 +43,8 @@ metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show
 app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
-                   areas_commands, microdata_commands, feeds_commands)
+                   areas_commands, microdata_commands, feeds_commands, monitor_commands,
+                   link_commands)
 
 @app.command()
 def init(
