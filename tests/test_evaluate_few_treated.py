@@ -15,18 +15,19 @@ treated cluster rejects far too often (Conley & Taber 2011; MacKinnon & Webb 201
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from tests.conftest import DATA
 
 from upward.evaluate.designs import get_design
 from upward.evaluate.designs.panel import estimate_did
 from upward.evaluate.inference import FEW_TREATED_CLUSTERS, treated_cluster_check
 from upward.evaluate.spec import EvaluationSpec
 
-PROP99 = DATA / "evaluate" / "california_prop99.csv"
+PROP99 = Path(__file__).parent / "data" / "evaluate" / "california_prop99.csv"
 
 
 @pytest.fixture(scope="module")

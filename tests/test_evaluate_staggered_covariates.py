@@ -2,7 +2,7 @@
 the uniform event-study band and the weighted static TWFE comparison row.
 
 Reference data: the R ``did`` package's ``mpdta`` (Callaway & Sant'Anna 2021; 500 counties,
-2003-2007), read from ../shared/data/evaluate/mpdta.csv (copied from d2cml-ai/csdid
+2003-2007), read from tests/data/evaluate/mpdta.csv (copied from d2cml-ai/csdid
 ``data/mpdta.csv``, the file diff-diff pins by SHA-256 as ``did::mpdta``; see SOURCES.md).
 Published R results: csdid's R-parity reference table ``csdid/test_csdid/r_ref/ref_attgt.csv``
 and ``ref_aggte.csv`` (repository d2cml-ai/csdid, commit ca91c1fef4974bde0d973d7f4195328414130c92),
@@ -30,7 +30,7 @@ from upward.evaluate.designs.staggered import (
 )
 from upward.evaluate.spec import EvaluationSpec
 
-MPDTA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "evaluate" / "mpdta.csv"
+MPDTA = Path(__file__).parent / "data" / "evaluate" / "mpdta.csv"
 
 # R did 2.x via csdid's r_ref/ref_attgt.csv, scenario mpdta_nev_reg_cov: (group, t) -> (att, se)
 R_REG_LPOP_CELLS = {

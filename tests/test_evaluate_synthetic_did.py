@@ -1,7 +1,7 @@
 """Synthetic difference-in-differences (design ``synthetic_did``) against the published
 Proposition 99 comparison and diff-diff's implementation, and from a YAML spec.
 
-Data: ../shared/data/evaluate/california_prop99.csv, the ``california_prop99`` data of the
+Data: tests/data/evaluate/california_prop99.csv, the ``california_prop99`` data of the
 authors' R package synthdid (github.com/synth-inference/synthdid, data/california_prop99.csv;
 ADH 2010's panel: 38 donor states and California, 1970-2000, packs per capita).
 
@@ -19,17 +19,18 @@ The standard errors there are placebo standard errors from 200 random placebo dr
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import DATA, run_cli
+from tests.conftest import run_cli
 
 from upward.evaluate.designs import DESIGNS, get_design
 from upward.evaluate.designs.synthetic_did import noise_level, placebo_estimates, sdid
 from upward.evaluate.spec import EvaluationSpec
 
-PROP99 = DATA / "evaluate" / "california_prop99.csv"
+PROP99 = Path(__file__).parent / "data" / "evaluate" / "california_prop99.csv"
 needs_prop99 = pytest.mark.skipif(not PROP99.exists(), reason=f"Prop 99 data absent: {PROP99}")
 
 #: Table 1 of Arkhangelsky et al. (2021), from the synthdid vignette output (see above).
