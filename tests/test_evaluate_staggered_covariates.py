@@ -286,3 +286,18 @@ def test_weighted_sun_abraham_matches_pyfixest_interactions(mpdta):
     a /= a.sum()
     assert row["estimate"] == pytest.approx(float(a @ fit.coef().to_numpy()), abs=1e-12)
     assert row["se"] == pytest.approx(float(np.sqrt(a @ fit._vcov @ a)), rel=1e-6)
+
+
+def test_not_yet_treated_controls_with_covariates_and_weights_match_csdid(mpdta):
+    csdid = pytest.importorskip("csdid.att_gt")
+    r = _mpdta(mpdta, covariates=["lpop"], weights="w",
+               options={"control_group": "not_yet_treated", "band_draws": 0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        att = csdid.ATTgt(yname="lemp", tname="year", idname="countyreal",
+                          gname="first.treat", data=mpdta.copy(),
+                          control_group=["notyettreated"], xformla="lemp~lpop",
+                          weights_name="w").fit(est_method="dr", bstrap=False)
+        simple = att.aggte(typec="simple", bstrap=False)
+    assert r.estimate == pytest.approx(simple.atte["overall_att"], abs=1e-10)
+    assert r.se == pytest.approx(simple.atte["overall_se"], rel=1e-8)
