@@ -261,3 +261,43 @@ def test_covariates_that_predict_treatment_perfectly_are_refused(mpdta):
     m = mpdta.assign(sep=(mpdta["first.treat"] == 2004).astype(float) * 100)
     with pytest.raises(ConfigError, match="est_method: reg"):
         _mpdta(m, covariates=["sep"], options={"est_method": "ipw", "band_draws": 0})
+
+
+def test_weighted_sun_abraham_matches_pyfixest_interactions(mpdta):
+    """The interaction-weighted row with sampling weights: pyfixest's weighted regression on
+    cohort × relative-period dummies (reference -1), averaged over post cells with weighted
+    cohort sizes, its SE by the delta method from the CR1 covariance."""
+    pf = pytest.importorskip("pyfixest")
+    r = _mpdta(mpdta, weights="w", options={"band_draws": 0})
+    row = next(x for x in r.tables["estimates"] if x["method"].startswith("Sun"))
+    g, rel = mpdta["first.treat"], mpdta["year"] - mpdta["first.treat"]
+    cell = np.where((g > 0) & (rel != -1), g * 100 + rel + 50, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = pf.feols("lemp ~ i(cell, ref=0) | countyreal + year", data=mpdta.assign(cell=cell),
+                       weights="w", vcov={"CRV1": "countyreal"})
+    sizes = mpdta[mpdta["year"] == 2003].groupby("first.treat")["w"].sum()
+    names = list(fit.coef().index)
+    a = np.zeros(len(names))
+    for k, name in enumerate(names):
+        cohort, offset = divmod(int(name.split("::")[1].rstrip("]").split(".")[0]), 100)
+        if offset - 50 >= 0:
+            a[k] = sizes[cohort]
+    a /= a.sum()
+    assert row["estimate"] == pytest.approx(float(a @ fit.coef().to_numpy()), abs=1e-12)
+    assert row["se"] == pytest.approx(float(np.sqrt(a @ fit._vcov @ a)), rel=1e-6)
+
+
+def test_not_yet_treated_controls_with_covariates_and_weights_match_csdid(mpdta):
+    csdid = pytest.importorskip("csdid.att_gt")
+    r = _mpdta(mpdta, covariates=["lpop"], weights="w",
+               options={"control_group": "not_yet_treated", "band_draws": 0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        att = csdid.ATTgt(yname="lemp", tname="year", idname="countyreal",
+                          gname="first.treat", data=mpdta.copy(),
+                          control_group=["notyettreated"], xformla="lemp~lpop",
+                          weights_name="w").fit(est_method="dr", bstrap=False)
+        simple = att.aggte(typec="simple", bstrap=False)
+    assert r.estimate == pytest.approx(simple.atte["overall_att"], abs=1e-10)
+    assert r.se == pytest.approx(simple.atte["overall_se"], rel=1e-8)

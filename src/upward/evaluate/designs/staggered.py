@@ -835,8 +835,10 @@ def _sun_abraham(panel: Panel, alpha: float) -> Estimate:
         last = panel.cohort.max()
         keep = panel.times < last
         panel = Panel(panel.outcome[:, keep], panel.times[keep],
-                      np.where(panel.cohort == last, NEVER, panel.cohort), panel.cluster)
-    cohorts, sizes = np.unique(panel.cohort, return_counts=True)
+                      np.where(panel.cohort == last, NEVER, panel.cohort), panel.cluster,
+                      weights=panel.weights)
+    cohorts, member = np.unique(panel.cohort, return_inverse=True)
+    sizes = np.bincount(member, weights=panel.unit_weights)  # (weighted) cohort sizes
     cells = [(h, g, j) for h, g in enumerate(cohorts) if np.isfinite(g)
              for j, t in enumerate(panel.times) if t - g != -1]
     x = np.zeros((len(cohorts), len(panel.times), len(cells)))
