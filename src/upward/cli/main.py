@@ -63,7 +63,7 @@ def init(
 def fetch(
     sources: Annotated[list[str], typer.Argument(
         help="urban, opportunity-atlas, social-capital, crosswalks, tracts, pums, replicates, "
-        "or acs (with --table)")],
+        "evidence (published program estimates), or acs (with --table)")],
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Read local copies from this folder (laid out like ../shared/data, or "
         "with the publishers' file names) instead of downloading.")] = None,
@@ -95,6 +95,8 @@ def fetch(
     Example: upward fetch acs --table B17020 --geo tract --state 40 --county 143 --year 2023
 
     Example: upward fetch pums --state 40 --year 2023
+
+    Example: upward fetch evidence --from ../shared/data
     """
     from upward import fetch as run_fetch
     from upward.geo.ids import repair_geoid
@@ -119,9 +121,12 @@ def fetch(
             if message.startswith("[yellow]"):
                 console.print(message)
 
-        results = [] if sources == ["pums"] else run_fetch(
-            ws, [s for s in sources if s != "pums"], from_dir=from_dir, states=states,
+        rest = [s for s in sources if s not in ("pums", "evidence")]
+        results = [] if not rest else run_fetch(
+            ws, rest, from_dir=from_dir, states=states,
             refresh=refresh, report=report, allow_shrink=allow_shrink)
+        if "evidence" in sources:
+            results.append(evidence_commands.fetch_evidence_command(ws, from_dir, report))
         if "pums" in sources:
             results += microdata_commands.fetch_pums_command(
                 ws, states=states, year=year, span=span, from_dir=from_dir, refresh=refresh,

@@ -61,6 +61,8 @@ DEMO_STUDIES: dict[str, DemoStudy] = {
         "Savings twelve months later", "dollars of savings", 12, "Voluntary savings coaching"),
 }
 DEMO_CITY = "Demo City (synthetic)"
+#: The year of the demo pilots' dollars (they ran in 2024).
+DEMO_DOLLAR_YEAR = 2024
 
 
 def add_demo_evaluations(workspace, *, by: str | None = None):
@@ -96,7 +98,8 @@ def add_demo_evaluations(workspace, *, by: str | None = None):
             title=demo.study_title, city=DEMO_CITY, period="2024",
             follow_up_months=demo.follow_up_months, outcome_label=demo.outcome_label,
             unit=demo.unit, evaluator="Upward demo", synthetic=True,
-            sample_unit=demo.sample_unit, path=saved.path)
+            sample_unit=demo.sample_unit, path=saved.path, dollar_year=DEMO_DOLLAR_YEAR,
+            intervention_name=demo.intervention_name)
         earlier = studies.get(study.id)
         studies[study.id] = merge_studies(earlier, study) if earlier else study
         cost = (result.cost or {}).get("cost_per_participant")
@@ -106,7 +109,8 @@ def add_demo_evaluations(workspace, *, by: str | None = None):
             interventions[demo.intervention_id] = Intervention(
                 id=demo.intervention_id, name=demo.intervention_name,
                 description=demo.description, policy_area="workforce",
-                cost_per_participant=cost, logic_model="Synthetic: the demo generator builds the effect in.")
+                cost_per_participant=cost, cost_year=DEMO_DOLLAR_YEAR if cost is not None else None,
+                logic_model="Synthetic: the demo generator builds the effect in.")
     result = library.add(LibraryDocument(interventions=list(interventions.values()),
                                          studies=list(studies.values())), by=by or "upward demo",
                          action="from_evaluation", replace=True)

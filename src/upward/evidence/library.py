@@ -418,6 +418,12 @@ CSV_COLUMNS: dict[str, tuple[str, str, str]] = {
     "components": ("intervention", "components", "list"),
     "cost_per_participant": ("intervention", "cost_per_participant", "number"),
     "cost_year": ("intervention", "cost_year", "integer"),
+    "cost_note": ("intervention", "cost_note", "text"),
+    "mvpf": ("intervention", "mvpf", "number"),
+    "mvpf_source": ("intervention", "mvpf_source", "text"),
+    "take_up": ("intervention", "take_up", "number"),
+    "take_up_source": ("intervention", "take_up_source", "text"),
+    "program_type": ("intervention", "program_type", "text"),
     "logic_model": ("intervention", "logic_model", "text"),
     "study_id": ("study", "id", "text"),
     "study_title": ("study", "title", "text"),
@@ -461,6 +467,12 @@ CSV_COLUMNS: dict[str, tuple[str, str, str]] = {
     "subgroup": ("effect", "subgroup", "text"),
     "source_location": ("effect", "source_location", "text"),
     "effect_notes": ("effect", "notes", "text"),
+    "domain": ("effect", "domain", "text"),
+    "population": ("effect", "population", "text"),
+    "dollar_year": ("effect", "dollar_year", "integer"),
+    "unit_verified": ("effect", "unit_verified", "boolean"),
+    "estimate_type": ("effect", "estimate_type", "text"),
+    "not_pooled": ("effect", "not_pooled", "text"),
 }
 REQUIRED_CSV = ("intervention_id", "study_title", "design", "outcome", "measure", "estimate")
 

@@ -76,6 +76,7 @@ class Publisher(StrEnum):
     CENSUS = "US Census Bureau"
     OPPORTUNITY_ATLAS = "Opportunity Insights — Opportunity Atlas"
     OPPORTUNITY_INSIGHTS = "Opportunity Insights"
+    POLICY_IMPACTS = "Opportunity Insights — Policy Impacts (Hendren & Sprung-Keyser 2020)"
 
 
 class Kind(StrEnum):
@@ -94,6 +95,7 @@ class Kind(StrEnum):
     GEOMETRY = "geometry"
     TABLE_ESTIMATES = "Census table estimates"
     MICRODATA = "microdata records"
+    EVIDENCE = "published causal estimates"
 
 
 #: Kinds whose rows are tract observations (a place's tract spread and map draw on them).
