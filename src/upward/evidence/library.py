@@ -241,6 +241,17 @@ class EvidenceLibrary:
                                  ) from None
         return parse_document(raw, self.path)
 
+    def snapshot(self) -> EvidenceLibrary:
+        """A read-only copy holding the library as it is now, read once: for work that asks
+        many questions of it (recommendations, pages) without re-reading the file each time.
+
+        >>> import tempfile, pathlib
+        >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+        >>> EvidenceLibrary(ws).snapshot().document().interventions
+        []
+        """
+        return LibrarySnapshot(self.workspace, self.document())
+
     def interventions(self, *, policy_area: str | None = None) -> list[Intervention]:
         """The interventions, by name, optionally of one policy area."""
         items = self.document().interventions
@@ -366,6 +377,25 @@ class EvidenceLibrary:
     def export_csv(self) -> str:
         """The whole library as CSV, one row per effect (the format ``import_file`` reads)."""
         return document_to_csv(self.document())
+
+
+class LibrarySnapshot(EvidenceLibrary):
+    """A library read once (``EvidenceLibrary.snapshot``); it cannot be written."""
+
+    def __init__(self, workspace: Workspace, doc: LibraryDocument) -> None:
+        super().__init__(workspace)
+        self._doc = doc
+
+    def document(self) -> LibraryDocument:
+        """The library as it was when the snapshot was taken."""
+        return self._doc
+
+    def add(self, *args, **kwargs):
+        """Refused: a snapshot is read-only."""
+        raise UpwardError("a library snapshot is read-only",
+                          fix="add records with EvidenceLibrary(workspace).add")
+
+    remove = import_file = add
 
 
 def _merge(current: LibraryDocument, doc: LibraryDocument, entry: ProvenanceEntry, *,

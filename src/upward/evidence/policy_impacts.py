@@ -120,7 +120,8 @@ DOMAIN_RULES: tuple[tuple[str, str], ...] = (
     ("public_assistance", r"welfare|afdc|tanf|snap_impact|ssdi|\bssi\b|pub_assist|public assist"),
     ("public_finance", r"\btax|_tax|fiscal|_fe\b|\bfe_|revenue|cost|spend|saving|payroll|wtp|"
                        r"willingness|moral_hazard|deduction|grant amount"),
-    ("earnings", r"earn|wage|labor_income|income_effect|\by_19\d\d\b|after_bonus"),
+    ("earnings", r"earning|\bearn_|_earn|^earn|wage|labor_income|income_effect|\by_19\d\d\b|"
+                 r"after_bonus"),
     ("postsecondary", r"coll|enrol|univ|bach|\bba_|degree|credit|semester|attend|persist|"
                       r"withdraw|selective|tuition|assoc|cert_|\beffect_t_\d"),
     ("k12", r"hs_|high school|grade_retention|retention|special_educ|test score|\bscore"),

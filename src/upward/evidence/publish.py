@@ -390,3 +390,9 @@ class PublishedLibrary(EvidenceLibrary):
                           fix="add records with EvidenceLibrary or 'upward evidence add'")
 
     remove = import_file = add
+
+    def snapshot(self) -> EvidenceLibrary:
+        """The published view, read once (see ``EvidenceLibrary.snapshot``)."""
+        from upward.evidence.library import LibrarySnapshot
+
+        return LibrarySnapshot(self.workspace, self.document())
