@@ -124,6 +124,11 @@ def from_evaluation(
     dollar_year: Annotated[int | None, typer.Option(
         "--dollar-year", help="The year of the dollars of a money outcome and of the cost.")] =
     None,
+    domain: Annotated[str | None, typer.Option(
+        "--domain", help="The outcome domain (earnings, employment, housing …: the metric "
+        "catalog's); it links the study to barriers.")] = None,
+    population: Annotated[str, typer.Option(
+        "--population", help="Who took part (adults, youth, children …).")] = "",
     replace: Annotated[bool, typer.Option(help="Overwrite a study with the same id.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -137,7 +142,8 @@ def from_evaluation(
                      city=city, period=period,
                      sites=sites, follow_up_months=follow_up_months,
                      outcome_label=outcome_label, unit=unit, direction=direction,
-                     sample_unit=sample_unit, dollar_year=dollar_year)
+                     sample_unit=sample_unit, dollar_year=dollar_year, domain=domain,
+                     population=population)
 
 
 @evidence_app.command("add-published")

@@ -111,7 +111,8 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
                           evaluator: str = "", synthetic: bool = False,
                           sample_unit: str | None = None, path: Path | None = None,
                           dollar_year: int | None = None,
-                          intervention_name: str | None = None) -> Study:
+                          intervention_name: str | None = None, domain: str | None = None,
+                          population: str = "") -> Study:
     """The study (with one effect) that an evaluation result makes.
 
     A money outcome needs the year of its dollars (``dollar_year``, or a year in ``unit``).
@@ -136,12 +137,12 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
     try:
         effect = _effect(r, outcome_label=outcome_label, follow_up_months=follow_up_months,
                          unit=unit, direction=direction, evaluation_id=evaluation_id,
-                         dollar_year=dollar_year)
+                         dollar_year=dollar_year, domain=domain, population=population)
     except ValidationError as exc:
         raise ConfigError(f"the evaluation of {r.outcome!r} cannot enter the library: "
                           + exc.errors()[0]["msg"].removeprefix("Value error, "),
                           fix="give the year of the dollars with --dollar-year (e.g. "
-                              "--dollar-year 2024)") from None
+                              "--dollar-year 2024), a known --domain and --population") from None
     checks = [StudyCheck(name=c.name, passed=c.passed, detail=c.detail) for c in r.checks]
     what = STUDY_DESIGNS[design].label
     about = intervention_name or intervention_id.replace("-", " ")
@@ -163,7 +164,8 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
 
 
 def _effect(r: EvaluationResult, *, outcome_label: str, follow_up_months: float | None,
-            unit: str, direction: str, evaluation_id: str, dollar_year: int | None) -> Effect:
+            unit: str, direction: str, evaluation_id: str, dollar_year: int | None,
+            domain: str | None, population: str) -> Effect:
     return Effect(
         outcome=slugify(r.outcome).replace("-", "_")[:60], outcome_label=outcome_label or r.outcome,
         measure="md", estimate=r.estimate, se=r.se,
@@ -171,7 +173,8 @@ def _effect(r: EvaluationResult, *, outcome_label: str, follow_up_months: float 
         ci_level=1 - r.alpha, p_value=r.p_value, follow_up_months=follow_up_months, n=r.n,
         n_treated=r.n_treated, n_control=r.n_control, unit=unit, direction=direction,
         estimand=r.estimand, source_location=f"Upward evaluation {evaluation_id} ({r.method})",
-        notes="; ".join(r.warnings), dollar_year=dollar_year,
+        notes="; ".join(r.warnings), dollar_year=dollar_year, domain=domain,
+        population=population,
     )
 
 
