@@ -361,15 +361,22 @@ def _print_detail(detail: dict) -> None:
     for name, r in detail["ratings"].items():
         console.print(f"  {name.upper()}: {r['summary']}", highlight=False, markup=False)
     t = Table(header_style="bold")
-    for h in ("study", "where", "design", "outcome", "estimate", "95% CI", "n", "WWC", "ESSA"):
+    for h in ("study", "design", "outcome", "domain", "estimate", "95% CI", "unit", "n",
+              "pooled?"):
         t.add_column(h, overflow="fold")
     for s in detail["studies"]:
         for e in s["effects"]:
-            t.add_row(s["id"], s.get("city", ""), s["design"], e["outcome"],
-                      f"{e['estimate']:,.4g}", f"{e['ci_low']:,.4g} to {e['ci_high']:,.4g}",
-                      "" if e.get("n") is None else f"{e['n']:,}", s["ratings"]["wwc"]["label"],
-                      s["ratings"]["essa"]["label"])
+            ci = ("—" if e["ci_low"] is None
+                  else f"{e['ci_low']:,.4g} to {e['ci_high']:,.4g}")
+            unit = (e.get("unit") or "not stated") + ("" if e.get("unit_verified", True)
+                                                       else " (unverified)")
+            t.add_row(s["id"], s["design"], e["outcome"] + (
+                f" [{e['subgroup']}]" if e.get("subgroup", "all") != "all" else ""),
+                e.get("domain") or "—", f"{e['estimate']:,.4g}", ci, unit,
+                "" if e.get("n") is None else f"{e['n']:,}",
+                "yes" if not e.get("not_pooled") else f"no: {e['not_pooled']}")
     console.print(t)
+    console.print("Study ratings: upward evidence show STUDY_ID", highlight=False)
 
 
 @evidence_app.command("pool")

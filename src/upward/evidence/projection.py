@@ -39,6 +39,7 @@ from upward.evidence.library import EvidenceLibrary
 from upward.evidence.meta import PooledEffect, forest_table, pool
 from upward.evidence.projection_math import Projection, project
 from upward.evidence.rating import rate_intervention, rate_study
+from upward.evidence.schema import is_dollar_unit
 from upward.warehouse.workspace import Workspace
 
 MEASURE_ORDER = tuple(effect_sizes.MEASURES)
@@ -75,7 +76,8 @@ def _as_library(source: Workspace | EvidenceLibrary) -> EvidenceLibrary:
 def _in_dollars_of(effect, year: int | None) -> tuple[float, float, str]:
     """(estimate, se, unit) of an effect, money converted to ``year`` dollars (CPI-U)."""
     est, se, unit = effect.pooling_estimate(), effect.standard_error(), effect.unit
-    if year is None or effect.dollar_year is None or effect.measure != "md":
+    if (year is None or effect.dollar_year is None or effect.measure != "md"
+            or not is_dollar_unit(unit)):
         return est, se, unit
     f = money.factor(effect.dollar_year, year)
     unit = re.sub(rf"\b{effect.dollar_year}\b", str(year), unit, count=1) if str(
@@ -103,7 +105,8 @@ def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, out
     if not pairs:
         raise ConfigError(f"no effect of {intervention_id!r} on {outcome!r} can be pooled",
                           fix="; ".join(kept_out))
-    years = sorted({e.dollar_year for _, e in pairs if e.dollar_year and e.measure == "md"})
+    years = sorted({e.dollar_year for _, e in pairs
+                    if e.dollar_year and e.measure == "md" and is_dollar_unit(e.unit)})
     target_year = dollars_of or (years[-1] if len(years) > 1 else None)
     notes = []
     if target_year is not None and years and years != [target_year]:

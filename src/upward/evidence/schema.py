@@ -259,6 +259,8 @@ class Effect(Record):
         if self.estimate_type != "causal_effect" and not self.not_pooled:
             object.__setattr__(self, "not_pooled", f"not a causal effect (a "
                                f"{ESTIMATE_TYPES[self.estimate_type]})")
+        if self.dollar_year is not None and not is_dollar_unit(self.unit):
+            object.__setattr__(self, "dollar_year", None)  # not money: no dollar year
         if is_dollar_unit(self.unit) and self.dollar_year is None:
             object.__setattr__(self, "dollar_year", year_in(self.unit))
             if self.dollar_year is None and not self.not_pooled:
