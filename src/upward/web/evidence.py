@@ -161,19 +161,23 @@ def api_project(
                                            "(default: the study's first stage)")] = None,
     cost: Annotated[float | None, Query(ge=0, description="dollars per participant")] = None,
     method: MethodQuery = "REML", hk: HkQuery = False,
+    dollars_of: Annotated[int | None, Query(ge=1913, le=2100, description="dollar year of "
+                                            "money (default: the latest CPI year)")] = None,
 ):
     """What the intervention would do in a place: the pooled effect on its eligible people,
-    with the range for a new city and the total cost."""
+    with the range for a new city and the total cost, in constant dollars."""
     try:
         return _projection(request, intervention_id, outcome, place, eligible=eligible,
                            share=share, share_metric=share_metric, complement=complement,
-                           take_up=take_up, cost=cost, method=method, hk=hk).to_dict()
+                           take_up=take_up, cost=cost, method=method, hk=hk,
+                           dollars_of=dollars_of).to_dict()
     except EvidenceNotFoundError as exc:
         return _not_found(request, exc)
 
 
 def _projection(request: Request, intervention_id: str, outcome: str, place: str, *,
-                eligible, share, share_metric, complement, take_up, cost, method, hk):
+                eligible, share, share_metric, complement, take_up, cost, method, hk,
+                dollars_of=None):
     geo_id, name, basis = None, place, "given"
     if eligible is None:
         data = request.app.state.data
@@ -184,7 +188,7 @@ def _projection(request: Request, intervention_id: str, outcome: str, place: str
     return project_in_place(library_of(request), intervention_id, outcome, name,
                             eligible=eligible, eligible_basis=basis, geo_id=geo_id,
                             take_up=take_up, cost_per_participant=cost, method=method,
-                            hartung_knapp=hk)
+                            hartung_knapp=hk, dollars_of=dollars_of)
 
 
 # -- charts ----------------------------------------------------------------------------------
