@@ -271,7 +271,17 @@ def write_spec(plan: PilotPlan, path: Path) -> Path:
 
 def choose_outcome(library, intervention_id: str, outcome: str | None = None) -> tuple[str, str]:
     """The outcome to plan for: the one given, else the one with the most poolable studies
-    (then verified units, then id); returns (outcome, how it was chosen)."""
+    (then verified units, then id); returns (outcome, how it was chosen).
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> _ = add_papers(ws)
+    >>> from upward.evidence.library import EvidenceLibrary
+    >>> choose_outcome(EvidenceLibrary(ws), "national-supported-work")[0]
+    'earnings_annual'
+    """
     if outcome:
         return outcome, "given"
     counts: dict[str, list] = {}

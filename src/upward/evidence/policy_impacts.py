@@ -301,6 +301,18 @@ def build_document(estimates: pd.DataFrame, programs: pd.DataFrame, *,
 
     Two studies that would get the same id are an error naming both, as is an estimate whose
     program is not in the programs file.
+
+    >>> est = pd.DataFrame([{c: "" for c in source.ESTIMATE_COLUMNS} | {
+    ...     "program_id": "MTO", "program_name": "MTO", "domain": "housing",
+    ...     "citation": "Chetty et al. (2016)", "estimate_name": "earn_effect_young",
+    ...     "stata_local": "earn_effect_young", "description": "Adult earnings effect",
+    ...     "value": "1624", "units": "dollars", "estimate_type": "causal_effect",
+    ...     "value_num": 1624.0, "se_num": 662.0, "line": 2}])
+    >>> prog = pd.DataFrame([{c: "" for c in source.PROGRAM_COLUMNS} | {
+    ...     "program_id": "MTO", "program_name": "MTO", "domain": "housing"}])
+    >>> e = build_document(est, prog).document.studies[0].effects[0]
+    >>> e.domain, e.se, e.not_pooled
+    ('earnings', 662.0, 'dollar year not stated in the source: shown as written, not converted')
     """
     by_program: dict[str, list] = {}
     for rec in estimates.to_dict("records"):
