@@ -203,11 +203,19 @@ class PlaceProjection(JsonReport):
         """One line for readers."""
         p = self.projection
         level = f"{100 * (1 - p.alpha):g}%"
+
+        def each(x: float) -> str:  # to the precision the range for a new city supports
+            return f"{money.round_to_interval(x, p.effect_low, p.effect_high):+,.4g}"
+
+        def total(x: float) -> str:
+            return f"{money.round_to_interval(x, p.total_effect_low, p.total_effect_high):+,.0f}"
+
         text = (f"{self.intervention_name} in {self.place}: {p.participants:,.0f} participants; "
-                f"{self.outcome_label} {p.effect_per_participant:+,.0f} each on average "
-                f"({level} range for a new city {p.effect_low:+,.0f} to {p.effect_high:+,.0f}); "
-                f"total {p.total_effect:+,.0f} ({p.total_effect_low:+,.0f} to "
-                f"{p.total_effect_high:+,.0f})")
+                f"{self.outcome_label} {each(p.effect_per_participant)} each on average "
+                f"({level} range for a new city {each(p.effect_low)} to {each(p.effect_high)}); "
+                f"total {total(p.total_effect)} ({total(p.total_effect_low)} to "
+                f"{total(p.total_effect_high)})"
+                + (f", {self.dollar_year} dollars" if self.dollar_year else ""))
         if p.total_cost is not None:
             text += f"; cost ${p.total_cost:,.0f}"
         return text
