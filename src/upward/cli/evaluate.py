@@ -153,7 +153,9 @@ def register(app: typer.Typer) -> None:
             "default --sd 1, in standard deviations).")] = None,
         mde: Annotated[bool, typer.Option(
             "--mde", help="Report the minimum detectable effect (always shown).")] = False,
-        sd: Annotated[float, typer.Option("--sd", help="Outcome standard deviation.")] = 1.0,
+        sd: Annotated[float | None, typer.Option(
+            "--sd", help="Outcome standard deviation (default 1; with --from-evidence, 0.5 for "
+            "a share outcome and needed otherwise).")] = None,
         share: Annotated[float, typer.Option("--share", help="Share assigned to treatment.")] = 0.5,
         r2: Annotated[float, typer.Option(
             "--r2", help="Outcome variance explained by baseline covariates (individual level)."
@@ -176,14 +178,41 @@ def register(app: typer.Typer) -> None:
         power: Annotated[float, typer.Option("--power", help="Target power.")] = 0.8,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
         output: OutputOption = None,
+        from_evidence: Annotated[str | None, typer.Option(
+            "--from-evidence", help="An intervention id of the evidence library: size a pilot "
+            "to detect its pooled effect (with --place) and write an evaluation spec "
+            "skeleton.")] = None,
+        place: Annotated[str | None, typer.Option(
+            "--place", help="With --from-evidence: the city, e.g. 'Tulsa, OK'.")] = None,
+        outcome: Annotated[str | None, typer.Option(
+            "--outcome", help="With --from-evidence: the outcome id (default: the one with the "
+            "most studies).")] = None,
+        target: Annotated[str, typer.Option(
+            "--target", help="With --from-evidence: pooled (the pooled effect) or pi-low (the "
+            "end of its prediction interval nearest zero).")] = "pooled",
+        spec: Annotated[Path | None, typer.Option(
+            "--spec", help="With --from-evidence: where to write the spec skeleton (default: "
+            "pilots/NAME.yaml in the workspace).")] = None,
+        workspace: WorkspaceOption = None,
     ) -> None:
         """Plan a pilot: minimum detectable effect, power at an effect, and the power curve.
 
         Example: upward plan --design rct --n 2000 --sd 4200 --r2 0.3 --effect 500
+
+        Example: upward plan --from-evidence eitc-86 --place "Tulsa, OK"
         """
         from upward.evaluate.power import cluster_plan, did_plan, rct_plan
 
         _check_format(fmt, PLAN_FORMATS)
+        if from_evidence:
+            from upward.cli.recommend import plan_from_evidence_command
+
+            plan_from_evidence_command(
+                from_evidence, place, outcome=outcome, target=target, sd=sd, design=design,
+                cluster_size=cluster_size, icc=icc, r2=r2, share=share, alpha=alpha,
+                power=power, spec=spec, fmt=fmt, output=output, workspace=workspace)
+            return
+        sd = 1.0 if sd is None else sd
         if n is None:
             raise ConfigError("--n is required", fix="give the number of randomised units, e.g. "
                               "--n 2000")

@@ -23,6 +23,7 @@ from upward.cli import feeds as feeds_commands
 from upward.cli import link as link_commands
 from upward.cli import microdata as microdata_commands
 from upward.cli import monitor as monitor_commands
+from upward.cli import recommend as recommend_commands
 from upward.cli import report as report_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
@@ -44,7 +45,7 @@ app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
                    areas_commands, microdata_commands, feeds_commands, monitor_commands,
-                   link_commands)
+                   link_commands, recommend_commands)
 
 @app.command()
 def init(
@@ -67,8 +68,7 @@ def init(
 def fetch(
     sources: Annotated[list[str], typer.Argument(
         help="urban, opportunity-atlas, social-capital, crosswalks, tracts, tract-relationship, "
-        "pums, replicates, "
-        "or acs (with --table)")],
+        "pums, replicates, evidence (published program estimates), or acs (with --table)")],
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Read local copies from this folder (laid out like ../shared/data, or "
         "with the publishers' file names) instead of downloading.")] = None,
@@ -100,6 +100,8 @@ def fetch(
     Example: upward fetch acs --table B17020 --geo tract --state 40 --county 143 --year 2023
 
     Example: upward fetch pums --state 40 --year 2023
+
+    Example: upward fetch evidence --from ../shared/data
     """
     from upward import fetch as run_fetch
     from upward.geo.ids import repair_geoid
@@ -124,9 +126,12 @@ def fetch(
             if message.startswith("[yellow]"):
                 console.print(message)
 
-        results = [] if sources == ["pums"] else run_fetch(
-            ws, [s for s in sources if s != "pums"], from_dir=from_dir, states=states,
+        rest = [s for s in sources if s not in ("pums", "evidence")]
+        results = [] if not rest else run_fetch(
+            ws, rest, from_dir=from_dir, states=states,
             refresh=refresh, report=report, allow_shrink=allow_shrink)
+        if "evidence" in sources:
+            results.append(evidence_commands.fetch_evidence_command(ws, from_dir, report))
         if "pums" in sources:
             results += microdata_commands.fetch_pums_command(
                 ws, states=states, year=year, span=span, from_dir=from_dir, refresh=refresh,

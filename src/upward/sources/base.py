@@ -78,6 +78,7 @@ class Publisher(StrEnum):
     OPPORTUNITY_INSIGHTS = "Opportunity Insights"
     CITY_PORTAL = "City open-data portal"
     USASPENDING = "USAspending.gov (U.S. Department of the Treasury)"
+    POLICY_IMPACTS = "Opportunity Insights — Policy Impacts (Hendren & Sprung-Keyser 2020)"
 
 
 class Kind(StrEnum):
@@ -98,6 +99,7 @@ class Kind(StrEnum):
     MICRODATA = "microdata records"
     FEED_RECORDS = "city feed records"
     FEDERAL_SPENDING = "federal spending by geography"
+    EVIDENCE = "published causal estimates"
 
 
 #: Kinds whose rows are tract observations (a place's tract spread and map draw on them).

@@ -33,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 #: The sections of a place, in the order of its sub-navigation.
 PLACE_SECTIONS = (("overview", "Overview", ""), ("barriers", "Barriers", "/barriers"),
-                  ("map", "Neighbourhood map", "/map"))
+                  ("recommend", "What works", "/recommend"), ("map", "Neighbourhood map", "/map"))
 SYNTHETIC_STATE = "99"
 
 
