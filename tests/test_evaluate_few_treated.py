@@ -1,6 +1,6 @@
 """Few treated clusters (#17.1): the conventional cluster-robust p-value is not the headline.
 
-Prop 99 (California against 38 donor states; data: ../shared/data/evaluate/
+Prop 99 (California against 38 donor states; data: tests/data/evaluate/
 california_prop99.csv, from the synthdid R package, github.com/synth-inference/synthdid,
 data/california_prop99.csv): issue #17 reports that ``did`` gave -27.35 with a clustered SE of
 2.80 and p = 6.7e-12 with its clusters check passing, and the event study p = 4.5e-14; an
@@ -140,3 +140,40 @@ def test_prop99_did_from_a_yaml_spec_with_its_report(prop99, tmp_path):
     assert html_run.returncode == 0, html_run.stderr
     html = out.read_text()
     assert "randomisation inference" in html and "only 1 of 39 clusters" in html
+
+
+def test_cluster_rct_with_three_treated_clusters():
+    rng = np.random.default_rng(0)
+    cl = np.repeat(np.arange(30), 20)
+    df = pd.DataFrame({"cl": cl, "d": (cl < 3).astype(int),
+                       "y": np.repeat(rng.normal(size=30), 20) + rng.normal(size=len(cl))})
+    spec = EvaluationSpec(data="p.csv", design="rct", outcome="y", treatment="d", cluster="cl",
+                          options={"permutations": 500})
+    r = get_design("rct").estimate(df, spec)
+    first = r.checks[0]
+    assert first.name == "treated_clusters" and first.passed is False
+    assert "only 3 of 30 clusters of cl are treated" in first.detail
+    assert r.p_value == first.p_value and r.se is None and r.ci_low is None
+    assert "randomisation inference" in r.method
+    # 3 of 30 clusters treated: 4,060 possible assignments, p on a 1/501 grid
+    assert round(r.p_value * 501) == pytest.approx(r.p_value * 501)
+
+
+def test_staggered_with_few_treated_clusters_and_a_single_unit_cohort():
+    rng = np.random.default_rng(0)
+    n, periods = 30, 8
+    unit = np.repeat(np.arange(n), periods)
+    t = np.tile(np.arange(1, periods + 1), n)
+    cohort = np.where(unit == 0, 4, np.where(unit < 3, 6, 0))
+    y = (rng.normal(size=n * periods) + np.repeat(rng.normal(size=n), periods)
+         + ((cohort > 0) & (t >= cohort)))
+    df = pd.DataFrame({"id": unit, "t": t, "g": cohort, "y": y})
+    spec = EvaluationSpec(data="p.csv", design="staggered_did", outcome="y", unit="id",
+                          time="t", cohort="g")
+    r = get_design("staggered_did").estimate(df, spec)
+    first = r.checks[0]
+    assert first.name == "treated_clusters" and first.passed is False
+    assert "cohort(s) 4 have a single unit" in first.detail
+    assert r.p_value == first.p_value and r.p_value in {k / 200 for k in range(1, 201)}
+    assert r.se > r.tables["estimates"][0]["se"]
+    assert "analytic SE: not reliable here" in r.tables["estimates"][0]["method"]

@@ -36,7 +36,8 @@ And one pilot for every other design, so each design runs from a YAML spec on th
   four donors'); a 2019 city-wide policy adds exactly 1.5 points of employment. Spec
   ``city-policy-synthetic-control.yaml`` (``synthetic_control``, ``public_units: true``). The
   design has no interval, so the study carries a tolerance: within ±0.5 of the truth counts
-  as recovered (across seeds 0-39 the median miss is 0.17 and 93% are within 0.5).
+  as recovered (across seeds 0-39 the median miss is 0.17 and 93% are within 0.5). The same
+  panel by ``synthetic_did``: ``city-policy-synthetic-did.yaml`` (placebo interval).
 
 And one pilot watched as it runs (:func:`write_monitored_pilot`, ``upward monitor --demo N``):
 
@@ -56,7 +57,7 @@ Examples
 ['job-training-earnings', 'job-training-employment', 'neighbourhood-rollout']
 >>> sorted({s.design for s in m.studies})  # doctest: +NORMALIZE_WHITESPACE
 ['aipw', 'did', 'event_study', 'ipw', 'matching', 'rct', 'rd', 'staggered_did',
- 'synthetic_control']
+ 'synthetic_control', 'synthetic_did']
 >>> m.study("city-policy-synthetic-control").tolerance
 0.5
 """
@@ -459,6 +460,18 @@ def _design_specs() -> dict[str, str]:
             study="a city-wide policy, against invented comparison cities,",
             truth=f"{SYNTH_EFFECT:.1f} percentage points of employment; synthetic control has "
                   f"no interval, so within ±{SYNTH_TOLERANCE:g} counts as recovered"),
+        "city-policy-synthetic-did.yaml": _spec_text(
+            "name: city-policy-synthetic-did\n"
+            f"description: The same {SYNTH_START} policy in {CITY_SHORT_NAME} by synthetic "
+            "difference-in-differences (weighted comparison cities and years, placebo "
+            "standard errors).\n"
+            "data: city_policy_panel.csv\ndesign: synthetic_did\n"
+            "outcome: employment_rate\nunit: city\ntime: year\n"
+            f"treated_unit: {CITY_SHORT_NAME}\ntreatment_start: {SYNTH_START}\n"
+            "options:\n"
+            "  public_units: true   # cities are public places: names are kept, not hashed\n",
+            study="a city-wide policy, against invented comparison cities,",
+            truth=f"{SYNTH_EFFECT:.1f} percentage points of employment"),
     }
 
 
@@ -487,6 +500,8 @@ DESIGN_STUDIES = (
      "dollars of savings", None),
     ("city-policy-synthetic-control", "city_policy_panel.csv", "synthetic_control",
      "employment_rate", SYNTH_EFFECT, "percentage points", SYNTH_TOLERANCE),
+    ("city-policy-synthetic-did", "city_policy_panel.csv", "synthetic_did",
+     "employment_rate", SYNTH_EFFECT, "percentage points", None),
 )
 
 README = """SYNTHETIC DATA - NOT REAL
@@ -505,8 +520,9 @@ the evaluate layer can be tried offline against effects that are known exactly:
   savings_coaching.csv       true effect of coaching on savings_12m: ${coaching:,.0f} for
                              every participant (matching, ipw, aipw)
   city_policy_panel.csv      true effect of {city}'s {start} policy on employment_rate:
-                             {synth:.1f} percentage points (synthetic_control; within
-                             ±{tolerance:g} counts as recovered: the design has no interval)
+                             {synth:.1f} percentage points (synthetic_control: within
+                             ±{tolerance:g} counts as recovered, the design has no interval;
+                             synthetic_did)
 
 Run:  upward evaluate {folder}/job-training-earnings.yaml --workspace WS
 """

@@ -88,10 +88,10 @@ class SyntheticDidOptions(DesignOptions):
 class SdidFit:
     """One weighted difference-in-differences: its estimate, unit and time weights.
 
-    >>> y = np.array([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0], [1.5, 2.5, 5.0]])
-    >>> fit = sdid(y, n_control=2, n_pre=2)
-    >>> round(fit.estimate, 6), fit.omega.round(2).tolist()
-    (1.5, [0.5, 0.5])
+    >>> y = np.array([[1.0, 2.0, 3.0, 4.0], [2.0, 2.5, 4.0, 4.5], [1.5, 2.5, 3.5, 6.0]])
+    >>> fit = sdid(y, n_control=2, n_pre=3)
+    >>> round(fit.estimate, 6), fit.omega.round(2).tolist(), fit.lam.round(2).tolist()
+    (1.5, [0.57, 0.43], [0.0, 1.0, 0.0])
     """
 
     estimate: float
@@ -102,8 +102,8 @@ class SdidFit:
 def noise_level(y: np.ndarray, n_control: int, n_pre: int) -> float:
     """σ̂: the standard deviation of the comparison units' pre-period first differences.
 
-    >>> noise_level(np.array([[1.0, 2.0, 4.0], [0.0, 0.0, 1.0]]), 2, 3)
-    0.8164965809277263
+    >>> round(noise_level(np.array([[1.0, 2.0, 4.0], [0.0, 0.0, 1.0]]), 2, 3), 6)
+    0.816497
     """
     diffs = np.diff(y[:n_control, :n_pre], axis=1)
     return float(np.std(diffs, ddof=1)) if diffs.size > 1 else 0.0
@@ -114,7 +114,7 @@ def ridge_simplex(a: np.ndarray, b: np.ndarray, penalty: float, intercept: bool)
     ``intercept``, else 0): the intercept is profiled out by centring, the ridge by extra rows.
 
     >>> a = np.array([[0.0, 2.0], [1.0, 3.0], [2.0, 4.0]])
-    >>> ridge_simplex(a, np.array([5.0, 6.0, 7.0]), 0.0, intercept=True).round(3).tolist()
+    >>> ridge_simplex(a, np.array([5.0, 6.0, 7.0]), 1.0, intercept=True).round(3).tolist()
     [0.5, 0.5]
     """
     a = np.asarray(a, dtype=float)
