@@ -266,6 +266,13 @@ class TenantAccess:
             self._audit(conn, "read", "evaluation", eval_id, f"read {row.name}")
         out = dict(row._mapping)
         out.pop("tenant_id")
+        if not self.can("analyst"):
+            # Viewers see the published result, not which restricted file it came from.
+            out["dataset_id"] = None
+            spec = dict((out["result"] or {}).get("spec") or {})
+            if "data" in spec:
+                spec["data"] = "(restricted program file)"
+            out["result"] = {**(out["result"] or {}), "spec": spec}
         return out
 
     def publish(self, eval_id: int, published: bool) -> None:

@@ -381,7 +381,7 @@ class EvaluationInfo(BaseModel):
 class EvaluationDetail(EvaluationInfo):
     """An evaluation with its full result (the JSON of ``upward evaluate``)."""
 
-    dataset_id: int
+    dataset_id: int | None = Field(None, description="The program file (hidden from viewers)")
     result: dict[str, Any]
 
 
