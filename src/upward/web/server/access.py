@@ -158,7 +158,8 @@ class TenantAccess:
             row = self._dataset_row(conn, dataset_id, content=True)
             self._audit(conn, "read", "dataset", dataset_id, f"previewed {row.name}")
         out = {k: v for k, v in row._mapping.items() if k != "content"}
-        out["preview"] = read_cells(row.name, row.suffix, row.content).head(10).to_dict("records")
+        cells = read_cells(row.name, row.suffix, bytes(row.content)).head(10)
+        out["preview"] = cells.fillna("").astype(str).to_dict("records")
         return out
 
     def export_dataset(self, dataset_id: int) -> tuple[str, bytes]:

@@ -104,7 +104,7 @@ def check_upload(filename: str | None, content: bytes, *, max_bytes: int) -> Che
     if len(cells) > MAX_ROWS:
         raise InputFileError(name, f"the file has {len(cells):,} records, more than "
                              f"{MAX_ROWS:,}", fix="split the file")
-    preview = cells.head(PREVIEW_ROWS).astype(str).to_dict("records")
+    preview = cells.head(PREVIEW_ROWS).fillna("").astype(str).to_dict("records")
     return CheckedUpload(name, suffix, content, hashlib.sha256(content).hexdigest(),
                          len(cells), columns, preview)
 
@@ -117,12 +117,23 @@ def _read(name: str, suffix: str, content: bytes) -> ProgramFile:
             file = read_program_file(path)
         except InputFileError as exc:
             # The temporary path means nothing to the user: name their file instead.
+            fix = exc.fix or "check the file"
+            if "upward fetch" in fix:  # the reader's advice for downloads, not for uploads
+                fix = "save the file again from the spreadsheet program and upload it"
             raise InputFileError(name, exc.message.split(": ", 1)[-1]
                                  if exc.message.startswith(str(path)) else exc.message,
-                                 fix=exc.fix or "check the file") from None
+                                 fix=fix) from None
         except (ValueError, UnicodeError, pd.errors.ParserError, OSError) as exc:
             raise InputFileError(name, f"cannot be read ({exc.__class__.__name__})",
                                  fix="save it again as CSV (UTF-8) or .xlsx") from None
+    lost = file.cells.isna().any(axis=1)
+    if suffix in (".csv", ".tsv", ".txt") and lost.any():
+        # A text file's cells are never missing: a row with more fields than the header has
+        # shifted its values out of their columns.
+        row = file.row_of(int(lost.to_numpy().argmax()))
+        raise InputFileError(name, "a row has more fields than the header", row=row,
+                             fix="check the delimiters and quotes in that row (a comma inside "
+                             "a value needs quotes around the value)")
     return ProgramFile(file.cells, name, file.header_rows)
 
 
