@@ -95,7 +95,11 @@ async def _run_clients(base: str, paths: list[str], headers: dict, clients: int,
                        seconds: float) -> tuple[list[float], int, list[str]]:
     latencies: list[float] = []
     errors: list[str] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # Idle connections are dropped after 2 s, before uvicorn's 5 s keep-alive closes them
+    # under a request the client is just sending (a client starved of CPU for 5 s otherwise
+    # sees that race as a transport error).
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
+                          keepalive_expiry=2.0)
     stop_at = time.perf_counter() + seconds
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits,
                                  timeout=120) as client:
