@@ -160,7 +160,7 @@ def _safe_next(value: str | None) -> str:
 
 
 @pages.get("/login")
-def login_form(request: Request, who: Who, next: str | None = None) -> Response:
+def login_form(request: Request, next: str | None = None) -> Response:
     nonce = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
     response = _page_with_nonce(request, nonce, {"next": _safe_next(next), "error": None})
     _set_cookie(request, response, PRE_COOKIE, nonce, max_age=3600)
