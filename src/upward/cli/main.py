@@ -25,6 +25,7 @@ from upward.cli import microdata as microdata_commands
 from upward.cli import monitor as monitor_commands
 from upward.cli import recommend as recommend_commands
 from upward.cli import report as report_commands
+from upward.cli import users as users_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
 from upward.cli.common import open_workspace as _workspace
@@ -45,7 +46,7 @@ app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
                    areas_commands, microdata_commands, feeds_commands, monitor_commands,
-                   link_commands, recommend_commands)
+                   link_commands, recommend_commands, users_commands)
 
 @app.command()
 def init(

@@ -61,6 +61,21 @@ class MicrodataSettings(BaseModel):
     engine: Literal["duckdb", "spark"] = "duckdb"
 
 
+class ServerSettings(BaseModel):
+    """The shared server (``upward serve`` with accounts): its PostgreSQL database and limits.
+
+    Without ``database`` (and without ``--database`` or ``$UPWARD_DATABASE``) ``upward serve``
+    is the single-user, read-only site.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    database: str | None = Field(None, description="postgresql://user@host:port/dbname")
+    secure_cookies: bool = Field(False, description="send cookies only over HTTPS (set it "
+                                 "when the server is behind TLS)")
+    max_upload_mb: float = Field(20, gt=0, le=1024, description="largest program file")
+    session_hours: float = Field(12, gt=0, le=24 * 30, description="how long a login lasts")
+
+
 class Settings(BaseModel):
     """The contents of ``upward.toml``."""
 
@@ -70,6 +85,7 @@ class Settings(BaseModel):
     census: CensusSettings = Field(default_factory=CensusSettings)
     microdata: MicrodataSettings = Field(default_factory=MicrodataSettings)
     feeds: dict[str, FeedSpec] = Field(default_factory=dict)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @field_validator("feeds")
     @classmethod
