@@ -293,3 +293,20 @@ def test_area_report_summary_table_and_map(ws, tmp_path):
 
     poorest = max(values, key=values.get)
     assert lightness(fills[poorest]) == min(lightness(c) for c in fills.values())
+
+
+def test_area_api_on_an_empty_workspace_reveals_no_path(tmp_path):
+    """#14.9 (found by Schemathesis): /api/areas and an area's geometry on a workspace with no
+    warehouse answered 400 with the server's file path; they answer empty."""
+    from fastapi.testclient import TestClient
+
+    from upward.warehouse.workspace import Workspace
+    from upward.web.app import create_app
+
+    client = TestClient(create_app(Workspace.init(tmp_path / "ws")))
+    listed = client.get("/api/areas")
+    assert listed.status_code == 200 and listed.json() == []
+    shapes = client.get("/api/areas/area:x:y/geometry")
+    assert shapes.status_code == 200 and shapes.json()["features"] == []
+    missing = client.get("/api/areas/area:x:y")
+    assert missing.status_code == 404 and str(tmp_path) not in missing.text

@@ -303,7 +303,14 @@ def _match_areas(geographies: pd.DataFrame, query: str) -> list[str]:
 
 
 def list_areas(workspace: Workspace) -> pd.DataFrame:
-    """Every stored area: ``set, area_id, name, tracts, vintage``."""
+    """Every stored area: ``set, area_id, name, tracts, vintage`` (none before any load).
+
+    >>> import tempfile
+    >>> list_areas(Workspace.init(Path(tempfile.mkdtemp()) / "ws")).columns.tolist()
+    ['set', 'area_id', 'name', 'tracts', 'vintage']
+    """
+    if not workspace.warehouse_path.exists():
+        return pd.DataFrame(columns=["set", "area_id", "name", "tracts", "vintage"])
     with Warehouse(workspace.warehouse_path, read_only=True) as wh:
         c = wh.frame(wh.table("crosswalks"))
         g = wh.frame(wh.table("geographies"))
@@ -398,6 +405,8 @@ def area_geojson(workspace: Workspace, area_id: str) -> dict:
     """A GeoJSON FeatureCollection of every area of ``area_id``'s set (``properties``: area_id,
     name, selected) from the stored shapes; no features for a set given as a GEOID list."""
     set_key = area_id.split(":")[1] if area_id.count(":") == 2 else ""
+    if not workspace.warehouse_path.exists():
+        return {"type": "FeatureCollection", "features": []}
     with Warehouse(workspace.warehouse_path, read_only=True) as wh:
         g = wh.frame(wh.table("geometry"))
         names = wh.frame(wh.table("geographies"))

@@ -40,7 +40,8 @@ def api_areas(request: Request) -> list[dict]:
     return list_areas(_workspace(request)).to_dict(orient="records")
 
 
-@router.get("/api/areas/{area_id}", tags=["api"], summary="A custom area's ACS profile")
+@router.get("/api/areas/{area_id}", tags=["api"], summary="A custom area's ACS profile",
+            responses={404: {"description": "No stored area has this id or name"}})
 def api_area(request: Request, area_id: str) -> JSONResponse:
     """The area's metrics with estimate, SE, MOE, CV, reliability and method, the city's and
     the other areas' values, and the difference from the rest of the set."""
