@@ -38,7 +38,9 @@ from upward.evidence.schema import POLICY_AREAS, json_schema
 from upward.web.errors import Problem, respond
 from upward.web.templating import render
 
-router = APIRouter(tags=["evidence"])
+router = APIRouter(tags=["evidence"], responses={
+    404: {"description": "No intervention or study has this id"},
+    422: {"description": "A parameter cannot be used: error.parameter names it"}})
 
 METHODS = ("REML", "DL", "PM", "ML", "FE")
 MAX_FORESTS = 6  # forest plots on one intervention page; other outcomes are one click away
