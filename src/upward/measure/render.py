@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
+from upward.measure.standing import better_than, standing_class, standing_short
+
 if TYPE_CHECKING:
     from upward.measure.profile import MetricEntry, Profile
 
@@ -86,13 +88,14 @@ def metric_rows(p: Profile) -> list[list[str]]:
             m.period,
             trend_text(m),
             format_value(m.county_estimate, m.unit) if p.county else "",
-            f"{m.national_percentile:.0f}" if m.national_percentile is not None else "—",
+            standing_short(m.national_percentile, m.direction),
         ])
     return rows
 
 
 HEADERS = ["Pillar", "Metric", "Value", "95% interval", "Quality", "Period", "Trend",
-           "County", "US pctile"]
+           "County", "US standing"]
+STANDING_STYLES = {"better": "green", "worse": "red", "middle": "", "neutral": "dim"}
 
 
 def rich_tables(p: Profile) -> list[Table]:
@@ -109,7 +112,9 @@ def rich_tables(p: Profile) -> list[Table]:
             t.add_section()
             t.add_row(f"[bold]{row[0]}[/]")
             previous = row[0]
-        t.add_row(f"{m.label} [dim]{m.metric_id}[/]", *row[2:])
+        style = STANDING_STYLES[standing_class(better_than(m.national_percentile, m.direction))]
+        standing = f"[{style}]{row[-1]}[/]" if style else row[-1]
+        t.add_row(f"{m.label} [dim]{m.metric_id}[/]", *row[2:-1], standing)
     tables = [t]
     outcomes = p.atlas + p.social_capital
     if outcomes:

@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 
 from upward.measure.render import QUALITY_WORDS, format_value
 from upward.measure.series import TractMap, trend_release
+from upward.measure.standing import better_than, standing_class, standing_short
 from upward.metrics import get_metric
 from upward.report.templating import render
 from upward.sources import release_label as registry_release_label
@@ -566,8 +567,11 @@ def scorecard_table(profile) -> list[dict]:
             "trend_arrow": arrow,
             "trend_text": trend_text,
             "trend_meaning": _trend_meaning(m),
-            "percentile": m.national_percentile,
-            "percentile_text": ordinal(m.national_percentile),
+            "percentile": better_than(m.national_percentile, m.direction)
+            if m.direction in ("higher", "lower") else m.national_percentile,
+            "raw_percentile": m.national_percentile,
+            "percentile_text": standing_short(m.national_percentile, m.direction),
+            "standing": standing_class(better_than(m.national_percentile, m.direction)),
             "national_n": m.national_n,
             "county_estimate": m.county_estimate,
             "county_value": format_value(m.county_estimate, m.unit)

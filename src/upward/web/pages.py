@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from upward.geo.resolve import GeoMatch
 from upward.geo.states import STATES_BY_FIPS
+from upward.measure.standing import standing_text
 from upward.metrics import Metric, all_metrics, get_metric
 from upward.web.api import data_of, map_metric, state_fips
 from upward.web.data import AmbiguousQueryError, WebData
@@ -161,7 +162,12 @@ def metric_page(request: Request, geo_id: str, metric_id: str):
         nation = place_table("distribution", data, geo, metric)
         figures = _metric_figures(data, geo, metric, entry, data.series(geo, metric.id), peers,
                                   nation)
-        return {**_place_context(data, geo, "metric"), "metric": metric, "entry": entry,
+        context = _place_context(data, geo, "metric")
+        standing = (standing_text(entry.national_percentile, entry.direction,
+                                  entry.national_n,
+                                  "cities" if context.get("kind") == "city" else "counties")
+                    if entry is not None else "")
+        return {**context, "metric": metric, "entry": entry, "standing": standing,
                 "figures": figures, "series": series, "peers": peers, "nation": nation,
                 "with_charts": bool(figures)}
 

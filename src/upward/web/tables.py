@@ -207,7 +207,7 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
          Column("interval", "95% interval"),
          Column("quality_word", "Data quality", "quality"), Column("period", "Year"),
          Column("trend_text", "Trend", "trend"), Column("peers_better", "Peers", "peers"),
-         Column("percentile_text", "US percentile", "percentile")],
+         Column("percentile_text", "US standing", "percentile")],
         rows,
         fields=["pillar", "metric_id", "label", "unit", "direction", "estimate", "lb", "ub",
                 "quality", "quality_word", "period", "trend_first_period", "trend_last_period",
@@ -216,8 +216,9 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
                 "county_estimate", "source_id"],
         key="metric_id", group="pillar",
         note="Peers: how many of the comparison places do better (the peer group of the "
-             "barrier report). US percentile: the share of US geographies of the same kind "
-             "with a lower value, ties counted half.")
+             "barrier report). US standing: the share of US geographies of the same kind "
+             "that this one does better than, read the way the metric is better (lower "
+             "violent crime is better); metrics with no better side say 'higher than'.")
 
 
 def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
