@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
+from upward.measure.groups import group_label
 from upward.measure.standing import better_than, standing_class, standing_short
 
 if TYPE_CHECKING:
@@ -25,7 +26,9 @@ def format_value(value: float | None, unit: str) -> str:
     """A value for people, by unit: dollars, shares as percents, others with sensible digits.
 
     >>> format_value(0.36, "rank"), format_value(312.3, "rate per 100,000")
-    ('0.360', '312')
+    ('36.0', '312')
+    >>> format_value(67900.0, "count"), format_value(47.19, "percentile rank")
+    ('67,900', '47.2')
     """
     if value is None:
         return "—"
@@ -33,13 +36,39 @@ def format_value(value: float | None, unit: str) -> str:
         return f"${value:,.0f}"
     if unit == "share":
         return f"{100 * value:.1f}%"
-    if unit == "rank":
-        return f"{value:.3f}"
+    if unit == "rank":  # a 0–1 rank, written on the same 0–100 scale as percentile ranks
+        return f"{100 * value:.1f}"
+    if unit == "percentile rank":
+        return f"{value:.1f}"
+    if unit in ("count", "people"):
+        return f"{value:,.0f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
     return f"{value:.3g}"
+
+
+def format_change_text(value: float, unit: str) -> str:
+    """A change between two values: shares in percentage points ("pts"), others as values.
+
+    >>> format_change_text(0.017, "share"), format_change_text(1500.0, "dollars")
+    ('1.7 pts', '$1,500')
+    """
+    if unit == "share":
+        return f"{100 * value:.1f} pts"
+    return format_value(value, unit)
+
+
+def unit_of(metric_id: str) -> str:
+    """The catalog unit of a metric ("" when undeclared).
+
+    >>> unit_of("atlas_count"), unit_of("no_such_metric")
+    ('count', '')
+    """
+    from upward.metrics import get_metric, metric_ids
+
+    return get_metric(metric_id).unit if metric_id in metric_ids() else ""
 
 
 def interval(m: MetricEntry) -> str:
@@ -64,13 +93,13 @@ def trend_text(m: MetricEntry) -> str:
     >>> m = MetricEntry("share_employed", "Employed", "jobs", "share", "higher", 0.61, 0.58,
     ...                 0.64, None, "published", 1, "2021", "urban@1", 40.0, 486, trend=t)
     >>> trend_text(m)
-    '▲ 6.0% 2014–2021'
+    '▲ 6.0 pts 2014–2021'
     """
     t = m.trend
     if t is None:
         return ""
     arrow = "▲" if t.change > 0 else ("▼" if t.change < 0 else "=")
-    change = format_value(abs(t.change), m.unit)
+    change = format_change_text(abs(t.change), m.unit)
     note = "" if t.significant else (" (n.s.)" if t.significant is False else " (no bounds)")
     return f"{arrow} {change} {t.first_period}–{t.last_period}{note}"
 
@@ -125,8 +154,11 @@ def rich_tables(p: Profile) -> list[Table]:
         for x in outcomes:
             if x.subgroup_type not in ("all", "race"):
                 continue
-            iv = f"{x.lb:.3f}–{x.ub:.3f}" if x.lb is not None and x.ub is not None else "—"
-            o.add_row(f"{x.label} ({x.metric_id})", x.subgroup, f"{x.estimate:.3g}", iv)
+            unit = unit_of(x.metric_id)
+            iv = (f"{format_value(x.lb, unit)}–{format_value(x.ub, unit)}"
+                  if x.lb is not None and x.ub is not None else "—")
+            o.add_row(f"{x.label} ({x.metric_id})", group_label(x.subgroup),
+                      format_value(x.estimate, unit), iv)
         tables.append(o)
     if p.tracts:
         s = Table(title=f"Tract outcomes inside {p.geo.name}", header_style="bold",
@@ -134,7 +166,7 @@ def rich_tables(p: Profile) -> list[Table]:
         for h in ("Outcome", "Tracts", "Min", "P10", "Median", "P90", "Max"):
             s.add_column(h)
         for x in p.tracts:
-            unit = "dollars" if "dollars" in x.metric_id else "number"
+            unit = unit_of(x.metric_id) or ("dollars" if "dollars" in x.metric_id else "number")
             s.add_row(f"{x.label} ({x.metric_id})", str(x.n_tracts),
                       *(format_value(v, unit) for v in (x.min, x.p10, x.median, x.p90, x.max)))
         tables.append(s)
@@ -162,8 +194,8 @@ def profile_markdown(p: Profile) -> str:
                  "weak = do not act on it (Urban Institute grades)")
     parts += facts + ["", "## Metrics", "", _md_table(HEADERS, metric_rows(p)), ""]
     if p.atlas or p.social_capital:
-        rows = [[f"{o.label} ({o.metric_id})", f"{o.subgroup_type}: {o.subgroup}",
-                 f"{o.estimate:.4g}", f"{o.se:.3g}" if o.se is not None else "—", o.period]
+        rows = [[f"{o.label} ({o.metric_id})", group_label(o.subgroup),
+                 format_value(o.estimate, unit_of(o.metric_id)), f"{o.se:.3g}" if o.se is not None else "—", o.period]
                 for o in p.atlas + p.social_capital]
         parts += ["## County outcomes (Opportunity Atlas, Social Capital Atlas)", "",
                   _md_table(["Outcome", "Group", "Value", "SE", "Period"], rows), ""]

@@ -32,6 +32,7 @@ import pandas as pd
 from upward.core.errors import UpwardError
 from upward.core.results import json_ready
 from upward.geo.resolve import GeoMatch
+from upward.measure.groups import group_label
 from upward.measure.render import QUALITY_WORDS
 from upward.metrics import Metric, all_metrics, get_metric
 from upward.web.data import WebData
@@ -227,13 +228,13 @@ def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) 
     where = (profile.county or profile.geo).name
     rows = [{"source": "Opportunity Atlas" if o in profile.atlas else "Social Capital Atlas",
              "metric_id": o.metric_id, "label": o.label, "subgroup_type": o.subgroup_type,
-             "subgroup": o.subgroup, "estimate": o.estimate, "lb": o.lb, "ub": o.ub,
+             "subgroup": o.subgroup, "group": group_label(o.subgroup), "estimate": o.estimate, "lb": o.lb, "ub": o.ub,
              "se": o.se, "period": o.period, "unit": _unit(o.metric_id),
              "source_id": o.source_id}
             for o in profile.atlas + profile.social_capital]
     return TableData(
         "county_outcomes", f"Opportunity Atlas and Social Capital Atlas outcomes: {where}",
-        [Column("label", "Outcome", header=True), Column("subgroup", "Group"),
+        [Column("label", "Outcome", header=True), Column("group", "Group"),
          Column("estimate", "Value", "value"), Column("interval", "95% interval", "interval"),
          Column("period", "Period"), Column("source", "Source")],
         rows,
