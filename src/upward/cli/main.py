@@ -262,12 +262,20 @@ def barriers(
     from upward.diagnose.render import rich_tables as barrier_tables
     from upward.diagnose.report import barriers as build
 
-    with console.status("diagnosing…"):
-        report = build(place, workspace=ws, peers=peers or None, k=k, alpha=alpha)
     if fmt == "table" and output is None:
+        from upward.diagnose.render import summary_panel
+        from upward.diagnose.summary import summarise
+        from upward.warehouse.store import Warehouse
+
+        with Warehouse(ws.warehouse_path, read_only=True) as wh, console.status("diagnosing…"):
+            report = build(place, warehouse=wh, peers=peers or None, k=k, alpha=alpha)
+            summary = summarise(wh, report)
+        console.print(summary_panel(summary))
         for t in barrier_tables(report):
             console.print(t)
         return
+    with console.status("diagnosing…"):
+        report = build(place, workspace=ws, peers=peers or None, k=k, alpha=alpha)
     emit_text(report.to_json() if fmt == "json" else report.to_markdown(), output)
 
 

@@ -4,20 +4,47 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
-from upward.measure.render import _md_table, format_value, unit_of
+from upward.measure.groups import group_label
+from upward.measure.render import _md_table, format_change_text, format_value, unit_of
 
 if TYPE_CHECKING:
     from upward.diagnose.report import BarrierReport
 
 
+def summary_panel(summary) -> Panel:
+    """The plain-language summary for the terminal: numbered sentences, each naming the table
+    below that holds its evidence, and the definitions of the terms it uses as footnotes.
+    """
+    lines = Text()
+    for i, s in enumerate(summary.sentences, start=1):
+        lines.append(f"{i}. {s.text} ", style="")
+        lines.append(f"[{EVIDENCE_TABLES.get(s.evidence, s.evidence)}]\n", style="dim")
+    for term, definition in summary.terms.items():
+        lines.append(f"\n{term}: ", style="bold dim")
+        lines.append(definition, style="dim")
+    return Panel(lines, title=f"In brief: {summary.place}", title_align="left")
+
+
+#: The terminal table (or command) holding each summary sentence's evidence.
+EVIDENCE_TABLES = {"scorecard": "upward profile", "outcomes": "upward profile",
+                   "barriers": "findings below", "disparities": "disparities below",
+                   "neighbourhoods": "neighbourhoods below"}
+
+
 def _disparity_rows(r: BarrierReport) -> list[list[str]]:
     rows = []
     for d in r.disparities:
-        ci = f"{d.lb:.3f} to {d.ub:.3f}" if d.lb is not None else "—"
-        rows.append([f"{d.label} ({d.metric_id})", f"{d.group} vs {d.reference}",
-                     f"{d.value:.3g}", f"{d.reference_value:.3g}", f"{d.difference:+.3g}", ci])
+        unit = unit_of(d.metric_id)
+        ci = (f"{_signed(d.lb, unit)} to {_signed(d.ub, unit)}" if d.lb is not None
+              and d.ub is not None else "—")
+        rows.append([f"{d.label} ({d.metric_id})",
+                     f"{group_label(d.group)} vs {group_label(d.reference)}",
+                     format_value(d.value, unit), format_value(d.reference_value, unit),
+                     _signed(d.difference, unit), ci])
     return rows
 
 
@@ -37,7 +64,7 @@ def _table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
 def _signed(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
-    return ("+" if value >= 0 else "−") + format_value(abs(value), unit)
+    return ("+" if value >= 0 else "−") + format_change_text(abs(value), unit)
 
 
 def _trend_rows(r: BarrierReport) -> list[list[str]]:

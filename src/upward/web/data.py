@@ -376,6 +376,18 @@ class WebData:
 
         return self.cached(("gaps", geo.geo_id, geo.geo_level), build) or None
 
+    def summary(self, geo: GeoMatch):
+        """The plain-language summary (``upward.diagnose.summary``) of the quick barrier
+        report, cached; None when no peers can be chosen."""
+        from upward.diagnose.summary import summarise
+
+        report = self.gaps(geo)
+        if report is None:
+            return None
+        profile = self.profile(geo)
+        return self.cached(("summary", geo.geo_id, geo.geo_level),
+                           lambda wh: summarise(wh, report, profile))
+
     def barriers(self, geo: GeoMatch):
         """The full barrier report (``upward.diagnose.report.build_barriers``), cached."""
         from upward.diagnose.report import build_barriers

@@ -24,6 +24,7 @@ from upward.geo.resolve import GeoMatch
 from upward.geo.states import STATES_BY_FIPS
 from upward.measure.standing import standing_text
 from upward.metrics import Metric, all_metrics, get_metric
+from upward.report.summary import summary_html
 from upward.web.api import data_of, map_metric, state_fips
 from upward.web.data import AmbiguousQueryError, WebData
 from upward.web.errors import ParameterError
@@ -125,6 +126,15 @@ def state_page(request: Request, state: str):
     return render(request, "state.html", {"state": STATES_BY_FIPS[fips], "tables": tables})
 
 
+def _summary_links(geo: GeoMatch) -> dict[str, str]:
+    """Where each summary sentence's evidence is on the site."""
+    base = f"/places/{geo.geo_id}"
+    return {"scorecard": "#scorecard-heading", "outcomes": "#outcomes-heading",
+            "barriers": f"{base}/barriers#findings-heading",
+            "disparities": f"{base}/barriers#disparities-heading",
+            "neighbourhoods": f"{base}/barriers#where-heading"}
+
+
 @router.get("/places/{geo_id}")
 def place_overview(request: Request, geo_id: str):
     """The scorecard of a place: every metric by pillar, with quality, trend and position."""
@@ -135,7 +145,9 @@ def place_overview(request: Request, geo_id: str):
 
     def build() -> dict:
         report = data.gaps(geo)
+        summary = data.summary(geo)
         return {**_place_context(data, geo, "overview"),
+                "summary": summary_html(summary, _summary_links(geo)) if summary else None,
                 "profile": data.profile(geo),
                 "scorecard": place_table("scorecard", data, geo),
                 "outcomes": place_table("county_outcomes", data, geo),
