@@ -227,11 +227,11 @@ def _emit_area(ws, place: str, fmt: str, output: Path | None, alpha: float = 0.0
 
 
 def _emit_profile(p, fmt: str, output: Path | None) -> None:
-    from upward.measure.render import rich_tables
+    from upward.measure.render import fitted, rich_tables
 
     if fmt == "table" and output is None:
         for t in rich_tables(p):
-            console.print(t)
+            console.print(fitted(console, t))
         return
     text = {"json": p.to_json, "csv": p.to_csv, "md": p.to_markdown}.get(fmt, p.to_markdown)()
     emit_text(text, output)
@@ -270,9 +270,11 @@ def barriers(
         with Warehouse(ws.warehouse_path, read_only=True) as wh, console.status("diagnosing…"):
             report = build(place, warehouse=wh, peers=peers or None, k=k, alpha=alpha)
             summary = summarise(wh, report)
+        from upward.measure.render import fitted
+
         console.print(summary_panel(summary))
         for t in barrier_tables(report):
-            console.print(t)
+            console.print(fitted(console, t))
         return
     with console.status("diagnosing…"):
         report = build(place, workspace=ws, peers=peers or None, k=k, alpha=alpha)

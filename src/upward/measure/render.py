@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from upward.measure.groups import group_label
 from upward.measure.standing import better_than, standing_class, standing_short
@@ -209,3 +211,62 @@ def profile_markdown(p: Profile) -> str:
     parts += ["## Sources", "", _md_table(["Dataset", "Publisher", "From", "sha256", "Retrieved"],
                                           rows), ""]
     return "\n".join(parts)
+
+
+def _plain(cell: object) -> str:
+    return Text.from_markup(cell).plain if isinstance(cell, str) else (
+        cell.plain if isinstance(cell, Text) else str(cell))
+
+
+def _unbroken_width(table: Table) -> int:
+    """The narrowest width at which no cell of the table breaks a word: each column as wide
+    as its longest word, plus padding and borders.
+
+    >>> _unbroken_width(Table("Metric", "Value"))  # (6 + 2) + (5 + 2) + 3 borders
+    18
+    """
+    pad = table.padding[1] + table.padding[3] if len(table.padding) == 4 else 2
+    total = 0
+    for column in table.columns:
+        words = [len(w) for cell in [column.header, *column.cells]
+                 for w in _plain(cell).split()] or [0]
+        total += max(max(words), column.min_width or 0) + pad
+    return total + (len(table.columns) + 1 if table.box else 0)
+
+
+def fitted(console: Console, renderable: RenderableType) -> RenderableType:
+    """The renderable if it fits the console's width without breaking a word, else (for a
+    table) the same cells stacked as "Header: value" lines, one block per row, which wrap at
+    spaces only.
+
+    >>> t = Table("Metric", "Value", "Trend", "Standing")
+    >>> t.add_row("Violent crimes per 100,000", "3,012", "▲ 306 2021–2023", "worse than 95%")
+    >>> import io
+    >>> narrow = Console(width=30, record=True, color_system=None, file=io.StringIO())
+    >>> narrow.print(fitted(narrow, t))
+    >>> "Standing: worse than 95%" in narrow.export_text()
+    True
+    """
+    if not isinstance(renderable, Table):
+        return renderable
+    if _unbroken_width(renderable) <= console.width:
+        return renderable
+    headers = [_plain(c.header) for c in renderable.columns]
+    cells = [list(c.cells) for c in renderable.columns]
+    blocks: list[RenderableType] = []
+    if renderable.title:
+        blocks.append(Text(str(renderable.title), style="bold"))
+    for i in range(renderable.row_count):
+        row = [cells[j][i] if i < len(cells[j]) else "" for j in range(len(headers))]
+        first = Text.from_markup(row[0]) if isinstance(row[0], str) else Text(str(row[0]))
+        lines = Text()
+        lines.append_text(first)
+        for h, value in zip(headers[1:], row[1:], strict=True):
+            value_text = (Text.from_markup(value) if isinstance(value, str) else Text(str(value)))
+            if value_text.plain.strip():
+                lines.append(f"\n  {h}: ", style="dim")
+                lines.append_text(value_text)
+        blocks.append(lines)
+    if renderable.caption:
+        blocks.append(Text(str(renderable.caption), style="dim"))
+    return Group(*blocks)
