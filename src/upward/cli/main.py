@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from upward.cli import areas as areas_commands
+from upward.cli import compare as compare_commands
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
 from upward.cli import microdata as microdata_commands
@@ -40,7 +41,7 @@ metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show
 app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
-                   areas_commands, microdata_commands)
+                   areas_commands, microdata_commands, compare_commands)
 
 @app.command()
 def init(
