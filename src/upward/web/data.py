@@ -376,6 +376,30 @@ class WebData:
 
         return self.cached(("gaps", geo.geo_id, geo.geo_level), build) or None
 
+    def compare(self, geos: list[GeoMatch], alpha: float = 0.05):
+        """2–6 places side by side (``upward.measure.compare``), from the cached profiles."""
+        from upward.measure.compare import compare_profiles
+
+        key = ("compare", alpha, *[(g.geo_id, g.geo_level) for g in geos])
+        profiles = [self.profile(g) for g in geos]
+        return self.memo(key, lambda: compare_profiles(profiles, alpha=alpha))
+
+    def places_of(self, values: list[str]) -> list[GeoMatch]:
+        """The places a ``places`` parameter names: each value a name ("Tulsa, OK") or a
+        comma-separated list of FIPS codes ("4075000,4055000")."""
+        import re
+
+        out = []
+        for value in values:
+            text = value.strip()
+            if not text:
+                continue
+            if re.fullmatch(r"[\d,\s]+", text):
+                out += [self.place(code.strip()) for code in text.split(",") if code.strip()]
+            else:
+                out.append(self.resolve(text))
+        return out
+
     def summary(self, geo: GeoMatch):
         """The plain-language summary (``upward.diagnose.summary``) of the quick barrier
         report, cached; None when no peers can be chosen."""

@@ -335,6 +335,42 @@ def site_table_download(
     return _download(table, fmt, name)
 
 
+@router.get("/compare")
+def compare_page(
+    request: Request,
+    places: Annotated[list[str] | None, Query(max_length=200)] = None,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+):
+    """2–6 places side by side, with the significance of their differences from the first."""
+    from upward.measure.compare import MAX_PLACES, MIN_PLACES, display_rows, short_name
+    from upward.web.data import UnknownPlaceError
+
+    data = data_of(request)
+    given = [p for p in (places or []) if p.strip()]
+    context: dict = {"given": given + [""] * max(0, MAX_PLACES - len(given)),
+                     "min_places": MIN_PLACES, "max_places": MAX_PLACES, "comparison": None,
+                     "problem": None}
+    if given:
+        try:
+            geos = data.places_of(given)
+        except (UnknownPlaceError, AmbiguousQueryError) as exc:
+            context["problem"] = str(exc)
+            return render(request, "compare.html", context, status_code=404)
+        if not MIN_PLACES <= len(geos) <= MAX_PLACES:
+            context["problem"] = (f"{len(geos)} places given: name {MIN_PLACES} to "
+                                  f"{MAX_PLACES}.")
+            return render(request, "compare.html", context, status_code=422)
+        result = data.compare(geos, alpha)
+        rows = display_rows(result)
+        pillars: dict[str, list[dict]] = {}
+        for r in rows:
+            pillars.setdefault(r["pillar"], []).append(r)
+        context.update(comparison=result, pillars=pillars,
+                       heads=[short_name(p["name"]) for p in result.places],
+                       api=str(request.url).replace("/compare", "/api/compare", 1))
+    return render(request, "compare.html", context)
+
+
 @router.get("/metrics")
 def metrics_page(request: Request):
     """The metric catalog."""
