@@ -21,6 +21,7 @@ from upward.cli import compare as compare_commands
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
 from upward.cli import microdata as microdata_commands
+from upward.cli import peers as peers_commands
 from upward.cli import report as report_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
@@ -41,7 +42,7 @@ metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show
 app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
-                   areas_commands, microdata_commands, compare_commands)
+                   areas_commands, microdata_commands, compare_commands, peers_commands)
 
 @app.command()
 def init(

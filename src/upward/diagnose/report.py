@@ -28,7 +28,7 @@ import numpy as np
 from upward.core.results import JsonReport
 from upward.diagnose.disparities import Disparity, disparities
 from upward.diagnose.gaps import gap_tests, median_se, share_worse
-from upward.diagnose.peers import PeerSet, choose_peers, given_peers
+from upward.diagnose.peers import PeerSet, peers_for
 from upward.diagnose.trends import TrendFinding, trend_findings
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
@@ -170,7 +170,7 @@ def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None,
         from upward.core.errors import ConfigError
 
         raise ConfigError(f"--alpha {alpha} is not a rate", fix="use a value between 0 and 1")
-    peer_set = given_peers(wh, geo, peers) if peers else choose_peers(wh, geo, k)
+    peer_set = peers_for(wh, geo, peers, k)
     gaps = _gaps(wh, profile, peer_set, alpha)
     warnings = []
     neighbourhoods = drivers = None

@@ -128,7 +128,7 @@ class WebData:
         self._cache = _LRU(cache_size)
         self._state = self.state()
 
-    def state(self) -> tuple[int, int] | None:
+    def state(self) -> tuple[int, int, int] | None:
         """The warehouse file's state (modification time in ns, size), None when absent: a
         load changes it, and every cached answer built before is then dropped.
 
@@ -140,7 +140,9 @@ class WebData:
             stat = self.workspace.warehouse_path.stat()
         except FileNotFoundError:
             return None
-        return stat.st_mtime_ns, stat.st_size
+        peers = self.workspace.root / "peers.toml"  # saved peers change every report
+        saved = peers.stat().st_mtime_ns if peers.exists() else 0
+        return stat.st_mtime_ns, stat.st_size, saved
 
     def _fresh(self) -> None:
         """Drop the caches and reopen the warehouse if its file changed (holding the lock)."""

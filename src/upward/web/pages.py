@@ -248,6 +248,34 @@ def barriers_page(request: Request, geo_id: str):
     return _cached_page(request, "barriers.html", build)
 
 
+@router.post("/places/{geo_id}/peers")
+async def save_peers_form(request: Request, geo_id: str):
+    """Save the peers a city team chose (one name or FIPS code per line; empty: automatic),
+    then show the barriers again. POST only; no accounts yet, so no CSRF token."""
+    from upward.core.errors import UpwardError
+    from upward.diagnose.peers import PEERS_FILE, save_peers
+
+    data = data_of(request)
+    geo = data.place(geo_id)
+    form = await request.form()
+    text = str(form.get("peers") or "")
+    names = [line.strip() for line in text.splitlines() if line.strip()]
+    ids = []
+    for name in names:
+        try:
+            found = data.place(name) if name.isdigit() else data.resolve(name)
+        except UpwardError as exc:
+            raise ParameterError("peers", f"{name!r}: {exc}",
+                                 fix="write one place per line, as the search box finds it"
+                                 ) from None
+        if found.geo_level != geo.geo_level or found.geo_id == geo.geo_id:
+            raise ParameterError("peers", f"{name!r} is not another {geo.geo_level}",
+                                 fix=f"name other {geo.geo_level}s than {geo.name}")
+        ids.append(found.geo_id)
+    save_peers(data.workspace.root / PEERS_FILE, geo.geo_id, ids or None)
+    return RedirectResponse(f"/places/{geo.geo_id}/barriers#peers-heading", status_code=303)
+
+
 @router.get("/places/{geo_id}/map")
 def map_page(
     request: Request,

@@ -382,12 +382,14 @@ def peer_group(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Ta
     """The comparison places and their distance from the place."""
     report = data.barriers(geo)
     rows = [{"geo_id": p.geo_id, "geo_level": p.geo_level, "name": p.name,
-             "distance": p.distance, "url": f"/places/{p.geo_id}"} for p in report.peers.peers]
+             "distance": p.distance, "why": p.why, "url": f"/places/{p.geo_id}"}
+            for p in report.peers.peers]
     return TableData(
         "peer_group", f"The peers of {geo.name}",
         [Column("name", "Peer", "place", header=True),
+         Column("why", f"Why: the peer's figures ({geo.name.split(',')[0]}'s in brackets)"),
          Column("distance", "Distance (SD units)", "number")],
-        rows, fields=["geo_id", "geo_level", "name", "distance"], key="geo_id",
+        rows, fields=["geo_id", "geo_level", "name", "distance", "why"], key="geo_id",
         note=report.peers.method)
 
 
