@@ -110,3 +110,25 @@ def test_evaluate_without_a_workspace_refuses_and_creates_nothing(tmp_path, monk
     named = CliRunner().invoke(app, ["evaluate", str(spec), "-w", str(tmp_path / "ws")])
     assert named.exit_code != 0  # the spec is bad, but the workspace is whole
     assert (tmp_path / "ws" / "warehouse.duckdb").exists()
+
+
+def test_missing_spec_file_is_answered_before_heavy_imports(tmp_path):
+    """#12 smaller defect: a missing file took seconds to report, importing the estimators
+    first. The answer must come with neither the evaluation package nor pandas imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        f"sys.argv = ['upward', 'evaluate', {str(tmp_path / 'none.yaml')!r}, '-w', "
+        f"{str(tmp_path / 'ws')!r}]\n"
+        "from upward.cli.main import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "heavy = [m for m in ('upward.evaluate.run', 'pandas', 'statsmodels', 'scipy') "
+        "if m in sys.modules]\n"
+        "print('HEAVY', heavy, 'CODE', code)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert "HEAVY [] CODE 1" in done.stdout or "HEAVY [] CODE 2" in done.stdout, (
+        done.stdout, done.stderr)
+    assert "does not exist" in done.stderr

@@ -100,9 +100,15 @@ def register(app: typer.Typer) -> None:
 
         Example: upward evaluate pilot.yaml --format html -o pilot.html
         """
+        _check_format(fmt, RESULT_FORMATS)
+        if not spec.is_file():  # answered before the estimation libraries are imported
+            from upward.core.errors import InputFileError
+
+            raise InputFileError(spec, "the spec file does not exist",
+                                 fix="check the path; 'upward demo' writes example specs to "
+                                     "<workspace>/demo-data/pilot/")
         from upward.evaluate.run import run_evaluation
 
-        _check_format(fmt, RESULT_FORMATS)
         if fmt == "html" and output is None:
             raise UpwardError("--format html needs --output FILE", fix="add for example -o report.html")
         ws = _evaluation_workspace(workspace)
