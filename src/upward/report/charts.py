@@ -322,7 +322,8 @@ def national_percentile(values: Iterable[float], value: float) -> float:
 
 
 def distribution_chart(values, city_value: float, label: str, unit: str, *,
-                       name: str = "This city", kind: str = "US cities") -> go.Figure:
+                       name: str = "This city", kind: str = "US cities",
+                       direction: str = "context") -> go.Figure:
     """The national distribution of a metric (histogram) with the city marked by a line and
     its percentile.
 
@@ -331,6 +332,9 @@ def distribution_chart(values, city_value: float, label: str, unit: str, *,
     >>> fig = distribution_chart([1, 2, 2, 3, 4], 3.0, "X", "ratio", name="Tulsa")
     >>> fig.layout.annotations[0].text
     'Tulsa: 3 → 70th percentile'
+    >>> distribution_chart([1, 2, 2, 3, 4], 3.0, "X", "ratio", name="Tulsa",
+    ...                    direction="lower").layout.annotations[0].text
+    'Tulsa: 3 → 70th percentile (worse than 70%)'
     """
     style = unit_style(unit)
     v = values["estimate"] if isinstance(values, pd.DataFrame) else pd.Series(values)
@@ -341,6 +345,8 @@ def distribution_chart(values, city_value: float, label: str, unit: str, *,
         hovertemplate=f"%{{x}}<br>%{{y}} {kind}<extra></extra>"))
     pct = national_percentile(v, city_value)
     text = f"{name}: {format_value(city_value, unit)} → {_ordinal(pct)} percentile"
+    if direction in ("higher", "lower"):
+        text += f" ({standing_short(pct, direction)})"
     fig.add_vline(x=city_value, line={"color": VERMILLION, "width": 3})
     right = len(v) > 0 and city_value > float(v.median())
     fig.add_annotation(x=city_value, y=0.98, yref="paper", text=text, showarrow=False,

@@ -263,7 +263,8 @@ def _peer_block(wh: Warehouse, report: BarrierReport, m, level: str) -> ChartBlo
 def _distribution_block(wh: Warehouse, m, level: str, name: str) -> ChartBlock:
     values = metric_distribution(wh, m.metric_id, level)
     kind = "US cities" if level == "place" else "US counties"
-    fig = charts.distribution_chart(values, m.estimate, m.label, m.unit, name=name, kind=kind)
+    fig = charts.distribution_chart(values, m.estimate, m.label, m.unit, name=name, kind=kind,
+                                    direction=m.direction)
     table = charts.table_alternative(
         charts.distribution_table(values, m.estimate, m.unit, name=name),
         f"{m.label}: national distribution over {len(values):,} {kind}")

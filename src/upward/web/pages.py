@@ -209,7 +209,7 @@ def _metric_figures(data: WebData, geo: GeoMatch, metric: Metric, entry, series_
                              f"{metric.label}: {short} and its peers"),
             "nation": _figure(charts.distribution_chart(nation_frame, entry.estimate,
                                                         metric.label, metric.unit, name=short,
-                                                        kind=kind),
+                                                        kind=kind, direction=metric.direction),
                               "distribution-chart",
                               charts.distribution_table(nation_frame, entry.estimate,
                                                         metric.unit, name=short),
