@@ -108,9 +108,13 @@ def _list(items: list[str]) -> str:
 
     >>> _list(["a"]), _list(["a", "b"]), _list(["a", "b", "c"])
     ('a', 'a and b', 'a, b and c')
+    >>> _list(["a, 1", "b", "c"])  # items with commas are separated by semicolons
+    'a, 1; b; and c'
     """
     if len(items) <= 1:
         return "".join(items)
+    if any("," in x for x in items):
+        return "; ".join(items[:-1]) + "; and " + items[-1]
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
