@@ -106,6 +106,25 @@ def trend_text(m: MetricEntry) -> str:
     return f"{arrow} {change} {t.first_period}–{t.last_period}{note}"
 
 
+def trend_better(m: MetricEntry) -> bool | None:
+    """Whether a significant trend is an improvement (True), a decline (False), or neither
+    said (None: not significant, no bounds, or no better side).
+
+    >>> from upward.measure.profile import MetricEntry, Trend
+    >>> t = Trend("2014", 900.0, "2021", 1200.0, 300.0, 50.0, 6.0, 1e-9, True, 8)
+    >>> m = MetricEntry("rate_crime_violent", "Violent crime", "G", "rate per 100,000",
+    ...                 "lower", 1200.0, None, None, None, "none", 1, "2021", "u@1", 95.0, 400,
+    ...                 trend=t)
+    >>> trend_better(m)
+    False
+    """
+    t = m.trend
+    if t is None or not t.significant or t.change == 0 or m.direction not in ("higher",
+                                                                               "lower"):
+        return None
+    return (t.change > 0) == (m.direction == "higher")
+
+
 def metric_rows(p: Profile) -> list[list[str]]:
     """Rows of the metric table, shared by the terminal and Markdown renderings."""
     rows = []
@@ -145,7 +164,11 @@ def rich_tables(p: Profile) -> list[Table]:
             previous = row[0]
         style = STANDING_STYLES[standing_class(better_than(m.national_percentile, m.direction))]
         standing = f"[{style}]{row[-1]}[/]" if style else row[-1]
-        t.add_row(f"{m.label} [dim]{m.metric_id}[/]", *row[2:-1], standing)
+        trend = row[6]
+        better = trend_better(m)
+        if trend and better is not None:
+            trend = f"[{'green' if better else 'red'}]{trend} {'better' if better else 'worse'}[/]"
+        t.add_row(f"{m.label} [dim]{m.metric_id}[/]", *row[2:6], trend, *row[7:-1], standing)
     tables = [t]
     outcomes = p.atlas + p.social_capital
     if outcomes:
