@@ -91,6 +91,8 @@ def test_compare_command_api_and_page(real_workspace):
     page = client.get("/compare", params=[("places", "Tulsa, OK"), ("places", "Wichita, KS")])
     assert page.status_code == 200 and "table class=\"compare\"" in page.text
     assert client.get("/compare").status_code == 200
+    summary = client.get("/api/places/4075000/summary").json()
+    assert 3 <= len(summary["sentences"]) <= 5 and "kfr" in summary["terms"]
 
 
 def test_evaluate_without_a_workspace_refuses_and_creates_nothing(tmp_path, monkeypatch):

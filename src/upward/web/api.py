@@ -189,6 +189,20 @@ def barriers(request: Request, geo_id: GeoId) -> dict:
     return data.memo(("barriers.json", geo.geo_id), lambda: data.barriers(geo).to_dict())
 
 
+@router.get("/places/{geo_id}/summary", summary="A place's plain-language summary",
+            description="Three to five sentences generated from the findings, each with the "
+                        "evidence it comes from, and the definitions of the terms used.")
+def summary(request: Request, geo_id: GeoId) -> dict:
+    """The summary shown at the top of the place page."""
+    data = data_of(request)
+    geo = data.place(geo_id)
+    found = data.summary(geo)
+    if found is None:
+        raise ParameterError("geo_id", f"no peers can be chosen for {geo.name}, so there are "
+                             "no findings to summarise", fix="load the Urban Institute files")
+    return found.to_dict()
+
+
 @router.get("/compare", summary="Places side by side",
             description="2 to 6 places or counties: every metric with its 95% interval, and "
                         "each place's difference from the first with its margin of error, z "
