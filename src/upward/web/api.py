@@ -8,7 +8,7 @@ Profiles and barrier reports are the documented report objects (``docs/profile.s
 Examples
 --------
 >>> sorted(r.path for r in router.routes)[:3]
-['/api/metrics', '/api/metrics/{metric_id}', '/api/places']
+['/api/compare', '/api/metrics', '/api/metrics/{metric_id}']
 """
 
 from __future__ import annotations
