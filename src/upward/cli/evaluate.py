@@ -54,6 +54,32 @@ def emit_result(result, fmt: str, output: Path | None) -> None:
     emit_text(text, output)
 
 
+def _evaluation_workspace(option: Path | None):
+    """The workspace an evaluation is saved in. One that is named (``-w`` or
+    ``$UPWARD_WORKSPACE``) is created whole, as ``upward init`` makes it; the default
+    ``./upward-workspace`` is never created silently by an evaluation.
+
+    >>> import tempfile
+    >>> _evaluation_workspace(Path(tempfile.mkdtemp()) / "ws").warehouse_path.exists()
+    True
+    """
+    import os
+
+    from upward.core.errors import WorkspaceError
+    from upward.warehouse.store import Warehouse
+    from upward.warehouse.workspace import DEFAULT_DIR, ENV_VAR
+
+    if option is None and not os.environ.get(ENV_VAR) and not Path(DEFAULT_DIR).exists():
+        raise WorkspaceError(
+            f"no workspace for the evaluation (its identifier key and saved results): "
+            f"./{DEFAULT_DIR} does not exist",
+            fix="name one with -w DIR (it is created whole), or run upward init first")
+    ws = open_workspace(option, create=True)
+    with Warehouse(ws.warehouse_path):  # made whole, as upward init makes it
+        pass
+    return ws
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``upward`` app.
 
@@ -77,17 +103,23 @@ def register(app: typer.Typer) -> None:
 
         Example: upward evaluate pilot.yaml --format html -o pilot.html
         """
-        from upward.evaluate.run import run_evaluation
+        if not spec.is_file():  # answered before the estimation libraries are imported
+            from upward.core.errors import InputFileError
 
+            raise InputFileError(spec, "the spec file does not exist",
+                                 fix="check the path; 'upward demo' writes example specs to "
+                                     "<workspace>/demo-data/pilot/")
         if monitor:
             from upward.cli.monitor import run_monitor
 
             run_monitor(spec, workspace, fmt=fmt, output=output, save=save)
             return
         _check_format(fmt, RESULT_FORMATS)
+        from upward.evaluate.run import run_evaluation
+
         if fmt == "html" and output is None:
             raise UpwardError("--format html needs --output FILE", fix="add for example -o report.html")
-        ws = open_workspace(workspace, create=True)
+        ws = _evaluation_workspace(workspace)
         with err_console.status("estimating…"):
             run = run_evaluation(spec, ws, save=save)
         emit_result(run.result, fmt, output)

@@ -17,12 +17,14 @@ from typing import Annotated
 import typer
 
 from upward.cli import areas as areas_commands
+from upward.cli import compare as compare_commands
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
 from upward.cli import feeds as feeds_commands
 from upward.cli import link as link_commands
 from upward.cli import microdata as microdata_commands
 from upward.cli import monitor as monitor_commands
+from upward.cli import peers as peers_commands
 from upward.cli import recommend as recommend_commands
 from upward.cli import report as report_commands
 from upward.cli import users as users_commands
@@ -46,7 +48,8 @@ app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
                    areas_commands, microdata_commands, feeds_commands, monitor_commands,
-                   link_commands, recommend_commands, users_commands)
+                   link_commands, recommend_commands, users_commands, compare_commands,
+                   peers_commands)
 
 @app.command()
 def init(
@@ -238,11 +241,11 @@ def _emit_area(ws, place: str, fmt: str, output: Path | None, alpha: float = 0.0
 
 
 def _emit_profile(p, fmt: str, output: Path | None) -> None:
-    from upward.measure.render import rich_tables
+    from upward.measure.render import fitted, rich_tables
 
     if fmt == "table" and output is None:
         for t in rich_tables(p):
-            console.print(t)
+            console.print(fitted(console, t))
         return
     text = {"json": p.to_json, "csv": p.to_csv, "md": p.to_markdown}.get(fmt, p.to_markdown)()
     emit_text(text, output)
@@ -273,12 +276,22 @@ def barriers(
     from upward.diagnose.render import rich_tables as barrier_tables
     from upward.diagnose.report import barriers as build
 
+    if fmt == "table" and output is None:
+        from upward.diagnose.render import summary_panel
+        from upward.diagnose.summary import summarise
+        from upward.warehouse.store import Warehouse
+
+        with Warehouse(ws.warehouse_path, read_only=True) as wh, console.status("diagnosing…"):
+            report = build(place, warehouse=wh, peers=peers or None, k=k, alpha=alpha)
+            summary = summarise(wh, report)
+        from upward.measure.render import fitted
+
+        console.print(summary_panel(summary))
+        for t in barrier_tables(report):
+            console.print(fitted(console, t))
+        return
     with console.status("diagnosing…"):
         report = build(place, workspace=ws, peers=peers or None, k=k, alpha=alpha)
-    if fmt == "table" and output is None:
-        for t in barrier_tables(report):
-            console.print(t)
-        return
     emit_text(report.to_json() if fmt == "json" else report.to_markdown(), output)
 
 

@@ -167,7 +167,7 @@ class WebData:
         self._cache = _LRU(cache_size)
         self._state = self.state()
 
-    def state(self) -> tuple[int, int] | None:
+    def state(self) -> tuple[int, int, int] | None:
         """The warehouse file's state (modification time in ns, size), None when absent: a
         load changes it, and every cached answer built before is then dropped.
 
@@ -179,7 +179,9 @@ class WebData:
             stat = self.workspace.warehouse_path.stat()
         except FileNotFoundError:
             return None
-        return stat.st_mtime_ns, stat.st_size
+        peers = self.workspace.root / "peers.toml"  # saved peers change every report
+        saved = peers.stat().st_mtime_ns if peers.exists() else 0
+        return stat.st_mtime_ns, stat.st_size, saved
 
     def _fresh(self) -> None:
         """Drop the caches and reopen the warehouse if its file changed (holding the lock)."""
@@ -414,6 +416,42 @@ class WebData:
                 return False
 
         return self.cached(("gaps", geo.geo_id, geo.geo_level), build) or None
+
+    def compare(self, geos: list[GeoMatch], alpha: float = 0.05):
+        """2–6 places side by side (``upward.measure.compare``), from the cached profiles."""
+        from upward.measure.compare import compare_profiles
+
+        key = ("compare", alpha, *[(g.geo_id, g.geo_level) for g in geos])
+        profiles = [self.profile(g) for g in geos]
+        return self.memo(key, lambda: compare_profiles(profiles, alpha=alpha))
+
+    def places_of(self, values: list[str]) -> list[GeoMatch]:
+        """The places a ``places`` parameter names: each value a name ("Tulsa, OK") or a
+        comma-separated list of FIPS codes ("4075000,4055000")."""
+        import re
+
+        out = []
+        for value in values:
+            text = value.strip()
+            if not text:
+                continue
+            if re.fullmatch(r"[\d,\s]+", text):
+                out += [self.place(code.strip()) for code in text.split(",") if code.strip()]
+            else:
+                out.append(self.resolve(text))
+        return out
+
+    def summary(self, geo: GeoMatch):
+        """The plain-language summary (``upward.diagnose.summary``) of the quick barrier
+        report, cached; None when no peers can be chosen."""
+        from upward.diagnose.summary import summarise
+
+        report = self.gaps(geo)
+        if report is None:
+            return None
+        profile = self.profile(geo)
+        return self.cached(("summary", geo.geo_id, geo.geo_level),
+                           lambda wh: summarise(wh, report, profile))
 
     def barriers(self, geo: GeoMatch):
         """The full barrier report (``upward.diagnose.report.build_barriers``), cached."""

@@ -32,6 +32,7 @@ import pandas as pd
 from upward.core.errors import UpwardError
 from upward.core.results import json_ready
 from upward.geo.resolve import GeoMatch
+from upward.measure.groups import group_label
 from upward.measure.render import QUALITY_WORDS
 from upward.metrics import Metric, all_metrics, get_metric
 from upward.web.data import WebData
@@ -207,7 +208,7 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
          Column("interval", "95% interval"),
          Column("quality_word", "Data quality", "quality"), Column("period", "Year"),
          Column("trend_text", "Trend", "trend"), Column("peers_better", "Peers", "peers"),
-         Column("percentile_text", "US percentile", "percentile")],
+         Column("percentile_text", "US standing", "percentile")],
         rows,
         fields=["pillar", "metric_id", "label", "unit", "direction", "estimate", "lb", "ub",
                 "quality", "quality_word", "period", "trend_first_period", "trend_last_period",
@@ -216,8 +217,9 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
                 "county_estimate", "source_id"],
         key="metric_id", group="pillar",
         note="Peers: how many of the comparison places do better (the peer group of the "
-             "barrier report). US percentile: the share of US geographies of the same kind "
-             "with a lower value, ties counted half.")
+             "barrier report). US standing: the share of US geographies of the same kind "
+             "that this one does better than, read the way the metric is better (lower "
+             "violent crime is better); metrics with no better side say 'higher than'.")
 
 
 def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
@@ -226,13 +228,13 @@ def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) 
     where = (profile.county or profile.geo).name
     rows = [{"source": "Opportunity Atlas" if o in profile.atlas else "Social Capital Atlas",
              "metric_id": o.metric_id, "label": o.label, "subgroup_type": o.subgroup_type,
-             "subgroup": o.subgroup, "estimate": o.estimate, "lb": o.lb, "ub": o.ub,
+             "subgroup": o.subgroup, "group": group_label(o.subgroup), "estimate": o.estimate, "lb": o.lb, "ub": o.ub,
              "se": o.se, "period": o.period, "unit": _unit(o.metric_id),
              "source_id": o.source_id}
             for o in profile.atlas + profile.social_capital]
     return TableData(
         "county_outcomes", f"Opportunity Atlas and Social Capital Atlas outcomes: {where}",
-        [Column("label", "Outcome", header=True), Column("subgroup", "Group"),
+        [Column("label", "Outcome", header=True), Column("group", "Group"),
          Column("estimate", "Value", "value"), Column("interval", "95% interval", "interval"),
          Column("period", "Period"), Column("source", "Source")],
         rows,
@@ -380,12 +382,14 @@ def peer_group(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Ta
     """The comparison places and their distance from the place."""
     report = data.barriers(geo)
     rows = [{"geo_id": p.geo_id, "geo_level": p.geo_level, "name": p.name,
-             "distance": p.distance, "url": f"/places/{p.geo_id}"} for p in report.peers.peers]
+             "distance": p.distance, "why": p.why, "url": f"/places/{p.geo_id}"}
+            for p in report.peers.peers]
     return TableData(
         "peer_group", f"The peers of {geo.name}",
         [Column("name", "Peer", "place", header=True),
+         Column("why", f"Why: the peer's figures ({geo.name.split(',')[0]}'s in brackets)"),
          Column("distance", "Distance (SD units)", "number")],
-        rows, fields=["geo_id", "geo_level", "name", "distance"], key="geo_id",
+        rows, fields=["geo_id", "geo_level", "name", "distance", "why"], key="geo_id",
         note=report.peers.method)
 
 
