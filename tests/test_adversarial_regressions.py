@@ -327,7 +327,10 @@ def test_a_busy_worker_answers_503_with_retry_after_instead_of_queueing():
             again = await client.get("/api/places/4075000/profile")
         return refused_api, refused_page, served, again
 
-    refused_api, refused_page, served, again = asyncio.run(scenario())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # its own event loop, even beside a browser test's
+        refused_api, refused_page, served, again = pool.submit(asyncio.run, scenario()).result()
     assert refused_api.status_code == 503 and refused_api.headers["retry-after"] == "2"
     assert "busy" in refused_api.json()["detail"]
     assert refused_page.status_code == 503 and "text/html" in refused_page.headers["content-type"]

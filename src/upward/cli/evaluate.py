@@ -54,10 +54,11 @@ def emit_result(result, fmt: str, output: Path | None) -> None:
     emit_text(text, output)
 
 
-def _evaluation_workspace(option: Path | None):
+def _evaluation_workspace(option: Path | None, *, save: bool = True):
     """The workspace an evaluation is saved in. One that is named (``-w`` or
     ``$UPWARD_WORKSPACE``) is created whole, as ``upward init`` makes it; the default
-    ``./upward-workspace`` is never created silently by an evaluation.
+    ``./upward-workspace`` is never created silently by an evaluation. With ``--no-save`` and
+    no workspace, None: identifiers are hashed with a key made for this run only.
 
     >>> import tempfile
     >>> _evaluation_workspace(Path(tempfile.mkdtemp()) / "ws").warehouse_path.exists()
@@ -70,6 +71,8 @@ def _evaluation_workspace(option: Path | None):
     from upward.warehouse.workspace import DEFAULT_DIR, ENV_VAR
 
     if option is None and not os.environ.get(ENV_VAR) and not Path(DEFAULT_DIR).exists():
+        if not save:
+            return None
         raise WorkspaceError(
             f"no workspace for the evaluation (its identifier key and saved results): "
             f"./{DEFAULT_DIR} does not exist",
@@ -119,7 +122,7 @@ def register(app: typer.Typer) -> None:
 
         if fmt == "html" and output is None:
             raise UpwardError("--format html needs --output FILE", fix="add for example -o report.html")
-        ws = _evaluation_workspace(workspace)
+        ws = _evaluation_workspace(workspace, save=save)
         with err_console.status("estimating…"):
             run = run_evaluation(spec, ws, save=save)
         emit_result(run.result, fmt, output)

@@ -13,7 +13,9 @@ Examples
 >>> async def send(message):
 ...     sent.append(message)
 >>> limited = ConcurrencyLimit(app, limit=1)
->>> asyncio.run(limited({"type": "http", "path": "/"}, None, send))
+>>> from concurrent.futures import ThreadPoolExecutor
+>>> with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever this thread runs
+...     pool.submit(asyncio.run, limited({"type": "http", "path": "/"}, None, send)).result()
 >>> sent[0]["status"], limited.in_flight
 (200, 0)
 """
