@@ -50,6 +50,8 @@ def register(app: typer.Typer) -> None:
             "--peers", help="A comparison place (name or FIPS); repeat for several. "
             "Default: the k nearest.")] = None,
         k: Annotated[int, typer.Option("--k", help="Number of automatic peers.")] = 10,
+        lang: Annotated[str, typer.Option(
+            "--lang", help="Language of the report: en (English) or es (Spanish).")] = "en",
         workspace: WorkspaceOption = None,
     ) -> None:
         """Write a place's or county's report: scorecard, barriers, neighbourhood map,
@@ -62,6 +64,9 @@ def register(app: typer.Typer) -> None:
         from upward.report.place import write_place_report
         from upward.warehouse.store import Warehouse
 
+        if lang not in ("en", "es"):
+            raise typer.BadParameter(f"{lang!r} is not a report language: use en or es",
+                                     param_hint="--lang")
         ws = open_workspace(workspace)
         if output is not None and output.suffix.lower() == ".pdf":
             pdf, output = True, output.with_suffix(".html")
@@ -74,9 +79,11 @@ def register(app: typer.Typer) -> None:
                     "the warehouse holds no geographies yet",
                     fix="load data first: upward fetch urban … --from DIR, or upward demo")
             geo = resolve(place, geos)
-            target = output or ws.reports_dir / report_filename(geo.name)
+            target = output or ws.reports_dir / report_filename(
+                geo.name if lang == "en" else f"{geo.name} {lang}")
             with console.status(f"writing the report of {geo.name}…"):
-                path = write_place_report(wh, geo.geo_id, target, peers=peers or None, k=k)
+                path = write_place_report(wh, geo.geo_id, target, peers=peers or None, k=k,
+                                          lang=lang)
         console.print(f"wrote {path}")
         if pdf:
             from upward.report.pdf import html_to_pdf
