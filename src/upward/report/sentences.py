@@ -48,8 +48,9 @@ def finding_sentence(g, level: str) -> str:
         return head + "."
     places = (parts[0] if len(parts) == 1 else
               _("{peers} and {nation}").format(peers=parts[0], nation=parts[1]))
-    return _("{head}, {comparison}.").format(head=head, comparison=comparison.format(
+    text = _("{head}, {comparison}.").format(head=head, comparison=comparison.format(
         places=places))
+    return text.replace("..", ".")  # an abbreviation at the end ("EE. UU.") keeps one point
 
 
 __all__ = ["finding_sentence"]

@@ -6,7 +6,7 @@ Examples
 --------
 >>> from upward.web.tables import Column
 >>> str(render_cell(Column("estimate", "Value", "value"), {"estimate": 0.5, "unit": "share"}))
-'<td class="num" data-value="0.5">50.0%</td>'
+'<td data-label="Value" class="num" data-value="0.5">50.0%</td>'
 """
 
 from __future__ import annotations
@@ -88,9 +88,11 @@ def _ci(row: dict) -> str:
 
 
 def _td(text, *, value=None, numeric: bool = False, header: bool = False,
-        css: str = "") -> Markup:
+        css: str = "", label: str = "") -> Markup:
     tag = "th" if header else "td"
     attrs = ' scope="row"' if header else ""
+    if label:  # the column's header, shown beside the value when a narrow screen stacks cells
+        attrs += f' data-label="{escape(label)}"'
     classes = " ".join(c for c in ("num" if numeric else "", css) if c)
     if classes:
         attrs += f' class="{classes}"'
@@ -132,11 +134,33 @@ def _percentile(row: dict, key: str) -> str:
     value = row.get(key)
     if _missing(value):
         return DASH
-    text = ordinal(float(value)) if not isinstance(value, str) else value
+    number = row.get("percentile") if isinstance(value, str) else value
+    if isinstance(value, str) and (current_language() == DEFAULT_LANGUAGE or _missing(number)):
+        text = value  # the words the layers below wrote (English)
+    else:
+        text = ordinal_text(float(number))
     n = row.get("national_n")
     if n and not _missing(n) and text != DASH:
         return _("{percentile} of {n}").format(percentile=text, n=format_decimal(int(n), "#,##0"))
     return text
+
+
+def ordinal_text(p: float | None) -> str:
+    """A percentile as people say it in the current language: "75th" in English; the number
+    in Spanish, where the word "percentil" comes before it.
+
+    >>> from upward.report.i18n import use_language
+    >>> ordinal_text(74.6), ordinal_text(None)
+    ('75th', '—')
+    >>> with use_language("es"):
+    ...     ordinal_text(74.6)
+    '75'
+    """
+    if _missing(p):
+        return DASH
+    if current_language() == DEFAULT_LANGUAGE:
+        return ordinal(float(p))
+    return f"{round(float(p))}"
 
 
 def _place(row: dict, key: str) -> Markup:
@@ -184,11 +208,11 @@ def render_cell(column, row: dict) -> Markup:
 
     >>> from upward.web.tables import Column
     >>> str(render_cell(Column("n", "N", "count"), {"n": None}))
-    '<td class="num">—</td>'
+    '<td data-label="N" class="num">—</td>'
     """
     text, value = CELLS[column.kind](column, row)
     return _td(text if isinstance(text, Markup) else escape(text), value=value,
-               numeric=column.numeric, header=column.header)
+               numeric=column.numeric, header=column.header, label=column.label)
 
 
 def fmt(value, unit: str = "") -> str:
@@ -220,8 +244,8 @@ def make_templates() -> Jinja2Templates:
     env.add_extension("jinja2.ext.i18n")
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(gettext, ngettext, newstyle=False)
-    env.filters.update(fmt=fmt, plural=plural, ordinal=lambda p: ordinal(
-        None if _missing(p) else float(p)), number=lambda v, pattern="#,##0": DASH
+    env.filters.update(fmt=fmt, plural=plural, ordinal=ordinal_text,
+                       number=lambda v, pattern="#,##0": DASH
         if _missing(v) else format_decimal(float(v), pattern))
     env.globals.update(render_cell=render_cell, math=math, current_language=current_language,
                        language_links=language_links, tr=tr, finding_text=finding_text)
