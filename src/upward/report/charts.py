@@ -465,18 +465,22 @@ def choropleth(tract_map: TractMap, label: str | None = None, unit: str | None =
             z=with_value["estimate"].astype(float).tolist(), colorscale=MAP_SCALE,
             name=label, customdata=custom(with_value), hovertemplate=hover,
             marker={"line": {"color": "white", "width": 0.4}},
-            colorbar={"title": {"text": f"{_wrap(label)}<br>({_(style.axis)})", "side": "top"},
-                      "tickformat": style.tick, "thickness": 14, "len": 0.8}))
+            # under the map (not beside it), so a phone's narrow screen keeps the map wide
+            colorbar={"title": {"text": _wrap(f"{label} ({_(style.axis)})", 40), "side": "top"},
+                      "tickformat": style.tick, "thickness": 12, "len": 0.9,
+                      "orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.02,
+                      "yanchor": "top"}))
     if tract_map.has_geometry:
         from upward.report.mapping import overlays
 
         fig.add_traces(overlays(geojson, values, lambda v: format_value(v, unit)))
-        fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0})
-    title = _("{label}, by census tract: {name}").format(label=label, name=tract_map.geo.name)
-    _base(fig, title, None, None, 560)
+        fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
+    title = _wrap(_("{label}, by census tract: {name}").format(label=label,
+                                                                 name=tract_map.geo.name), 40)
+    _base(fig, title, None, None, 680)
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator",
                     bgcolor="white")
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 70, "b": 150})
     if not tract_map.has_geometry:
         _no_data(fig, _("No tract shapes are loaded for {name}").format(name=tract_map.geo.name))
     return fig

@@ -46,6 +46,7 @@ def figure_svg(fig, div_id: str, *, label: str | None = None) -> str:
     """
     layout = fig.layout
     title = layout.title.text if layout.title and layout.title.text else ""
+    title = title.replace("<br>", " ")  # a title wrapped for the browser is one line here
     name = label or title or div_id
     height = int(layout.height or 380)
     if any(t.type == "choropleth" for t in fig.data):
