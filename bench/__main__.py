@@ -8,6 +8,9 @@
     python -m bench cli             # upward --help, plan and an error path vs python -c pass
     python -m bench all-profiles    # every place's and county's profile holds (not in "all")
     python -m bench demo            # generating the demo city's files vs copying the same files
+    python -m bench feeds [ROWS]    # upward sync of a local Socrata feed vs a plain httpx loop
+    python -m bench linkage [N]     # linking N x N records (100,000) vs an exact-match DuckDB join
+    python -m bench monitor [SIMS]  # repeated-look false alarms: confidence sequence vs naive CI
     python -m bench                 # all
 
 ``WS`` is a workspace already loaded from ../shared/data (else one is loaded first).
@@ -308,10 +311,25 @@ def main(argv: list[str]) -> None:
 
         bench_areas()
         return
+    if argv[:1] == ["linkage"]:  # synthetic records with known truth: needs no shared data
+        from bench.linkage import run as run_linkage
+
+        run_linkage(int(argv[1]) if len(argv) > 1 else 100_000)
+        return
+    if argv[:1] == ["monitor"]:  # simulated pilots: needs no shared data
+        from bench.monitor import run as run_monitor
+
+        run_monitor(int(argv[1]) if len(argv) > 1 else 5000)
+        return
     if argv[:1] == ["demo"]:  # needs no data
         from bench.demo import run
 
         run()
+        return
+    if argv[:1] == ["feeds"]:  # a local server: needs no data
+        from bench.feeds import run as run_feeds
+
+        run_feeds(int(argv[1]) if len(argv) > 1 else 20000)
         return
     if not (DATA / "urban").is_dir():
         sys.exit(f"bench needs the real files in {DATA}")

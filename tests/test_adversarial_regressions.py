@@ -207,3 +207,143 @@ def test_an_outcome_without_variation_is_refused(tmp_path):
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "line 3: the outcome 'earnings' is 1200 in all 40 records" in result.stderr
     assert not list(ws.evaluations_dir.glob("*.json"))  # nothing saved
+
+
+def _pilot_with_small_attrition(tmp_path):
+    """100 assigned to each arm; the outcome is missing for 5 treated and 30 control people."""
+    rows = ["id,treated,earnings"]
+    for i in range(200):
+        treated = i < 100
+        missing = (i < 5) if treated else (i < 130)
+        value = "" if missing else f"{1000 + (i * 37) % 400 + (150 if treated else 0)}"
+        rows.append(f"p{i},{int(treated)},{value}")
+    (tmp_path / "pilot.csv").write_text("\n".join(rows) + "\n")
+    return _spec(tmp_path, "data: pilot.csv\ndesign: rct\noutcome: earnings\ntreatment: treated\n")
+
+
+def _attack_page(html: str, assigned: int, total_missing: int) -> set[int]:
+    """Everything a reader of the whole page can infer about the treated arm's missing count:
+    from the arm sizes, the attrition table and its chart data, the attrition check's words and
+    its exact test's p-value (inverted over every split of the known total)."""
+    import re
+
+    from bs4 import BeautifulSoup
+
+    from upward.evaluate.inference import two_proportion_test
+
+    text = BeautifulSoup(html, "html.parser").get_text(" ")
+    found: set[int] = set()
+    for match in re.finditer(r"Treated\s+([\d,]+)\b", text):
+        found.add(assigned - int(match.group(1).replace(",", "")))
+    for match in re.finditer(r"treatment\s+([\d,]+)\s+([\d,]+)", text):
+        found.add(int(match.group(1).replace(",", "")) - int(match.group(2).replace(",", "")))
+    for match in re.finditer(r"missing for ([\d.]+)% of treated", text):
+        found.add(round(float(match.group(1)) * assigned / 100))
+    for match in re.finditer(r"difference ([-+\d.]+) points", text):
+        for control in re.finditer(r"([\d.]+)% of control", text):
+            rate = float(control.group(1)) + float(match.group(1))
+            found.add(round(rate * assigned / 100))
+    for match in re.finditer(r"exact p = ([\d.]+)", text):
+        splits = [m for m in range(total_missing + 1) if match.group(1) ==
+                  f"{two_proportion_test(m, assigned, total_missing - m, assigned):.3f}"]
+        if len(splits) == 1:  # the printed p-value pins the split down
+            found.update(splits)
+    return found
+
+
+def test_no_number_on_an_evaluation_page_reveals_a_small_cell(tmp_path):
+    """#14.3: the attrition table's small cells were suppressed, but the same page printed the
+    arm sizes (Treated 95 of 100 assigned) and the attrition rates, so 5 was recovered by
+    subtraction. The attack reads the whole page."""
+    from upward.evaluate.run import run_evaluation
+    from upward.report.evaluation import render_evaluation_report
+
+    run = run_evaluation(_pilot_with_small_attrition(tmp_path), save=False)
+    assert run.result.n == 165
+    unprotected = _attack_page(render_evaluation_report(run.result, k=2), 100, 35)
+    assert 5 in unprotected  # the attack works when no cell is under k (k = 2)
+    published = render_evaluation_report(run.result)
+    assert 5 not in _attack_page(published, 100, 35)
+    assert "Disclosure control" in published
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_an_infinite_or_missing_number_is_not_an_estimate(tmp_path, value):
+    """#14.8: `inf` was accepted as an effect estimate and pooled."""
+    from upward.core.errors import UpwardError
+    from upward.evidence.library import read_evidence_csv
+
+    path = tmp_path / "effects.csv"
+    path.write_text("intervention_id,study_title,design,outcome,measure,estimate,se\n"
+                    f"job_training,Trial A,rct,earnings_annual,md,{value},100\n")
+    with pytest.raises(UpwardError) as caught:
+        read_evidence_csv(path)
+    assert "finite number" in str(caught.value) and "effects.csv" in str(caught.value)
+    assert "row 2" in str(caught.value) or "line 2" in str(caught.value)
+
+
+def test_a_zero_cost_says_why_there_is_no_ratio():
+    """#14.8: a benefit of 5 for a cost of 0 (a 5:0 ratio) was dropped without a note."""
+    from upward.evaluate.cost import analyse_cost
+    from upward.evaluate.result import EvaluationResult
+    from upward.evaluate.spec import CostSpec
+
+    result = EvaluationResult("rct", "m", "earnings", "ATE", 5.0, 1.0, 3.0, 7.0, 0.001, 100)
+    analysis = analyse_cost(result, CostSpec(cost_per_participant=0, outcome_value=1.0))
+    assert analysis.benefit_cost_ratio is None
+    assert any("cost per participant is 0" in note for note in analysis.notes)
+    with pytest.raises(ValueError, match="finite number"):
+        CostSpec(cost_per_participant=float("inf"))
+
+
+def test_a_busy_worker_answers_503_with_retry_after_instead_of_queueing():
+    """#14.5: 200 clients on uncached profiles queued until 80% of them timed out. Over the
+    limit, a request is answered at once with 503 and Retry-After; once the work in progress
+    ends, requests are served again."""
+    import asyncio
+
+    import httpx
+
+    from upward.web.limits import ConcurrencyLimit
+
+    async def scenario():
+        release = asyncio.Event()
+
+        async def slow_app(scope, receive, send):
+            await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"profile"})
+
+        limited = ConcurrencyLimit(slow_app, limit=1)
+        transport = httpx.ASGITransport(app=limited)
+        async with httpx.AsyncClient(transport=transport, base_url="http://upward") as client:
+            first = asyncio.create_task(client.get("/api/places/4075000/profile"))
+            while limited.in_flight == 0:
+                await asyncio.sleep(0)
+            refused_api = await client.get("/api/places/4075000/profile")
+            refused_page = await client.get("/places/4075000")
+            release.set()
+            served = await first
+            again = await client.get("/api/places/4075000/profile")
+        return refused_api, refused_page, served, again
+
+    refused_api, refused_page, served, again = asyncio.run(scenario())
+    assert refused_api.status_code == 503 and refused_api.headers["retry-after"] == "2"
+    assert "busy" in refused_api.json()["detail"]
+    assert refused_page.status_code == 503 and "text/html" in refused_page.headers["content-type"]
+    assert served.status_code == 200 and again.status_code == 200
+
+
+def test_the_app_sheds_load_and_its_cache_is_bounded_in_bytes(tmp_path):
+    """#14.5: the served app carries the limit, and the answers it keeps are bounded in memory
+    (448 MB were held after 200 clients), oldest out first."""
+    from upward.web.app import create_app
+    from upward.web.data import _LRU
+    from upward.web.limits import ConcurrencyLimit
+
+    app = create_app(Workspace.init(tmp_path / "ws"))
+    assert any(m.cls is ConcurrencyLimit for m in app.user_middleware)
+    cache = _LRU(size=1000, max_bytes=10_000)
+    for i in range(100):
+        cache.put((i,), "x" * 1000)
+    assert cache.bytes <= 10_000 and cache.get((99,)) is not None and cache.get((0,)) is None

@@ -253,3 +253,60 @@ def test_web_area_page_api_map_and_download(ws):
         assert len(gj["features"]) == 3 and sum(f["properties"]["selected"]
                                                 for f in gj["features"]) == 1
         assert client.get("/api/areas/area:districts:nowhere").status_code == 404
+
+
+def test_area_report_summary_table_and_map(ws, tmp_path):
+    """`upward report "District 3"` writes the area's report: summary sentences that agree
+    with the profile, every measure with its margin, and a map of the set with the area
+    outlined, each area named, and darker meaning worse."""
+    import re
+
+    from upward.measure.areas import area_profile
+    from upward.report.area import summary_sentences
+
+    out = tmp_path / "d3.html"
+    r = run_cli("report", "District 3", "-o", str(out), "-w", str(ws.root))
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    p = area_profile(ws.ws, "District 3")
+    behind = [m for m in p.metrics if m.behind]
+    assert behind  # the demo's District 3 is planted behind the rest of the city
+    for sentence in summary_sentences(p):
+        assert sentence.replace("'", "&#39;") in html
+    summary = " ".join(summary_sentences(p))
+    assert all(m.label.lower()[1:] in summary.lower() for m in behind)
+    assert html.count('<th scope="row">') >= len(p.metrics)
+    paths = re.findall(r'<path data-geo-id="(area:[^"]+)"[^>]*stroke-width="([\d.]+)"', html)
+    assert {g for g, _ in paths} == {"area:districts:district-1", "area:districts:district-2",
+                                     "area:districts:district-3"}
+    assert dict(paths)["area:districts:district-3"] == "3"
+    assert all(f">District {n}</text>" in html for n in (1, 2, 3))
+    # Poverty (lower is better): the poorest district is drawn darkest.
+    fills = dict(re.findall(r'data-geo-id="(area:[^"]+)" d="[^"]*" fill="([^"]+)"', html))
+    poverty = next(m for m in p.metrics if m.metric_id == "acs_poverty_rate")
+    values = {p.area_id: poverty.estimate.estimate, **{
+        f"area:districts:{n.lower().replace(' ', '-')}": v for n, v in poverty.others.items()}}
+
+    def lightness(colour: str) -> float:
+        colour = colour.lstrip("#")
+        return sum(int(colour[i:i + 2], 16) for i in (0, 2, 4))
+
+    poorest = max(values, key=values.get)
+    assert lightness(fills[poorest]) == min(lightness(c) for c in fills.values())
+
+
+def test_area_api_on_an_empty_workspace_reveals_no_path(tmp_path):
+    """#14.9 (found by Schemathesis): /api/areas and an area's geometry on a workspace with no
+    warehouse answered 400 with the server's file path; they answer empty."""
+    from fastapi.testclient import TestClient
+
+    from upward.warehouse.workspace import Workspace
+    from upward.web.app import create_app
+
+    client = TestClient(create_app(Workspace.init(tmp_path / "ws")))
+    listed = client.get("/api/areas")
+    assert listed.status_code == 200 and listed.json() == []
+    shapes = client.get("/api/areas/area:x:y/geometry")
+    assert shapes.status_code == 200 and shapes.json()["features"] == []
+    missing = client.get("/api/areas/area:x:y")
+    assert missing.status_code == 404 and str(tmp_path) not in missing.text

@@ -65,7 +65,7 @@ def test_all_output_formats_agree(demo_ws, tmp_path):
     assert md.startswith("# Mobility profile: Demo City city")
     assert "| Metric |" in md and "## Sources" in md
     table = run_cli("profile", "demo city zz", "-w", str(demo_ws)).stdout
-    assert "Employment" in table and "US pctile" in table
+    assert "Employment" in table and "US standing" in table
     out = tmp_path / "p.json"
     assert run_cli("profile", "9900100", "-f", "json", "-o", str(out), "-w", str(demo_ws)).returncode == 0
     assert json.loads(out.read_text())["geo"]["geo_id"] == "9900100"

@@ -207,15 +207,16 @@ def test_abadie_imbens_variance_with_known_score():
         assert np.mean(ses) / np.std(est) == pytest.approx(1.0, abs=0.2)
 
 
-def test_matching_on_estimated_score_unbiased_and_conservative():
-    """Matching on the estimated score: unbiased, and the AI (2006) interval, which treats the
-    score as known, over-covers (Abadie & Imbens 2016 show estimating the score lowers the
-    variance): coverage at least 93% in 100 samples."""
+def test_matching_on_estimated_score_unbiased_and_covers():
+    """Matching on the estimated score: unbiased, and the interval with the Abadie & Imbens
+    (2016) standard error covers near 95% in 100 samples (tests/test_evaluate_matching_se.py
+    has the comparison with the known-score 2006 SE)."""
     rng = np.random.default_rng(3)
     results = [estimate_matching(draw(rng), sim_spec("matching", "ATT")) for _ in range(100)]
     est = np.array([r.estimate for r in results])
     assert abs(est.mean() - TRUE_ATT) < 3 * est.std(ddof=1) / np.sqrt(len(est))
-    assert np.mean([r.ci_low <= TRUE_ATT <= r.ci_high for r in results]) >= 0.93
+    assert 0.88 <= np.mean([r.ci_low <= TRUE_ATT <= r.ci_high for r in results]) <= 0.99
+    assert "Abadie–Imbens (2016)" in results[0].method
 
 
 def test_matching_options():

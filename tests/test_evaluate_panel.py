@@ -74,8 +74,13 @@ def test_organ_donations_twfe_matches_the_effect_ch18(organ):
     r = run("did", organ, outcome="Rate", treatment="california", unit="State",
             time="Quarter_Num", treatment_start=4)
     assert r.estimate == pytest.approx(-0.0225, abs=0.00005)
-    assert r.se == pytest.approx(0.0061, abs=0.0001)
+    regression = r.tables["estimates"][0]
+    assert regression["se"] == pytest.approx(0.0061, abs=0.0001)
     assert r.n_clusters == 27 and r.n_treated == 1 and r.n_control == 26
+    # one treated state: the headline is randomisation inference over the 26 other states
+    # (#17), and the failed treated-clusters check says so before the estimate
+    assert r.failed_checks()[0].name == "treated_clusters"
+    assert r.p_value in {k / 27 for k in range(1, 28)} and r.se > regression["se"]
     assert any("27 clusters" in w for w in r.warnings)
     pre = next(c for c in r.checks if c.name == "pre_trends")
     assert pre.passed is not None and "2 earlier pre-periods" in pre.detail

@@ -43,6 +43,9 @@ def full_result() -> EvaluationResult:
         "attrition": [{"group": "treatment", "n_assigned": 1000, "n_observed": 910,
                        "rate": 0.09}, {"group": "control", "n_assigned": 1000,
                                        "n_observed": 930, "rate": 0.07}],
+        "time_weights": [{"time": t, "weight": w} for t, w in ((3, 0.0), (4, 0.4), (5, 0.6))],
+        "placebo_estimates": [{"unit": "0b7e55aa19c2d3f0", "estimate": 0.3},
+                              {"unit": "c4d2e1f0a9b8c7d6", "estimate": -0.5}],
     }
     assert set(tables) == set(TABLE_COLUMNS)
     return EvaluationResult(
@@ -68,7 +71,7 @@ def test_failed_checks_come_first_in_a_visible_box():
     # check text is escaped, not injected
     assert "<b>follow-up</b>" not in html and "&lt;b&gt;follow-up&lt;/b&gt;" in html
     checks = html[html.index('id="t-checks"'):]
-    assert checks.index("FAILED") < checks.index("not run") < checks.index("passed")
+    assert checks.index("FAILED") < checks.index("not informative") < checks.index("passed")
 
 
 def test_every_table_has_a_chart_and_a_table_alternative():

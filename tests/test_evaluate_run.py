@@ -240,7 +240,13 @@ def test_demo_pilots_recover_their_known_effects(tmp_path, demo_pilots):
         assert e.result is not None, f"{e.study.name} was not evaluated: {e.skipped}"
         assert e.recovered, f"{e.study.name}: {e.result.headline()} vs truth {e.study.true_effect}"
         assert e.saved_to.is_file()
-        assert not e.result.failed_checks(), [c.detail for c in e.result.failed_checks()]
+        # 7 never-treated neighbourhoods are too few untreated clusters for analytic SEs
+        # (#17): that check fails, honestly, and the headline is randomisation inference
+        failed = [c for c in e.result.failed_checks() if c.name != "treated_clusters"]
+        assert not failed, [c.detail for c in failed]
+    rollout = next(c for c in by_name["neighbourhood-rollout"].result.checks
+                   if c.name == "treated_clusters")
+    assert rollout.passed is False and "7 of 30 clusters" in rollout.detail
     earnings = by_name["job-training-earnings"]
     assert 400 < earnings.study.true_effect < 900
     assert earnings.result.cost["mvpf"] is not None

@@ -209,8 +209,8 @@ def test_unbalanced_units_are_dropped_with_a_note():
 
 
 @pytest.mark.parametrize(("fields", "error", "names"), [
-    ({"covariates": ["x"]}, ConfigError, "covariates"),
-    ({"weights": "x"}, ConfigError, "weights"),
+    ({"weights": "bad_cohort"}, InputFileError, "weight"),
+    ({"options": {"est_method": "ols"}}, ConfigError, "options.est_method"),
     ({"options": {"control_group": "later"}}, ConfigError, "options.control_group"),
     ({"options": {"base_period": "first"}}, ConfigError, "options.base_period"),
     ({"cohort": "bad_cohort"}, InputFileError, "'bad_cohort'"),

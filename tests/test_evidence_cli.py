@@ -97,7 +97,7 @@ def test_from_evaluation_command(ws, tmp_path):
     path.write_text(result.to_json())
     cli("evidence", "from-evaluation", str(path), "--intervention", "job-training",
         "--name", "Job training", "--city", "Tulsa, OK", "--follow-up-months", "12",
-        "-w", str(ws))
+        "--dollar-year", "2024", "-w", str(ws))
     lib = EvidenceLibrary(Workspace.open(ws))
     study = lib.studies("job-training")[0]
     assert study.evaluation_id == "pilot-20250101T000000Z"
@@ -112,8 +112,18 @@ def test_from_evaluation_command(ws, tmp_path):
     merged = EvidenceLibrary(Workspace.open(ws)).study(study.id)
     assert [e.outcome for e in merged.effects] == ["earnings_q4", "employed_q4"]
     assert merged.evaluation_id.endswith("; pilot-employment-20250101T000000Z")
-    with pytest.raises(UpwardError, match="--intervention"):
-        cli("evidence", "add", str(path), "--evaluation", "-w", str(ws))
+    # #12: without --intervention the id is made from the evaluation's name, and said; the
+    # study is titled by its design and intervention, never by the saved file's name.
+    out = cli("evidence", "add", str(path), "--evaluation", "--dollar-year", "2024",
+              "-w", str(ws))
+    assert "intervention: earnings-q4 (made from the evaluation's name" in out
+    added = EvidenceLibrary(Workspace.open(ws)).studies("earnings-q4")[0]
+    assert added.title == "Randomised controlled trial of earnings q4"
+    assert study.title == "Randomised controlled trial of Job training in Tulsa, OK"
+    # a money outcome without the year of its dollars is refused, naming the option
+    with pytest.raises(UpwardError, match="--dollar-year"):
+        cli("evidence", "from-evaluation", str(path), "--intervention", "other",
+            "--unit", "dollars per quarter", "-w", str(ws))
 
 
 def test_bundle_between_two_workspaces(ws, tmp_path):

@@ -30,7 +30,8 @@ def _doc(**study_extra) -> dict:
              "effects": [{"outcome": "earnings_annual", "measure": "md", "estimate": 900.0,
                           "se": 300.0}]} | study_extra
     return {"interventions": [{"id": "training", "name": "Sector training",
-                               "policy_area": "workforce", "cost_per_participant": 5000}],
+                               "policy_area": "workforce", "cost_per_participant": 5000,
+                               "cost_year": 2024}],
             "studies": [study]}
 
 
@@ -230,10 +231,11 @@ def test_projection_recovers_a_known_effect(ws):
                for i, (e, s) in enumerate(zip(estimates, ses, strict=True))]
     EvidenceLibrary(ws).add({"interventions": [{"id": "sector", "name": "Sector training",
                                                 "policy_area": "workforce",
-                                                "cost_per_participant": 6000}],
+                                                "cost_per_participant": 6000,
+                                                "cost_year": 2024}],
                              "studies": studies})
     proj = project_in_place(ws, "sector", "earnings_annual", "Anytown", eligible=20000,
-                            take_up=0.2)
+                            take_up=0.2, dollars_of=2024)
     p = proj.projection
     assert p.participants == pytest.approx(4000)
     assert p.interval_basis == "prediction"

@@ -99,7 +99,11 @@ def test_projection_from_the_demo_city_profile(demo_copy):
         "complement": "true", "take_up": "0.1"}).json()
     assert api["eligible_population"] == pytest.approx(prof.population * (1 - employed.estimate))
     assert api["geo_id"] == "9900100" and "1 − " in api["eligible_basis"]
-    assert api["cost_per_participant"] == 3200.0
+    # the demo's 2024 cost, in constant dollars of the latest CPI year
+    from upward.evidence.money import to_constant
+
+    assert api["cost_per_participant"] == pytest.approx(to_constant(3200.0, 2024))
+    assert "$3,200 in 2024 dollars" in api["cost_basis"]
     failed = client.get("/evidence/national-supported-work",
                         params={"place": "Nowhere at all", "outcome": "earnings_annual",
                                 "share_metric": "share_employed"})

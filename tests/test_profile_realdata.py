@@ -80,9 +80,13 @@ def _expected_place(geo_id: str, periods: dict) -> dict[str, dict]:
                 continue
             if m in out and out[m]["period"] > row["year"]:
                 continue
-            out[m] = {"estimate": v, "period": row["year"], "column": c,
-                      "quality": _quality(row, c, m), "lb": _value(row.get(f"{c}_lb")),
-                      "ub": _value(row.get(f"{c}_ub"))}
+            # The longitudinal file gives economic connectedness at half the Atlas scale
+            # (METRICS.md); Upward doubles it on load so no row mixes the two scales.
+            k = 2.0 if m == "ratio_high_low_ses_fb_friends" else 1.0
+            lb, ub = _value(row.get(f"{c}_lb")), _value(row.get(f"{c}_ub"))
+            out[m] = {"estimate": v * k, "period": row["year"], "column": c,
+                      "quality": _quality(row, c, m), "lb": None if lb is None else lb * k,
+                      "ub": None if ub is None else ub * k}
     return out
 
 
@@ -220,3 +224,22 @@ def test_a_sample_of_places_and_counties_have_a_profile(real_warehouse):
     assert set(TEN_CITIES.values()) <= places
     for i, geo_id in enumerate(sample):
         check_profile(real_warehouse, geo_id, is_place=geo_id in places, as_json=i % 5 == 0)
+
+
+def test_economic_connectedness_is_on_one_scale_in_city_county_and_trend(real_warehouse):
+    """#12.1: the 2025 longitudinal place file gives connectedness at half the scale of the
+    2024 recent files and of the Social Capital Atlas (Tulsa 2022: 0.3615 vs 0.7229; Tulsa
+    County 0.733 = the Atlas's ec_county). The profile must not put 0.36 beside 0.73."""
+    from upward.measure.profile import build_profile
+    from upward.measure.series import metric_series
+
+    recent = {r["state"] + r["place"]: _value(r["ratio_high_low_ses_fb_friends"])
+              for r in _rows("mobility-metrics_place_recent.csv")}
+    p = build_profile(real_warehouse, "Tulsa, OK")
+    ec = p.entry("ratio_high_low_ses_fb_friends")
+    assert math.isclose(ec.estimate, recent["4075000"], rel_tol=1e-6)
+    assert 0.8 < ec.estimate / ec.county_estimate < 1.25
+    # every series point (both releases) is on the Atlas scale: no 2× jump inside the chart
+    series = metric_series(real_warehouse, "4075000", "place", "ratio_high_low_ses_fb_friends")
+    values = [v for v in series["estimate"] if v is not None]
+    assert values and max(values) / min(values) < 1.25

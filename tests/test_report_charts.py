@@ -247,8 +247,14 @@ def test_scorecard_rows_equal_the_profile(real_warehouse):
     rows = charts.scorecard_table(profile)
     assert [r["metric_id"] for r in rows] == [m.metric_id for m in profile.metrics]
     for r, m in zip(rows, profile.metrics, strict=True):
-        assert (r["estimate"], r["lb"], r["ub"], r["quality"], r["period"], r["percentile"]) == (
-            m.estimate, m.lb, m.ub, m.quality, m.period, m.national_percentile)
+        assert (r["estimate"], r["lb"], r["ub"], r["quality"], r["period"],
+                r["raw_percentile"]) == (m.estimate, m.lb, m.ub, m.quality, m.period,
+                                         m.national_percentile)
+        # the sortable standing is the share of places this one does better than (#12.4)
+        if m.direction in ("higher", "lower") and m.national_percentile is not None:
+            flipped = 100 - m.national_percentile if m.direction == "lower" else None
+            assert r["percentile"] == (flipped if flipped is not None
+                                       else m.national_percentile)
     income = next(r for r in rows if r["metric_id"] == "pctl_income_50")
     assert income["value"] == "$64,739" and income["trend_arrow"] == "▲"
     assert income["trend_meaning"] == "improving" and income["publisher"] == "Urban Institute"

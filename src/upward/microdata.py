@@ -45,7 +45,7 @@ ALIASES = {"race": "race", "ethnicity": "race", "sex": "sex_label", "age": "age_
 #: subgroup_type written in observations for each decoded grouping column.
 SUBGROUP_TYPES = {"race": "race", "sex_label": "sex", "age_band": "age", "disability": "disability",
                   "tenure": "tenure"}
-GEO_LEVELS = ("place", "county", "puma", "state")
+GEO_LEVELS = ("place", "county", "area", "puma", "state")
 
 #: A geography builder: (tract_puma, population rows of the warehouse) → tract parts
 #: ``tract, geo_id, population``. Custom areas (issue #10) register theirs here.
@@ -131,9 +131,9 @@ def _factors(ws, release, level: str) -> tuple[pd.DataFrame, list[str]]:
     from upward.geo.puma import allocation_factors
     from upward.warehouse.store import Warehouse
 
-    if level not in GEOGRAPHIES:
+    if level not in GEOGRAPHIES and level != "area":
         raise ConfigError(f"--geo {level!r} is not a geography",
-                          fix=f"use one of {', '.join([*GEOGRAPHIES, 'puma', 'state'])}")
+                          fix=f"use one of {', '.join([*GEOGRAPHIES, 'area', 'puma', 'state'])}")
     with Warehouse(ws.warehouse_path, read_only=True) as wh:
         cw = wh.frame(wh.table("crosswalks"))
     prefix = f"pums.tract_puma_{release.vintage}."
@@ -150,13 +150,44 @@ def _factors(ws, release, level: str) -> tuple[pd.DataFrame, list[str]]:
         pop = pd.DataFrame({"from_geo_id": tract_puma.tract, "to_geo_id": tract_puma.tract.str[:5],
                             "weight": 1.0})
         tract_pop = pop
-    parts = GEOGRAPHIES[level](tract_puma, pop)
+    if level == "area":
+        parts, note = _area_parts(ws, tract_puma, tract_pop)
+        notes += [note] if note else []
+    else:
+        parts = GEOGRAPHIES[level](tract_puma, pop)
+    if parts.empty and level == "area":
+        raise UpwardError(f"no custom areas are stored in {ws.root}",
+                          fix="add a set first: upward areas add NAME FILE")
     if parts.empty:
         raise UpwardError(f"no tract-to-{level} relation loaded in {ws.root}",
                           fix="give tract_population_{FIPS}.csv (GEOID,population,place) in "
                           "the --from folder of upward fetch pums")
     tracts = pd.DataFrame({"tract": tract_pop.from_geo_id, "population": tract_pop.weight})
     return allocation_factors(tract_puma, parts, tracts), notes
+
+
+def _area_parts(ws, tract_puma: pd.DataFrame, tract_pop: pd.DataFrame
+                ) -> tuple[pd.DataFrame, str | None]:
+    """People of each tract living in each custom area: the tract's population times the
+    share of the tract allocated to the area (``upward areas``), the areas carried onto the
+    PUMA relation's tract vintage when they were drawn on the other one."""
+    from upward.warehouse.areas import align_weights, area_tract_weights
+
+    weights = area_tract_weights(ws)
+    by_area = {a: dict(zip(g["tract_geoid"], g["weight"], strict=True))
+               for a, g in weights.groupby("area_id")}
+    by_area, note = align_weights(ws, by_area, set(tract_puma["tract"]))
+    population = dict(zip(tract_pop["from_geo_id"], tract_pop["weight"], strict=False))
+    rows = [(t, a, population.get(t, 0.0) * w) for a, ws_ in by_area.items()
+            for t, w in ws_.items()]
+    return pd.DataFrame(rows, columns=["tract", "geo_id", "population"]), note
+
+
+def _area_names(ws) -> dict[str, str]:
+    from upward.warehouse.areas import list_areas
+
+    areas = list_areas(ws)
+    return dict(zip(areas["area_id"], areas["name"], strict=True))
 
 
 def _resolve_by(by: Sequence[str] | str | None, columns: Sequence[str]) -> list[str]:
@@ -190,7 +221,8 @@ def estimate(
     Parameters
     ----------
     metric : a metric id with a PUMS recipe (``share_employed``, ``pctl_income_50`` …).
-    geo : ``place``, ``county``, ``puma``, ``state`` or a registered custom geography.
+    geo : ``place``, ``county``, ``area`` (every stored custom area, ``upward areas``),
+        ``puma``, ``state`` or a geography added with :func:`register_geography`.
     by : ``race``, ``sex``, ``age``, ``disability``, ``tenure`` (or any PUMS column).
     engine : ``duckdb`` (default, or the workspace's ``[microdata] engine``) or ``spark``.
     where : an extra row condition (``"ST=40"``).
@@ -244,6 +276,8 @@ def estimate(
     cols = ["geo_id", "geo_level", "subgroup_type", "subgroup", "estimate", "se", "lb", "ub",
             "cv", "n", "n_eff", "geo_share", "quality"]
     frame = frame[cols].reset_index(drop=True)
+    if geo == "area":
+        frame.insert(1, "name", frame["geo_id"].map(_area_names(ws)))
     label = f"ACS {release.year} {release.span}-year PUMS"
     result = MicrodataResult(frame, metric, label, engine, notes)
     if store:

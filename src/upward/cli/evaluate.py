@@ -54,6 +54,32 @@ def emit_result(result, fmt: str, output: Path | None) -> None:
     emit_text(text, output)
 
 
+def _evaluation_workspace(option: Path | None):
+    """The workspace an evaluation is saved in. One that is named (``-w`` or
+    ``$UPWARD_WORKSPACE``) is created whole, as ``upward init`` makes it; the default
+    ``./upward-workspace`` is never created silently by an evaluation.
+
+    >>> import tempfile
+    >>> _evaluation_workspace(Path(tempfile.mkdtemp()) / "ws").warehouse_path.exists()
+    True
+    """
+    import os
+
+    from upward.core.errors import WorkspaceError
+    from upward.warehouse.store import Warehouse
+    from upward.warehouse.workspace import DEFAULT_DIR, ENV_VAR
+
+    if option is None and not os.environ.get(ENV_VAR) and not Path(DEFAULT_DIR).exists():
+        raise WorkspaceError(
+            f"no workspace for the evaluation (its identifier key and saved results): "
+            f"./{DEFAULT_DIR} does not exist",
+            fix="name one with -w DIR (it is created whole), or run upward init first")
+    ws = open_workspace(option, create=True)
+    with Warehouse(ws.warehouse_path):  # made whole, as upward init makes it
+        pass
+    return ws
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``upward`` app.
 
@@ -66,6 +92,9 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOption = "table",
         output: OutputOption = None,
         save: Annotated[bool, typer.Option(help="Save the result in the workspace.")] = True,
+        monitor: Annotated[bool, typer.Option(
+            "--monitor", help="Refresh a monitored evaluation (the spec's 'monitor:' "
+            "section; same as 'upward monitor SPEC').")] = False,
         workspace: WorkspaceOption = None,
     ) -> None:
         """Estimate a program's impact from a spec: data, design, columns (docs/evaluate.md).
@@ -74,12 +103,23 @@ def register(app: typer.Typer) -> None:
 
         Example: upward evaluate pilot.yaml --format html -o pilot.html
         """
+        if not spec.is_file():  # answered before the estimation libraries are imported
+            from upward.core.errors import InputFileError
+
+            raise InputFileError(spec, "the spec file does not exist",
+                                 fix="check the path; 'upward demo' writes example specs to "
+                                     "<workspace>/demo-data/pilot/")
+        if monitor:
+            from upward.cli.monitor import run_monitor
+
+            run_monitor(spec, workspace, fmt=fmt, output=output, save=save)
+            return
+        _check_format(fmt, RESULT_FORMATS)
         from upward.evaluate.run import run_evaluation
 
-        _check_format(fmt, RESULT_FORMATS)
         if fmt == "html" and output is None:
             raise UpwardError("--format html needs --output FILE", fix="add for example -o report.html")
-        ws = open_workspace(workspace, create=True)
+        ws = _evaluation_workspace(workspace)
         with err_console.status("estimating…"):
             run = run_evaluation(spec, ws, save=save)
         emit_result(run.result, fmt, output)
@@ -145,7 +185,9 @@ def register(app: typer.Typer) -> None:
             "default --sd 1, in standard deviations).")] = None,
         mde: Annotated[bool, typer.Option(
             "--mde", help="Report the minimum detectable effect (always shown).")] = False,
-        sd: Annotated[float, typer.Option("--sd", help="Outcome standard deviation.")] = 1.0,
+        sd: Annotated[float | None, typer.Option(
+            "--sd", help="Outcome standard deviation (default 1; with --from-evidence, 0.5 for "
+            "a share outcome and needed otherwise).")] = None,
         share: Annotated[float, typer.Option("--share", help="Share assigned to treatment.")] = 0.5,
         r2: Annotated[float, typer.Option(
             "--r2", help="Outcome variance explained by baseline covariates (individual level)."
@@ -168,14 +210,41 @@ def register(app: typer.Typer) -> None:
         power: Annotated[float, typer.Option("--power", help="Target power.")] = 0.8,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
         output: OutputOption = None,
+        from_evidence: Annotated[str | None, typer.Option(
+            "--from-evidence", help="An intervention id of the evidence library: size a pilot "
+            "to detect its pooled effect (with --place) and write an evaluation spec "
+            "skeleton.")] = None,
+        place: Annotated[str | None, typer.Option(
+            "--place", help="With --from-evidence: the city, e.g. 'Tulsa, OK'.")] = None,
+        outcome: Annotated[str | None, typer.Option(
+            "--outcome", help="With --from-evidence: the outcome id (default: the one with the "
+            "most studies).")] = None,
+        target: Annotated[str, typer.Option(
+            "--target", help="With --from-evidence: pooled (the pooled effect) or pi-low (the "
+            "end of its prediction interval nearest zero).")] = "pooled",
+        spec: Annotated[Path | None, typer.Option(
+            "--spec", help="With --from-evidence: where to write the spec skeleton (default: "
+            "pilots/NAME.yaml in the workspace).")] = None,
+        workspace: WorkspaceOption = None,
     ) -> None:
         """Plan a pilot: minimum detectable effect, power at an effect, and the power curve.
 
         Example: upward plan --design rct --n 2000 --sd 4200 --r2 0.3 --effect 500
+
+        Example: upward plan --from-evidence eitc-86 --place "Tulsa, OK"
         """
         from upward.evaluate.power import cluster_plan, did_plan, rct_plan
 
         _check_format(fmt, PLAN_FORMATS)
+        if from_evidence:
+            from upward.cli.recommend import plan_from_evidence_command
+
+            plan_from_evidence_command(
+                from_evidence, place, outcome=outcome, target=target, sd=sd, design=design,
+                cluster_size=cluster_size, icc=icc, r2=r2, share=share, alpha=alpha,
+                power=power, spec=spec, fmt=fmt, output=output, workspace=workspace)
+            return
+        sd = 1.0 if sd is None else sd
         if n is None:
             raise ConfigError("--n is required", fix="give the number of randomised units, e.g. "
                               "--n 2000")

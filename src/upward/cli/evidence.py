@@ -55,17 +55,25 @@ def add(
     evaluation: Annotated[bool, typer.Option("--evaluation", help="FILE is an evaluation result "
                                              "(JSON from 'upward evaluate').")] = False,
     intervention: Annotated[str | None, typer.Option(
-        "--intervention", help="With --evaluation: the intervention id it evaluates.")] = None,
+        "--intervention", help="With --evaluation: the intervention id it evaluates (default: "
+        "made from the spec's name; a new id creates the intervention).")] = None,
     city: Annotated[str, typer.Option(help="With --evaluation: where it ran.")] = "",
+    dollar_year: Annotated[int | None, typer.Option(
+        "--dollar-year", help="With --evaluation: the year of the dollars of a money outcome "
+        "and of the cost.")] = None,
     replace: Annotated[bool, typer.Option(help="Overwrite records with the same id.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Add records from an evidence file (or an evaluation result) to the library.
 
     Example: upward evidence add studies.csv
+
+    Example: upward evidence add --evaluation job-training-earnings --intervention job-training
+    --city "Tulsa, OK" --dollar-year 2024
     """
     if evaluation:
-        _from_evaluation(file, intervention, city=city, replace=replace, workspace=workspace)
+        _from_evaluation(file, intervention, city=city, replace=replace, workspace=workspace,
+                         dollar_year=dollar_year)
         return
     result = _library(workspace).import_file(file, replace=replace)
     console.print(str(result))
@@ -73,14 +81,17 @@ def add(
 
 def _from_evaluation(ref: Path, intervention: str | None, *, workspace: Path | None,
                      replace: bool, **options) -> None:
+    from upward.evaluate.run import load_evaluation
     from upward.evidence.from_evaluation import add_evaluation
+    from upward.evidence.schema import slugify
 
+    ws = open_workspace(workspace)
     if not intervention:
-        raise ConfigError("--intervention is needed with an evaluation result",
-                          fix="name the intervention id it evaluates, e.g. --intervention "
-                              "job-training (a new id creates the intervention)")
-    result = add_evaluation(open_workspace(workspace), ref, intervention_id=intervention,
-                            replace=replace, **options)
+        r = load_evaluation(ref, ws)
+        intervention = slugify(r.spec.get("name") or r.outcome)
+        console.print(f"intervention: {intervention} (made from the evaluation's name; give "
+                      "--intervention to choose)", highlight=False)
+    result = add_evaluation(ws, ref, intervention_id=intervention, replace=replace, **options)
     console.print(str(result))
 
 
@@ -88,8 +99,9 @@ def _from_evaluation(ref: Path, intervention: str | None, *, workspace: Path | N
 def from_evaluation(
     result: Annotated[Path, typer.Argument(help="A saved evaluation: its JSON file or its name "
                                            "in the workspace.")],
-    intervention: Annotated[str, typer.Option("--intervention", help="The intervention id it "
-                                              "evaluates (created when new).")],
+    intervention: Annotated[str | None, typer.Option(
+        "--intervention", help="The intervention id it evaluates (created when new; default: "
+        "made from the evaluation's name).")] = None,
     study_id: Annotated[str | None, typer.Option(
         help="Study id; an existing study's id adds this outcome to it (one trial, several "
         "outcomes).")] = None,
@@ -109,6 +121,14 @@ def from_evaluation(
     sample_unit: Annotated[str | None, typer.Option(
         help="What the units are when not people, e.g. neighbourhoods (counts of people are "
         f"suppressed below {MIN_CELL_SIZE} when published).")] = None,
+    dollar_year: Annotated[int | None, typer.Option(
+        "--dollar-year", help="The year of the dollars of a money outcome and of the cost.")] =
+    None,
+    domain: Annotated[str | None, typer.Option(
+        "--domain", help="The outcome domain (earnings, employment, housing …: the metric "
+        "catalog's); it links the study to barriers.")] = None,
+    population: Annotated[str, typer.Option(
+        "--population", help="Who took part (adults, youth, children …).")] = "",
     replace: Annotated[bool, typer.Option(help="Overwrite a study with the same id.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -122,7 +142,8 @@ def from_evaluation(
                      city=city, period=period,
                      sites=sites, follow_up_months=follow_up_months,
                      outcome_label=outcome_label, unit=unit, direction=direction,
-                     sample_unit=sample_unit)
+                     sample_unit=sample_unit, dollar_year=dollar_year, domain=domain,
+                     population=population)
 
 
 @evidence_app.command("add-published")
@@ -226,31 +247,64 @@ def list_cmd(
     None,
     rating: Annotated[str | None, typer.Option(
         help="Only interventions whose ESSA tier is at least this (1-4).")] = None,
+    domain: Annotated[str | None, typer.Option(
+        help="Only interventions with a poolable effect in this outcome domain (e.g. "
+        "earnings, postsecondary).")] = None,
+    population: Annotated[str | None, typer.Option(
+        help="Only interventions studied for this population (e.g. youth, children).")] = None,
+    design: Annotated[str | None, typer.Option(
+        help="Only interventions with a study of this design (rct, cluster_rct, rd, qed …).")] =
+    None,
+    city: Annotated[str | None, typer.Option(help="Only interventions studied in this city "
+                                             "(part of the name).")] = None,
+    max_cost: Annotated[float | None, typer.Option(
+        "--max-cost", help="Only interventions whose known cost per participant is at most "
+        "this (constant dollars).")] = None,
+    dollars_of: Annotated[int | None, typer.Option(
+        "--dollars-of", help="Show costs in dollars of this year (default: latest CPI year).")] =
+    None,
     fmt: FormatOption = "table",
     workspace: WorkspaceOption = None,
 ) -> None:
     """The interventions in the library, with their studies and ratings.
 
     Example: upward evidence list --policy-area workforce
+
+    Example: upward evidence list --domain earnings --design rct
     """
     from upward.evidence.publish import intervention_rows
 
     _check_format(fmt)
-    rows = intervention_rows(_library(workspace), policy_area=policy_area, outcome=outcome,
-                             max_tier=_tier(rating), published=False)
+    library = _library(workspace)
+    rows = intervention_rows(library, policy_area=policy_area, outcome=outcome,
+                             max_tier=_tier(rating), published=False, domain=domain,
+                             population=population, design=design, city=city, max_cost=max_cost,
+                             dollars_of=dollars_of)
     if fmt == "json":
         emit_text(json.dumps(rows, indent=2), None)
+        return
+    if not rows:
+        if not library.document().interventions:
+            console.print("The evidence library is empty. Load the published evidence with\n"
+                          "  upward fetch evidence --from ../shared/data\n"
+                          "or the studies that ship with Upward with\n"
+                          "  upward evidence add-published", highlight=False)
+        else:
+            console.print("No intervention matches these filters (upward evidence list shows "
+                          "them all).", highlight=False)
         return
     from rich.table import Table
 
     t = Table(title="Evidence library", header_style="bold")
-    for h in ("id", "intervention", "area", "studies", "outcomes", "ESSA", "WWC (best)",
-              "SPTW"):
+    for h in ("id", "intervention", "area", "studies", "domains", "ESSA", "WWC (best)",
+              "cost per participant"):
         t.add_column(h, overflow="fold")
     for r in rows:
         t.add_row(r["id"], r["name"], r["policy_area"], str(r["studies"]),
-                  ", ".join(r["outcomes"]), r["essa"], r["wwc"], r["sptw"])
+                  ", ".join(r["domains"]) or "—", r["essa"], r["wwc"], r["cost_text"])
     console.print(t)
+    console.print(f"{len(rows)} intervention(s). Outcomes: upward evidence show ID",
+                  highlight=False)
 
 
 def _tier(rating: str | None) -> int | None:
@@ -307,15 +361,22 @@ def _print_detail(detail: dict) -> None:
     for name, r in detail["ratings"].items():
         console.print(f"  {name.upper()}: {r['summary']}", highlight=False, markup=False)
     t = Table(header_style="bold")
-    for h in ("study", "where", "design", "outcome", "estimate", "95% CI", "n", "WWC", "ESSA"):
+    for h in ("study", "design", "outcome", "domain", "estimate", "95% CI", "unit", "n",
+              "pooled?"):
         t.add_column(h, overflow="fold")
     for s in detail["studies"]:
         for e in s["effects"]:
-            t.add_row(s["id"], s.get("city", ""), s["design"], e["outcome"],
-                      f"{e['estimate']:,.4g}", f"{e['ci_low']:,.4g} to {e['ci_high']:,.4g}",
-                      "" if e.get("n") is None else f"{e['n']:,}", s["ratings"]["wwc"]["label"],
-                      s["ratings"]["essa"]["label"])
+            ci = ("—" if e["ci_low"] is None
+                  else f"{e['ci_low']:,.4g} to {e['ci_high']:,.4g}")
+            unit = (e.get("unit") or "not stated") + ("" if e.get("unit_verified", True)
+                                                       else " (unverified)")
+            t.add_row(s["id"], s["design"], e["outcome"] + (
+                f" [{e['subgroup']}]" if e.get("subgroup", "all") != "all" else ""),
+                e.get("domain") or "—", f"{e['estimate']:,.4g}", ci, unit,
+                "" if e.get("n") is None else f"{e['n']:,}",
+                "yes" if not e.get("not_pooled") else f"no: {e['not_pooled']}")
     console.print(t)
+    console.print("Study ratings: upward evidence show STUDY_ID", highlight=False)
 
 
 @evidence_app.command("pool")
@@ -325,6 +386,9 @@ def pool_cmd(
     method: Annotated[str, typer.Option(help="REML, DL, PM, ML or FE.")] = "REML",
     hk: Annotated[bool, typer.Option("--hk", help="Hartung-Knapp-Sidik-Jonkman interval.")] =
     False,
+    dollars_of: Annotated[int | None, typer.Option(
+        "--dollars-of", help="Money in constant dollars of this year (CPI-U; default: the latest "
+        "CPI year).")] = None,
     fmt: FormatOption = "table",
     output: OutputOption = None,
     workspace: WorkspaceOption = None,
@@ -333,11 +397,12 @@ def pool_cmd(
 
     Example: upward evidence pool national-supported-work --outcome earnings_annual --hk
     """
+    from upward.evidence.money import latest_year
     from upward.evidence.projection import pool_evidence
 
     _check_format(fmt)
     result = pool_evidence(open_workspace(workspace), intervention, outcome, method=method,
-                           hartung_knapp=hk)
+                           hartung_knapp=hk, dollars_of=dollars_of or latest_year())
     if fmt == "json" or output:
         emit_text(result.to_json(), output)
         return
@@ -355,6 +420,8 @@ def pool_cmd(
         console.print(f"[yellow]warning[/]: {escape(w)}", highlight=False)
     for x in result.excluded:
         console.print(f"[yellow]not pooled[/]: {escape(x)}", highlight=False)
+    for note in result.notes:
+        console.print(f"note: {escape(note)}", highlight=False)
 
 
 @evidence_app.command("project")
@@ -368,14 +435,18 @@ def project_cmd(
     share_metric: Annotated[str | None, typer.Option(
         help="A share metric of the profile; eligible = population × it.")] = None,
     complement: Annotated[bool, typer.Option(help="Use 1 − the share metric.")] = False,
-    take_up: Annotated[float, typer.Option(help="Share of eligible people who take part.")] =
-    1.0,
+    take_up: Annotated[float | None, typer.Option(
+        help="Share of eligible people who take part (default: the study's first stage; "
+        "needed when there is none).")] = None,
     take_up_range: Annotated[tuple[float, float] | None, typer.Option(
         help="Uncertain take-up: LOW HIGH.")] = None,
-    cost: Annotated[float | None, typer.Option(help="Dollars per participant (default: the "
-                                               "intervention's).")] = None,
+    cost: Annotated[float | None, typer.Option(help="Dollars per participant, of the --dollars-of "
+                                               "year (default: the intervention's).")] = None,
     method: Annotated[str, typer.Option(help="Pooling method.")] = "REML",
     hk: Annotated[bool, typer.Option("--hk", help="Hartung-Knapp interval.")] = False,
+    dollars_of: Annotated[int | None, typer.Option(
+        "--dollars-of", help="Money in constant dollars of this year (default: the latest CPI "
+        "year).")] = None,
     fmt: FormatOption = "table",
     output: OutputOption = None,
     workspace: WorkspaceOption = None,
@@ -393,7 +464,7 @@ def project_cmd(
                               eligible=eligible, share=share, share_metric=share_metric,
                               complement=complement, take_up=take_up,
                               take_up_range=take_up_range, cost_per_participant=cost,
-                              method=method, hartung_knapp=hk)
+                              method=method, hartung_knapp=hk, dollars_of=dollars_of)
     if fmt == "json" or output:
         emit_text(result.to_json(), output)
         return
@@ -443,6 +514,17 @@ def remove_cmd(
     Example: upward evidence remove nsw-afdc-women-lalonde-1986
     """
     console.print(_library(workspace).remove(record_id))
+
+
+def fetch_evidence_command(ws, from_dir: Path | None, report) -> str:
+    """``upward fetch evidence --from DIR``: load the published estimates into the library."""
+    from upward.evidence.policy_impacts import fetch_evidence
+
+    if from_dir is None:
+        raise ConfigError("the published evidence is read from a local copy",
+                          fix="run: upward fetch evidence --from ../shared/data")
+    report("reading evidence.policy_impacts")
+    return str(fetch_evidence(ws, from_dir))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,10 +17,17 @@ from typing import Annotated
 import typer
 
 from upward.cli import areas as areas_commands
+from upward.cli import compare as compare_commands
 from upward.cli import evaluate as evaluate_commands
 from upward.cli import evidence as evidence_commands
+from upward.cli import feeds as feeds_commands
+from upward.cli import link as link_commands
 from upward.cli import microdata as microdata_commands
+from upward.cli import monitor as monitor_commands
+from upward.cli import peers as peers_commands
+from upward.cli import recommend as recommend_commands
 from upward.cli import report as report_commands
+from upward.cli import users as users_commands
 from upward.cli import web as web_commands
 from upward.cli.common import WorkspaceOption, console, emit_text, err_console
 from upward.cli.common import open_workspace as _workspace
@@ -40,7 +47,9 @@ metrics_app = typer.Typer(help="The metric catalog. Example: upward metrics show
 app.add_typer(metrics_app, name="metrics")
 # Each command module adds its commands to the app (evaluate/plan; serve; report; evidence).
 COMMAND_MODULES = (evaluate_commands, web_commands, report_commands, evidence_commands,
-                   areas_commands, microdata_commands)
+                   areas_commands, microdata_commands, feeds_commands, monitor_commands,
+                   link_commands, recommend_commands, users_commands, compare_commands,
+                   peers_commands)
 
 @app.command()
 def init(
@@ -62,8 +71,8 @@ def init(
 @app.command()
 def fetch(
     sources: Annotated[list[str], typer.Argument(
-        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, pums, replicates, "
-        "or acs (with --table)")],
+        help="urban, opportunity-atlas, social-capital, crosswalks, tracts, tract-relationship, "
+        "pums, replicates, evidence (published program estimates), or acs (with --table)")],
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Read local copies from this folder (laid out like ../shared/data, or "
         "with the publishers' file names) instead of downloading.")] = None,
@@ -95,6 +104,8 @@ def fetch(
     Example: upward fetch acs --table B17020 --geo tract --state 40 --county 143 --year 2023
 
     Example: upward fetch pums --state 40 --year 2023
+
+    Example: upward fetch evidence --from ../shared/data
     """
     from upward import fetch as run_fetch
     from upward.geo.ids import repair_geoid
@@ -119,9 +130,12 @@ def fetch(
             if message.startswith("[yellow]"):
                 console.print(message)
 
-        results = [] if sources == ["pums"] else run_fetch(
-            ws, [s for s in sources if s != "pums"], from_dir=from_dir, states=states,
+        rest = [s for s in sources if s not in ("pums", "evidence")]
+        results = [] if not rest else run_fetch(
+            ws, rest, from_dir=from_dir, states=states,
             refresh=refresh, report=report, allow_shrink=allow_shrink)
+        if "evidence" in sources:
+            results.append(evidence_commands.fetch_evidence_command(ws, from_dir, report))
         if "pums" in sources:
             results += microdata_commands.fetch_pums_command(
                 ws, states=states, year=year, span=span, from_dir=from_dir, refresh=refresh,
@@ -227,11 +241,11 @@ def _emit_area(ws, place: str, fmt: str, output: Path | None, alpha: float = 0.0
 
 
 def _emit_profile(p, fmt: str, output: Path | None) -> None:
-    from upward.measure.render import rich_tables
+    from upward.measure.render import fitted, rich_tables
 
     if fmt == "table" and output is None:
         for t in rich_tables(p):
-            console.print(t)
+            console.print(fitted(console, t))
         return
     text = {"json": p.to_json, "csv": p.to_csv, "md": p.to_markdown}.get(fmt, p.to_markdown)()
     emit_text(text, output)
@@ -262,12 +276,22 @@ def barriers(
     from upward.diagnose.render import rich_tables as barrier_tables
     from upward.diagnose.report import barriers as build
 
+    if fmt == "table" and output is None:
+        from upward.diagnose.render import summary_panel
+        from upward.diagnose.summary import summarise
+        from upward.warehouse.store import Warehouse
+
+        with Warehouse(ws.warehouse_path, read_only=True) as wh, console.status("diagnosing…"):
+            report = build(place, warehouse=wh, peers=peers or None, k=k, alpha=alpha)
+            summary = summarise(wh, report)
+        from upward.measure.render import fitted
+
+        console.print(summary_panel(summary))
+        for t in barrier_tables(report):
+            console.print(fitted(console, t))
+        return
     with console.status("diagnosing…"):
         report = build(place, workspace=ws, peers=peers or None, k=k, alpha=alpha)
-    if fmt == "table" and output is None:
-        for t in barrier_tables(report):
-            console.print(t)
-        return
     emit_text(report.to_json() if fmt == "json" else report.to_markdown(), output)
 
 

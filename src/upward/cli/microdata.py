@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
     def estimate_cmd(
         metric: Annotated[str, typer.Option("--metric", "-m", help="A metric with a PUMS "
                                             "recipe, e.g. share_employed, pctl_income_50.")],
-        geo: Annotated[str, typer.Option("--geo", help="place, county, puma or state.")
+        geo: Annotated[str, typer.Option("--geo", help="place, county, area (the custom areas), puma or state.")
                        ] = "county",
         by: Annotated[list[str] | None, typer.Option(
             "--by", help="race, sex, age, disability, tenure or a PUMS column; repeatable.")

@@ -40,12 +40,14 @@ def register(app: typer.Typer) -> None:
         place: Annotated[str, typer.Argument(help="A name ('Tulsa, OK', 'Tulsa city, "
                                               "Oklahoma') or a FIPS code (4075000).")],
         output: Annotated[Path | None, typer.Option(
-            "--output", "-o", help="HTML file to write (a name ending in .pdf writes the PDF "
-            "and the HTML beside it). Default: the workspace's reports/ folder.",
-            show_default=False)] = None,
+            "--output", "-o", help="File to write (a name ending in .pdf writes only the "
+            "PDF). Default: the workspace's reports/ folder.", show_default=False)] = None,
         pdf: Annotated[bool, typer.Option(
-            "--pdf", help="Also print the report to PDF with headless Chromium "
+            "--pdf", help="Write only the PDF, printed with headless Chromium "
             "($UPWARD_CHROMIUM or chromium on the PATH).")] = False,
+        brief: Annotated[bool, typer.Option(
+            "--brief", help="Write the two-page briefing (summary, key numbers, largest "
+            "barriers, who and where) instead of the full report.")] = False,
         peers: Annotated[list[str] | None, typer.Option(
             "--peers", help="A comparison place (name or FIPS); repeat for several. "
             "Default: the k nearest.")] = None,
@@ -55,12 +57,16 @@ def register(app: typer.Typer) -> None:
         workspace: WorkspaceOption = None,
     ) -> None:
         """Write a place's or county's report: scorecard, barriers, neighbourhood map,
-        trends and sources in one HTML file that opens offline (and prints to PDF).
+        trends and sources in one HTML file that opens offline; --brief writes the two-page
+        briefing; --pdf writes only the PDF.
 
-        Example: upward report "Tulsa, OK" -o tulsa.html --pdf
+        Example: upward report "Tulsa, OK" --brief --pdf -o tulsa-brief.pdf
         """
+        import tempfile
+
         from upward.geo.resolve import resolve
         from upward.measure import frames
+        from upward.report.brief import write_brief
         from upward.report.place import write_place_report
         from upward.warehouse.store import Warehouse
 
@@ -69,7 +75,12 @@ def register(app: typer.Typer) -> None:
                                      param_hint="--lang")
         ws = open_workspace(workspace)
         if output is not None and output.suffix.lower() == ".pdf":
-            pdf, output = True, output.with_suffix(".html")
+            pdf = True
+        from upward.measure.areas import find_area
+
+        if find_area(ws, place) is not None:
+            _write_area_report(ws, place, output, pdf=pdf)
+            return
         with Warehouse(ws.warehouse_path, read_only=True) as wh:
             geos = frames.named_geographies(wh)
             if geos.empty:
@@ -79,15 +90,47 @@ def register(app: typer.Typer) -> None:
                     "the warehouse holds no geographies yet",
                     fix="load data first: upward fetch urban … --from DIR, or upward demo")
             geo = resolve(place, geos)
-            target = output or ws.reports_dir / report_filename(
-                geo.name if lang == "en" else f"{geo.name} {lang}")
-            with console.status(f"writing the report of {geo.name}…"):
-                path = write_place_report(wh, geo.geo_id, target, peers=peers or None, k=k,
-                                          lang=lang)
-        console.print(f"wrote {path}")
-        if pdf:
-            from upward.report.pdf import html_to_pdf
+            name = report_filename(geo.name if lang == "en" else f"{geo.name} {lang}")
+            if brief:
+                name = name.removesuffix(".html") + "-brief.html"
+            target = output or ws.reports_dir / name
+            if pdf:
+                target = target.with_suffix(".pdf")
+            write = write_brief if brief else write_place_report
+            what = "briefing" if brief else "report"
+            with tempfile.TemporaryDirectory(prefix="upward-report-") as scratch:
+                html_path = Path(scratch) / name if pdf else target.with_suffix(".html")
+                with console.status(f"writing the {what} of {geo.name}…"):
+                    path = write(wh, geo.geo_id, html_path, peers=peers or None, k=k,
+                                 lang=lang)
+                if not pdf:
+                    console.print(f"wrote {path}")
+                    return
+                from upward.report.pdf import html_to_pdf
 
-            with console.status("printing to PDF with Chromium…"):
-                printed = html_to_pdf(path, path.with_suffix(".pdf"))
-            console.print(f"wrote {printed}")
+                with console.status("printing to PDF with Chromium…"):
+                    printed = html_to_pdf(path, target)
+        console.print(f"wrote {printed}")
+
+
+def _write_area_report(ws, query: str, output: Path | None, *, pdf: bool) -> None:
+    import tempfile
+
+    from upward.measure.areas import find_area
+    from upward.report.area import write_area_report
+
+    _, name, _ = find_area(ws, query)
+    target = output or ws.reports_dir / report_filename(name)
+    if not pdf:
+        with console.status(f"writing the report of {name}…"):
+            path = write_area_report(ws, query, target.with_suffix(".html"))
+        console.print(f"wrote {path}")
+        return
+    from upward.report.pdf import html_to_pdf
+
+    with tempfile.TemporaryDirectory(prefix="upward-report-") as scratch:
+        with console.status(f"writing the report of {name}…"):
+            path = write_area_report(ws, query, Path(scratch) / report_filename(name))
+        with console.status("printing to PDF with Chromium…"):
+            printed = html_to_pdf(path, target.with_suffix(".pdf"))
+    console.print(f"wrote {printed}")

@@ -15,7 +15,11 @@ from pathlib import Path
 
 
 class UpwardError(Exception):
-    """Base class of every error a user can cause and fix."""
+    """Base class of every error a user can cause and fix.
+
+    >>> str(UpwardError("no data loaded", fix="run upward fetch"))
+    'no data loaded. What to do: run upward fetch'
+    """
 
     exit_code = 2
 
@@ -29,7 +33,11 @@ class UpwardError(Exception):
 
 
 class InputFileError(UpwardError):
-    """A file that cannot be read or fails validation; names the file, row and column."""
+    """A file that cannot be read or fails validation; names the file, row and column.
+
+    >>> InputFileError("p.csv", "'x' is not a number", fix="correct it", row=7).row
+    7
+    """
 
     def __init__(
         self,
@@ -52,23 +60,43 @@ class InputFileError(UpwardError):
 
 
 class WorkspaceError(UpwardError):
-    """The workspace is missing, or its settings file is invalid."""
+    """The workspace is missing, or its settings file is invalid.
+
+    >>> WorkspaceError("no workspace at ws", fix="run upward init ws").exit_code
+    2
+    """
 
 
 class ConfigError(UpwardError):
-    """An option or setting has a value that cannot be used."""
+    """An option or setting has a value that cannot be used.
+
+    >>> str(ConfigError("--k 0 is below 1", fix="use --k 1 or more"))
+    '--k 0 is below 1. What to do: use --k 1 or more'
+    """
 
 
 class DownloadError(UpwardError):
-    """A download failed after its retries, or its content did not match what was expected."""
+    """A download failed after its retries, or its content did not match what was expected.
+
+    >>> isinstance(DownloadError("HTTP 503 after 3 tries"), UpwardError)
+    True
+    """
 
 
 class PlaceNotFoundError(UpwardError):
-    """A place name or code matched nothing loaded."""
+    """A place name or code matched nothing loaded.
+
+    >>> PlaceNotFoundError("no place is called 'Tulssa'").fix is None
+    True
+    """
 
 
 class AmbiguousPlaceError(UpwardError):
-    """A place name matched several geographies; the message lists them."""
+    """A place name matched several geographies; the message lists them.
+
+    >>> AmbiguousPlaceError("Rochester", ["Rochester, NY", "Rochester, MN"]).message
+    "'Rochester' matches 2 places: Rochester, NY; Rochester, MN"
+    """
 
     def __init__(self, query: str, candidates: list[str]) -> None:
         self.query = query
@@ -81,4 +109,8 @@ class AmbiguousPlaceError(UpwardError):
 
 
 class MetricNotFoundError(UpwardError):
-    """A metric id that the catalog does not declare."""
+    """A metric id that the catalog does not declare.
+
+    >>> issubclass(MetricNotFoundError, UpwardError)
+    True
+    """

@@ -28,6 +28,7 @@ class DemoStudy:
     follow_up_months: float | None
     study_title: str
     sample_unit: str = "people"
+    domain: str | None = None
 
 
 #: The demo pilots (upward.demo.pilot), by spec name.
@@ -36,17 +37,17 @@ DEMO_STUDIES: dict[str, DemoStudy] = {
         "demo-job-training", "Demo City job-training program (SYNTHETIC)",
         "Invented by Upward's demo: a job-training program offered by lottery.",
         "Quarterly earnings, four quarters after assignment", "dollars per quarter", 12,
-        "Job-training lottery pilot"),
+        "Job-training lottery pilot", domain="earnings"),
     "job-training-employment": DemoStudy(
         "demo-job-training", "Demo City job-training program (SYNTHETIC)",
         "Invented by Upward's demo: a job-training program offered by lottery.",
         "Employed four quarters after assignment", "share employed", 12,
-        "Job-training lottery pilot"),
+        "Job-training lottery pilot", domain="employment"),
     "neighbourhood-rollout": DemoStudy(
         "demo-neighbourhood-employment", "Demo City neighbourhood employment program (SYNTHETIC)",
         "Invented by Upward's demo: a place-based employment program rolled out in waves.",
         "Employment rate", "percentage points", None, "Neighbourhood rollout",
-        "neighbourhoods"),
+        "neighbourhoods", domain="employment"),
     # One study per intervention: the savings-coaching pilot enters with its doubly robust
     # estimate (matching and IPW on the same records would count the same people three times).
     # The synthetic-control pilot stays out: an effect enters the library with a standard
@@ -54,13 +55,17 @@ DEMO_STUDIES: dict[str, DemoStudy] = {
     "rental-assistance-rd": DemoStudy(
         "demo-rental-assistance", "Demo City rental assistance (SYNTHETIC)",
         "Invented by Upward's demo: rental assistance for households above a need-score cutoff.",
-        "Rent arrears six months later", "dollars of arrears", 6, "Rental assistance by need score"),
+        "Rent arrears six months later", "dollars of arrears", 6, "Rental assistance by need score",
+        domain="housing"),
     "savings-coaching-aipw": DemoStudy(
         "demo-savings-coaching", "Demo City savings coaching (SYNTHETIC)",
         "Invented by Upward's demo: voluntary financial coaching.",
-        "Savings twelve months later", "dollars of savings", 12, "Voluntary savings coaching"),
+        "Savings twelve months later", "dollars of savings", 12, "Voluntary savings coaching",
+        domain="wealth"),
 }
 DEMO_CITY = "Demo City (synthetic)"
+#: The year of the demo pilots' dollars (they ran in 2024).
+DEMO_DOLLAR_YEAR = 2024
 
 
 def add_demo_evaluations(workspace, *, by: str | None = None):
@@ -96,7 +101,8 @@ def add_demo_evaluations(workspace, *, by: str | None = None):
             title=demo.study_title, city=DEMO_CITY, period="2024",
             follow_up_months=demo.follow_up_months, outcome_label=demo.outcome_label,
             unit=demo.unit, evaluator="Upward demo", synthetic=True,
-            sample_unit=demo.sample_unit, path=saved.path)
+            sample_unit=demo.sample_unit, path=saved.path, dollar_year=DEMO_DOLLAR_YEAR,
+            intervention_name=demo.intervention_name, domain=demo.domain)
         earlier = studies.get(study.id)
         studies[study.id] = merge_studies(earlier, study) if earlier else study
         cost = (result.cost or {}).get("cost_per_participant")
@@ -106,7 +112,8 @@ def add_demo_evaluations(workspace, *, by: str | None = None):
             interventions[demo.intervention_id] = Intervention(
                 id=demo.intervention_id, name=demo.intervention_name,
                 description=demo.description, policy_area="workforce",
-                cost_per_participant=cost, logic_model="Synthetic: the demo generator builds the effect in.")
+                cost_per_participant=cost, cost_year=DEMO_DOLLAR_YEAR if cost is not None else None,
+                logic_model="Synthetic: the demo generator builds the effect in.")
     result = library.add(LibraryDocument(interventions=list(interventions.values()),
                                          studies=list(studies.values())), by=by or "upward demo",
                          action="from_evaluation", replace=True)

@@ -36,7 +36,16 @@ And one pilot for every other design, so each design runs from a YAML spec on th
   four donors'); a 2019 city-wide policy adds exactly 1.5 points of employment. Spec
   ``city-policy-synthetic-control.yaml`` (``synthetic_control``, ``public_units: true``). The
   design has no interval, so the study carries a tolerance: within ±0.5 of the truth counts
-  as recovered (across seeds 0-39 the median miss is 0.17 and 93% are within 0.5).
+  as recovered (across seeds 0-39 the median miss is 0.17 and 93% are within 0.5). The same
+  panel by ``synthetic_did``: ``city-policy-synthetic-did.yaml`` (placebo interval).
+
+And one pilot watched as it runs (:func:`write_monitored_pilot`, ``upward monitor --demo N``):
+
+- **Job-search coaching** (``monitored/weekly/week-NN.csv``): 100 residents enrol each week
+  for 12 planned weeks, half coached by lottery; coaching adds exactly $400 to quarterly
+  earnings two quarters later for everyone. ``plan.json`` is the ``upward plan`` of 1,200
+  residents and ``costs.csv`` the spending to date; each refresh of ``upward monitor`` reads the
+  weeks written so far, and the confidence sequence tightens as weeks arrive.
 
 Everything is labelled SYNTHETIC and deterministic for a seed.
 
@@ -48,7 +57,7 @@ Examples
 ['job-training-earnings', 'job-training-employment', 'neighbourhood-rollout']
 >>> sorted({s.design for s in m.studies})  # doctest: +NORMALIZE_WHITESPACE
 ['aipw', 'did', 'event_study', 'ipw', 'matching', 'rct', 'rd', 'staggered_did',
- 'synthetic_control']
+ 'synthetic_control', 'synthetic_did']
 >>> m.study("city-policy-synthetic-control").tolerance
 0.5
 """
@@ -451,6 +460,18 @@ def _design_specs() -> dict[str, str]:
             study="a city-wide policy, against invented comparison cities,",
             truth=f"{SYNTH_EFFECT:.1f} percentage points of employment; synthetic control has "
                   f"no interval, so within ±{SYNTH_TOLERANCE:g} counts as recovered"),
+        "city-policy-synthetic-did.yaml": _spec_text(
+            "name: city-policy-synthetic-did\n"
+            f"description: The same {SYNTH_START} policy in {CITY_SHORT_NAME} by synthetic "
+            "difference-in-differences (weighted comparison cities and years, placebo "
+            "standard errors).\n"
+            "data: city_policy_panel.csv\ndesign: synthetic_did\n"
+            "outcome: employment_rate\nunit: city\ntime: year\n"
+            f"treated_unit: {CITY_SHORT_NAME}\ntreatment_start: {SYNTH_START}\n"
+            "options:\n"
+            "  public_units: true   # cities are public places: names are kept, not hashed\n",
+            study="a city-wide policy, against invented comparison cities,",
+            truth=f"{SYNTH_EFFECT:.1f} percentage points of employment"),
     }
 
 
@@ -479,6 +500,8 @@ DESIGN_STUDIES = (
      "dollars of savings", None),
     ("city-policy-synthetic-control", "city_policy_panel.csv", "synthetic_control",
      "employment_rate", SYNTH_EFFECT, "percentage points", SYNTH_TOLERANCE),
+    ("city-policy-synthetic-did", "city_policy_panel.csv", "synthetic_did",
+     "employment_rate", SYNTH_EFFECT, "percentage points", None),
 )
 
 README = """SYNTHETIC DATA - NOT REAL
@@ -497,8 +520,9 @@ the evaluate layer can be tried offline against effects that are known exactly:
   savings_coaching.csv       true effect of coaching on savings_12m: ${coaching:,.0f} for
                              every participant (matching, ipw, aipw)
   city_policy_panel.csv      true effect of {city}'s {start} policy on employment_rate:
-                             {synth:.1f} percentage points (synthetic_control; within
-                             ±{tolerance:g} counts as recovered: the design has no interval)
+                             {synth:.1f} percentage points (synthetic_control: within
+                             ±{tolerance:g} counts as recovered, the design has no interval;
+                             synthetic_did)
 
 Run:  upward evaluate {folder}/job-training-earnings.yaml --workspace WS
 """
@@ -545,3 +569,104 @@ def write_pilot(folder: Path, *, seed: int = DEFAULT_SEED) -> PilotManifest:
           in DESIGN_STUDIES),
     )
     return PilotManifest(folder, studies, seed)
+
+
+MONITOR_FOLDER = "monitored"
+MONITOR_WEEKS = 12
+MONITOR_PER_WEEK = 100
+MONITOR_EFFECT = 400.0  # dollars of quarterly earnings, for every participant
+MONITOR_FIXED_COST = 6000.0  # dollars a week: the coaching office
+MONITOR_COST_PER_COACHED = 450.0
+
+
+@dataclass(frozen=True)
+class MonitoredPilot:
+    """What :func:`write_monitored_pilot` wrote: the spec, the weekly folder, how many weeks
+    have arrived and the true effect.
+
+    >>> MonitoredPilot(Path("s.yaml"), Path("weekly"), 3, 12, 400.0).weeks_planned
+    12
+    """
+
+    spec_path: Path
+    weekly: Path
+    weeks: int
+    weeks_planned: int
+    true_effect: float
+
+
+def monitored_records(seed: int = DEFAULT_SEED) -> pd.DataFrame:
+    """Every planned week's records of the monitored job-search pilot (all 12 weeks; a
+    refresh sees those written so far). The effect is exactly ``MONITOR_EFFECT`` for everyone.
+
+    >>> f = monitored_records()
+    >>> len(f), bool(f.groupby("week")["coached"].mean().eq(0.5).all())
+    (1200, True)
+    """
+    rng = np.random.default_rng([seed, 15])
+    n = MONITOR_WEEKS * MONITOR_PER_WEEK
+    week = np.repeat(np.arange(1, MONITOR_WEEKS + 1), MONITOR_PER_WEEK)
+    coached = np.concatenate([rng.permutation(np.repeat([1, 0], MONITOR_PER_WEEK // 2))
+                              for _ in range(MONITOR_WEEKS)])
+    age = rng.integers(18, 60, n)
+    worked = rng.random(n) < 0.65
+    baseline = np.where(worked, rng.lognormal(np.log(3600), 0.45, n), 0.0)
+    earnings0 = np.maximum(0.0, 700 + 0.75 * baseline - 8 * (age - 38) + rng.normal(0, 1100, n))
+    earnings = earnings0 + MONITOR_EFFECT * coached
+    ids = rng.choice(np.arange(200000, 900000), n, replace=False)
+    return pd.DataFrame({
+        "week": week, "participant_id": [f"JS-{i}" for i in ids], "coached": coached,
+        "age": age, "earnings_baseline": np.round(baseline, 2),
+        "earnings_q2": np.round(earnings, 2)})
+
+
+def write_monitored_pilot(folder: Path, *, weeks: int, seed: int = DEFAULT_SEED
+                          ) -> MonitoredPilot:
+    """Write the monitored pilot's spec, plan, spending and its first ``weeks`` weekly files
+    into ``folder`` (atomically per file; later weeks already written are removed, so the
+    folder holds exactly ``weeks`` weeks).
+
+    >>> import tempfile, pathlib
+    >>> p = write_monitored_pilot(pathlib.Path(tempfile.mkdtemp()), weeks=2)
+    >>> sorted(f.name for f in p.weekly.iterdir())
+    ['week-01.csv', 'week-02.csv']
+    """
+    from upward.evaluate.power import rct_plan
+
+    if not 1 <= weeks <= MONITOR_WEEKS:
+        from upward.core.errors import ConfigError
+
+        raise ConfigError(f"--demo {weeks}: the demo pilot has weeks 1 to {MONITOR_WEEKS}",
+                          fix=f"give a number of weeks from 1 to {MONITOR_WEEKS}")
+    folder = Path(folder)
+    weekly = folder / "weekly"
+    records = monitored_records(seed)
+    for k in range(1, MONITOR_WEEKS + 1):
+        path = weekly / f"week-{k:02d}.csv"
+        if k <= weeks:
+            part = records[records["week"] == k].drop(columns="week")
+            atomic_write(path, part.to_csv(index=False, lineterminator="\n"))
+        elif path.exists():
+            path.unlink()
+    coached = records.groupby("week")["coached"].sum()
+    spent = [MONITOR_FIXED_COST + MONITOR_COST_PER_COACHED * coached[k]
+             for k in range(1, weeks + 1)]
+    atomic_write(folder / "costs.csv", "week,spent\n" + "".join(
+        f"week-{k:02d},{v:.2f}\n" for k, v in enumerate(spent, start=1)))
+    plan = rct_plan(MONITOR_WEEKS * MONITOR_PER_WEEK, sd=2000.0, r2=0.5,
+                    effect=MONITOR_EFFECT, n_covariates=2)
+    atomic_write(folder / "plan.json", plan.to_json())
+    spec = folder / "job-search-coaching.yaml"
+    atomic_write(spec, _spec_text(
+        "name: job-search-coaching\n"
+        "description: Job-search coaching by weekly lottery, watched as it runs; quarterly "
+        "earnings two quarters after enrolment.\n"
+        "data: weekly\ndesign: rct\noutcome: earnings_q2\ntreatment: coached\n"
+        "unit: participant_id\ncovariates: [age, earnings_baseline]\n"
+        "monitor:\n"
+        "  plan: plan.json            # upward plan --design rct --n 1200 … --format json\n"
+        f"  enrolment_weeks: {MONITOR_WEEKS}\n"
+        "  costs: costs.csv           # dollars spent each week\n",
+        study="job-search coaching (monitored)",
+        truth=f"${MONITOR_EFFECT:,.0f} per quarter for every participant"))
+    return MonitoredPilot(spec, weekly, weeks, MONITOR_WEEKS, MONITOR_EFFECT)

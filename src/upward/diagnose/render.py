@@ -4,20 +4,47 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
-from upward.measure.render import _md_table, format_value
+from upward.measure.groups import group_label
+from upward.measure.render import _md_table, format_change_text, format_value, unit_of
 
 if TYPE_CHECKING:
     from upward.diagnose.report import BarrierReport
 
 
+def summary_panel(summary) -> Panel:
+    """The plain-language summary for the terminal: numbered sentences, each naming the table
+    below that holds its evidence, and the definitions of the terms it uses as footnotes.
+    """
+    lines = Text()
+    for i, s in enumerate(summary.sentences, start=1):
+        lines.append(f"{i}. {s.text} ", style="")
+        lines.append(f"[{EVIDENCE_TABLES.get(s.evidence, s.evidence)}]\n", style="dim")
+    for term, definition in summary.terms.items():
+        lines.append(f"\n{term}: ", style="bold dim")
+        lines.append(definition, style="dim")
+    return Panel(lines, title=f"In brief: {summary.place}", title_align="left")
+
+
+#: The terminal table (or command) holding each summary sentence's evidence.
+EVIDENCE_TABLES = {"scorecard": "upward profile", "outcomes": "upward profile",
+                   "barriers": "findings below", "disparities": "disparities below",
+                   "neighbourhoods": "neighbourhoods below"}
+
+
 def _disparity_rows(r: BarrierReport) -> list[list[str]]:
     rows = []
     for d in r.disparities:
-        ci = f"{d.lb:.3f} to {d.ub:.3f}" if d.lb is not None else "—"
-        rows.append([f"{d.label} ({d.metric_id})", f"{d.group} vs {d.reference}",
-                     f"{d.value:.3g}", f"{d.reference_value:.3g}", f"{d.difference:+.3g}", ci])
+        unit = unit_of(d.metric_id)
+        ci = (f"{_signed(d.lb, unit)} to {_signed(d.ub, unit)}" if d.lb is not None
+              and d.ub is not None else "—")
+        rows.append([f"{d.label} ({d.metric_id})",
+                     f"{group_label(d.group)} vs {group_label(d.reference)}",
+                     format_value(d.value, unit), format_value(d.reference_value, unit),
+                     _signed(d.difference, unit), ci])
     return rows
 
 
@@ -37,7 +64,7 @@ def _table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
 def _signed(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
-    return ("+" if value >= 0 else "−") + format_value(abs(value), unit)
+    return ("+" if value >= 0 else "−") + format_change_text(abs(value), unit)
 
 
 def _trend_rows(r: BarrierReport) -> list[list[str]]:
@@ -70,18 +97,14 @@ def rich_tables(r: BarrierReport) -> list[Table]:
                                   _disparity_rows(r))):
         if rows:
             tables.append(_table(title, headers, rows))
-    n = r.neighbourhoods
-    if n and n.get("moran"):
-        m = n["moran"]
-        tn = Table(title="Neighbourhoods", header_style="bold")
-        tn.add_column("Measure")
-        tn.add_column("Value")
-        tn.add_row("Global Moran's I (tract outcome)", f"{m.get('i', float('nan')):.3f}")
-        tn.add_row("Permutation p (two-sided)", f"{m.get('p_two_sided', float('nan')):.3g}")
-        share = n.get("bottom_quintile_share") or {}
-        if share.get("share") is not None:
-            tn.add_row("Children in the nation's bottom-fifth tracts", f"{100 * share['share']:.0f}%")
-        tables.append(tn)
+    tables += _neighbourhood_tables(r)
+    tables += _driver_tables(r)
+    if r.warnings:
+        w = Table(title="Notes", header_style="bold", show_header=False)
+        w.add_column("Note", overflow="fold")
+        for note in r.warnings:
+            w.add_row(note)
+        tables.append(w)
     return tables
 
 
@@ -116,3 +139,67 @@ def barriers_markdown(r: BarrierReport) -> str:
     if r.warnings:
         parts += ["## Notes", ""] + [f"- {w}" for w in r.warnings] + [""]
     return "\n".join(parts)
+
+
+def _neighbourhood_tables(r: BarrierReport) -> list[Table]:
+    """The neighbourhood block: always shown when it was computed, with the lowest tracts and
+    the reason for anything missing (Moran's I without tract geometry, say)."""
+    n = r.neighbourhoods
+    if not n:
+        return []
+    tn = Table(title=f"Neighbourhoods ({n.get('n_tracts', 0)} tracts)", header_style="bold")
+    tn.add_column("Measure", overflow="fold")
+    tn.add_column("Value", overflow="fold")
+    for s in n.get("distribution") or []:
+        unit = unit_of(s["metric_id"])
+        tn.add_row(f"{s['label']}: lowest / median / highest tract",
+                   " / ".join(format_value(s[k], unit) for k in ("min", "median", "max")))
+    share = n.get("bottom_quintile_share") or {}
+    if share.get("share") is not None:
+        tn.add_row("Children in the nation's bottom-fifth tracts", f"{100 * share['share']:.0f}%")
+    m = n.get("moran")
+    if m:
+        tn.add_row("Global Moran's I (clustering of tract outcomes, −1 to 1)",
+                   f"{m.get('i', float('nan')):.3f}")
+        tn.add_row("Permutation p (two-sided)", f"{m.get('p_two_sided', float('nan')):.3g}")
+    else:
+        tn.add_row("Global Moran's I (clustering of tract outcomes)", "not computed (see notes)")
+    tables = [tn]
+    low = n.get("lowest_tracts") or []
+    if low:
+        unit = unit_of(n.get("metric_id", ""))
+        tl = Table(title="Lowest tracts", header_style="bold")
+        tl.add_column("Tract", no_wrap=True)
+        tl.add_column("Name", overflow="fold")
+        tl.add_column("Value", justify="right")
+        tl.add_column("Children", justify="right")
+        for t in low:
+            tl.add_row(t["geo_id"], t.get("name") or "—", format_value(t["value"], unit),
+                       format_value(t.get("kid_count"), "count"))
+        tables.append(tl)
+    notes = n.get("warnings") or []
+    if notes:
+        nt = Table(title="Neighbourhood notes", show_header=False)
+        nt.add_column("Note", overflow="fold")
+        for note in notes:
+            nt.add_row(note)
+        tables.append(nt)
+    return tables
+
+
+def _driver_tables(r: BarrierReport) -> list[Table]:
+    """The drivers the report computed (associations, not causes)."""
+    d = r.drivers
+    if not d or not d.get("drivers"):
+        return []
+    td = Table(title=f"Drivers of {d.get('outcome_label', 'the outcome')} "
+                     "(associations, not causes)", header_style="bold",
+               caption=d.get("caveat") or None)
+    td.add_column("Predictor", overflow="fold")
+    td.add_column("Beta", justify="right")
+    td.add_column("95% CI", justify="right", no_wrap=True)
+    td.add_column("Signif.")
+    for x in d["drivers"]:
+        td.add_row(x["label"], f"{x['beta']:+.2f}", f"{x['ci_low']:+.2f} to {x['ci_high']:+.2f}",
+                   "yes" if x["significant"] else "no")
+    return [td]

@@ -6,7 +6,8 @@ Barrier ranking (documented score): a finding is a metric significantly worse th
 median or the national median (Benjamini–Hochberg, see ``gaps``), quality not 3. Findings are
 ranked by ``score`` = the share of US places (or counties) doing better on the metric, in
 percentage points above 50 (how far the city trails the middle of the nation), plus 10 when it
-is also significantly behind its peers; ties go to the larger |z| against the peers.
+is also significantly behind its peers; ties go to the larger |z| against the peers. They are
+numbered in the order shown: grouped by pillar, the pillar of the most severe finding first.
 
 Examples
 --------
@@ -27,7 +28,7 @@ import numpy as np
 from upward.core.results import JsonReport
 from upward.diagnose.disparities import Disparity, disparities
 from upward.diagnose.gaps import gap_tests, median_se, share_worse
-from upward.diagnose.peers import PeerSet, choose_peers, given_peers
+from upward.diagnose.peers import PeerSet, peers_for
 from upward.diagnose.trends import TrendFinding, trend_findings
 from upward.geo.resolve import GeoMatch
 from upward.measure import frames
@@ -169,7 +170,7 @@ def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None,
         from upward.core.errors import ConfigError
 
         raise ConfigError(f"--alpha {alpha} is not a rate", fix="use a value between 0 and 1")
-    peer_set = given_peers(wh, geo, peers) if peers else choose_peers(wh, geo, k)
+    peer_set = peers_for(wh, geo, peers, k)
     gaps = _gaps(wh, profile, peer_set, alpha)
     warnings = []
     neighbourhoods = drivers = None
@@ -302,6 +303,12 @@ def _rank(gaps: list[MetricGap], level: str) -> list[Finding]:
         return round(nation + (10 if g.behind_peers else 0), 2)
 
     found.sort(key=lambda g: (-score(g), -abs(g.peer_z or 0)))
+    # Findings are shown grouped by pillar (the pillar of the most severe finding first), so
+    # they are numbered in that order: the list reads 1, 2, 3 … and 1 is still the most severe.
+    pillar_order: dict[str, int] = {}
+    for g in found:
+        pillar_order.setdefault(g.pillar, len(pillar_order))
+    found = sorted(found, key=lambda g: pillar_order[g.pillar])  # stable: severity kept within
     return [Finding(i + 1, g.metric_id, g.label, g.pillar, score(g), sentence(g, level),
                     g.behind_peers, g.behind_nation) for i, g in enumerate(found)]
 

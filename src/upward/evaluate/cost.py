@@ -192,6 +192,9 @@ def analyse_cost(result: EvaluationResult, cost: CostSpec, data: pd.DataFrame | 
         return cost_measures(**args)
 
     base = measures()
+    if per_participant == 0:
+        notes.append("the cost per participant is 0: a benefit–cost ratio, a cost per unit of "
+                     "outcome and an MVPF have no finite value; check the cost inputs")
     rows = _sensitivity(result, cost, per_participant, measures)
     return CostAnalysis(
         inputs=inputs, n_participants=n, total_cost=total,
@@ -287,3 +290,42 @@ def _treated_units(data: pd.DataFrame, spec: EvaluationSpec) -> pd.Series:
         return data[spec.cohort].notna()
     raise ConfigError("cost: cost_column needs a treatment or cohort column to tell "
                       "participants apart", fix="add 'treatment:' or 'cohort:' to the spec")
+
+
+@dataclass
+class RunningCost(JsonReport):
+    """Cost of a running (monitored) program so far: dollars spent to date, per participant
+    enrolled, and per unit of outcome at the current estimate and over its interval.
+
+    ``per_unit_outcome_range`` is None while the interval includes zero (the cost of a unit of
+    outcome is then unbounded: the program may achieve nothing).
+    """
+
+    spent_to_date: float | None
+    participants: int
+    per_participant: float | None
+    per_unit_outcome: float | None
+    per_unit_outcome_range: tuple[float, float] | None
+    source: str
+
+
+def running_cost(spent: float | None, participants: int, effect: float | None,
+                 low: float | None = None, high: float | None = None, *,
+                 source: str = "") -> RunningCost:
+    """Cost to date, per participant and per unit of outcome (at the estimate, and at the ends
+    of its interval when it excludes zero).
+
+    >>> c = running_cost(120_000.0, 400, 50.0, 20.0, 80.0, source="costs.csv")
+    >>> c.per_participant, c.per_unit_outcome, c.per_unit_outcome_range
+    (300.0, 6.0, (3.75, 15.0))
+    >>> running_cost(120_000.0, 400, 50.0, -10.0, 80.0).per_unit_outcome_range is None
+    True
+    """
+    per = spent / participants if spent is not None and participants > 0 else None
+    unit = (cost_measures(cost=per, effect=effect).cost_per_unit_outcome
+            if per is not None and effect is not None else None)
+    span = None
+    if per is not None and low is not None and high is not None and (low > 0 or high < 0):
+        ends = sorted(per / abs(v) for v in (low, high))
+        span = (ends[0], ends[1])
+    return RunningCost(spent, participants, per, unit, span, source)

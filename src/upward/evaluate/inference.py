@@ -16,6 +16,8 @@ Examples
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -332,3 +334,156 @@ def fixest_block(fit, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     all_names = list(map(str, fit._coefnames))
     idx = [all_names.index(n) for n in names]
     return np.asarray(fit._beta_hat)[idx], np.asarray(fit._vcov)[np.ix_(idx, idx)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Few treated clusters: randomisation (in-space placebo) inference and the wild bootstrap
+# ----------------------------------------------------------------------------------------------
+
+#: With fewer treated (or fewer untreated) clusters than this, cluster-robust standard errors
+#: are far too small however many clusters there are in all: the variance of the treated
+#: group's change is learnt from those few clusters (Conley & Taber 2011; MacKinnon & Webb
+#: 2017, 2018 find serious over-rejection below about ten treated clusters). Then the
+#: headline p-value comes from randomisation inference instead.
+FEW_TREATED_CLUSTERS = 10
+#: Randomisation inference enumerates every assignment when there are at most this many,
+#: and otherwise draws this many at random.
+MAX_ASSIGNMENTS = 999
+#: Draws of the wild cluster bootstrap (Rademacher weights; Webb weights below 12 clusters).
+WILD_BOOTSTRAP_REPS = 9999
+
+
+def treated_cluster_check(n_treated: int, n_total: int, column: str) -> Check:
+    """The few-treated-clusters rule: passed when at least ``FEW_TREATED_CLUSTERS`` clusters
+    are treated and as many are not; failed otherwise (then a design's headline p-value must
+    not be the cluster-robust one, and the detail says why in words).
+
+    >>> treated_cluster_check(1, 39, "State").passed
+    False
+    >>> treated_cluster_check(12, 40, "county").detail
+    '12 of 40 clusters of county are treated, 28 are not'
+    """
+    untreated = n_total - n_treated
+    detail = (f"{n_treated} of {n_total} clusters of {column} are treated, {untreated} are "
+              "not")
+    smaller = min(n_treated, untreated)
+    if smaller >= FEW_TREATED_CLUSTERS:
+        return Check("treated_clusters", True, detail, float(n_treated))
+    side = "treated" if n_treated <= untreated else "untreated"
+    detail = (f"only {smaller} of {n_total} clusters of {column} {'is' if smaller == 1 else 'are'}"
+              f" {side} (fewer than {FEW_TREATED_CLUSTERS}): a cluster-robust standard error "
+              f"learns how much the {side} group's outcome varies from "
+              f"{'that one cluster' if smaller == 1 else f'those {smaller} clusters'}, so it "
+              "is far too small and its p-value far too confident, however many clusters "
+              "there are in all (Conley & Taber 2011; MacKinnon & Webb 2017)")
+    return Check("treated_clusters", False, detail, float(n_treated))
+
+
+@dataclass(frozen=True)
+class PlaceboInference:
+    """Randomisation inference by reassigning the treatment across clusters.
+
+    ``placebo`` holds the estimate under every other assignment considered; the p-value is
+    (1 + #{|placebo| >= |estimate|}) / (1 + assignments) (Fisher's sharp null of no effect;
+    exact when every assignment is enumerated), and ``se`` is the standard deviation of the
+    placebo estimates (the placebo standard error of Arkhangelsky et al. 2021, section 5).
+
+    >>> pi = PlaceboInference(-3.0, np.array([1.0, -1.0, 0.5, -4.0]), exact=True)
+    >>> pi.p_value, round(pi.se, 3)
+    (0.4, 2.25)
+    """
+
+    estimate: float
+    placebo: np.ndarray
+    exact: bool
+
+    @property
+    def assignments(self) -> int:
+        """How many other assignments were considered."""
+        return len(self.placebo)
+
+    @property
+    def p_value(self) -> float:
+        """The randomisation p-value (two-sided, on the absolute estimate)."""
+        tol = 1e-12 * max(1.0, abs(self.estimate))
+        extreme = int(np.sum(np.abs(self.placebo) >= abs(self.estimate) - tol))
+        return (1 + extreme) / (1 + self.assignments)
+
+    @property
+    def se(self) -> float | None:
+        """Standard deviation of the placebo estimates (None with fewer than two)."""
+        return float(np.std(self.placebo, ddof=1)) if self.assignments > 1 else None
+
+    def headline(self, alpha: float) -> Estimate:
+        """Estimate, placebo standard error, normal interval and the randomisation p-value.
+
+        >>> PlaceboInference(-3.0, np.array([1.0, -1.0, 0.5, -4.0]), True).headline(0.05).p_value
+        0.4
+        """
+        e = Estimate.from_se(self.estimate, self.se, alpha)
+        return Estimate(e.estimate, e.se, self.p_value, e.ci_low, e.ci_high)
+
+
+def placebo_inference(estimate: float, treated: np.ndarray, refit, *, seed: int,
+                      max_assignments: int = MAX_ASSIGNMENTS) -> PlaceboInference:
+    """Reassign the treatment to other sets of clusters (as many as are treated) and
+    re-estimate with ``refit(mask)`` (``mask``: a boolean array over clusters, True =
+    treated). Every other assignment is used when there are at most ``max_assignments`` of
+    them; otherwise that many are drawn at random (without the observed one).
+
+    >>> y = np.array([5.0, 0.2, -0.1, 0.4, -0.3, 0.0])
+    >>> pi = placebo_inference(5.0, np.array([1, 0, 0, 0, 0, 0], bool),
+    ...                        lambda m: float(y[m].mean() - y[~m].mean()), seed=0)
+    >>> pi.exact, pi.assignments, round(pi.p_value, 4)
+    (True, 5, 0.1667)
+    """
+    treated = np.asarray(treated, dtype=bool)
+    g, k = len(treated), int(treated.sum())
+    total = math.comb(g, k)
+    observed = frozenset(np.flatnonzero(treated).tolist())
+    if total - 1 <= max_assignments:
+        sets = [c for c in itertools.combinations(range(g), k) if frozenset(c) != observed]
+        exact = True
+    else:
+        rng = np.random.default_rng(seed)
+        sets = []
+        while len(sets) < max_assignments:
+            c = rng.choice(g, size=k, replace=False)
+            if frozenset(c.tolist()) != observed:
+                sets.append(c)
+        exact = False
+    values = np.empty(len(sets))
+    for i, c in enumerate(sets):
+        mask = np.zeros(g, dtype=bool)
+        mask[list(c)] = True
+        values[i] = refit(mask)
+    return PlaceboInference(float(estimate), values[np.isfinite(values)], exact)
+
+
+def wild_cluster_bootstrap(fit, param: str, seed: int, *, impose_null: bool = True,
+                           reps: int = WILD_BOOTSTRAP_REPS) -> float | None:
+    """The wild cluster bootstrap p-value of a pyfixest fit's ``param`` (the ``wildboottest``
+    package; restricted to the null by default, WCR). None when it cannot be run.
+
+    >>> import pyfixest as pf
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"cl": np.repeat(np.arange(12), 10), "d": np.repeat([0, 1] * 6, 10)})
+    >>> df["y"] = rng.normal(size=120) + np.repeat(rng.normal(size=12), 10)
+    >>> p = wild_cluster_bootstrap(pf.feols("y ~ d", df, vcov={"CRV1": "cl"}), "d", 1, reps=999)
+    >>> 0 < p <= 1
+    True
+    """
+    try:
+        import wildboottest  # noqa: F401
+    except ImportError:  # pragma: no cover - declared dependency
+        return None
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = fit.wildboottest(param=param, reps=reps, seed=seed, impose_null=impose_null)
+    except Exception:
+        return None
+    p = float(out["Pr(>|t|)"])
+    return p if np.isfinite(p) else None

@@ -37,10 +37,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
 from upward.core.errors import ConfigError
 from upward.core.results import JsonReport
+from upward.estimate.student_t import t_cdf, t_quantile
 
 CURVE_MULTIPLES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 MAX_SIM_CELLS = 4_000_000  # simulated unit-periods held in memory at once
@@ -113,13 +113,13 @@ def power_at(effect: float, standard_error: float, df: float, alpha: float = 0.0
 
 
 def _ppf(q: float, df: float) -> float:
-    """Quantile of Student's t with ``df`` degrees of freedom (the normal when infinite);
-    ``scipy.special`` gives it without importing all of ``scipy.stats`` (a quick ``plan``).
+    """Quantile of Student's t with ``df`` degrees of freedom (the normal when infinite),
+    computed without SciPy so that ``upward plan`` starts quickly (see estimate.student_t).
 
     >>> round(_ppf(0.975, float("inf")), 4), round(_ppf(0.975, 10), 4)
     (1.96, 2.2281)
     """
-    return float(special.ndtri(q) if math.isinf(df) else special.stdtrit(df, q))
+    return t_quantile(q, df)
 
 
 def _cdf(x: float, df: float) -> float:
@@ -128,7 +128,7 @@ def _cdf(x: float, df: float) -> float:
     >>> round(_cdf(1.959964, float("inf")), 4)
     0.975
     """
-    return float(special.ndtr(x) if math.isinf(df) else special.stdtr(df, x))
+    return t_cdf(x, df)
 
 
 def _check_probability(x: float, name: str) -> None:

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from upward.evaluate.result import Check, EvaluationResult
 
-STATUS = {False: "FAILED", True: "passed", None: "not run"}
+STATUS = {False: "FAILED", True: "passed", None: "not informative"}
 
 
 def fmt(value: object, digits: int = 4) -> str:
@@ -63,7 +63,8 @@ def fmt_p(p: float | None) -> str:
 
 
 def ordered_checks(result: EvaluationResult) -> list[Check]:
-    """Failed checks first, then those not run, then passed ones (each group in order).
+    """Failed checks first, then those not informative (not run, or unable to fail on this
+    data), then passed ones (each group in order).
 
     >>> r = EvaluationResult("rct", "m", "y", "ATE", 1.0, None, None, None, None, 10,
     ...     checks=[Check("a", True, ""), Check("b", None, ""), Check("c", False, "")])
@@ -207,7 +208,7 @@ def rich_renderables(result: EvaluationResult) -> list:
         for h in ("status", "check", "detail", "statistic", "p"):
             checks.add_column(h, overflow="fold")
         for row in check_rows(result):
-            style = "bold red" if row[0] == "FAILED" else ("yellow" if row[0] == "not run" else "")
+            style = "bold red" if row[0] == "FAILED" else ("yellow" if row[0] == "not informative" else "")
             checks.add_row(*row, style=style)
         out.append(checks)
     if result.warnings:

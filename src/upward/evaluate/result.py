@@ -22,8 +22,8 @@ SCHEMA_VERSION = "1.0"
 
 @dataclass(frozen=True)
 class Check:
-    """One assumption check. ``passed`` is None when it could not be run (then ``detail`` says
-    why)."""
+    """One assumption check. ``passed`` is None when it is not informative here: it could not
+    be run, or on this data it could not have failed (then ``detail`` says why)."""
 
     name: str
     passed: bool | None
@@ -93,7 +93,7 @@ class EvaluationResult(JsonReport):
         lines.append(self.headline())
         lines.append(f"Method: {self.method}")
         lines += [f"Warning: {w}" for w in self.warnings]
-        lines += [f"check {'passed' if c.passed else 'not run'} — {c.name}: {c.detail}"
+        lines += [f"check {'passed' if c.passed else 'not informative'} — {c.name}: {c.detail}"
                   for c in self.checks if c.passed is not False]
         return lines
 

@@ -275,9 +275,10 @@ def _spec_error(exc: ValidationError, shell: LoadedSpec) -> ConfigError:
 
 
 def _model_at(loc: tuple):
-    from upward.evaluate.spec import CostSpec
+    from upward.evaluate.spec import CostSpec, LinkSpec, MonitorSpec
 
-    return {("cost",): CostSpec}.get(tuple(map(str, loc)), EvaluationSpec)
+    return {("cost",): CostSpec, ("monitor",): MonitorSpec, ("link",): LinkSpec}.get(
+        tuple(map(str, loc)), EvaluationSpec)
 
 
 def _key_lines(node, prefix: tuple = ()) -> dict[tuple, int]:
@@ -391,6 +392,11 @@ def run_evaluation(
 ) -> EvaluationRun:
     """Like :func:`evaluate`, also returning where the result was saved and the loaded data."""
     loaded = as_loaded(spec)
+    if loaded.spec.monitor is not None and data is None:
+        raise ConfigError(f"{loaded.where('monitor')}: this spec declares a monitored "
+                          "evaluation, whose data arrive week by week",
+                          fix="run 'upward monitor SPEC' (or 'upward evaluate SPEC --monitor'; "
+                          "from Python, upward.evaluate.monitor.monitor)")
     written_data = loaded.data_as_written or str(loaded.spec.data)
     ws = _workspace(workspace)
     design = design_for(loaded)
@@ -440,8 +446,15 @@ def load_program(loaded: LoadedSpec, hasher: IdHasher, *,
                  data: pd.DataFrame | None = None) -> ProgramData:
     """Read (or take) the program data and validate and hash it for the spec."""
     spec = loaded.spec
+    notes: list[str] = []
+    if data is None and spec.link is not None:
+        from upward.evaluate.linkage import link_for_spec
+
+        linked = link_for_spec(loaded)
+        data, notes = linked.linked, [linked.quality.summary(), *linked.quality.notes]
     if data is not None:
-        file = ProgramFile(as_text_cells(data), "data (DataFrame)", header_rows=0)
+        file = ProgramFile(as_text_cells(data), "data (DataFrame)" if not notes
+                           else f"{spec.data} linked to {spec.link.outcomes}", header_rows=0)
     else:
         try:
             file = read_program_file(spec.data, spec.options)
@@ -452,6 +465,7 @@ def load_program(loaded: LoadedSpec, hasher: IdHasher, *,
                                  fix=f"check 'data:' at {loaded.where('data')}; a relative "
                                  "path is read from the spec file's folder") from None
     program = prepare_program(file, spec, hasher, source=file.path)
+    program.notes = [*notes, *program.notes]
     start = program.treatment_start
     if isinstance(start, date | datetime | str) and not _is_number(start):
         raise ConfigError(f"{loaded.where('treatment_start')}: treatment_start {start!s} is a "

@@ -13,7 +13,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +27,7 @@ class CostSpec(BaseModel):
     for the MVPF; ``sensitivity`` is the ± share each input is varied by (default 0.25).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     cost_per_participant: float | None = Field(None, ge=0)
     total_cost: float | None = Field(None, ge=0)
     cost_column: str | None = None
@@ -37,10 +37,55 @@ class CostSpec(BaseModel):
     sensitivity: float = Field(0.25, ge=0, le=1)
 
 
+class MonitorSpec(BaseModel):
+    """A monitored (running) evaluation: ``data:`` is then a folder that grows by one file a
+    week (or any batch), re-estimated at every refresh with an anytime-valid confidence
+    sequence (docs/monitoring.md).
+
+    ``plan`` is a JSON file written by ``upward plan --format json -o plan.json`` (its ``n`` is
+    the planned enrolment and its ``share_treated`` the assignment share, unless given here);
+    ``enrolment_weeks`` spreads the planned enrolment evenly over that many looks; ``costs`` is
+    a CSV of spending with columns ``week`` (a look's file name without suffix, or its number
+    from 1) and ``spent`` (dollars). Paths are relative to the spec file.
+
+    >>> MonitorSpec(plan="plan.json", enrolment_weeks=12).pattern
+    '*.csv'
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    pattern: str = Field("*.csv", description="Which files of the folder are weekly data.")
+    week_column: str | None = Field(None, description="A column numbering the week of each "
+                                    "record; by default each file is one week, in name order.")
+    plan: Path | None = None
+    planned_enrolment: int | None = Field(None, gt=0)
+    enrolment_weeks: int | None = Field(None, gt=0)
+    assignment_share: float | None = Field(None, gt=0, lt=1)
+    costs: Path | None = None
+
+
+class LinkSpec(BaseModel):
+    """Outcomes from another file, linked to the roster (``data:``) by probabilistic record
+    linkage (docs/linkage.md): ``fields`` maps each compared roster column to its kind
+    (``name``, ``date``, ``text`` or ``exact``); ``outcome_fields`` renames those whose name
+    differs in the outcome file; ``columns`` are the outcome columns brought over;
+    ``threshold`` is the match probability a link needs (or ``auto``: the best estimated F1).
+
+    >>> LinkSpec(outcomes="wages.csv", fields={"surname": "name"}, columns=["wage"]).threshold
+    0.9
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    outcomes: Path
+    fields: dict[str, str]
+    outcome_fields: dict[str, str] = Field(default_factory=dict)
+    columns: list[str]
+    threshold: float | Literal["auto"] = 0.9
+
+
 class EvaluationSpec(BaseModel):
     """One evaluation. Columns are names in the data file; ``data`` is relative to the spec."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str | None = None
     description: str | None = None
     data: Path
@@ -66,6 +111,8 @@ class EvaluationSpec(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="Design-specific options (see docs/evaluate.md).")
     cost: CostSpec | None = None
+    monitor: MonitorSpec | None = None
+    link: LinkSpec | None = None
 
     def columns(self) -> list[str]:
         """Every data column the spec names.

@@ -47,5 +47,6 @@ BALANCE = ResultTable("balance", "Baseline balance",
 ATTRITION = ResultTable("attrition", "Attrition", ("group", "n_assigned", "n_observed", "rate"),
                         "attrition_bars")
 EVENT_STUDY = ResultTable("event_study", "Event study",
-                          ("rel_time", "estimate", "se", "ci_low", "ci_high"), "event_study",
-                          ("se", "ci_low", "ci_high"))
+                          ("rel_time", "estimate", "se", "ci_low", "ci_high", "band_low",
+                           "band_high"), "event_study",
+                          ("se", "ci_low", "ci_high", "band_low", "band_high"))

@@ -31,7 +31,10 @@ import hashlib
 import json
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from upward.core.errors import ConfigError
+from upward.evaluate.categories import STUDY_DESIGNS
 from upward.evaluate.result import EvaluationResult
 from upward.evidence.schema import Arm, Effect, Intervention, Study, StudyCheck, slugify
 
@@ -106,8 +109,15 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
                           period: str = "", sites: int = 1, follow_up_months: float | None = None,
                           outcome_label: str = "", unit: str = "", direction: str = "higher",
                           evaluator: str = "", synthetic: bool = False,
-                          sample_unit: str | None = None, path: Path | None = None) -> Study:
-    """The study (with one effect) that an evaluation result makes."""
+                          sample_unit: str | None = None, path: Path | None = None,
+                          dollar_year: int | None = None,
+                          intervention_name: str | None = None, domain: str | None = None,
+                          population: str = "") -> Study:
+    """The study (with one effect) that an evaluation result makes.
+
+    A money outcome needs the year of its dollars (``dollar_year``, or a year in ``unit``).
+    The study is titled by its design and intervention (never by the spec file's name).
+    """
     r = as_result(result)
     registered = _design_of(r.design)
     if registered is None:
@@ -124,21 +134,22 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
     groups = (r.n_treated + r.n_control if r.n_treated is not None and r.n_control is not None
               else None)
     evaluation_id = evaluation_id or evaluation_id_of(r, path)
-    name = r.spec.get("name") or r.outcome
-    effect = Effect(
-        outcome=slugify(r.outcome).replace("-", "_")[:60], outcome_label=outcome_label or r.outcome,
-        measure="md", estimate=r.estimate, se=r.se,
-        ci_low=r.ci_low if r.se is None else None, ci_high=r.ci_high if r.se is None else None,
-        ci_level=1 - r.alpha, p_value=r.p_value, follow_up_months=follow_up_months, n=r.n,
-        n_treated=r.n_treated, n_control=r.n_control, unit=unit, direction=direction,
-        estimand=r.estimand, source_location=f"Upward evaluation {evaluation_id} ({r.method})",
-        notes="; ".join(r.warnings),
-    )
+    try:
+        effect = _effect(r, outcome_label=outcome_label, follow_up_months=follow_up_months,
+                         unit=unit, direction=direction, evaluation_id=evaluation_id,
+                         dollar_year=dollar_year, domain=domain, population=population)
+    except ValidationError as exc:
+        raise ConfigError(f"the evaluation of {r.outcome!r} cannot enter the library: "
+                          + exc.errors()[0]["msg"].removeprefix("Value error, "),
+                          fix="give the year of the dollars with --dollar-year (e.g. "
+                              "--dollar-year 2024), a known --domain and --population") from None
     checks = [StudyCheck(name=c.name, passed=c.passed, detail=c.detail) for c in r.checks]
+    what = STUDY_DESIGNS[design].label
+    about = intervention_name or intervention_id.replace("-", " ")
     return Study(
-        id=study_id or slugify(f"{intervention_id} {city or name} {evaluation_id}"),
+        id=study_id or slugify(f"{intervention_id} {city or r.outcome} {evaluation_id}"),
         intervention_id=intervention_id,
-        title=title or f"{name} ({r.design}{', ' + city if city else ''})",
+        title=title or f"{what} of {about}{' in ' + city if city else ''}",
         city=city, state=state, period=period, design=design,
         design_detail=f"{r.method} (Upward design {r.design!r})",
         sample_size=sum(a.n or 0 for a in arms) or groups or r.n,
@@ -152,22 +163,49 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
     )
 
 
+def _effect(r: EvaluationResult, *, outcome_label: str, follow_up_months: float | None,
+            unit: str, direction: str, evaluation_id: str, dollar_year: int | None,
+            domain: str | None, population: str) -> Effect:
+    return Effect(
+        outcome=slugify(r.outcome).replace("-", "_")[:60], outcome_label=outcome_label or r.outcome,
+        measure="md", estimate=r.estimate, se=r.se,
+        ci_low=r.ci_low if r.se is None else None, ci_high=r.ci_high if r.se is None else None,
+        ci_level=1 - r.alpha, p_value=r.p_value, follow_up_months=follow_up_months, n=r.n,
+        n_treated=r.n_treated, n_control=r.n_control, unit=unit, direction=direction,
+        estimand=r.estimand, source_location=f"Upward evaluation {evaluation_id} ({r.method})",
+        notes="; ".join(r.warnings), dollar_year=dollar_year, domain=domain,
+        population=population,
+    )
+
+
 def intervention_for_evaluation(result: EvaluationResult | dict, *, intervention_id: str,
                                 name: str | None = None, policy_area: str = "workforce",
-                                description: str = "") -> Intervention:
+                                description: str = "",
+                                cost_year: int | None = None) -> Intervention:
     """A new intervention record for an evaluation's program, with its cost when the
     evaluation has one.
 
+    A cost needs the year of its dollars (``cost_year``); without one the cost is left out
+    and the record says so.
+
     >>> r = EvaluationResult("rct", "m", "y", "ATE", 1.0, 0.5, None, None, None, 10,
     ...                      cost={"cost_per_participant": 2500.0})
-    >>> intervention_for_evaluation(r, intervention_id="pilot").cost_per_participant
-    2500.0
+    >>> intervention_for_evaluation(r, intervention_id="pilot", cost_year=2024).cost_year
+    2024
+    >>> intervention_for_evaluation(r, intervention_id="pilot").cost_note
+    'cost per participant 2500 left out: the year of its dollars was not given (--dollar-year)'
     """
     r = as_result(result)
     cost = (r.cost or {}).get("cost_per_participant")
+    note = ""
+    if cost is not None and cost_year is None:
+        note = (f"cost per participant {cost:g} left out: the year of its dollars was not given "
+                "(--dollar-year)")
+        cost = None
     return Intervention(id=intervention_id, name=name or r.spec.get("name") or intervention_id,
                         description=description or r.spec.get("description") or "",
-                        policy_area=policy_area, cost_per_participant=cost)
+                        policy_area=policy_area, cost_per_participant=cost,
+                        cost_year=cost_year if cost is not None else None, cost_note=note)
 
 
 def add_evaluation(workspace, ref: str | Path, *, intervention_id: str,
@@ -185,7 +223,9 @@ def add_evaluation(workspace, ref: str | Path, *, intervention_id: str,
         path = next((s.path for s in reversed(_saved(workspace)) if s.name.startswith(str(ref))),
                     None)
     library = EvidenceLibrary(workspace)
+    known = {i.id: i.name for i in library.interventions()}
     study = study_from_evaluation(result, intervention_id=intervention_id, path=path,
+                                  intervention_name=known.get(intervention_id, intervention_name),
                                   **study_options)
     existing = next((s for s in library.studies(intervention_id) if s.id == study.id), None)
     if existing is not None:  # another outcome of the same study: add its effect
@@ -197,7 +237,7 @@ def add_evaluation(workspace, ref: str | Path, *, intervention_id: str,
     except EvidenceNotFoundError:
         interventions.append(intervention_for_evaluation(
             result, intervention_id=intervention_id, name=intervention_name,
-            policy_area=policy_area))
+            policy_area=policy_area, cost_year=study_options.get("dollar_year")))
     from upward.evidence.schema import LibraryDocument
 
     return library.add(LibraryDocument(interventions=interventions, studies=[study]), by=by,

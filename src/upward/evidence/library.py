@@ -241,6 +241,17 @@ class EvidenceLibrary:
                                  ) from None
         return parse_document(raw, self.path)
 
+    def snapshot(self) -> EvidenceLibrary:
+        """A read-only copy holding the library as it is now, read once: for work that asks
+        many questions of it (recommendations, pages) without re-reading the file each time.
+
+        >>> import tempfile, pathlib
+        >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+        >>> EvidenceLibrary(ws).snapshot().document().interventions
+        []
+        """
+        return LibrarySnapshot(self.workspace, self.document())
+
     def interventions(self, *, policy_area: str | None = None) -> list[Intervention]:
         """The interventions, by name, optionally of one policy area."""
         items = self.document().interventions
@@ -368,6 +379,25 @@ class EvidenceLibrary:
         return document_to_csv(self.document())
 
 
+class LibrarySnapshot(EvidenceLibrary):
+    """A library read once (``EvidenceLibrary.snapshot``); it cannot be written."""
+
+    def __init__(self, workspace: Workspace, doc: LibraryDocument) -> None:
+        super().__init__(workspace)
+        self._doc = doc
+
+    def document(self) -> LibraryDocument:
+        """The library as it was when the snapshot was taken."""
+        return self._doc
+
+    def add(self, *args, **kwargs):
+        """Refused: a snapshot is read-only."""
+        raise UpwardError("a library snapshot is read-only",
+                          fix="add records with EvidenceLibrary(workspace).add")
+
+    remove = import_file = add
+
+
 def _merge(current: LibraryDocument, doc: LibraryDocument, entry: ProvenanceEntry, *,
            replace: bool, source: str) -> tuple[LibraryDocument, AddResult]:
     result = AddResult()
@@ -418,6 +448,12 @@ CSV_COLUMNS: dict[str, tuple[str, str, str]] = {
     "components": ("intervention", "components", "list"),
     "cost_per_participant": ("intervention", "cost_per_participant", "number"),
     "cost_year": ("intervention", "cost_year", "integer"),
+    "cost_note": ("intervention", "cost_note", "text"),
+    "mvpf": ("intervention", "mvpf", "number"),
+    "mvpf_source": ("intervention", "mvpf_source", "text"),
+    "take_up": ("intervention", "take_up", "number"),
+    "take_up_source": ("intervention", "take_up_source", "text"),
+    "program_type": ("intervention", "program_type", "text"),
     "logic_model": ("intervention", "logic_model", "text"),
     "study_id": ("study", "id", "text"),
     "study_title": ("study", "title", "text"),
@@ -461,6 +497,12 @@ CSV_COLUMNS: dict[str, tuple[str, str, str]] = {
     "subgroup": ("effect", "subgroup", "text"),
     "source_location": ("effect", "source_location", "text"),
     "effect_notes": ("effect", "notes", "text"),
+    "domain": ("effect", "domain", "text"),
+    "population": ("effect", "population", "text"),
+    "dollar_year": ("effect", "dollar_year", "integer"),
+    "unit_verified": ("effect", "unit_verified", "boolean"),
+    "estimate_type": ("effect", "estimate_type", "text"),
+    "not_pooled": ("effect", "not_pooled", "text"),
 }
 REQUIRED_CSV = ("intervention_id", "study_title", "design", "outcome", "measure", "estimate")
 

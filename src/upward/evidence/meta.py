@@ -378,8 +378,8 @@ def pool(estimates: Sequence[float], ses: Sequence[float], *, method: str = "REM
     else:
         warnings.append(f"k = {k}: a prediction interval needs at least 3 studies")
     if 1 < k < 5 and method != "FE" and not hk:
-        warnings.append(f"only {k} studies: Wald intervals under-cover; consider "
-                        "hartung_knapp=True")
+        warnings.append(f"only {k} studies: Wald intervals under-cover; consider the "
+                        "Hartung-Knapp interval (--hk, or hk=true on pages and the API)")
 
     return PooledEffect(
         method=method, k=k, estimate=mu, se=se, ci_low=mu - crit * se, ci_high=mu + crit * se,

@@ -28,16 +28,18 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from upward.core.errors import ConfigError, UpwardError
 from upward.core.results import JsonReport
-from upward.evidence import effect_sizes
+from upward.evidence import effect_sizes, money
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.meta import PooledEffect, forest_table, pool
 from upward.evidence.projection_math import Projection, project
 from upward.evidence.rating import rate_intervention, rate_study
+from upward.evidence.schema import is_dollar_unit
 from upward.warehouse.workspace import Workspace
 
 MEASURE_ORDER = tuple(effect_sizes.MEASURES)
@@ -59,6 +61,8 @@ class EvidencePool(JsonReport):
     forest: list[dict]
     ratings: dict[str, dict]
     warnings: list[str] = field(default_factory=list)
+    dollar_year: int | None = None
+    notes: list[str] = field(default_factory=list)
 
     def headline(self) -> str:
         """One line: the intervention, the outcome, the pooled effect."""
@@ -69,23 +73,54 @@ def _as_library(source: Workspace | EvidenceLibrary) -> EvidenceLibrary:
     return source if isinstance(source, EvidenceLibrary) else EvidenceLibrary(source)
 
 
+def _in_dollars_of(effect, year: int | None) -> tuple[float, float, str]:
+    """(estimate, se, unit) of an effect, money converted to ``year`` dollars (CPI-U)."""
+    est, se, unit = effect.pooling_estimate(), effect.standard_error(), effect.unit
+    if (year is None or effect.dollar_year is None or effect.measure != "md"
+            or not is_dollar_unit(unit)):
+        return est, se, unit
+    f = money.factor(effect.dollar_year, year)
+    unit = re.sub(rf"\b{effect.dollar_year}\b", str(year), unit, count=1) if str(
+        effect.dollar_year) in unit else f"{year} dollars ({unit})"
+    return est * f, se * f, unit
+
+
 def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, outcome: str, *,
                   method: str = "REML", hartung_knapp: bool = False, alpha: float = 0.05,
-                  subgroup: str = "all", measure: str | None = None) -> EvidencePool:
+                  subgroup: str = "all", measure: str | None = None,
+                  dollars_of: int | None = None) -> EvidencePool:
     """Pool every study of ``intervention_id`` that reports ``outcome``.
 
-    ``measure`` is the scale to pool on (default: the one most studies report).
+    ``measure`` is the scale to pool on (default: the one most studies report). Effects that
+    cannot be pooled (no SE, not a causal effect, dollars of an unstated year: see
+    ``Effect.not_pooled``) are listed in ``excluded`` with the reason. Money is pooled in
+    constant dollars of ``dollars_of`` (CPI-U, ``upward.evidence.money``); without it, in the
+    effects' own dollar year when they share one, else in the latest of their years.
     """
     library = _as_library(source)
     intervention = library.intervention(intervention_id)
-    pairs = library.effects(intervention_id, outcome, subgroup=subgroup)
-    raw = [(s, e, effect_sizes.EffectSize(e.pooling_measure(), e.pooling_estimate(),
-                                      e.standard_error(), n1=e.n_treated, n2=e.n_control,
-                                      baseline=e.baseline_risk)) for s, e in pairs]
+    every = library.effects(intervention_id, outcome, subgroup=subgroup)
+    pairs = [(s, e) for s, e in every if e.poolable()]
+    kept_out = [f"{s.id}: {e.not_pooled}" for s, e in every if not e.poolable()]
+    if not pairs:
+        raise ConfigError(f"no effect of {intervention_id!r} on {outcome!r} can be pooled",
+                          fix="; ".join(kept_out))
+    years = sorted({e.dollar_year for _, e in pairs
+                    if e.dollar_year and e.measure == "md" and is_dollar_unit(e.unit)})
+    target_year = dollars_of or (years[-1] if len(years) > 1 else None)
+    notes = []
+    if target_year is not None and years and years != [target_year]:
+        notes.append(f"money in {money.cpi_note(target_year)} (from "
+                     f"{', '.join(map(str, years))} dollars)")
+    converted = [_in_dollars_of(e, target_year) for _, e in pairs]
+    raw = [(s, e.model_copy(update={"unit": c[2]}),
+            effect_sizes.EffectSize(e.pooling_measure(), c[0], c[1], n1=e.n_treated,
+                                    n2=e.n_control, baseline=e.baseline_risk))
+           for (s, e), c in zip(pairs, converted, strict=True)]
     counts = Counter(es.measure for _, _, es in raw)
     target = measure or max(counts, key=lambda m: (counts[m], -MEASURE_ORDER.index(m)))
     effect_sizes.get_measure(target)
-    kept, excluded = [], []
+    kept, excluded = [], list(kept_out)
     for study, effect, es in raw:
         try:
             kept.append((study, effect, effect_sizes.convert(es, target)))
@@ -122,6 +157,7 @@ def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, out
         excluded=excluded, pooled=pooled,
         forest=forest_table(pooled, natural=effect_sizes.get_measure(target).log_scale),
         ratings={k: v.to_dict() for k, v in body.items()}, warnings=warnings,
+        dollar_year=target_year if years else None, notes=notes,
     )
 
 
@@ -160,16 +196,26 @@ class PlaceProjection(JsonReport):
     k: int
     projection: Projection
     warnings: list[str] = field(default_factory=list)
+    take_up_basis: str = "given"
+    dollar_year: int | None = None
 
     def headline(self) -> str:
         """One line for readers."""
         p = self.projection
         level = f"{100 * (1 - p.alpha):g}%"
+
+        def each(x: float) -> str:  # to the precision the range for a new city supports
+            return f"{money.round_to_interval(x, p.effect_low, p.effect_high):+,.4g}"
+
+        def total(x: float) -> str:
+            return f"{money.round_to_interval(x, p.total_effect_low, p.total_effect_high):+,.0f}"
+
         text = (f"{self.intervention_name} in {self.place}: {p.participants:,.0f} participants; "
-                f"{self.outcome_label} {p.effect_per_participant:+,.0f} each on average "
-                f"({level} range for a new city {p.effect_low:+,.0f} to {p.effect_high:+,.0f}); "
-                f"total {p.total_effect:+,.0f} ({p.total_effect_low:+,.0f} to "
-                f"{p.total_effect_high:+,.0f})")
+                f"{self.outcome_label} {each(p.effect_per_participant)} each on average "
+                f"({level} range for a new city {each(p.effect_low)} to {each(p.effect_high)}); "
+                f"total {total(p.total_effect)} ({total(p.total_effect_low)} to "
+                f"{total(p.total_effect_high)})"
+                + (f", {self.dollar_year} dollars" if self.dollar_year else ""))
         if p.total_cost is not None:
             text += f"; cost ${p.total_cost:,.0f}"
         return text
@@ -179,7 +225,7 @@ class PlaceProjection(JsonReport):
         p = self.projection
         out = [self.headline(),
                f"Eligible people: {self.eligible_population:,.0f} ({self.eligible_basis})",
-               f"Take-up: {self.take_up:.0%}",
+               f"Take-up: {self.take_up:.0%} ({self.take_up_basis})",
                "Cost per participant: "
                + (f"${self.cost_per_participant:,.0f} ({self.cost_basis})"
                   if self.cost_per_participant is not None else "not known"),
@@ -221,18 +267,23 @@ def project_in_place(source: Workspace | EvidenceLibrary, intervention_id: str, 
                      place: str, *,
                      eligible: float | None = None, share: float | None = None,
                      share_metric: str | None = None, complement: bool = False,
-                     take_up: float = 1.0, take_up_range: tuple[float, float] | None = None,
+                     take_up: float | None = None,
+                     take_up_range: tuple[float, float] | None = None,
                      cost_per_participant: float | None = None, method: str = "REML",
                      hartung_knapp: bool = False, baseline: float | None = None,
                      outcome_sd: float | None = None, alpha: float = 0.05,
                      seed: int = 20240601, eligible_basis: str = "given",
-                     geo_id: str | None = None) -> PlaceProjection:
+                     geo_id: str | None = None,
+                     dollars_of: int | None = None) -> PlaceProjection:
     """Project an intervention's pooled effect on ``outcome`` onto ``place``.
 
     Eligible people: ``eligible`` if given (``eligible_basis`` says where it came from), else
     the place's population (from its profile in the workspace's warehouse) × ``share`` or × the
-    ``share_metric`` value (1 − it with ``complement``). Cost: the given cost per participant,
-    else the intervention's. ``source`` is a workspace or a library (e.g. the published view).
+    ``share_metric`` value (1 − it with ``complement``). Take-up: the given share, else the
+    intervention's (its study's first stage); never assumed to be 100%. Cost: the given cost
+    per participant (in ``dollars_of`` dollars), else the intervention's, converted to
+    ``dollars_of`` dollars (CPI-U; default the latest year). ``source`` is a workspace or a
+    library (e.g. the published view).
     """
     given = [x is not None for x in (eligible, share, share_metric)]
     if sum(given) != 1:
@@ -241,9 +292,20 @@ def project_in_place(source: Workspace | EvidenceLibrary, intervention_id: str, 
                           fix="e.g. --eligible 12000, or --share-metric share_employed "
                               "--complement (population × share not employed)")
     library = _as_library(source)
+    year = dollars_of or money.latest_year()
     evidence = pool_evidence(library, intervention_id, outcome, method=method,
-                             hartung_knapp=hartung_knapp, alpha=alpha)
+                             hartung_knapp=hartung_knapp, alpha=alpha, dollars_of=year)
     intervention = library.intervention(intervention_id)
+    take_up_basis = "given"
+    if take_up is None and take_up_range is None:
+        if intervention.take_up is None:
+            raise ConfigError(f"take-up of {intervention.name} is not known (no first stage in "
+                              "its studies)", fix="say what share of eligible people would take "
+                              "part: --take-up 0.3 (or --take-up-range 0.2 0.4)")
+        take_up = intervention.take_up
+        take_up_basis = f"the study's first stage: {intervention.take_up_source}"
+    elif take_up is None:
+        take_up = sum(take_up_range) / 2
     name, basis = place, eligible_basis
     if eligible is not None:
         if eligible < 0:
@@ -255,11 +317,11 @@ def project_in_place(source: Workspace | EvidenceLibrary, intervention_id: str, 
         eligible, basis = eligible_from(prof, share=share, share_metric=share_metric,
                                         complement=complement)
         geo_id, name = prof.geo.geo_id, prof.geo.name
-    cost_basis = "given"
+    cost_basis = f"given, {year} dollars"
     if cost_per_participant is None and intervention.cost_per_participant is not None:
-        cost_per_participant = intervention.cost_per_participant
-        cost_basis = "the intervention's record" + (f", {intervention.cost_year} dollars"
-                                                      if intervention.cost_year else "")
+        cost = money.Dollars.of(intervention.cost_per_participant, intervention.cost_year, year)
+        cost_per_participant = cost.value
+        cost_basis = f"the intervention's record: {cost.text()}"
     result = project(evidence.pooled, eligible, take_up=take_up, take_up_range=take_up_range,
                      cost_per_participant=cost_per_participant, baseline=baseline,
                      outcome_sd=outcome_sd, unit=evidence.unit, alpha=alpha, seed=seed)
@@ -270,5 +332,6 @@ def project_in_place(source: Workspace | EvidenceLibrary, intervention_id: str, 
         cost_per_participant=cost_per_participant,
         cost_basis=cost_basis if cost_per_participant is not None else "",
         pooled_headline=evidence.pooled.headline(), k=evidence.pooled.k, projection=result,
-        warnings=evidence.warnings,
+        warnings=evidence.warnings, take_up_basis=take_up_basis,
+        dollar_year=evidence.dollar_year,
     )

@@ -37,14 +37,17 @@ import pandas as pd
 
 from upward.core.disclosure import MIN_CELL_SIZE
 from upward.core.errors import UpwardError
+from upward.evidence import money
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.schema import (
     MEASURE_LABELS,
     POLICY_AREAS,
+    POPULATIONS,
     LibraryDocument,
     ProvenanceEntry,
     Study,
 )
+from upward.metrics.catalog import OUTCOME_DOMAINS
 from upward.privacy.suppression import suppress_table
 
 HASHED_ID = re.compile(r"\b[0-9a-f]{16,}\b", re.IGNORECASE)
@@ -202,10 +205,12 @@ def effect_dict(effect) -> dict:
     >>> round(effect_dict(Effect(outcome="y", measure="md", estimate=2.0, se=1.0))["ci_low"], 2)
     0.04
     """
+    data = effect.model_dump(mode="json") | {"measure_label": MEASURE_LABELS[effect.measure],
+                                             "favourable": effect.favourable()}
+    if effect.se is None and effect.ci_low is None:  # shown, never pooled: no interval to give
+        return data | {"ci_low": None, "ci_high": None, "se": None, "p": effect.p_value}
     low, high = effect.ci()
-    return effect.model_dump(mode="json") | {
-        "ci_low": low, "ci_high": high, "se": effect.standard_error(), "p": effect.p(),
-        "favourable": effect.favourable(), "measure_label": MEASURE_LABELS[effect.measure]}
+    return data | {"ci_low": low, "ci_high": high, "se": effect.standard_error(), "p": effect.p()}
 
 
 def _views(library, published: bool) -> tuple[LibraryDocument, list[str]]:
@@ -227,12 +232,24 @@ def study_view(study: Study, intervention=None) -> dict:
 
 
 def intervention_rows(library, *, policy_area: str | None = None, outcome: str | None = None,
-                      max_tier: int | None = None, published: bool = True) -> list[dict]:
-    """One row per intervention for the list page and ``upward evidence list``: its studies,
-    outcomes and intervention-level ratings; ``max_tier`` keeps ESSA tiers up to it.
+                      max_tier: int | None = None, published: bool = True,
+                      domain: str | None = None, population: str | None = None,
+                      design: str | None = None, city: str | None = None,
+                      max_cost: float | None = None, dollars_of: int | None = None,
+                      query: str | None = None) -> list[dict]:
+    """One row per intervention for the list page, the API and ``upward evidence list``: its
+    studies, outcome domains, populations, designs, cost (in constant ``dollars_of`` dollars,
+    default the latest CPI year) and intervention-level ratings, with filters: ``max_tier``
+    keeps ESSA tiers up to it; ``domain`` keeps interventions with a poolable effect in that
+    outcome domain; ``max_cost`` keeps those whose cost is known and at most that; ``city``
+    and ``query`` match parts of the studies' cities and of the name or description.
+
+    Unknown filter values are errors naming the filter (``FilterError``).
     """
     from upward.evidence.rating import rate_intervention
 
+    check_filters(domain=domain, population=population, design=design)
+    year = dollars_of or money.latest_year()
     doc, _ = _views(library, published)
     rows = []
     for i in sorted(doc.interventions, key=lambda i: i.name.lower()):
@@ -242,19 +259,68 @@ def intervention_rows(library, *, policy_area: str | None = None, outcome: str |
         outcomes = sorted({e.outcome for s in studies for e in s.effects})
         if outcome and outcome not in outcomes:
             continue
+        domains = sorted({e.domain for s in studies for e in s.effects
+                          if e.domain and e.poolable()})
+        populations = sorted({e.population for s in studies for e in s.effects if e.population})
+        designs = sorted({s.design for s in studies})
+        cities = sorted({s.city for s in studies if s.city})
+        cost = (money.Dollars.of(i.cost_per_participant, i.cost_year, year)
+                if i.cost_per_participant is not None else None)
+        if domain and domain not in domains:
+            continue
+        if population and population not in populations:
+            continue
+        if design and design not in designs:
+            continue
+        if city and not any(city.lower() in c.lower() for c in cities):
+            continue
+        if max_cost is not None and (cost is None or cost.value is None
+                                     or cost.value > max_cost):
+            continue
+        if query and query.lower() not in f"{i.name} {i.description} {i.id}".lower():
+            continue
         ratings = rate_intervention(i, studies, outcome=outcome)
         if max_tier is not None and ratings["essa"].tier > max_tier:
             continue
         rows.append({
             "id": i.id, "name": i.name, "policy_area": i.policy_area,
             "policy_area_label": POLICY_AREAS[i.policy_area], "studies": len(studies),
-            "outcomes": outcomes, "cities": sorted({s.city for s in studies if s.city}),
+            "outcomes": outcomes, "cities": cities, "domains": domains,
+            "domain_labels": [OUTCOME_DOMAINS[d] for d in domains],
+            "populations": populations, "designs": designs,
             "essa": ratings["essa"].label, "essa_tier": ratings["essa"].tier,
             "wwc": ratings["wwc"].label, "sptw": ratings["sptw"].label,
             "synthetic": any(s.synthetic for s in studies),
-            "cost_per_participant": i.cost_per_participant,
+            "cost_per_participant": i.cost_per_participant, "cost_year": i.cost_year,
+            "cost_constant": cost.value if cost else None, "dollars_of": year,
+            "cost_text": cost.text() if cost else "not known",
+            "program_type": i.program_type,
         })
     return rows
+
+
+class FilterError(UpwardError):
+    """A filter value the library does not know (domain, population or design)."""
+
+
+def check_filters(*, domain: str | None = None, population: str | None = None,
+                  design: str | None = None) -> None:
+    """Refuse unknown filter values with the known ones.
+
+    >>> check_filters(domain="earnings")
+    >>> check_filters(domain="happiness")
+    Traceback (most recent call last):
+    ...
+    upward.evidence.publish.FilterError: domain 'happiness' is not an outcome domain. What to do: use one of earnings, ...
+    """
+    from upward.evaluate.categories import STUDY_DESIGNS
+
+    for name, value, known, what in (("domain", domain, OUTCOME_DOMAINS, "an outcome domain"),
+                                     ("population", population, POPULATIONS, "a population"),
+                                     ("design", design, STUDY_DESIGNS, "a study design")):
+        if value and value not in known:
+            raise FilterError(f"{name} {value!r} is not {what}",
+                              fix=f"use one of {', '.join(known)}")
 
 
 def intervention_detail(library, intervention_id: str, *, published: bool = True) -> dict:
@@ -324,3 +390,9 @@ class PublishedLibrary(EvidenceLibrary):
                           fix="add records with EvidenceLibrary or 'upward evidence add'")
 
     remove = import_file = add
+
+    def snapshot(self) -> EvidenceLibrary:
+        """The published view, read once (see ``EvidenceLibrary.snapshot``)."""
+        from upward.evidence.library import LibrarySnapshot
+
+        return LibrarySnapshot(self.workspace, self.document())

@@ -152,9 +152,10 @@ def _attrition_low(study: Study, boundary: str) -> bool | None:
 
 
 def _rated_effects(study: Study, outcome: str | None) -> list[Effect]:
+    usable = [e for e in study.effects if e.poolable()]  # never rate on a row without an SE
     if outcome is None:
-        return [e for e in study.effects if e.subgroup == "all"] or list(study.effects)
-    return [e for e in study.effects if e.outcome == outcome and e.subgroup == "all"]
+        return [e for e in usable if e.subgroup == "all"] or usable
+    return [e for e in usable if e.outcome == outcome and e.subgroup == "all"]
 
 
 def facts_of(study: Study, *, outcome: str | None = None, intervention: Intervention | None = None,

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from scipy import stats
 
 from upward.evaluate.categories import STUDY_DESIGNS
+from upward.metrics.catalog import OUTCOME_DOMAINS
 
 SCHEMA_VERSION = "1.0"
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
@@ -65,6 +66,51 @@ MEASURE_LABELS: dict[str, str] = {
 EffectMeasure = Literal["md", "smd", "rd", "rr", "or", "log_rr", "log_or"]
 NATURAL_RATIOS = {"rr": "log_rr", "or": "log_or"}
 
+#: Who an effect was measured for (``Effect.population``), with the label pages show.
+POPULATIONS: dict[str, str] = {
+    "children": "Young children and their families",
+    "students": "Students (school or college age)",
+    "youth": "Youth and young adults",
+    "adults": "Adults with low earnings",
+    "low_income_families": "Low-income families",
+    "unemployed_workers": "Unemployed workers",
+    "people_with_disabilities": "People with disabilities",
+    "older_adults": "Older adults",
+    "high_earners": "High earners (top tax rates)",
+    "residents": "All residents",
+}
+#: What kind of number an effect row is; only causal effects are ever pooled.
+ESTIMATE_TYPES: dict[str, str] = {
+    "causal_effect": "causal effect",
+    "cost_or_first_stage": "program cost, benefit-cost component or first stage",
+    "descriptive_input": "descriptive input (mean, baseline rate, sample size)",
+    "p_value_of_underlying_outcome": "p-value of an underlying outcome",
+}
+EstimateType = Literal["causal_effect", "cost_or_first_stage", "descriptive_input",
+                       "p_value_of_underlying_outcome"]
+_DOLLARS = re.compile(r"dollar|\$|\busd\b", re.IGNORECASE)
+_PER_DOLLAR = re.compile(r"per \$\s?1\b|per dollar", re.IGNORECASE)
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def is_dollar_unit(unit: str) -> bool:
+    """Whether a unit is an amount of money (a ratio per dollar is not).
+
+    >>> is_dollar_unit("2015 dollars per year"), is_dollar_unit("dollars per $1 of benefits")
+    (True, False)
+    """
+    return bool(_DOLLARS.search(unit or "")) and not _PER_DOLLAR.search(unit or "")
+
+
+def year_in(text: str) -> int | None:
+    """The first year (1800-2099) written in a text, e.g. a unit; None when there is none.
+
+    >>> year_in("dollars (2015)"), year_in("dollars per quarter")
+    (2015, None)
+    """
+    found = _YEAR.search(text or "")
+    return int(found.group(1)) if found else None
+
 
 def slugify(text: str) -> str:
     """A record id made from a name: lower case, dashes, at most 80 characters.
@@ -79,7 +125,7 @@ def slugify(text: str) -> str:
 class Record(BaseModel):
     """Base of every evidence record: unknown keys are errors, strings are stripped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class ProvenanceEntry(Record):
@@ -115,10 +161,24 @@ class Intervention(Record):
     components: list[str] = Field(default_factory=list)
     cost_per_participant: float | None = Field(None, ge=0, description="Dollars per participant.")
     cost_year: int | None = Field(None, ge=1900, le=2100, description="Dollar year of the cost.")
+    cost_note: str = Field("", description="What the cost covers and where it comes from.")
+    mvpf: float | None = Field(None, description="Marginal value of public funds, where known.")
+    mvpf_source: str = ""
+    take_up: float | None = Field(None, gt=0, le=1, description="Share of those offered the "
+                                  "program who take part (the study's first stage).")
+    take_up_source: str = ""
+    program_type: str = Field("", description="The publisher's program category.")
     logic_model: str | None = Field(None, description="Why it should work (the rationale ESSA "
                                     "Tier 4 asks for).")
     url: str | None = None
     provenance: list[ProvenanceEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cost_has_year(self) -> Intervention:
+        if self.cost_per_participant is not None and self.cost_year is None:
+            raise ValueError("a dollar figure needs its year: give cost_year (the year of the "
+                             "dollars of cost_per_participant)")
+        return self
 
 
 class Arm(Record):
@@ -177,12 +237,40 @@ class Effect(Record):
     estimand: str = ""
     source_location: str = Field("", description="Where in the paper: table, page.")
     notes: str = ""
+    domain: str | None = Field(None, description="Outcome domain (upward.metrics.catalog."
+                               "OUTCOME_DOMAINS), which links it to barriers.")
+    population: str = Field("", description="Who it was measured for (POPULATIONS).")
+    dollar_year: int | None = Field(None, ge=1900, le=2100, description="Year of the dollars "
+                                    "when the unit is money (read from the unit when it says).")
+    unit_verified: bool = Field(True, description="False when the source does not state the "
+                                "units and they are a reading of the text.")
+    estimate_type: EstimateType = "causal_effect"
+    not_pooled: str = Field("", description="Why the effect is shown but never pooled; empty "
+                            "when it can be pooled.")
 
     @model_validator(mode="after")
     def _needs_uncertainty(self) -> Effect:
+        if self.domain is not None and self.domain not in OUTCOME_DOMAINS:
+            raise ValueError(f"outcome domain {self.domain!r} is not in the metric catalog: use "
+                             f"one of {', '.join(OUTCOME_DOMAINS)}")
+        if self.population and self.population not in POPULATIONS:
+            raise ValueError(f"population {self.population!r} is not known: use one of "
+                             f"{', '.join(POPULATIONS)}")
+        if self.estimate_type != "causal_effect" and not self.not_pooled:
+            object.__setattr__(self, "not_pooled", f"not a causal effect (a "
+                               f"{ESTIMATE_TYPES[self.estimate_type]})")
+        if self.dollar_year is not None and not is_dollar_unit(self.unit):
+            object.__setattr__(self, "dollar_year", None)  # not money: no dollar year
+        if is_dollar_unit(self.unit) and self.dollar_year is None:
+            object.__setattr__(self, "dollar_year", year_in(self.unit))
+            if self.dollar_year is None and not self.not_pooled:
+                raise ValueError(f"a dollar figure needs its year: the unit {self.unit!r} names "
+                                 "no year; give dollar_year (e.g. 2015) or write it in the unit "
+                                 "('2015 dollars')")
         has_ci = self.ci_low is not None and self.ci_high is not None
-        if self.se is None and not has_ci:
-            raise ValueError("give the standard error (se) or both ci_low and ci_high")
+        if self.se is None and not has_ci and not self.not_pooled:
+            raise ValueError("give the standard error (se) or both ci_low and ci_high (or say "
+                             "why the effect is not pooled, not_pooled)")
         if (self.ci_low is None) != (self.ci_high is None):
             raise ValueError("give both ci_low and ci_high, or neither")
         if has_ci:
@@ -194,6 +282,14 @@ class Effect(Record):
         if self.measure in NATURAL_RATIOS and self.estimate <= 0:
             raise ValueError("a ratio must be above 0 (enter log ratios as log_rr or log_or)")
         return self
+
+    def poolable(self) -> bool:
+        """Whether the effect can enter a pooled estimate: a causal effect with an SE or CI.
+
+        >>> Effect(outcome="y", measure="md", estimate=1.0, not_pooled="no SE").poolable()
+        False
+        """
+        return not self.not_pooled and (self.se is not None or self.ci_low is not None)
 
     def pooling_measure(self) -> str:
         """The scale this effect is pooled on (ratios as logs).
@@ -223,6 +319,9 @@ class Effect(Record):
         """
         if self.se is not None:
             return self.se
+        if self.ci_low is None or self.ci_high is None:
+            raise ValueError(f"effect on {self.outcome!r} has no standard error: "
+                             f"{self.not_pooled or 'none given'}")
         z = float(stats.norm.ppf(0.5 + self.ci_level / 2))
         low, high = self.ci_low, self.ci_high
         if self.measure in NATURAL_RATIOS:

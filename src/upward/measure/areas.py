@@ -39,6 +39,7 @@ from upward.estimate.aggregate import (
 )
 from upward.estimate.sdr import sdr_se
 from upward.metrics import all_metrics
+from upward.warehouse.areas import align_weights
 from upward.warehouse.replicates import load_replicates
 from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
@@ -136,11 +137,11 @@ class AreaProfile:
         web): margins and differences in the metric's terms (shares in percentage points)."""
         return [{
             "label": m.label,
-            "estimate": _fmt(m.estimate.estimate, m.format),
+            "estimate": format_value(m.estimate.estimate, m.format),
             "moe": "±" + format_margin(m.estimate.moe, m.format),
             "cv": _pct(m.estimate.cv),
             "reliability": m.estimate.reliability,
-            "city": _fmt(m.city.estimate, m.format) if m.city else "",
+            "city": format_value(m.city.estimate, m.format) if m.city else "",
             "difference": format_margin(m.difference, m.format, signed=True),
             "significant": ("behind" if m.behind else "yes") if m.significant else
             ("no" if m.significant is not None else ""),
@@ -162,7 +163,12 @@ class AreaProfile:
         return "\n".join(lines + [""] + [f"- {n}" for n in self.notes]) + "\n"
 
 
-def _fmt(x: float | None, fmt: str | None) -> str:
+def format_value(x: float | None, fmt: str | None) -> str:
+    """A value as the area views show it: shares as percentages, dollars with a sign.
+
+    >>> format_value(0.3104, "percent"), format_value(-1234.4, "dollars"), format_value(3.14159, None)
+    ('31.0%', '-$1,234', '3.14')
+    """
     if x is None or not math.isfinite(x):
         return ""
     if fmt == "percent":
@@ -235,6 +241,19 @@ def _weights(workspace: Workspace, area_id: str) -> tuple[dict, dict[str, dict],
     return mine, by_area, city
 
 
+def _table_tracts(workspace: Workspace, tables: dict) -> set[str]:
+    """The tract GEOIDs the area's numbers will come from: the replicate tables', else the
+    tract observations of ``upward fetch acs``."""
+    present = {g for t in tables.values() for g in t.cells["geo_id"].unique() if len(g) == 11}
+    if present:
+        return present
+    with Warehouse(workspace.warehouse_path, read_only=True) as wh:
+        o = wh.table("observations")
+        acs = o.metric_id.re_search(r"^(b|c|s|dp)\d")
+        ids = wh.frame(o.filter((o.geo_level == "tract") & acs).select("geo_id").distinct())
+    return set(ids["geo_id"])
+
+
 def _tract_cells(workspace: Workspace, recipe: Recipe) -> pd.DataFrame | None:
     """Tract observations of the recipe's variables (from ``upward fetch acs``), or None."""
     ids = [v.lower() for v in recipe.variables]
@@ -273,12 +292,19 @@ def area_profile(workspace: Workspace, query: str, *, alpha: float = 0.05) -> Ar
                                  fix="list the stored areas with: upward areas list")
     aid, name, set_name = found
     mine, by_area, city = _weights(workspace, aid)
-    rest = {t: city[t] - mine.get(t, 0.0) for t in city if city[t] - mine.get(t, 0.0) > 1e-9}
     metrics = [m for m in all_metrics() if m.recipe]
     tables = load_replicates(workspace, sorted({m.recipe["table"].upper() for m in metrics}))
     out: list[AreaMetric] = []
     unavailable: list[str] = []
     notes: list[str] = []
+    aligned, note = align_weights(workspace, {"mine": mine, "city": city,
+                                              **{f"area:{n}": w for n, w in by_area.items()}},
+                                  _table_tracts(workspace, tables))
+    if note:
+        notes.append(note)
+    mine, city = aligned["mine"], aligned["city"]
+    by_area = {n: aligned[f"area:{n}"] for n in by_area}
+    rest = {t: city[t] - mine.get(t, 0.0) for t in city if city[t] - mine.get(t, 0.0) > 1e-9}
     for m in metrics:
         recipe = Recipe.from_dict(m.recipe, m.id)
         if recipe.table in tables:

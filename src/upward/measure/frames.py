@@ -27,6 +27,8 @@ from upward.sources import Kind, Publisher, dataset_of, source_ids_where
 from upward.warehouse.store import Warehouse
 
 _DATED = r"^\d{4}$"
+#: The city part of an Atlas tract name that names a county (or its equivalent) instead.
+_COUNTY_PART = r"\b(?:county|parish|borough|census area)$"
 
 
 def _whole_population(wh: Warehouse) -> ibis.Table:
@@ -264,7 +266,11 @@ def tracts_by_place(wh: Warehouse) -> dict[tuple[str, str], list[str]]:
         text = names["name"].str.rsplit(",", n=2)
         state = text.str[-1].str.strip()
         city = text.str[-2].str.strip()
-        keep = city.notna() & state.isin(list(STATES_BY_ABBR))
+        # "Racine County, WI" names the county a tract lies in, not a city: such a tract is
+        # outside every city's limits (tract 55101001900, 13 km from Racine), so it is no
+        # city's tract even though the county's base name equals the city's.
+        keep = (city.notna() & state.isin(list(STATES_BY_ABBR))
+                & ~city.fillna("").str.lower().str.contains(_COUNTY_PART))
         names = names[keep].assign(city=city[keep], st=state[keep])
         bases = {c: base_name(c) for c in names["city"].unique()}
         fips = {a: s.fips for a, s in STATES_BY_ABBR.items()}
@@ -275,6 +281,28 @@ def tracts_by_place(wh: Warehouse) -> dict[tuple[str, str], list[str]]:
         return {k: sorted(v) for k, v in out.items()}
 
     return wh.cached("tracts_by_place", build)
+
+
+def tracts_by_place_relationship(wh: Warehouse) -> dict[str, tuple[list[str], str]]:
+    """Tracts assigned to places by a loaded tract-to-place relationship (``crosswalks`` rows
+    from an 11-digit tract to a 7-digit place, e.g. the Census tract populations loaded with
+    ``upward fetch pums``), keyed by place GEOID, with the source id that says so.
+
+    >>> import tempfile, pathlib
+    >>> tracts_by_place_relationship(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"))
+    {}
+    """
+
+    def build() -> dict[str, tuple[list[str], str]]:
+        c = wh.table("crosswalks")
+        rows = wh.frame(c.filter((c.from_geo_id.length() == 11) & (c.to_geo_id.length() == 7)
+                                 & (c.weight > 0)).select("from_geo_id", "to_geo_id", "source_id"))
+        out: dict[str, tuple[list[str], str]] = {}
+        for place, group in rows.groupby("to_geo_id"):
+            out[str(place)] = (sorted(set(group["from_geo_id"])), str(group["source_id"].iloc[0]))
+        return out
+
+    return wh.cached("tracts_by_place_relationship", build)  # type: ignore[arg-type]
 
 
 def tracts_by_county(wh: Warehouse) -> dict[str, list[str]]:

@@ -10,12 +10,16 @@ Examples
 from __future__ import annotations
 
 from upward.metrics.catalog import (
+    OUTCOME_DOMAINS,
     CatalogError,
     Metric,
     all_metrics,
+    domain_label,
     get_metric,
     metric_ids,
+    metrics_in_domain,
     parse_catalog,
 )
 
-__all__ = ["CatalogError", "Metric", "all_metrics", "get_metric", "metric_ids", "parse_catalog"]
+__all__ = ["OUTCOME_DOMAINS", "CatalogError", "Metric", "all_metrics", "domain_label",
+           "get_metric", "metric_ids", "metrics_in_domain", "parse_catalog"]

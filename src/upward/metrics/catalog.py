@@ -45,6 +45,31 @@ DIRECTIONS = frozenset({"higher", "lower", "parity", "context"})
 FORMATS = frozenset({"percent", "dollars", "number", "rank"})
 GEO_LEVELS = frozenset({"place", "county", "tract", "zip", "block_group", "area"})
 RECIPE_KINDS = frozenset({"sum", "proportion", "ratio", "median"})
+#: Outcome domains: what a metric measures and what an intervention's effect moves, in the same
+#: words, so a barrier (a metric) leads to the interventions that moved its domain elsewhere
+#: (``upward.evidence.recommend``). Id → the label pages show.
+OUTCOME_DOMAINS: dict[str, str] = {
+    "earnings": "Earnings from work",
+    "employment": "Employment",
+    "income": "Household income and poverty",
+    "wealth": "Debt, assets and home value",
+    "early_learning": "Early learning",
+    "k12": "School achievement and completion",
+    "postsecondary": "Postsecondary enrolment and completion",
+    "housing": "Housing stability and affordability",
+    "neighbourhood": "Neighbourhood poverty and segregation",
+    "health": "Health",
+    "health_coverage": "Health insurance coverage",
+    "food_security": "Food and nutrition",
+    "justice": "Crime and justice",
+    "public_assistance": "Reliance on public assistance",
+    "public_finance": "Taxes paid and public costs",
+    "taxable_income": "Taxable income (response to tax rates)",
+    "transportation": "Transportation",
+    "digital": "Digital access",
+    "environment": "Environment",
+    "civic": "Civic life and social capital",
+}
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEXT_KEYS = ("id", "label", "pillar", "predictor", "unit", "direction", "definition", "source",
@@ -102,6 +127,7 @@ class Metric:
     parity_value: float | None = None
     format: str | None = None
     recipe: dict[str, Any] | None = None
+    domains: tuple[str, ...] = ()
 
     _texts = field_validator(*_TEXT_KEYS, mode="before")(_text)
 
@@ -134,6 +160,18 @@ class Metric:
                 or len(set(value)) != len(value)):
             raise _Problem("geo_levels",
                            f"must be a list of distinct values among {sorted(GEO_LEVELS)}")
+        return tuple(value)
+
+    @field_validator("domains", mode="before")
+    @classmethod
+    def _domains(cls, value: Any) -> tuple[str, ...]:
+        if (not isinstance(value, list | tuple) or len(set(value)) != len(value)
+                or not all(isinstance(v, str) for v in value)):
+            raise _Problem("domains", "must be a list of distinct outcome domain ids")
+        unknown = [v for v in value if v not in OUTCOME_DOMAINS]
+        if unknown:
+            raise _Problem("domains", f"{unknown[0]!r} is not an outcome domain: use one of "
+                                      f"{sorted(OUTCOME_DOMAINS)}")
         return tuple(value)
 
     @field_validator("parity_value", mode="before")
@@ -177,10 +215,11 @@ class Metric:
         """
         out = asdict(self)
         out["geo_levels"] = list(self.geo_levels)
+        out["domains"] = list(self.domains)
         return out
 
 
-_KEY_ORDER = (*_TEXT_KEYS, "geo_levels", *_OPTIONAL_KEYS, "recipe")
+_KEY_ORDER = (*_TEXT_KEYS, "geo_levels", *_OPTIONAL_KEYS, "recipe", "domains")
 
 
 def _check(entry: dict[str, Any], where: str) -> Metric:
@@ -293,3 +332,29 @@ def get_metric(metric_id: str) -> Metric:
     fix = ("did you mean " + " or ".join(repr(n) for n in near) + "?" if near
            else "see upward.metrics.metric_ids() for the declared ids")
     raise MetricNotFoundError(f"no metric {metric_id!r} in the catalog", fix=fix)
+
+
+def domain_label(domain: str) -> str:
+    """The label of an outcome domain; ``MetricNotFoundError``-style error for an unknown one.
+
+    Examples
+    --------
+    >>> domain_label("postsecondary")
+    'Postsecondary enrolment and completion'
+    """
+    if domain not in OUTCOME_DOMAINS:
+        raise ValueError(f"{domain!r} is not an outcome domain: use one of "
+                         f"{', '.join(OUTCOME_DOMAINS)}")
+    return OUTCOME_DOMAINS[domain]
+
+
+def metrics_in_domain(domain: str) -> list[Metric]:
+    """The declared metrics that measure an outcome domain, in catalog order.
+
+    Examples
+    --------
+    >>> [m.id for m in metrics_in_domain("employment")]
+    ['share_employed', 'acs_unemployment_rate']
+    """
+    domain_label(domain)
+    return [m for m in _catalog().values() if domain in m.domains]

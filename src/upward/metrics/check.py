@@ -30,7 +30,8 @@ def undeclared(ids: Iterable[str]) -> list[str]:
     >>> undeclared(["ec", "made_up", "ec"])
     ['made_up']
     """
-    return sorted(set(ids) - metric_ids())
+    distinct = ids.unique() if hasattr(ids, "unique") else ids  # a column: its few values
+    return sorted(set(distinct) - metric_ids())
 
 
 def require_declared(path: Path, ids: Iterable[str]) -> None:

@@ -31,9 +31,11 @@ import plotly.graph_objects as go
 
 from upward.measure.render import QUALITY_WORDS
 from upward.measure.series import TractMap, trend_release
+from upward.measure.standing import better_than, standing_class
 from upward.metrics import get_metric
 from upward.report.i18n import current_language, format_value, localise_numbers
 from upward.report.i18n import gettext as _
+from upward.report.sentences import standing_short
 from upward.report.templating import render
 from upward.sources import release_label as registry_release_label
 
@@ -324,7 +326,8 @@ def national_percentile(values: Iterable[float], value: float) -> float:
 
 
 def distribution_chart(values, city_value: float, label: str, unit: str, *,
-                       name: str = "This city", kind: str = "US cities") -> go.Figure:
+                       name: str = "This city", kind: str = "US cities",
+                       direction: str = "context") -> go.Figure:
     """The national distribution of a metric (histogram) with the city marked by a line and
     its percentile.
 
@@ -333,6 +336,9 @@ def distribution_chart(values, city_value: float, label: str, unit: str, *,
     >>> fig = distribution_chart([1, 2, 2, 3, 4], 3.0, "X", "ratio", name="Tulsa")
     >>> fig.layout.annotations[0].text
     'Tulsa: 3 → 70th percentile'
+    >>> distribution_chart([1, 2, 2, 3, 4], 3.0, "X", "ratio", name="Tulsa",
+    ...                    direction="lower").layout.annotations[0].text
+    'Tulsa: 3 → 70th percentile (worse than 70%)'
     """
     style = unit_style(unit)
     v = values["estimate"] if isinstance(values, pd.DataFrame) else pd.Series(values)
@@ -344,6 +350,8 @@ def distribution_chart(values, city_value: float, label: str, unit: str, *,
     pct = national_percentile(v, city_value)
     text = _("{name}: {value} → {percentile} percentile").format(
         name=name, value=format_value(city_value, unit), percentile=_ordinal(pct))
+    if direction in ("higher", "lower"):
+        text += f" ({standing_short(pct, direction)})"
     fig.add_vline(x=city_value, line={"color": VERMILLION, "width": 3})
     right = len(v) > 0 and city_value > float(v.median())
     fig.add_annotation(x=city_value, y=0.98, yref="paper", text=text, showarrow=False,
@@ -580,8 +588,11 @@ def scorecard_table(profile) -> list[dict]:
             "trend_arrow": arrow,
             "trend_text": trend_text,
             "trend_meaning": _trend_meaning(m),
-            "percentile": m.national_percentile,
-            "percentile_text": ordinal(m.national_percentile),
+            "percentile": better_than(m.national_percentile, m.direction)
+            if m.direction in ("higher", "lower") else m.national_percentile,
+            "raw_percentile": m.national_percentile,
+            "percentile_text": standing_short(m.national_percentile, m.direction),
+            "standing": standing_class(better_than(m.national_percentile, m.direction)),
             "national_n": m.national_n,
             "county_estimate": m.county_estimate,
             "county_value": format_value(m.county_estimate, m.unit)

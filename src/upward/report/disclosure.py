@@ -87,6 +87,29 @@ def _balance(rows: list[dict], result: EvaluationResult, k: int) -> tuple[list[d
     return rows, ""
 
 
+def _linked_numbers(result: EvaluationResult, tables: dict) -> dict:
+    """The numbers elsewhere on the page that repeat or imply a hidden attrition cell: an arm's
+    observed count is its size in the overview (so assigned − size gives the missing count),
+    and the attrition check prints each arm's rate, their difference and an exact test whose
+    p-value, with the margins known, pins the split down. Returns the fields to replace."""
+    hidden_arms = {row.get("group") for row in tables.get("attrition") or []
+                   if row.get("n_observed") is None}
+    if not hidden_arms:
+        return {}
+    changes: dict = {}
+    if "treatment" in hidden_arms:
+        changes["n_treated"] = None
+    if "control" in hidden_arms:
+        changes["n_control"] = None
+    changes["checks"] = [
+        replace(check, statistic=None, p_value=None,
+                detail=("outcome missing for some units; the rates by arm and their test are "
+                        "hidden because an arm's missing or observed count is under the "
+                        "disclosure threshold"))
+        if check.name == "attrition" else check for check in result.checks]
+    return changes
+
+
 #: Tables of people and how each is made safe to publish.
 PEOPLE_TABLES: dict[str, Callable[[list[dict], EvaluationResult, int], tuple[list[dict], str]]] = {
     "overlap": _overlap,
@@ -112,6 +135,11 @@ def disclosure_controlled(result: EvaluationResult, k: int = MIN_CELL_SIZE) -> E
             tables[key], note = make_safe(tables[key], result, k)
             if note:
                 hidden.append(note)
+    linked = _linked_numbers(result, tables)
+    if linked:
+        result = replace(result, **linked)
+        hidden.append("the arm sizes and the attrition check's rates and test, from which "
+                      "the hidden attrition counts could be worked out")
     warnings = list(result.warnings)
     if hidden:
         warnings.append(f"Disclosure control (cells under {k} people and enough others to "

@@ -110,6 +110,14 @@ def _event_study(rows: list[dict], result: EvaluationResult) -> go.Figure:
                                  [r["ci_low"] for r in pre][::-1], fill="toself",
                                  fillcolor=COLOURS["band"], line={"width": 0},
                                  name="pre-period 95% band", hoverinfo="skip"))
+    band = [r for r in rows if r.get("band_low") is not None]
+    if band:
+        # The simultaneous (uniform) band: covers every event-time effect at once.
+        for key, name in (("band_high", "uniform 95% band"), ("band_low", None)):
+            fig.add_trace(go.Scatter(x=[r["rel_time"] for r in band], y=[r[key] for r in band],
+                                     mode="lines", name=name or "", showlegend=bool(name),
+                                     line={"dash": "dot", "color": COLOURS["neutral"]},
+                                     hoverinfo="skip"))
     fig.add_trace(go.Scatter(
         x=[r["rel_time"] for r in rows], y=[r["estimate"] for r in rows], mode="markers+lines",
         name="estimate", marker={"color": COLOURS["treated"], "size": 8},
@@ -176,6 +184,24 @@ def _placebo(rows: list[dict], result: EvaluationResult) -> go.Figure:
     return fig
 
 
+def _time_weights(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    rows = sorted(rows, key=lambda r: r["time"])
+    fig = _fig("", xaxis_title="Pre-treatment period", yaxis_title="Weight")
+    fig.add_trace(go.Bar(x=[r["time"] for r in rows], y=[r.get("weight") for r in rows],
+                         marker_color=COLOURS["control"], name="time weight"))
+    return fig
+
+
+def _placebo_estimates(rows: list[dict], result: EvaluationResult) -> go.Figure:
+    rows = sorted(rows, key=lambda r: r.get("estimate") or 0)
+    fig = _fig("", xaxis_title=f"Placebo estimate on {result.outcome}",
+               height=max(260, 60 + 20 * len(rows)))
+    fig.add_trace(go.Bar(x=[r.get("estimate") for r in rows], y=[str(r["unit"]) for r in rows],
+                         orientation="h", marker_color=COLOURS["neutral"], name="placebo"))
+    fig.add_vline(x=result.estimate, line_color=COLOURS["bad"], line_width=3,
+                  annotation_text="estimate")
+    return fig
+
 def _rd_bins(rows: list[dict], result: EvaluationResult) -> go.Figure:
     fig = _fig("", xaxis_title=result.spec.get("running", "running variable"),
                yaxis_title=f"Mean {result.outcome}")
@@ -239,12 +265,17 @@ CHART_FORMS: dict[str, Chart] = {c.key: c for c in (
     Chart("attrition_bars", "Attrition by group", _attrition),
     Chart("event_study", "Event study: effects by period relative to treatment", _event_study,
           "The shaded band spans the pre-period intervals; a band away from 0 signals "
-          "pre-trends."),
+          "pre-trends. Dotted lines, where drawn, are the uniform band: it covers every "
+          "event-time effect at once with 95% probability, where the bars do not."),
     Chart("group_time", "Group-time average effects", _group_time),
     Chart("paths", "Treated unit and its synthetic control", _synth_path),
     Chart("weights", "Donor weights", _donor_weights),
     Chart("placebo_ratios", "Placebo tests: post/pre fit ratio by unit", _placebo,
           "The treated unit is highlighted; a ratio far above the placebos' supports an effect."),
+    Chart("time_weights", "Weights of the pre-treatment periods", _time_weights,
+          "Synthetic difference-in-differences compares the post-period with these periods."),
+    Chart("placebo_estimates", "Placebo estimates: comparison units treated in turn",
+          _placebo_estimates, "Their spread is the standard error; the line is the estimate."),
     Chart("binned_scatter", "Regression discontinuity: binned means around the cutoff",
           _rd_bins),
     Chart("overlap_histogram", "Overlap of propensity scores", _overlap,
@@ -401,3 +432,116 @@ def escape_json(value: object) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {escape_json(v)}" for k, v in value.items())
     return str(value)
+
+
+MONITOR_CSS = REPORT_CSS + """
+.verdict { border-radius: .4rem; padding: .6rem 1rem; margin: 1rem 0; border: 2px solid; }
+.verdict h2 { margin-top: 0; font-size: 1.15rem; }
+.verdict.act { border-color: var(--good); background: #eef8f0; }
+.verdict.wait { border-color: var(--warn); background: #fff8e5; }
+"""
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and x == x and abs(x) != float("inf") else None
+
+
+def monitor_figure(result) -> go.Figure:
+    """The estimate path: the confidence sequence as a band, the fixed-sample interval dashed,
+    zero as a line (``result`` is an :class:`upward.evaluate.monitor.MonitorResult`).
+
+    >>> from upward.evaluate.monitor import Look, MonitorResult
+    >>> m = MonitorResult("p", "y", "ATE", "m", 0.05, 100, 0.5, None, [Look(
+    ...     "w1", "", "", 10, 10, 5, 5, 1.0, -1.0, 3.0, 0.0, 2.0, None, None)], "", False,
+    ...     None, "")
+    >>> len(monitor_figure(m).data)
+    5
+    """
+    labels = [look.label for look in result.looks]
+    level = round(100 * (1 - result.alpha))
+    fig = _fig(f"{result.estimand} on {result.outcome}: estimate and {level}% confidence "
+               "sequence at each look", xaxis_title="look (data received up to)",
+               yaxis_title=f"effect on {result.outcome}")
+    lower = [_finite(look.lower) for look in result.looks]
+    upper = [_finite(look.upper) for look in result.looks]
+    fig.add_trace(go.Scatter(x=labels, y=upper, mode="lines", line={"width": 0},
+                             showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=labels, y=lower, mode="lines", line={"width": 0},
+                             fill="tonexty", fillcolor="rgba(11,92,173,0.18)",
+                             name=f"{level}% confidence sequence (any number of looks)"))
+    for key, show in (("fixed_lower", True), ("fixed_upper", False)):
+        fig.add_trace(go.Scatter(
+            x=labels, y=[_finite(getattr(look, key)) for look in result.looks], mode="lines",
+            line={"dash": "dash", "color": COLOURS["control"], "width": 1.5},
+            name=f"ordinary {level}% CI (one look only)", showlegend=show,
+            legendgroup="fixed"))
+    fig.add_trace(go.Scatter(x=labels, y=[_finite(look.estimate) for look in result.looks],
+                             mode="lines+markers", line={"color": COLOURS["treated"]},
+                             name="estimate"))
+    fig.add_hline(y=0, line={"color": COLOURS["neutral"], "width": 1})
+    fig.update_layout(legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def render_monitor_report(result, *, title: str | None = None) -> str:
+    """The self-contained HTML report of a monitored evaluation: the verdict in words, the
+    estimate path chart (with its table), enrolment against the plan and the cost to date.
+
+    >>> from upward.evaluate.monitor import Look, MonitorResult
+    >>> m = MonitorResult("pilot", "y", "ATE", "m", 0.05, 100, 0.5, 200, [Look(
+    ...     "w1", "", "", 100, 90, 45, 45, 1.0, 0.2, 1.8, 0.5, 1.5, 100, None)],
+    ...     "Strong enough to act.", True, None, "weekly/*.csv")
+    >>> html = render_monitor_report(m)
+    >>> html.index("Strong enough to act") < html.index("week by week")
+    True
+    """
+    from upward.evaluate.render import fmt
+
+    level = round(100 * (1 - result.alpha))
+    latest = result.latest
+    path_header = ("Look", "First seen", "Enrolled", "With outcome", "Estimate",
+                   f"{level}% CS low", f"{level}% CS high", "Ordinary CI low",
+                   "Ordinary CI high", "Spent to date")
+    path_rows = [[look.label, look.first_seen, f"{look.enrolled:,}", f"{look.with_outcome:,}",
+                  fmt(_finite(look.estimate)), fmt(_finite(look.lower)),
+                  fmt(_finite(look.upper)), fmt(_finite(look.fixed_lower)),
+                  fmt(_finite(look.fixed_upper)),
+                  fmt(look.spent_to_date) if look.spent_to_date is not None else "—"]
+                 for look in result.looks]
+    enrolment = [[look.label, f"{look.enrolled:,}",
+                  f"{look.planned_to_date:,}" if look.planned_to_date else "—",
+                  f"{look.enrolled / look.planned_to_date:.0%}" if look.planned_to_date
+                  else "—"] for look in result.looks]
+    overview = [["Outcome", result.outcome], ["Looks so far", str(len(result.looks))],
+                ["Records received", f"{latest.enrolled:,} ({latest.treated:,} assigned to "
+                 f"the program, {latest.control:,} not)"],
+                ["Planned enrolment", f"{result.planned_enrolment:,}"
+                 if result.planned_enrolment else "not declared"],
+                ["Assignment share", f"{result.assignment_share:.3g}"],
+                ["Sequence tuned for", f"{result.t_opt:,.0f} records"],
+                ["Method", result.method], ["Data", result.source]]
+    cost = None
+    if result.cost is not None:
+        c = result.cost
+        span = c.per_unit_outcome_range
+        cost = [["Spent to date", fmt(c.spent_to_date)],
+                ["Participants (assigned to the program)", f"{c.participants:,}"],
+                ["Per participant", fmt(c.per_participant)],
+                [f"Per unit of {result.outcome} (at the estimate)", fmt(c.per_unit_outcome)],
+                [f"Per unit of {result.outcome} (over the {level}% sequence)",
+                 f"{fmt(span[0])} to {fmt(span[1])}" if span else
+                 "unbounded: the sequence still includes zero"],
+                ["Source", c.source]]
+    figure = monitor_figure(result).to_html(full_html=False, include_plotlyjs=False,
+                                            config={"displaylogo": False, "responsive": True})
+    complete = bool(result.planned_enrolment and latest.enrolled >= result.planned_enrolment)
+    body = render("monitor.html", css=MONITOR_CSS,
+                  description=(result.spec or {}).get("description"), act=result.act,
+                  complete=complete, verdict=result.verdict, headline=result.headline(),
+                  overview=overview, figure=figure, level=level, path_header=path_header,
+                  path_rows=path_rows, enrolment=enrolment, cost=cost, notes=result.notes)
+    footer = (f"Generated {result.generated_at} by Upward. Identifiers are keyed hashes; no "
+              "raw identifiers appear in this report.")
+    return render_page(title or f"Monitored evaluation: {result.name}", body,
+                       subtitle="Re-estimated at every look with an anytime-valid confidence "
+                       "sequence", footer=footer, with_charts=True)

@@ -53,6 +53,15 @@ nav.toc ol { columns: 2; padding-left: 1.2rem; margin: .3rem 0; }
              font-weight: 600; }
 .source { color: var(--muted); font-size: .8rem; }
 .findings li { margin: .35rem 0; }
+/* Plain-language summary ("In brief") and national standing (issue #12) */
+section.summary { border-left: 4px solid var(--accent); background: #f3f7fc; padding: .2rem 1rem .6rem;
+                  margin: 1rem 0; }
+section.summary h2 { margin-top: .6rem; }
+section.summary p { font-size: 1.05rem; }
+abbr[title] { text-decoration: underline dotted; cursor: help; }
+dl.terms { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; margin: .3rem 0; }
+dl.terms dt { font-weight: 600; } dl.terms dd { margin: 0; }
+.standing-better { color: var(--good); } .standing-worse { color: var(--bad); }
 .url { overflow-wrap: anywhere; word-break: break-all; max-width: 22rem; }
 table.sources th[scope="row"] { max-width: 16rem; overflow-wrap: anywhere; }
 figure { margin: 1rem 0; } figcaption { font-size: .9rem; color: var(--muted); }

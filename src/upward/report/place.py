@@ -25,6 +25,7 @@ import pandas as pd
 from upward.core.atomic import atomic_write
 from upward.diagnose.neighbourhoods import neighbourhoods
 from upward.diagnose.report import BarrierReport, build_barriers
+from upward.diagnose.summary import summarise
 from upward.measure import frames
 from upward.measure.profile import Profile, build_profile
 from upward.measure.render import format_value
@@ -43,6 +44,7 @@ from upward.report.i18n import current_language, localise_numbers, use_language
 from upward.report.i18n import gettext as _
 from upward.report.page import render_page
 from upward.report.sentences import finding_sentence
+from upward.report.summary import summary_html
 from upward.report.svg import figure_svg
 from upward.report.templating import render
 from upward.warehouse.store import Warehouse
@@ -71,6 +73,12 @@ class ChartBlock:
     table: str
     caption: str
     notes: tuple[str, ...] = field(default=())
+
+
+#: Where each summary sentence's evidence is in the report.
+REPORT_LINKS = {"scorecard": "#scorecard", "outcomes": "#county-outcomes",
+                "barriers": "#barriers", "disparities": "#disparities",
+                "neighbourhoods": "#neighbourhoods"}
 
 
 def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = None,
@@ -122,6 +130,7 @@ def place_context(wh: Warehouse, place: str, *, peers: list[str] | None = None,
         "pillars": charts.scorecard_by_pillar(rows),
         "n_metrics": len(rows),
         "barriers": _barriers(wh, report, profile),
+        "summary": summary_html(summarise(wh, report, profile), REPORT_LINKS),
         "map": _map_block(tmap, neighbourhood_stats(wh, tmap)),
         "trends": _trend_blocks(wh, profile),
         "county_outcomes": _county_outcomes(profile),
@@ -262,7 +271,8 @@ def _peer_block(wh: Warehouse, report: BarrierReport, m, level: str) -> ChartBlo
 def _distribution_block(wh: Warehouse, m, level: str, name: str) -> ChartBlock:
     values = metric_distribution(wh, m.metric_id, level)
     kind = "US cities" if level == "place" else "US counties"
-    fig = charts.distribution_chart(values, m.estimate, _(m.label), m.unit, name=name, kind=kind)
+    fig = charts.distribution_chart(values, m.estimate, _(m.label), m.unit, name=name, kind=kind,
+                                    direction=m.direction)
     table = charts.table_alternative(
         charts.distribution_table(values, m.estimate, m.unit, name=name),
         (_("{metric}: where {name} sits among US cities") if level == "place" else

@@ -54,3 +54,55 @@ def finding_sentence(g, level: str) -> str:
 
 
 __all__ = ["finding_sentence"]
+
+
+def _percent(x: float) -> str:
+    return format_decimal(round(x) / 100, "0%")
+
+
+def standing_short(percentile: float | None, direction: str) -> str:
+    """``upward.measure.standing.standing_short`` in the current language: "better than
+    80%", "worse than 95%" or, without a better side, "higher than 40%".
+
+    >>> from upward.report.i18n import use_language
+    >>> standing_short(95.0, "lower")
+    'worse than 95%'
+    >>> with use_language("es"):
+    ...     standing_short(95.0, "lower")
+    'peor que el 95\\xa0%'
+    """
+    from upward.measure.standing import _missing, better_than
+
+    if _missing(percentile):
+        return "—"
+    better = better_than(percentile, direction)
+    if better is None:
+        return _("higher than {share}").format(share=_percent(percentile))
+    if better >= 50:
+        return _("better than {share}").format(share=_percent(better))
+    return _("worse than {share}").format(share=_percent(100 - better))
+
+
+def standing_text(percentile: float | None, direction: str, n: int | None,
+                  kind: str = "places") -> str:
+    """``upward.measure.standing.standing_text`` in the current language (``kind``:
+    ``cities`` or ``counties``).
+
+    >>> standing_text(30.0, "higher", 486, "cities")
+    'better than 30% of 486 US cities (worse than 70%)'
+    """
+    from upward.measure.standing import _missing, better_than
+
+    if _missing(percentile):
+        return _("no national comparison")
+    if n:
+        of = (_("of {n} US cities") if kind == "cities" else _("of {n} US counties")).format(
+            n=format_decimal(n, "#,##0"))
+    else:
+        of = ""
+    better = better_than(percentile, direction)
+    if better is None:
+        return _("higher than {share} {of} (no better or worse side)").format(
+            share=_percent(percentile), of=of).replace("  ", " ")
+    return _("better than {share} {of} (worse than {worse})").format(
+        share=_percent(better), of=of, worse=_percent(100 - better)).replace("  ", " ")

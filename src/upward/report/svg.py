@@ -496,9 +496,13 @@ def _map(fig, height: int) -> str:
         features = {str(f.get("id")): f for f in (trace.geojson or {}).get("features", [])}
         z = [float(v) for v in trace.z] if trace.z is not None else []
         scale = [(float(p), c) for p, c in trace.colorscale]
+        if trace.reversescale:
+            scale = [(1 - p, c) for p, c in reversed(scale)]
         finite = [v for v in z if math.isfinite(v)]
         low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
         custom = list(trace.customdata) if trace.customdata is not None else []
+        widths = trace.marker.line.width if trace.marker and trace.marker.line else None
+        widths = list(widths) if isinstance(widths, list | tuple) else []
         for k, geo_id in enumerate(trace.locations or []):
             feature = features.get(str(geo_id))
             if feature is None:
@@ -506,13 +510,16 @@ def _map(fig, height: int) -> str:
             share = (z[k] - low) / (high - low) if high > low and k < len(z) else 0.5
             colour = _interpolate(scale, share)
             info = custom[k] if k < len(custom) else [geo_id, "", ""]
-            tip = f"{info[0]} (GEOID {geo_id}): {info[1]}; quality: {info[2]}"
-            shapes.append((str(geo_id), _rings(feature.get("geometry") or {}), colour, tip))
+            tip = (f"{info[0]} (GEOID {geo_id}): {info[1]}; quality: {info[2]}"
+                   if len(info) >= 3 else ": ".join(str(x) for x in info))
+            width = float(widths[k]) if k < len(widths) and widths[k] is not None else 0.5
+            shapes.append((str(geo_id), _rings(feature.get("geometry") or {}), colour, tip,
+                           width))
         if trace.showscale is not False and len(set(c for _, c in scale)) > 1:
             title = trace.colorbar.title.text if trace.colorbar and trace.colorbar.title else ""
             colourbar = (scale, low, high, trace.colorbar.tickformat if trace.colorbar else None,
                          title or "")
-    points = [p for _, rings, _, _ in shapes for ring in rings for p in ring]
+    points = [p for _, rings, _, _, _ in shapes for ring in rings for p in ring]
     if not points:
         return ""
     xy = np.array([_mercator(lon, lat) for lon, lat in points])
@@ -526,10 +533,12 @@ def _map(fig, height: int) -> str:
         return dx + (x - x_min) * scale, dy + (y_max - y) * scale
 
     out = []
-    for geo_id, rings, colour, tip in shapes:
+    # Thick outlines (a highlighted shape) are drawn last, in ink, so no neighbour covers them.
+    for geo_id, rings, colour, tip, width in sorted(shapes, key=lambda shape: shape[4] > 1):
         d = "".join(_ring_path([project(lon, lat) for lon, lat in ring]) for ring in rings)
+        stroke = INK if width > 1 else "white"
         out.append(f'<path data-geo-id="{escape(geo_id)}" d="{d}" fill="{colour}" '
-                   f'fill-rule="evenodd" stroke="white" stroke-width="0.5">'
+                   f'fill-rule="evenodd" stroke="{stroke}" stroke-width="{width:g}">'
                    f"<title>{escape(localise_numbers(tip))}</title></path>")
     overlays = [t for t in fig.data if t.type == "scattergeo"]
     out += _overlays(overlays, project)
@@ -569,7 +578,13 @@ def _overlays(traces, project) -> list[str]:
             if path:
                 out.append(f'<path d="{"".join(path)}" fill="none" stroke="{colour}" '
                            f'stroke-width="{width:g}"/>')
-        if "text" in (t.mode or ""):
+        if t.mode == "text":  # names alone (an area map's labels), larger, no marker
+            for x, y, label in zip(lon, lat, list(t.text or []), strict=False):
+                px, py = project(float(x), float(y))
+                out.append(f'<text x="{px:.1f}" y="{py:.1f}" text-anchor="middle" '
+                           f'font-size="13" font-weight="600" fill="{INK}" stroke="white" '
+                           f'stroke-width="3" paint-order="stroke">{escape(str(label))}</text>')
+        elif "text" in (t.mode or ""):
             for x, y, label in zip(lon, lat, list(t.text or []), strict=False):
                 px, py = project(x, y)
                 out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="white" '

@@ -26,7 +26,7 @@ from upward.sources.base import (
 
 # Registration order is load order (``source_names``): Atlas, Social Capital, crosswalks, tracts.
 for _module in ("opportunity_atlas", "social_capital", "commuting_zones", "tiger", "census_api",
-                "pums"):
+                "pums", "tract_relationship", "feeds", "policy_impacts"):
     try:  # pragma: no cover - a connector module missing is a packaging error
         __import__(f"upward.sources.{_module}")
     except ModuleNotFoundError as exc:
@@ -34,7 +34,8 @@ for _module in ("opportunity_atlas", "social_capital", "commuting_zones", "tiger
             raise
 
 #: The built-in sources loaded from whole files, in load order (``upward fetch NAME --from DIR``;
-#: ``acs`` and ``pums`` have loaders of their own; ``source_names()`` lists every source).
+#: ``acs``, ``pums`` and ``evidence`` have loaders of their own; ``source_names()`` lists every
+#: source).
 SOURCE_NAMES = file_source_names()
 
 __all__ = ["DATASETS", "SOURCE_NAMES", "TRACT_KINDS", "Dataset", "Kind", "Publisher", "Tables",

@@ -76,6 +76,9 @@ class Publisher(StrEnum):
     CENSUS = "US Census Bureau"
     OPPORTUNITY_ATLAS = "Opportunity Insights — Opportunity Atlas"
     OPPORTUNITY_INSIGHTS = "Opportunity Insights"
+    CITY_PORTAL = "City open-data portal"
+    USASPENDING = "USAspending.gov (U.S. Department of the Treasury)"
+    POLICY_IMPACTS = "Opportunity Insights — Policy Impacts (Hendren & Sprung-Keyser 2020)"
 
 
 class Kind(StrEnum):
@@ -94,6 +97,9 @@ class Kind(StrEnum):
     GEOMETRY = "geometry"
     TABLE_ESTIMATES = "Census table estimates"
     MICRODATA = "microdata records"
+    FEED_RECORDS = "city feed records"
+    FEDERAL_SPENDING = "federal spending by geography"
+    EVIDENCE = "published causal estimates"
 
 
 #: Kinds whose rows are tract observations (a place's tract spread and map draw on them).

@@ -176,6 +176,14 @@ RECENT_PERIODS: dict[str, dict[str, str]] = {
 }
 RECENT_LABEL = "recent"
 
+#: Metrics a release publishes on another scale than the catalog's, and the factor that brings
+#: them to it. The 2025 longitudinal place file gives economic connectedness as the share of
+#: high-SES friends (half the Social Capital Atlas ``ec``): in 2022 every one of its 486 places
+#: is exactly half the 2024 recent file's value, and the county recent file equals the Atlas's
+#: ``ec_county`` (Tulsa County 0.733). The catalog's scale is the Atlas's (1 = not
+#: under-connected), so these values are doubled on load, bounds included (METRICS.md).
+LONGITUDINAL_RESCALE: dict[str, float] = {"ratio_high_low_ses_fb_friends": 2.0}
+
 
 def metric_id_for(column: str) -> str:
     """The catalog id of a file's metric column.
@@ -309,8 +317,14 @@ def _estimate(frame: pd.DataFrame, column: str, metric_id: str, path: Path) -> p
     return numeric(frame, column, path, lower=lower, upper=upper)
 
 
-def read_wide(path: Path, source_id: str, *, level: str) -> Tables:
-    """Read one Urban wide file (recent or longitudinal, place or county) into canonical tables."""
+def read_wide(path: Path, source_id: str, *, level: str,
+              rescale: dict[str, float] | None = None) -> Tables:
+    """Read one Urban wide file (recent or longitudinal, place or county) into canonical tables.
+
+    ``rescale`` maps a metric id to the factor that puts this file's values (and bounds) on the
+    catalog's scale (see ``LONGITUDINAL_RESCALE``).
+    """
+    rescale = rescale or {}
     code_column = "place" if level == "place" else "county"
     frame = read_delimited(path, required=["state", code_column])
     longitudinal = "year" in frame.columns
@@ -344,6 +358,8 @@ def read_wide(path: Path, source_id: str, *, level: str) -> Tables:
         lb = numeric(frame, col.lb, path) if col.lb else pd.Series(np.nan, index=frame.index)
         ub = numeric(frame, col.ub, path) if col.ub else pd.Series(np.nan, index=frame.index)
         _check_bounds(est, lb, ub, col, path)
+        factor = rescale.get(col.metric_id, 1.0)
+        est, lb, ub = est * factor, lb * factor, ub * factor
         quality = (parse_quality(frame, col.quality, path) if col.quality
                    else pd.array([pd.NA] * len(frame), dtype="Int8"))
         period = (frame["period"] if longitudinal
@@ -421,9 +437,9 @@ def _geographies(frame: pd.DataFrame, level: str, source_id: str, path: Path) ->
     return conform("geographies", pd.concat([geos, states], ignore_index=True))
 
 
-def _reader(level: str):
+def _reader(level: str, rescale: dict[str, float] | None = None):
     def read(path: Path, source_id: str) -> Tables:
-        return read_wide(path, source_id, level=level)
+        return read_wide(path, source_id, level=level, rescale=rescale)
 
     return read
 
@@ -473,7 +489,9 @@ PLACE_LONGITUDINAL = register(
                      "61_mobility-metrics_place_longitudinal.csv",
                      "mobility-metrics_place_longitudinal.csv"),
         license=LICENSE,
-        reader=_reader("place"),
+        reader=_reader("place", LONGITUDINAL_RESCALE),
+        notes="economic connectedness doubled on load to the Social Capital Atlas scale "
+              "(the file gives half of it)",
         kind=Kind.METRICS,
         label="Urban Institute, place file 2014–2023 (2025 release)",
         short_label="Urban Institute, 2025 file",

@@ -33,14 +33,18 @@ from upward.sources.schema import conform
 from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
 
-__all__ = ["AreaSet", "add_areas", "area_tract_weights", "dataset_of", "list_areas",
-           "remove_areas", "show_areas"]
+__all__ = ["AreaSet", "add_areas", "align_weights", "area_geojson", "area_tract_weights",
+           "dataset_of", "list_areas", "remove_areas", "show_areas"]
 
 NAME_PROPERTIES = ("name", "NAME", "Name", "district", "DISTRICT", "District", "label", "LABEL")
 
 
 def dataset_of(set_name: str) -> str:
-    """The warehouse dataset key of an area set."""
+    """The warehouse dataset key of an area set.
+
+    >>> dataset_of("Neighbourhood plans 2024")
+    'areas.neighbourhood-plans-2024'
+    """
     return f"areas.{slug(set_name)}"
 
 
@@ -165,6 +169,14 @@ def add_areas(workspace: Workspace, set_name: str, path: Path, *,
               name_property: str | None = None, vintage: str | None = None,
               replace: bool = False) -> AreaSet:
     """Read, allocate and store a set of areas (all or nothing).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> ws = Workspace.init(root / "ws")
+    >>> _ = (root / "d.csv").write_text("tract,area\\n40143000100,North\\n40143000200,South\\n")
+    >>> added = add_areas(ws, "districts", root / "d.csv")
+    >>> added.allocation[["name", "tract_geoid", "weight_kind"]].values.tolist()
+    [['North', '40143000100', 'listed'], ['South', '40143000200', 'listed']]
     """
     path = Path(path)
     if not path.is_file():
@@ -291,7 +303,14 @@ def _match_areas(geographies: pd.DataFrame, query: str) -> list[str]:
 
 
 def list_areas(workspace: Workspace) -> pd.DataFrame:
-    """Every stored area: ``set, area_id, name, tracts, vintage``."""
+    """Every stored area: ``set, area_id, name, tracts, vintage`` (none before any load).
+
+    >>> import tempfile
+    >>> list_areas(Workspace.init(Path(tempfile.mkdtemp()) / "ws")).columns.tolist()
+    ['set', 'area_id', 'name', 'tracts', 'vintage']
+    """
+    if not workspace.warehouse_path.exists():
+        return pd.DataFrame(columns=["set", "area_id", "name", "tracts", "vintage"])
     with Warehouse(workspace.warehouse_path, read_only=True) as wh:
         c = wh.frame(wh.table("crosswalks"))
         g = wh.frame(wh.table("geographies"))
@@ -331,3 +350,70 @@ def remove_areas(workspace: Workspace, set_name: str) -> int:
         n = wh.remove(dataset)
         wh.checkpoint()
     return n
+
+
+def _relationship_pieces(workspace: Workspace) -> dict[str, list[tuple[str, str, float]]]:
+    """The loaded tract relationship as pieces per target vintage (see geo.tract_vintage)."""
+    from upward.sources.tract_relationship import TO_2010, TO_2020
+
+    with Warehouse(workspace.warehouse_path, read_only=True) as wh:
+        c = wh.table("crosswalks")
+        rows = wh.frame(c.filter(c.weight_kind.isin([TO_2010, TO_2020]))
+                        .select("from_geo_id", "to_geo_id", "weight", "weight_kind"))
+    # Rows from a tract of vintage V say how that tract is made of the other vintage's tracts.
+    return {vintage: list(zip(sub["from_geo_id"], sub["to_geo_id"], sub["weight"],
+                              strict=True))
+            for vintage, kind in (("2020", TO_2010), ("2010", TO_2020))
+            for sub in [rows[rows["weight_kind"] == kind]] if not sub.empty}
+
+
+def align_weights(workspace: Workspace, weight_sets: dict[str, dict[str, float]],
+                  present: set[str]) -> tuple[dict[str, dict[str, float]], str | None]:
+    """Put area weights on the tract vintage of the tables that will be summed (``present``:
+    the tract GEOIDs they hold). Weights whose tracts are all there pass unchanged; otherwise
+    they are carried to the other vintage through the loaded Census tract relationship when
+    that covers the tables better. Returns the weight sets and a note saying what was done, or
+    what is missing.
+    """
+    from upward.geo.tract_vintage import carry_weights, coverage
+
+    every = {t: w for ws in weight_sets.values() for t, w in ws.items()}
+    before = coverage(every, present)
+    if before >= 0.999 or not present:
+        return weight_sets, None
+    share = f"{1 - before:.0%}"
+    pieces = _relationship_pieces(workspace)
+    best, best_cover, best_vintage = weight_sets, before, None
+    if pieces:  # the tables' vintage: the one whose tracts they hold most of
+        vintage = max(pieces, key=lambda v: len(present & {new for new, _, _ in pieces[v]}))
+        carried = {k: carry_weights(ws, pieces[vintage]) for k, ws in weight_sets.items()}
+        cover = coverage({t: w for ws in carried.values() for t, w in ws.items()}, present)
+        if cover > before:
+            best, best_cover, best_vintage = carried, cover, vintage
+    if best_vintage is None:
+        fix = ("load the Census 2020–2010 tract relationship (upward fetch tract-relationship "
+               "--state SS) to carry the area onto the tables' tracts" if not pieces else
+               "check that the tables and the area cover the same county")
+        return weight_sets, (f"{share} of the area's tract weight is on tracts the tables do "
+                             f"not have (another tract vintage?); those count as zero — {fix}")
+    return best, (f"the area was drawn on tracts of another vintage than the tables': its "
+                  f"weights were carried onto {best_vintage} tracts by land area (Census "
+                  f"2020–2010 tract relationship file), covering {best_cover:.1%} of them")
+
+
+def area_geojson(workspace: Workspace, area_id: str) -> dict:
+    """A GeoJSON FeatureCollection of every area of ``area_id``'s set (``properties``: area_id,
+    name, selected) from the stored shapes; no features for a set given as a GEOID list."""
+    set_key = area_id.split(":")[1] if area_id.count(":") == 2 else ""
+    if not workspace.warehouse_path.exists():
+        return {"type": "FeatureCollection", "features": []}
+    with Warehouse(workspace.warehouse_path, read_only=True) as wh:
+        g = wh.frame(wh.table("geometry"))
+        names = wh.frame(wh.table("geographies"))
+    g = g[g["geo_id"].str.startswith(f"area:{set_key}:")]
+    label = dict(zip(names["geo_id"], names["name"], strict=False))
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r.geo_id,
+         "properties": {"area_id": r.geo_id, "name": label.get(r.geo_id, r.geo_id),
+                        "selected": r.geo_id == area_id},
+         "geometry": json.loads(r.geojson)} for r in g.itertuples()]}

@@ -54,6 +54,10 @@ def plan_names(names: Sequence[str]) -> list[Dataset]:
             f"unknown source {unknown[0]!r}",
             fix=f"use one or more of: {', '.join(known)}",
         )
+    if "feeds" in names:
+        raise ConfigError("city data feeds are not fetched as files",
+                          fix="declare them under [feeds.NAME] in upward.toml and run "
+                          "`upward sync` (see docs/feeds.md)")
     return [d for name in names for d in datasets_of(name)]
 
 

@@ -164,7 +164,8 @@ class Warehouse:
 
         Each item is (dataset key, tables, provenance), where provenance is the ``sources`` row
         and its ``source_id`` is the one the tables' rows carry. A dataset already loaded from
-        a file with the same sha256 is left as it is and reported ``unchanged``. A file with
+        a file with the same sha256 (and the same reader notes) is left as it is and reported
+        ``unchanged``. A file with
         fewer rows than the one it replaces (an empty or truncated download, usually) is
         refused with :class:`ShrinkingLoadError` unless ``allow_shrink``; nothing is written.
 
@@ -179,9 +180,12 @@ class Warehouse:
         for dataset, tables, provenance in items:
             source_id = provenance["source_id"]
             rows = {name: len(frame) for name, frame in tables.frames().items()}
+            # Same file read the same way: the notes say how the reader treated it (a rescaled
+            # column, say), so a reader that changes its treatment reloads the same file.
             same = self._duck.execute(
-                "SELECT count(*) FROM sources WHERE dataset = ? AND sha256 = ?",
-                [dataset, provenance["sha256"]],
+                "SELECT count(*) FROM sources WHERE dataset = ? AND sha256 = ? "
+                "AND coalesce(notes, '') = ?",
+                [dataset, provenance["sha256"], provenance.get("notes") or ""],
             ).fetchone()[0]
             if same:
                 results.append(LoadResult(dataset, source_id, "unchanged", rows))

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from upward.core.errors import WorkspaceError
+from upward.sources.feedspec import FeedSpec
 
 SETTINGS_FILE = "upward.toml"
 DEFAULT_DIR = "upward-workspace"
@@ -60,6 +61,21 @@ class MicrodataSettings(BaseModel):
     engine: Literal["duckdb", "spark"] = "duckdb"
 
 
+class ServerSettings(BaseModel):
+    """The shared server (``upward serve`` with accounts): its PostgreSQL database and limits.
+
+    Without ``database`` (and without ``--database`` or ``$UPWARD_DATABASE``) ``upward serve``
+    is the single-user, read-only site.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    database: str | None = Field(None, description="postgresql://user@host:port/dbname")
+    secure_cookies: bool = Field(False, description="send cookies only over HTTPS (set it "
+                                 "when the server is behind TLS)")
+    max_upload_mb: float = Field(20, gt=0, le=1024, description="largest program file")
+    session_hours: float = Field(12, gt=0, le=24 * 30, description="how long a login lasts")
+
+
 class Settings(BaseModel):
     """The contents of ``upward.toml``."""
 
@@ -68,6 +84,17 @@ class Settings(BaseModel):
     sources: SourceSettings = Field(default_factory=SourceSettings)
     census: CensusSettings = Field(default_factory=CensusSettings)
     microdata: MicrodataSettings = Field(default_factory=MicrodataSettings)
+    feeds: dict[str, FeedSpec] = Field(default_factory=dict)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_names(cls, value: dict[str, FeedSpec]) -> dict[str, FeedSpec]:
+        from upward.sources.feedspec import check_name
+
+        for name in value:
+            check_name(name)
+        return value
 
 
 _SOURCES_COMMENT = """\

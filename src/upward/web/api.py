@@ -8,7 +8,7 @@ Profiles and barrier reports are the documented report objects (``docs/profile.s
 Examples
 --------
 >>> sorted(r.path for r in router.routes)[:3]
-['/api/metrics', '/api/metrics/{metric_id}', '/api/places']
+['/api/compare', '/api/metrics', '/api/metrics/{metric_id}']
 """
 
 from __future__ import annotations
@@ -187,6 +187,43 @@ def barriers(request: Request, geo_id: GeoId) -> dict:
     data = data_of(request)
     geo = data.place(geo_id)
     return data.memo(("barriers.json", geo.geo_id), lambda: data.barriers(geo).to_dict())
+
+
+@router.get("/places/{geo_id}/summary", summary="A place's plain-language summary",
+            description="Three to five sentences generated from the findings, each with the "
+                        "evidence it comes from, and the definitions of the terms used.")
+def summary(request: Request, geo_id: GeoId) -> dict:
+    """The summary shown at the top of the place page."""
+    data = data_of(request)
+    geo = data.place(geo_id)
+    found = data.summary(geo)
+    if found is None:
+        raise ParameterError("geo_id", f"no peers can be chosen for {geo.name}, so there are "
+                             "no findings to summarise", fix="load the Urban Institute files")
+    return found.to_dict()
+
+
+@router.get("/compare", summary="Places side by side",
+            description="2 to 6 places or counties: every metric with its 95% interval, and "
+                        "each place's difference from the first with its margin of error, z "
+                        "test and Benjamini–Hochberg q-value across the table.")
+def compare(
+    request: Request,
+    places: Annotated[list[str], Query(description=(
+        "Repeat for each place (a name such as 'Tulsa, OK' or a FIPS code), or give FIPS "
+        "codes separated by commas; the first is the reference"))],
+    alpha: Annotated[float, Query(gt=0, lt=1, description="False discovery rate")] = 0.05,
+) -> dict:
+    """The comparison object: places, rows (one per metric, a cell per place), method."""
+    from upward.measure.compare import MAX_PLACES, MIN_PLACES
+
+    data = data_of(request)
+    geos = data.places_of(places)
+    if not MIN_PLACES <= len(geos) <= MAX_PLACES:
+        raise ParameterError("places", f"{len(geos)} places given",
+                             fix=f"name {MIN_PLACES} to {MAX_PLACES} places")
+    return data.memo(("compare.json", alpha, *[g.geo_id for g in geos]),
+                     lambda: data.compare(geos, alpha).to_dict())
 
 
 @router.get("/places/{geo_id}/metrics/{metric_id}", summary="One metric for one place")

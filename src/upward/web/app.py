@@ -34,13 +34,16 @@ from upward.web import errors
 from upward.web.data import WebData
 from upward.web.embeds import FramePolicyMiddleware
 from upward.web.language import LanguageMiddleware
+from upward.web.limits import ConcurrencyLimit, limit_from_environment
 from upward.web.templating import make_templates
 
 ROUTER_MODULES = ("upward.web.api", "upward.web.pages", "upward.web.evidence",
-                  "upward.web.areas", "upward.web.embeds")
+                  "upward.web.areas", "upward.web.spending", "upward.web.embeds")
 STATIC_DIR = Path(__file__).parent / "static"
 #: A week: the bundled assets change only with the installed package.
 ASSET_CACHE = "public, max-age=604800"
+#: The shared server's database address, for worker processes (``upward serve --database``).
+DATABASE_ENV = "UPWARD_DATABASE"
 
 DESCRIPTION = """Upward's JSON API: the places and counties loaded in this workspace, the metric
 catalog, each place's mobility profile, its barriers, and its tracts (values and GeoJSON).
@@ -76,8 +79,11 @@ def _assets(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
-def create_app(workspace: Workspace) -> FastAPI:
+def create_app(workspace: Workspace, *, database: str | None = None) -> FastAPI:
     """The application over ``workspace`` (its warehouse opened read-only, on first use).
+
+    With ``database`` (a PostgreSQL address) it is the shared server: accounts, tenants and
+    restricted data (``upward.web.server``) are added to the public site.
 
     ``app.state.workspace`` is the workspace, ``app.state.data`` the shared ``WebData`` and
     ``app.state.templates`` the Jinja2 templates (``base.html`` has blocks ``title`` and
@@ -89,6 +95,8 @@ def create_app(workspace: Workspace) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         data.close()
+        if database:
+            app.state.server.engine.dispose()
 
     app = FastAPI(title="Upward", version=__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
@@ -98,9 +106,14 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.add_middleware(FramePolicyMiddleware)
     app.add_middleware(LanguageMiddleware)
     errors.install(app)
+    app.add_middleware(ConcurrencyLimit, limit=limit_from_environment())
     _assets(app)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
+    if database:
+        from upward.web.server.routes import install, server_state
+
+        install(app, server_state(workspace, database))
     return app
 
 
@@ -109,9 +122,12 @@ def app_from_environment() -> FastAPI:
     ``upward serve --workers N`` hands to uvicorn, one app per worker process (DuckDB lets
     several processes open one file read-only).
     """
+    import os
+
     from upward.warehouse.workspace import resolve_workspace
 
-    return create_app(Workspace.open(resolve_workspace(None)))
+    return create_app(Workspace.open(resolve_workspace(None)),
+                      database=os.environ.get(DATABASE_ENV) or None)
 
 
-__all__ = ["ROUTER_MODULES", "STATIC_DIR", "app_from_environment", "create_app", "plotly_bundle"]
+__all__ = ["DATABASE_ENV", "ROUTER_MODULES", "STATIC_DIR", "app_from_environment", "create_app", "plotly_bundle"]

@@ -11,7 +11,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -41,7 +40,8 @@ def api_areas(request: Request) -> list[dict]:
     return list_areas(_workspace(request)).to_dict(orient="records")
 
 
-@router.get("/api/areas/{area_id}", tags=["api"], summary="A custom area's ACS profile")
+@router.get("/api/areas/{area_id}", tags=["api"], summary="A custom area's ACS profile",
+            responses={404: {"description": "No stored area has this id or name"}})
 def api_area(request: Request, area_id: str) -> JSONResponse:
     """The area's metrics with estimate, SE, MOE, CV, reliability and method, the city's and
     the other areas' values, and the difference from the rest of the set."""
@@ -56,19 +56,9 @@ def api_area_geometry(request: Request, area_id: str) -> JSONResponse:
 
 
 def _geojson(request: Request, area_id: str) -> dict:
-    from upward.warehouse.store import Warehouse
+    from upward.warehouse.areas import area_geojson
 
-    set_key = area_id.split(":")[1] if area_id.count(":") == 2 else ""
-    with Warehouse(_workspace(request).warehouse_path, read_only=True) as wh:
-        g = wh.frame(wh.table("geometry"))
-        names = wh.frame(wh.table("geographies"))
-    g = g[g["geo_id"].str.startswith(f"area:{set_key}:")]
-    label = dict(zip(names["geo_id"], names["name"], strict=False))
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": r.geo_id,
-         "properties": {"area_id": r.geo_id, "name": label.get(r.geo_id, r.geo_id),
-                        "selected": r.geo_id == area_id},
-         "geometry": json.loads(r.geojson)} for r in g.itertuples()]}
+    return area_geojson(_workspace(request), area_id)
 
 
 @router.get("/areas/{area_id}/table.{fmt}", include_in_schema=False)
@@ -99,25 +89,12 @@ def area_page(request: Request, area_id: str,
 
 
 def _map(request: Request, p: AreaProfile, chosen) -> str | None:
-    import plotly.graph_objects as go
-
+    from upward.report.area import area_map
     from upward.report.charts import figure_div
 
-    gj = _geojson(request, p.area_id)
-    if not gj["features"]:
-        return None
-    values = {p.name: chosen.estimate.estimate, **chosen.others}
-    ids = [f["id"] for f in gj["features"]]
-    names = [f["properties"]["name"] for f in gj["features"]]
-    fig = go.Figure(go.Choropleth(
-        geojson=gj, locations=ids, featureidkey="id", z=[values.get(n) for n in names],
-        text=names, hovertemplate="<b>%{text}</b><br>%{z:.3g}<extra></extra>",
-        colorscale="Viridis", marker_line_width=[3 if i == p.area_id else 0.5 for i in ids]))
-    fig.update_geos(fitbounds="locations", visible=False)
-    fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 30, "b": 0},
-                      title={"text": f"{chosen.label} by area ({p.set_name})"})
+    fig = area_map(p, chosen, _geojson(request, p.area_id))
     return figure_div(fig, "area-map", label=f"Map of {chosen.label} for the areas of "
-                      f"{p.set_name}")
+                      f"{p.set_name}") if fig is not None else None
 
 
 __all__ = ["router"]

@@ -18,6 +18,8 @@ Examples
 from __future__ import annotations
 
 import difflib
+import json
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -28,6 +30,7 @@ from typing import TypeVar
 import pandas as pd
 
 from upward.core.errors import AmbiguousPlaceError, PlaceNotFoundError, WorkspaceError
+from upward.core.results import as_plain
 from upward.geo.resolve import GeoMatch, base_name, resolve, split_state
 from upward.geo.states import STATES_BY_FIPS
 from upward.warehouse.store import Warehouse
@@ -89,24 +92,60 @@ class AmbiguousQueryError(AmbiguousPlaceError):
         super().__init__(query, candidates)
 
 
-class _LRU:
-    """A small least-recently-used map (not thread-safe by itself; WebData locks it)."""
+#: Memory the answers of one worker may keep, in bytes (``UPWARD_CACHE_MB``, default 256 MB).
+CACHE_BYTES = int(os.environ.get("UPWARD_CACHE_MB", "256")) * 2**20
 
-    def __init__(self, size: int) -> None:
+
+def approximate_size(value: object) -> int:
+    """Roughly how many bytes ``value`` keeps alive: text and bytes by length, frames by their
+    memory use, anything else by the length of its JSON form.
+
+    >>> approximate_size("é" * 10), approximate_size(pd.DataFrame({"a": range(100)})) >= 800
+    (20, True)
+    """
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "replace"))
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(deep=True).sum())
+    try:
+        return len(json.dumps(as_plain(value), default=str))
+    except (TypeError, ValueError):
+        return 4096
+
+
+class _LRU:
+    """A least-recently-used map bounded by entries and by bytes (not thread-safe by itself;
+    WebData locks it).
+
+    >>> cache = _LRU(10, max_bytes=25)
+    >>> cache.put(("a",), "x" * 20); cache.put(("b",), "y" * 20)
+    >>> cache.get(("a",)) is None, cache.get(("b",)) == "y" * 20, cache.bytes
+    (True, True, 20)
+    """
+
+    def __init__(self, size: int, max_bytes: int = CACHE_BYTES) -> None:
         self.size = size
-        self._items: OrderedDict[tuple, object] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
 
     def get(self, key: tuple) -> object | None:
         if key in self._items:
             self._items.move_to_end(key)
-            return self._items[key]
+            return self._items[key][0]
         return None
 
     def put(self, key: tuple, value: object) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        if key in self._items:
+            self.bytes -= self._items.pop(key)[1]
+        weight = approximate_size(value)
+        self._items[key] = (value, weight)
+        self.bytes += weight
+        while len(self._items) > self.size or (self.bytes > self.max_bytes
+                                               and len(self._items) > 1):
+            self.bytes -= self._items.popitem(last=False)[1][1]
 
 
 class WebData:
@@ -128,7 +167,7 @@ class WebData:
         self._cache = _LRU(cache_size)
         self._state = self.state()
 
-    def state(self) -> tuple[int, int] | None:
+    def state(self) -> tuple[int, int, int] | None:
         """The warehouse file's state (modification time in ns, size), None when absent: a
         load changes it, and every cached answer built before is then dropped.
 
@@ -140,7 +179,9 @@ class WebData:
             stat = self.workspace.warehouse_path.stat()
         except FileNotFoundError:
             return None
-        return stat.st_mtime_ns, stat.st_size
+        peers = self.workspace.root / "peers.toml"  # saved peers change every report
+        saved = peers.stat().st_mtime_ns if peers.exists() else 0
+        return stat.st_mtime_ns, stat.st_size, saved
 
     def _fresh(self) -> None:
         """Drop the caches and reopen the warehouse if its file changed (holding the lock)."""
@@ -205,7 +246,7 @@ class WebData:
             if self._warehouse is not None:
                 self._warehouse.close()
                 self._warehouse = None
-            self._cache = _LRU(self._cache.size)
+            self._cache = _LRU(self._cache.size, self._cache.max_bytes)
 
     # -- geographies --------------------------------------------------------------------------
     def geographies(self) -> pd.DataFrame:
@@ -375,6 +416,42 @@ class WebData:
                 return False
 
         return self.cached(("gaps", geo.geo_id, geo.geo_level), build) or None
+
+    def compare(self, geos: list[GeoMatch], alpha: float = 0.05):
+        """2–6 places side by side (``upward.measure.compare``), from the cached profiles."""
+        from upward.measure.compare import compare_profiles
+
+        key = ("compare", alpha, *[(g.geo_id, g.geo_level) for g in geos])
+        profiles = [self.profile(g) for g in geos]
+        return self.memo(key, lambda: compare_profiles(profiles, alpha=alpha))
+
+    def places_of(self, values: list[str]) -> list[GeoMatch]:
+        """The places a ``places`` parameter names: each value a name ("Tulsa, OK") or a
+        comma-separated list of FIPS codes ("4075000,4055000")."""
+        import re
+
+        out = []
+        for value in values:
+            text = value.strip()
+            if not text:
+                continue
+            if re.fullmatch(r"[\d,\s]+", text):
+                out += [self.place(code.strip()) for code in text.split(",") if code.strip()]
+            else:
+                out.append(self.resolve(text))
+        return out
+
+    def summary(self, geo: GeoMatch):
+        """The plain-language summary (``upward.diagnose.summary``) of the quick barrier
+        report, cached; None when no peers can be chosen."""
+        from upward.diagnose.summary import summarise
+
+        report = self.gaps(geo)
+        if report is None:
+            return None
+        profile = self.profile(geo)
+        return self.cached(("summary", geo.geo_id, geo.geo_level),
+                           lambda wh: summarise(wh, report, profile))
 
     def barriers(self, geo: GeoMatch):
         """The full barrier report (``upward.diagnose.report.build_barriers``), cached."""

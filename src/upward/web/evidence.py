@@ -1,11 +1,14 @@
 """Evidence pages and the read-only evidence API, all from the *published view* of the library
 (``upward.evidence.publish``): no cell from fewer than 11 people reaches a page or the API.
 
-Pages: ``/evidence`` (interventions, filtered by policy area, outcome and ESSA tier),
-``/evidence/ratings`` (the rating rules), ``/evidence/{intervention_id}`` (its studies, a forest
-plot with a table alternative, the pooled effect, and a form projecting it onto a place).
-API: ``/api/evidence``, ``/api/evidence/schema``, ``/api/evidence/studies/{study_id}``,
-``/api/evidence/{intervention_id}``, ``…/pool`` and ``…/project``.
+Pages: ``/evidence`` (interventions, searched and filtered by policy area, outcome, outcome
+domain, population, design, ESSA tier, cost and city), ``/evidence/ratings`` (the rating rules),
+``/evidence/{intervention_id}`` (its studies, a forest plot with a table alternative, the pooled
+effect, and a form projecting it onto a place), ``/places/{geo_id}/recommend`` (candidate
+interventions for the place's barriers, ``upward.evidence.recommend``).
+API: ``/api/evidence`` (same filters), ``/api/evidence/schema``,
+``/api/evidence/studies/{study_id}``, ``/api/evidence/{intervention_id}``, ``…/pool``,
+``…/project`` and ``/api/places/{geo_id}/recommend``.
 
 Examples
 --------
@@ -35,9 +38,12 @@ from upward.evidence.schema import POLICY_AREAS, json_schema
 from upward.web.errors import Problem, respond
 from upward.web.templating import render
 
-router = APIRouter(tags=["evidence"])
+router = APIRouter(tags=["evidence"], responses={
+    404: {"description": "No intervention or study has this id"},
+    422: {"description": "A parameter cannot be used: error.parameter names it"}})
 
 METHODS = ("REML", "DL", "PM", "ML", "FE")
+MAX_FORESTS = 6  # forest plots on one intervention page; other outcomes are one click away
 MethodQuery = Annotated[str, Query(pattern="^(REML|DL|PM|ML|FE)$",
                                    description="Pooling method: REML, DL, PM, ML or FE")]
 HkQuery = Annotated[bool, Query(description="Hartung-Knapp-Sidik-Jonkman interval")]
@@ -52,7 +58,8 @@ def _not_found(request: Request, exc: EvidenceNotFoundError):
     return respond(request, Problem(404, "Not in the evidence library", exc.message, exc.fix))
 
 
-def _filters(policy_area: str | None, tier: int | None) -> None:
+def _filters(policy_area: str | None, tier: int | None, **named: str | None) -> None:
+    from upward.evidence.publish import FilterError, check_filters
     from upward.web.errors import ParameterError
 
     if policy_area and policy_area not in POLICY_AREAS:
@@ -60,6 +67,20 @@ def _filters(policy_area: str | None, tier: int | None) -> None:
                              fix=f"use one of {', '.join(POLICY_AREAS)}")
     if tier is not None and not 1 <= tier <= 4:
         raise ParameterError("tier", f"{tier} is not an ESSA tier", fix="use 1, 2, 3 or 4")
+    for name, value in named.items():
+        try:
+            check_filters(**{name: value})
+        except FilterError as exc:
+            raise ParameterError(name, exc.message, fix=exc.fix) from None
+
+
+DomainQuery = Annotated[str | None, Query(description="an outcome domain, e.g. earnings")]
+PopulationQuery = Annotated[str | None, Query(description="a population, e.g. youth")]
+DesignQuery = Annotated[str | None, Query(description="a study design: rct, cluster_rct, rd, "
+                                          "qed, correlational, descriptive")]
+CityQuery = Annotated[str | None, Query(max_length=100, description="part of a study's city")]
+TextQuery = Annotated[str | None, Query(max_length=100, description="words in the name or "
+                                        "description")]
 
 
 # -- API -------------------------------------------------------------------------------------
@@ -71,11 +92,24 @@ def api_list(
     None,
     tier: Annotated[int | None, Query(description="ESSA tier at least this strong (1-4)")] =
     None,
+    domain: DomainQuery = None,
+    population: PopulationQuery = None,
+    design: DesignQuery = None,
+    city: CityQuery = None,
+    max_cost: Annotated[float | None, Query(ge=0, description="known cost per participant at "
+                                            "most this (constant dollars)")] = None,
+    dollars_of: Annotated[int | None, Query(ge=1913, le=2100, description="dollar year of "
+                                            "costs (default: the latest CPI year)")] = None,
+    q: TextQuery = None,
 ) -> list[dict]:
-    """Interventions in the evidence library with their intervention-level ratings."""
-    _filters(policy_area, tier)
-    return intervention_rows(library_of(request), policy_area=policy_area, outcome=outcome,
-                             max_tier=tier)
+    """Interventions in the evidence library with their intervention-level ratings, searched
+    and filtered by policy area, outcome, outcome domain, population, design, ESSA tier, cost
+    and city."""
+    _filters(policy_area, tier, domain=domain, population=population, design=design)
+    return intervention_rows(library_of(request).snapshot(), policy_area=policy_area,
+                             outcome=outcome, max_tier=tier, domain=domain,
+                             population=population, design=design, city=city,
+                             max_cost=max_cost, dollars_of=dollars_of, query=q)
 
 
 @router.get("/api/evidence/schema")
@@ -125,22 +159,27 @@ def api_project(
     share_metric: Annotated[str | None, Query(description="a share metric of the profile")] =
     None,
     complement: bool = False,
-    take_up: Annotated[float, Query(gt=0, le=1)] = 1.0,
+    take_up: Annotated[float | None, Query(gt=0, le=1, description="share who take part "
+                                           "(default: the study's first stage)")] = None,
     cost: Annotated[float | None, Query(ge=0, description="dollars per participant")] = None,
     method: MethodQuery = "REML", hk: HkQuery = False,
+    dollars_of: Annotated[int | None, Query(ge=1913, le=2100, description="dollar year of "
+                                            "money (default: the latest CPI year)")] = None,
 ):
     """What the intervention would do in a place: the pooled effect on its eligible people,
-    with the range for a new city and the total cost."""
+    with the range for a new city and the total cost, in constant dollars."""
     try:
         return _projection(request, intervention_id, outcome, place, eligible=eligible,
                            share=share, share_metric=share_metric, complement=complement,
-                           take_up=take_up, cost=cost, method=method, hk=hk).to_dict()
+                           take_up=take_up, cost=cost, method=method, hk=hk,
+                           dollars_of=dollars_of).to_dict()
     except EvidenceNotFoundError as exc:
         return _not_found(request, exc)
 
 
 def _projection(request: Request, intervention_id: str, outcome: str, place: str, *,
-                eligible, share, share_metric, complement, take_up, cost, method, hk):
+                eligible, share, share_metric, complement, take_up, cost, method, hk,
+                dollars_of=None):
     geo_id, name, basis = None, place, "given"
     if eligible is None:
         data = request.app.state.data
@@ -151,7 +190,7 @@ def _projection(request: Request, intervention_id: str, outcome: str, place: str
     return project_in_place(library_of(request), intervention_id, outcome, name,
                             eligible=eligible, eligible_basis=basis, geo_id=geo_id,
                             take_up=take_up, cost_per_participant=cost, method=method,
-                            hartung_knapp=hk)
+                            hartung_knapp=hk, dollars_of=dollars_of)
 
 
 # -- charts ----------------------------------------------------------------------------------
@@ -227,19 +266,46 @@ def evidence_page(
     request: Request,
     policy_area: Annotated[str | None, Query()] = None,
     outcome: Annotated[str | None, Query()] = None,
-    tier: Annotated[int | None, Query()] = None,
+    tier: Annotated[str | None, Query()] = None,
+    domain: Annotated[str | None, Query()] = None,
+    population: Annotated[str | None, Query()] = None,
+    design: Annotated[str | None, Query()] = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    max_cost: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
 ):
-    """The interventions in the library, with filters."""
-    policy_area, outcome = policy_area or None, outcome or None
-    _filters(policy_area, tier)
-    library = library_of(request)
+    """The interventions in the library, searched and filtered (an empty field is no filter,
+    so the form works without JavaScript)."""
+    from upward.evaluate.categories import STUDY_DESIGNS
+    from upward.evidence.money import latest_year
+    from upward.evidence.schema import POPULATIONS
+    from upward.metrics.catalog import OUTCOME_DOMAINS
+    from upward.web.errors import ParameterError
+
+    chosen = {"policy_area": policy_area, "outcome": outcome, "domain": domain,
+              "population": population, "design": design, "city": city, "q": q}
+    chosen = {k: (v or None) for k, v in chosen.items()}
+    try:
+        tier_n = int(tier) if tier else None
+    except ValueError:
+        raise ParameterError("tier", f"{tier!r} is not an ESSA tier", fix="use 1, 2, 3 or 4"
+                             ) from None
+    _filters(chosen["policy_area"], tier_n, domain=chosen["domain"],
+             population=chosen["population"], design=chosen["design"])
+    library = library_of(request).snapshot()
     everything = intervention_rows(library)
-    rows = intervention_rows(library, policy_area=policy_area, outcome=outcome, max_tier=tier)
+    rows = intervention_rows(library, policy_area=chosen["policy_area"],
+                             outcome=chosen["outcome"], max_tier=tier_n,
+                             domain=chosen["domain"], population=chosen["population"],
+                             design=chosen["design"], city=chosen["city"],
+                             max_cost=_number("max_cost", max_cost), query=chosen["q"])
     outcomes = library.outcomes()
     return render(request, "evidence_list.html", {
         "rows": rows, "total": len(everything), "policy_areas": POLICY_AREAS,
-        "outcomes": outcomes, "selected": {"policy_area": policy_area, "outcome": outcome,
-                                           "tier": tier}})
+        "outcomes": outcomes, "domains": OUTCOME_DOMAINS, "populations": POPULATIONS,
+        "designs": {k: d.label for k, d in STUDY_DESIGNS.items()},
+        "dollars_of": latest_year(),
+        "selected": chosen | {"tier": tier_n, "max_cost": max_cost or None}})
 
 
 @router.get("/evidence/ratings", include_in_schema=False)
@@ -261,7 +327,7 @@ def intervention_page(
     eligible: Annotated[str | None, Query()] = None,
     share_metric: Annotated[str | None, Query()] = None,
     complement: Annotated[bool, Query()] = False,
-    take_up: Annotated[float, Query(gt=0, le=1)] = 1.0,
+    take_up: Annotated[float | None, Query(gt=0, le=1)] = None,
     cost: Annotated[str | None, Query()] = None,
 ):
     """An intervention: its ratings, studies, forest plots and pooled effects, and a form that
@@ -271,13 +337,20 @@ def intervention_page(
     if method not in METHODS:
         raise ParameterError("method", f"{method!r} is not a pooling method",
                              fix=f"use one of {', '.join(METHODS)}")
-    library = library_of(request)
+    library = library_of(request).snapshot()
     try:
         detail = intervention_detail(library, intervention_id)
     except EvidenceNotFoundError as exc:
         return _not_found(request, exc)
     outcomes = detail["outcomes"]
-    shown = [outcome] if outcome in outcomes else list(outcomes)
+    poolable = [o for o in outcomes if any(e["outcome"] == o and e["se"] is not None
+                                           for s in detail["studies"] for e in s["effects"])]
+    shown = [outcome] if outcome in outcomes else poolable[:MAX_FORESTS]
+    if outcome not in outcomes and len(poolable) > MAX_FORESTS:
+        problems_more = (f"{len(poolable) - MAX_FORESTS} more outcomes can be pooled: choose "
+                         "one in the form below")
+    else:
+        problems_more = None
     pools, problems = [], []
     for i, o in enumerate(shown):
         try:
@@ -285,6 +358,8 @@ def intervention_page(
             pools.append({"pool": p, "figure": _forest_block(p, i)})
         except UpwardError as exc:
             problems.append(f"{outcomes[o]}: {exc}")
+    if problems_more:
+        problems.append(problems_more)
     projection = projection_error = None
     form = {"place": place or "", "eligible": eligible or "", "share_metric": share_metric or "",
             "complement": complement, "take_up": take_up, "cost": cost or "",
@@ -325,3 +400,62 @@ def _share_metrics() -> list[tuple[str, str]]:
     from upward.metrics import all_metrics
 
     return [(m.id, m.label) for m in all_metrics() if m.unit == "share"]
+
+
+# -- from barriers to interventions ----------------------------------------------------------
+def _recommendation(request: Request, geo_id: str, take_up: float | None):
+    """The place and its recommendation (cached per place and take-up), or a redirect."""
+    from fastapi.responses import RedirectResponse
+
+    from upward.evidence.recommend import recommend_for
+    from upward.web.api import data_of
+    from upward.web.pages import _canonical
+
+    data = data_of(request)
+    geo = _canonical(data, geo_id, request)
+    if isinstance(geo, RedirectResponse):
+        return data, geo, None
+    population = data.index()[(geo.geo_id, geo.geo_level)]["population"]
+    result = data.memo(("recommend", geo.geo_id, geo.geo_level, take_up), lambda: recommend_for(
+        data.barriers(geo), library_of(request), place_population=population, take_up=take_up))
+    return data, geo, result
+
+
+@router.get("/api/places/{geo_id}/recommend")
+def api_recommend(
+    request: Request, geo_id: str,
+    take_up: Annotated[float | None, Query(gt=0, le=1, description="share of eligible people "
+                                           "who take part (default: each study's first stage)"
+                                           )] = None,
+):
+    """Candidate interventions for each significant barrier of a place: the pooled effect and
+    its intervals, rating and why, cost, the projection for the place and a pilot size."""
+    _, geo, result = _recommendation(request, geo_id, take_up)
+    return geo if result is None else result.to_dict()
+
+
+@router.get("/places/{geo_id}/recommend", include_in_schema=False)
+def recommend_page(
+    request: Request, geo_id: str,
+    take_up: Annotated[str | None, Query(max_length=10)] = None,
+):
+    """What has worked elsewhere for this place's barriers (``upward recommend``)."""
+    from upward.web.errors import ParameterError
+    from upward.web.pages import _place_context
+
+    share = _number("take_up", take_up)
+    if share is not None and not 0 < share <= 1:
+        raise ParameterError("take_up", f"{take_up!r} is not a share", fix="give 0.01 to 1")
+    data, geo, result = _recommendation(request, geo_id, share)
+    if result is None:
+        return geo
+    return render(request, "place_recommend.html", {
+        **_place_context(data, geo, "recommend"), "rec": result,
+        "take_up": take_up or "", "strengths": STRENGTH_LABELS})
+
+
+#: How pages label the strength groups of ``upward.evidence.recommend``.
+STRENGTH_LABELS = {"clear": "Favourable, interval excludes zero",
+                   "uncertain": "Favourable, interval includes zero",
+                   "unverified": "Direction not verified",
+                   "against": "Points the wrong way"}

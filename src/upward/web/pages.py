@@ -28,6 +28,8 @@ from upward.geo.states import STATES_BY_FIPS
 from upward.metrics import Metric, all_metrics, get_metric
 from upward.report.i18n import current_language
 from upward.report.i18n import gettext as _
+from upward.report.sentences import standing_text
+from upward.report.summary import summary_html
 from upward.web.api import data_of, map_metric, state_fips
 from upward.web.data import AmbiguousQueryError, WebData
 from upward.web.errors import ParameterError
@@ -38,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 #: The sections of a place, in the order of its sub-navigation.
 PLACE_SECTIONS = (("overview", "Overview", ""), ("barriers", "Barriers", "/barriers"),
-                  ("map", "Neighbourhood map", "/map"))
+                  ("recommend", "What works", "/recommend"), ("map", "Neighbourhood map", "/map"))
 SYNTHETIC_STATE = "99"
 
 
@@ -132,6 +134,15 @@ def state_page(request: Request, state: str):
     return render(request, "state.html", {"state": STATES_BY_FIPS[fips], "tables": tables})
 
 
+def _summary_links(geo: GeoMatch) -> dict[str, str]:
+    """Where each summary sentence's evidence is on the site."""
+    base = f"/places/{geo.geo_id}"
+    return {"scorecard": "#scorecard-heading", "outcomes": "#outcomes-heading",
+            "barriers": f"{base}/barriers#findings-heading",
+            "disparities": f"{base}/barriers#disparities-heading",
+            "neighbourhoods": f"{base}/barriers#where-heading"}
+
+
 @router.get("/places/{geo_id}")
 def place_overview(request: Request, geo_id: str):
     """The scorecard of a place: every metric by pillar, with quality, trend and position."""
@@ -142,7 +153,9 @@ def place_overview(request: Request, geo_id: str):
 
     def build() -> dict:
         report = data.gaps(geo)
+        summary = data.summary(geo)
         return {**_place_context(data, geo, "overview"),
+                "summary": summary_html(summary, _summary_links(geo)) if summary else None,
                 "profile": data.profile(geo),
                 "scorecard": place_table("scorecard", data, geo),
                 "outcomes": place_table("county_outcomes", data, geo),
@@ -166,11 +179,18 @@ def metric_page(request: Request, geo_id: str, metric_id: str):
         from upward.web.embeds import CHARTS, absolute, embed_path
 
         entry = next((m for m in data.profile(geo).metrics if m.metric_id == metric.id), None)
-        figures = metric_figures(data, geo, metric)
-        return {**_place_context(data, geo, "metric"), "metric": metric, "entry": entry,
-                "figures": figures, "series": place_table("series", data, geo, metric),
-                "peers": place_table("peers", data, geo, metric),
-                "nation": place_table("distribution", data, geo, metric),
+        series = place_table("series", data, geo, metric)
+        peers = place_table("peers", data, geo, metric)
+        nation = place_table("distribution", data, geo, metric)
+        figures = _metric_figures(data, geo, metric, entry, data.series(geo, metric.id), peers,
+                                  nation)
+        context = _place_context(data, geo, "metric")
+        standing = (standing_text(entry.national_percentile, entry.direction,
+                                  entry.national_n,
+                                  "cities" if context.get("kind") == "city" else "counties")
+                    if entry is not None else "")
+        return {**context, "metric": metric, "entry": entry, "standing": standing,
+                "figures": figures, "series": series, "peers": peers, "nation": nation,
                 "with_charts": bool(figures),
                 "embeds": {c: absolute(request, embed_path(geo.geo_id, metric.id, c))
                            for c in CHARTS}}
@@ -213,7 +233,7 @@ def _metric_figures(data: WebData, geo: GeoMatch, metric: Metric, entry, series_
                                                                         name=short)),
             "nation": _figure(charts.distribution_chart(nation_frame, entry.estimate,
                                                         label, metric.unit, name=short,
-                                                        kind=kind),
+                                                        kind=kind, direction=metric.direction),
                               "distribution-chart",
                               charts.distribution_table(nation_frame, entry.estimate,
                                                         metric.unit, name=short),
@@ -253,6 +273,34 @@ def barriers_page(request: Request, geo_id: str):
                 "tables": {n: place_table(n, data, geo) for n in names}}
 
     return _cached_page(request, "barriers.html", build)
+
+
+@router.post("/places/{geo_id}/peers")
+async def save_peers_form(request: Request, geo_id: str):
+    """Save the peers a city team chose (one name or FIPS code per line; empty: automatic),
+    then show the barriers again. POST only; no accounts yet, so no CSRF token."""
+    from upward.core.errors import UpwardError
+    from upward.diagnose.peers import PEERS_FILE, save_peers
+
+    data = data_of(request)
+    geo = data.place(geo_id)
+    form = await request.form()
+    text = str(form.get("peers") or "")
+    names = [line.strip() for line in text.splitlines() if line.strip()]
+    ids = []
+    for name in names:
+        try:
+            found = data.place(name) if name.isdigit() else data.resolve(name)
+        except UpwardError as exc:
+            raise ParameterError("peers", f"{name!r}: {exc}",
+                                 fix="write one place per line, as the search box finds it"
+                                 ) from None
+        if found.geo_level != geo.geo_level or found.geo_id == geo.geo_id:
+            raise ParameterError("peers", f"{name!r} is not another {geo.geo_level}",
+                                 fix=f"name other {geo.geo_level}s than {geo.name}")
+        ids.append(found.geo_id)
+    save_peers(data.workspace.root / PEERS_FILE, geo.geo_id, ids or None)
+    return RedirectResponse(f"/places/{geo.geo_id}/barriers#peers-heading", status_code=303)
 
 
 @router.get("/places/{geo_id}/map")
@@ -445,6 +493,42 @@ def site_table_download(
     table = SITE_TABLES[name](data_of(request), level, state_fips(state))
     return _download(table, fmt, name, notes=lambda: _table_notes(
         table, _metrics_of(table, None) if name == "metrics" else []))
+
+
+@router.get("/compare")
+def compare_page(
+    request: Request,
+    places: Annotated[list[str] | None, Query(max_length=200)] = None,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+):
+    """2–6 places side by side, with the significance of their differences from the first."""
+    from upward.measure.compare import MAX_PLACES, MIN_PLACES, display_rows, short_name
+    from upward.web.data import UnknownPlaceError
+
+    data = data_of(request)
+    given = [p for p in (places or []) if p.strip()]
+    context: dict = {"given": given + [""] * max(0, MAX_PLACES - len(given)),
+                     "min_places": MIN_PLACES, "max_places": MAX_PLACES, "comparison": None,
+                     "problem": None}
+    if given:
+        try:
+            geos = data.places_of(given)
+        except (UnknownPlaceError, AmbiguousQueryError) as exc:
+            context["problem"] = str(exc)
+            return render(request, "compare.html", context, status_code=404)
+        if not MIN_PLACES <= len(geos) <= MAX_PLACES:
+            context["problem"] = (f"{len(geos)} places given: name {MIN_PLACES} to "
+                                  f"{MAX_PLACES}.")
+            return render(request, "compare.html", context, status_code=422)
+        result = data.compare(geos, alpha)
+        rows = display_rows(result)
+        pillars: dict[str, list[dict]] = {}
+        for r in rows:
+            pillars.setdefault(r["pillar"], []).append(r)
+        context.update(comparison=result, pillars=pillars,
+                       heads=[short_name(p["name"]) for p in result.places],
+                       api=str(request.url).replace("/compare", "/api/compare", 1))
+    return render(request, "compare.html", context)
 
 
 @router.get("/metrics")

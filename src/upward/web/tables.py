@@ -32,6 +32,7 @@ import pandas as pd
 from upward.core.errors import UpwardError
 from upward.core.results import json_ready
 from upward.geo.resolve import GeoMatch
+from upward.measure.groups import group_label
 from upward.measure.render import QUALITY_WORDS
 from upward.metrics import Metric, all_metrics, get_metric
 from upward.report.i18n import N_, current_language, format_decimal
@@ -277,7 +278,7 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
          Column("interval", _("95% interval")),
          Column("quality_word", _("Data quality"), "quality"), Column("period", _("Year")),
          Column("trend_text", _("Trend"), "trend"), Column("peers_better", _("Peers"), "peers"),
-         Column("percentile_text", _("US percentile"), "percentile")],
+         Column("percentile_text", _("US standing"), "percentile")],
         rows,
         fields=["pillar", "metric_id", "label", "unit", "direction", "estimate", "lb", "ub",
                 "quality", "quality_word", "period", "trend_first_period", "trend_last_period",
@@ -286,8 +287,9 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
                 "county_estimate", "source_id"],
         key="metric_id", group="pillar",
         note=_("Peers: how many of the comparison places do better (the peer group of the "
-               "barrier report). US percentile: the share of US geographies of the same kind "
-               "with a lower value, ties counted half."))
+               "barrier report). US standing: the share of US geographies of the same kind "
+               "that this one does better than, read the way the metric is better (lower "
+               "violent crime is better); metrics with no better side say 'higher than'."))
 
 
 def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
@@ -296,7 +298,7 @@ def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) 
     where = (profile.county or profile.geo).name
     rows = [{"source": "Opportunity Atlas" if o in profile.atlas else "Social Capital Atlas",
              "metric_id": o.metric_id, "label": o.label, "subgroup_type": o.subgroup_type,
-             "subgroup": o.subgroup, "estimate": o.estimate, "lb": o.lb, "ub": o.ub,
+             "subgroup": o.subgroup, "group": group_label(o.subgroup), "estimate": o.estimate, "lb": o.lb, "ub": o.ub,
              "se": o.se, "period": o.period, "unit": _unit(o.metric_id),
              "source_id": o.source_id}
             for o in profile.atlas + profile.social_capital]
@@ -304,7 +306,7 @@ def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) 
         "county_outcomes",
         _("Opportunity Atlas and Social Capital Atlas outcomes: {where}").format(where=where),
         [Column("label", _("Outcome"), "words", header=True),
-         Column("subgroup", _("Group"), "words"),
+         Column("group", _("Group"), "words"),
          Column("estimate", _("Value"), "value"),
          Column("interval", _("95% interval"), "interval"),
          Column("period", _("Period")), Column("source", _("Source"), "words")],
@@ -471,12 +473,15 @@ def peer_group(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Ta
     """The comparison places and their distance from the place."""
     report = data.barriers(geo)
     rows = [{"geo_id": p.geo_id, "geo_level": p.geo_level, "name": p.name,
-             "distance": p.distance, "url": f"/places/{p.geo_id}"} for p in report.peers.peers]
+             "distance": p.distance, "why": p.why, "url": f"/places/{p.geo_id}"}
+            for p in report.peers.peers]
     return TableData(
         "peer_group", _("The peers of {name}").format(name=geo.name),
         [Column("name", _("Peer"), "place", header=True),
+         Column("why", _("Why: the peer's figures ({name}'s in brackets)").format(
+             name=geo.name.split(",")[0]), "text"),
          Column("distance", _("Distance (SD units)"), "number")],
-        rows, fields=["geo_id", "geo_level", "name", "distance"], key="geo_id",
+        rows, fields=["geo_id", "geo_level", "name", "distance", "why"], key="geo_id",
         note=report.peers.method)
 
 

@@ -119,8 +119,8 @@ class Design:
     def options(self) -> tuple[str, ...]:
         """The names of its options.
 
-        >>> DESIGNS["staggered_did"].options
-        ('control_group', 'base_period')
+        >>> DESIGNS["staggered_did"].options[:3]
+        ('control_group', 'base_period', 'est_method')
         """
         return tuple(self.option_model.model_fields)
 
@@ -244,4 +244,5 @@ from upward.evaluate.designs import (  # noqa: E402, F401
     panel,
     staggered,
     synthetic,
+    synthetic_did,
 )

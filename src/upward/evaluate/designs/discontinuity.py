@@ -388,16 +388,28 @@ def _bandwidth_rows(df, spec, setup, main: _Fit, covs, fuzzy) -> tuple[list[dict
         label = {0.5: "h/2", 1.0: "h", 2.0: "2h"}[factor]
         rows.append({"method": f"{label} = {fit.h:.4g}", "estimate": fit.estimate,
                      "se": fit.se, "ci_low": fit.ci_low, "ci_high": fit.ci_high})
-    others = [f for k, f in fits.items() if k != 1.0]
-    if not others:
+    if not [k for k in fits if k != 1.0]:
         return rows, Check("bandwidth", None, "the estimate could not be recomputed at h/2 "
                            "or 2h")
+    # a bandwidth that keeps exactly the observations h keeps only reweights them: it cannot
+    # show that the result depends on which observations are used, so it does not count
+    same = {k for k, f in fits.items() if k != 1.0
+            and (f.n_left, f.n_right) == (main.n_left, main.n_right)}
+    others = [f for k, f in fits.items() if k != 1.0 and k not in same]
+    detail = ("estimates at " + ", ".join(f"{r['method']}: {r['estimate']:.4g}" for r in rows))
+    same_text = (" and ".join({0.5: "h/2", 2.0: "2h"}[k] for k in sorted(same))
+                 + f" cover{'s' if len(same) == 1 else ''} the same {main.n_left:,} + "
+                 f"{main.n_right:,} observations as h")
+    if not others:
+        return rows, Check("bandwidth", None, f"not informative here: {same_text}, so the "
+                           "comparison cannot fail; " + detail)
     inside = all(main.ci_low <= f.estimate <= main.ci_high for f in others)
     spread = max(abs(f.estimate - main.estimate) for f in others)
-    detail = ("estimates at " + ", ".join(f"{r['method']}: {r['estimate']:.4g}" for r in rows))
     detail += ("; all inside the main robust interval" if inside else
                "; an estimate at another bandwidth falls outside the main robust interval: the "
                "result depends on the bandwidth")
+    if same:
+        detail += f" ({same_text}: not counted)"
     return rows, Check("bandwidth", bool(inside), detail, float(spread / main.se))
 
 

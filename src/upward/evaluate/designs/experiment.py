@@ -49,8 +49,10 @@ from upward.evaluate.inference import (
     n_clusters,
     randomization_test,
     standardized_difference,
+    treated_cluster_check,
     two_proportion_test,
     wald_test,
+    wild_cluster_bootstrap,
 )
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
@@ -144,7 +146,7 @@ def estimate_rct(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
     method = f"{ADJUSTMENTS[opts.adjust]}, {SE_LABELS[opts.se]} standard errors"
 
     checks = [balance, attrition]
-    p_value, g = head.p_value, None
+    p_value, g, shown = head.p_value, None, head
     if spec.cluster:
         g = n_clusters(observed["cl"])
         clusters, cluster_warnings = cluster_check(g, spec.cluster, "p-value from a wild "
@@ -161,11 +163,23 @@ def estimate_rct(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
                 p_value = wild
                 method += f"; p-value from a wild cluster bootstrap ({WILD_BOOTSTRAP_REPS:,} draws)"
         checks.append(clusters)
+        few = _few_treated_clusters(observed, covariates, spec, opts, fits[opts.adjust],
+                                    head, diagnostics)
+        if few is not None:
+            checks.insert(0, few)
+            if few.p_value is not None:
+                p_value = few.p_value
+                # the cluster-robust interval is as unreliable as its p-value: the headline
+                # keeps the estimate and the randomisation p only (the table keeps the rest)
+                shown = Estimate(head.estimate, None, None, None, None)
+                method += ("; p-value from randomisation inference across clusters, because "
+                           "too few clusters are treated for cluster-robust inference (no "
+                           "reliable standard error or interval)")
     if opts.permutations and diagnostics:
         checks.append(_randomization(observed, covariates, spec, opts, head))
     return EvaluationResult(
         design="rct", method=method, outcome=spec.outcome, estimand="ATE",
-        estimate=head.estimate, se=head.se, ci_low=head.ci_low, ci_high=head.ci_high,
+        estimate=shown.estimate, se=shown.se, ci_low=shown.ci_low, ci_high=shown.ci_high,
         p_value=p_value, n=len(observed), n_treated=n_t, n_control=n_c, n_clusters=g,
         checks=checks, warnings=warnings,
         tables={"estimates": table, "balance": balance_rows, "attrition": attrition_rows},
@@ -315,8 +329,32 @@ def _wild_bootstrap_p(fit, seed: int) -> float | None:
     return float(out["Pr(>|t|)"])
 
 
-def _randomization(observed: pd.DataFrame, covariates: pd.DataFrame, spec: EvaluationSpec,
-                   opts: RctOptions, head: Estimate) -> Check:
+def _few_treated_clusters(observed: pd.DataFrame, covariates: pd.DataFrame,
+                          spec: EvaluationSpec, opts: RctOptions, fit, head: Estimate,
+                          diagnostics: bool) -> Check | None:
+    """The treated-clusters rule: below ``FEW_TREATED_CLUSTERS`` treated (or control)
+    clusters the headline p-value is the cluster-level randomisation test, with the wild
+    cluster bootstrap restricted to the null beside it (skipped on the fast path)."""
+    by = observed.groupby("cl")["d"].agg(["min", "max"])
+    if not bool((by["min"] == by["max"]).all()):
+        return None  # units randomised within clusters (blocks): no treated clusters to count
+    check = treated_cluster_check(int((by["max"] > 0).sum()), len(by), spec.cluster)
+    if check.passed or opts.se != "cluster":
+        return check if opts.se == "cluster" else None
+    test = _randomization_test(observed, covariates, spec, opts,
+                               opts.permutations or DEFAULT_PERMUTATIONS)
+    wcr = wild_cluster_bootstrap(fit, "d", spec.seed) if diagnostics else None
+    conventional = f"{head.p_value:.2g}" if head.p_value is not None else "not available"
+    detail = (f"{check.detail}. The headline p-value is therefore randomisation inference "
+              f"({test.permutations:,} re-randomizations at the {test.level} level): p = "
+              f"{test.p_value:.3g}, against a cluster-robust p of {conventional}")
+    if wcr is not None:
+        detail += f"; the wild cluster bootstrap restricted to the null gives p = {wcr:.3g}"
+    return Check("treated_clusters", False, detail, check.statistic, test.p_value)
+
+
+def _randomization_test(observed: pd.DataFrame, covariates: pd.DataFrame,
+                        spec: EvaluationSpec, opts: RctOptions, permutations: int):
     y = observed["y"].to_numpy()
     w = observed["w"].to_numpy() if spec.weights else None
     if opts.adjust == "lin" and covariates.shape[1]:
@@ -326,8 +364,13 @@ def _randomization(observed: pd.DataFrame, covariates: pd.DataFrame, spec: Evalu
         sw = np.sqrt(w) if w is not None else np.ones(len(y))
         coef = np.linalg.lstsq(x * sw[:, None], y * sw, rcond=None)[0]
         y = y - x @ coef
-    test = randomization_test(y, observed["d"].to_numpy(), opts.permutations, spec.seed,
+    return randomization_test(y, observed["d"].to_numpy(), permutations, spec.seed,
                               observed["cl"].to_numpy() if spec.cluster else None, w)
+
+
+def _randomization(observed: pd.DataFrame, covariates: pd.DataFrame, spec: EvaluationSpec,
+                   opts: RctOptions, head: Estimate) -> Check:
+    test = _randomization_test(observed, covariates, spec, opts, opts.permutations)
     model_p = head.p_value if head.p_value is not None else float("nan")
     agree = (test.p_value < spec.alpha) == (model_p < spec.alpha)
     detail = (f"randomization p = {test.p_value:.4f} ({test.permutations:,} re-randomizations "

@@ -23,6 +23,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -34,13 +36,17 @@ from upward.core.errors import ConfigError, InputFileError
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.inference import (
+    MAX_ASSIGNMENTS,
     Estimate,
     cluster_check,
     fixest_block,
     fixest_estimate,
     linear_combination,
     n_clusters,
+    placebo_inference,
+    treated_cluster_check,
     wald_test,
+    wild_cluster_bootstrap,
 )
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
@@ -51,6 +57,8 @@ STANDARD_ERRORS = {"cluster": None, "hc1": "hetero", "iid": "iid"}
 SE_LABELS = {"cluster": "CR1 cluster-robust", "hc1": "HC1 robust", "iid": "classical (iid)"}
 REFERENCE = -1
 FEW_CLUSTERS_REMEDY = "treat the standard error and p-value with caution"
+#: Placebo assignments of the event study, each a regression (at most; fewer clusters: all).
+EVENT_STUDY_ASSIGNMENTS = 199
 
 
 # ----------------------------------------------------------------------------------------------
@@ -190,8 +198,12 @@ def estimate_did(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
                  ) -> EvaluationResult:
     """2×2 difference-in-differences by OLS with fixed effects, means table and pre-trends.
 
-    ``diagnostics=False`` skips the pre-trend regression and the means table (the fast path
-    simulations use; same estimate and interval).
+    ``diagnostics=False`` skips the pre-trend regression, the means table and the wild
+    cluster bootstrap (the fast path simulations use; same estimate, interval and p-value).
+
+    With fewer than ``FEW_TREATED_CLUSTERS`` treated (or untreated) clusters the headline
+    standard error and p-value are randomisation inference across clusters, and the failed
+    ``treated_clusters`` check comes first and says why.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"y": [1.0, 2, 3, 6, 1.5, 2.5, 3.5, 6.5], "g": [0, 0, 1, 1] * 2,
@@ -225,29 +237,145 @@ def estimate_did(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
     est = fixest_estimate(fit, "gp", spec.alpha)
 
     checks, g = [], None
-    if cluster:
-        g = n_clusters(frame["cl"])
-        check, cluster_warnings = cluster_check(g, cluster, FEW_CLUSTERS_REMEDY)
-        checks.append(check)
-        warnings += cluster_warnings
-    if diagnostics:
-        checks.insert(0, _did_pre_trends(frame, formula, vcov, weights, spec))
     fe_text = {("u", "t"): "unit and period fixed effects", ("u",): "unit fixed effects",
                ("t",): "period fixed effects", (): "group and post indicators"}[tuple(fixed)]
     method = (f"difference-in-differences regression with {fe_text}"
               f"{' and covariates' if covs else ''}, {SE_LABELS[opts.se]} standard errors")
-    table = [est.row("difference-in-differences (regression)"),
-             *(_means_table(frame, spec) if diagnostics else [])]
+    table = [est.row("difference-in-differences (regression)")]
+    head = est
+    if cluster:
+        g = n_clusters(frame["cl"])
+        check, cluster_warnings = cluster_check(g, cluster, FEW_CLUSTERS_REMEDY)
+        few = _few_treated(frame, cluster, est, fit if diagnostics else None, spec,
+                           _did_refitter(frame, formula, weights))
+        checks += [c for c in (few.check, check) if c is not None]
+        warnings += cluster_warnings
+        if few.headline is not None:
+            head = few.headline
+            method += few.method
+            table = [est.row("difference-in-differences (regression, cluster-robust SE: not "
+                             "reliable here)"), head.row(few.row_label)]
+    if diagnostics:
+        checks.insert(0, _did_pre_trends(frame, formula, vcov, weights, spec))
+        table += _means_table(frame, spec)
+    checks.sort(key=lambda c: c.name != "treated_clusters")
     n_treated_units = frame.loc[frame.g == 1, "u"].nunique() if "u" in frame else None
     n_control_units = frame.loc[frame.g == 0, "u"].nunique() if "u" in frame else None
     return EvaluationResult(
         design="did", method=method, outcome=spec.outcome, estimand="ATT",
-        estimate=est.estimate, se=est.se, ci_low=est.ci_low, ci_high=est.ci_high,
-        p_value=est.p_value, n=len(frame),
+        estimate=head.estimate, se=head.se, ci_low=head.ci_low, ci_high=head.ci_high,
+        p_value=head.p_value, n=len(frame),
         n_treated=int(n_treated_units if n_treated_units is not None else (frame.g == 1).sum()),
         n_control=int(n_control_units if n_control_units is not None else (frame.g == 0).sum()),
         n_clusters=g, checks=checks, warnings=warnings, tables={"estimates": table},
         spec=spec.model_dump(mode="json"), library=f"pyfixest {pf.__version__}", alpha=spec.alpha)
+
+
+@dataclass
+class _FewTreated:
+    """What the few-treated-clusters rule did: its check, and (when it failed) the headline
+    that replaces the cluster-robust one, the method text and the estimates-table label."""
+
+    check: Check | None
+    headline: Estimate | None = None
+    method: str = ""
+    row_label: str = ""
+
+
+def _few_treated(frame: pd.DataFrame, column: str, est: Estimate, fit, spec: EvaluationSpec,
+                 refit: Callable[[np.ndarray], float], *, treated: str = "g",
+                 max_assignments: int = MAX_ASSIGNMENTS) -> _FewTreated:
+    """Count the treated clusters; below ``FEW_TREATED_CLUSTERS`` replace the cluster-robust
+    p-value by randomisation inference across clusters (each other set of as many clusters
+    treated in turn, the data as observed: Fisher's sharp null) with the placebo standard
+    error, and add the wild cluster bootstrap restricted to the null (WCR) to the check."""
+    by_cluster = frame.groupby("cl")[treated].agg(["min", "max"])
+    ever = by_cluster["max"] > 0
+    check = treated_cluster_check(int(ever.sum()), len(by_cluster), column)
+    if check.passed:
+        return _FewTreated(check)
+    conventional = est.p_value
+    # the wild bootstrap tests one coefficient: the did's (an event study's headline is an
+    # average of several, so it has none)
+    wcr = wild_cluster_bootstrap(fit, "gp", spec.seed) if fit is not None else None
+    wcr_text = ("" if wcr is None else
+                f"; the wild cluster bootstrap restricted to the null gives p = {wcr:.3g} "
+                "(with one or two treated clusters it is known to be far too conservative: "
+                "MacKinnon & Webb 2017)")
+    if treated == "g" and not bool((by_cluster["min"] == by_cluster["max"]).all()):
+        detail = (check.detail + "; treatment varies within clusters, so it cannot be "
+                  f"reassigned between them: no randomisation inference{wcr_text}")
+        return _FewTreated(Check("treated_clusters", False, detail, check.statistic))
+    placebo = placebo_inference(est.estimate, ever.to_numpy(), refit, seed=spec.seed,
+                                max_assignments=max_assignments)
+    head = placebo.headline(spec.alpha)
+    k = int(ever.sum())
+    if k == 1:
+        how = ("each of the other clusters" if placebo.exact else
+               f"{placebo.assignments:,} other clusters drawn at random")
+    else:
+        how = (f"every other set of {k} clusters" if placebo.exact else
+               f"{placebo.assignments:,} other sets of {k} clusters drawn at random")
+    p_text = f"{conventional:.2g}" if conventional is not None else "not available"
+    detail = (f"{check.detail}. The headline p-value is therefore from randomisation "
+              f"inference: the treatment was given to {how} in turn, with the data as "
+              f"observed ({placebo.assignments:,} placebo estimates), p = "
+              f"{head.p_value:.3g}, and the standard error is their spread "
+              f"({_num_text(head.se)}), against a cluster-robust p of {p_text}{wcr_text}")
+    method = (f"; headline standard error and p-value from randomisation inference across "
+              f"clusters of {column} ({placebo.assignments:,} placebo assignments{', all' if placebo.exact else ''}), "
+              "because too few clusters are treated for cluster-robust inference")
+    return _FewTreated(Check("treated_clusters", False, detail, check.statistic,
+                             head.p_value), head, method,
+                       "randomisation inference (placebo standard error, permutation p)")
+
+
+def _num_text(x: float | None) -> str:
+    return "not available" if x is None else f"{x:,.4g}"
+
+
+def _did_refitter(frame: pd.DataFrame, formula: str, weights: str | None
+                  ) -> Callable[[np.ndarray], float]:
+    """The did estimate as a function of which clusters are treated. On a balanced panel
+    with unit and period fixed effects and nothing else it is the difference in the units'
+    mean before/after changes (equal to the regression exactly), computed once; otherwise
+    each assignment is a refit."""
+    fast = _unit_changes(frame) if weights is None and "~ gp |" in formula else None
+    if fast is not None:
+        change, unit_cluster = fast
+
+        def by_changes(treated_clusters: np.ndarray) -> float:
+            treated = treated_clusters[unit_cluster]
+            if treated.all() or not treated.any():
+                return float("nan")
+            return float(change[treated].mean() - change[~treated].mean())
+
+        return by_changes
+
+    def refit(treated_clusters: np.ndarray) -> float:
+        g = treated_clusters[frame["cl"].to_numpy()].astype(float)
+        other = frame.assign(g=g, gp=g * frame["p"])
+        fit = pf.feols(formula, data=other, vcov="iid", weights=weights)
+        return float(fit._beta_hat[list(map(str, fit._coefnames)).index("gp")])
+
+    return refit
+
+
+def _unit_changes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each unit's mean after minus mean before, and its cluster, on a balanced panel whose
+    units each sit in one cluster; None otherwise."""
+    if not {"u", "t", "cl"} <= set(frame) or frame.duplicated(["u", "t"]).any():
+        return None
+    if len(frame) != frame["u"].nunique() * frame["t"].nunique():
+        return None
+    unit_cl = frame.groupby("u")["cl"].agg(["min", "max"])
+    if not bool((unit_cl["min"] == unit_cl["max"]).all()):
+        return None
+    means = frame.groupby(["u", "p"])["y"].mean().unstack()
+    if means.shape[1] != 2 or means.isna().any().any():
+        return None
+    change = (means[1.0] - means[0.0]).to_numpy()
+    return change, unit_cl["min"].reindex(means.index).to_numpy()
 
 
 def _did_pre_trends(frame: pd.DataFrame, formula: str, vcov, weights: str | None,
@@ -291,18 +419,43 @@ def _means_table(frame: pd.DataFrame, spec: EvaluationSpec) -> list[dict]:
         for p, when in ((0, "before"), (1, "after")):
             m, se = cell[g, p]
             rows.append(Estimate.from_se(m, se, spec.alpha).row(f"mean: {name}, {when}"))
-    # group cells are independent of each other (before and after are not, with a panel, so
-    # the change's se is the independent-samples bound there)
+    # Repeated cross-sections: the four cells are independent samples. On a panel (unit:) the
+    # same units are seen before and after, so the changes and the difference-in-differences
+    # take the panel's standard error: cluster-robust by unit (or cluster:), from each unit's
+    # contribution to the combination of cell means, as the regression's is.
+    panel = "u" in frame
     changes = {}
     for g, name in ((1, "treated"), (0, "comparison")):
         d = cell[g, 1][0] - cell[g, 0][0]
-        se = float(np.hypot(cell[g, 1][1], cell[g, 0][1]))
+        se = (_clustered_se(frame, spec, {(g, 1): 1.0, (g, 0): -1.0}) if panel
+              else float(np.hypot(cell[g, 1][1], cell[g, 0][1])))
         changes[g] = (d, se)
         rows.append(Estimate.from_se(d, se, spec.alpha).row(f"change: {name}, after − before"))
     dd = changes[1][0] - changes[0][0]
-    rows.append(Estimate.from_se(dd, float(np.hypot(changes[1][1], changes[0][1])), spec.alpha)
-                .row("difference-in-differences (means)"))
+    dd_se = (_clustered_se(frame, spec, {(1, 1): 1.0, (1, 0): -1.0, (0, 1): -1.0,
+                                         (0, 0): 1.0}) if panel
+             else float(np.hypot(changes[1][1], changes[0][1])))
+    rows.append(Estimate.from_se(dd, dd_se, spec.alpha).row(
+        "difference-in-differences (means)" + (", panel standard error" if panel else "")))
     return rows
+
+
+def _clustered_se(frame: pd.DataFrame, spec: EvaluationSpec,
+                  signs: dict[tuple[int, int], float]) -> float:
+    """Cluster-robust standard error of a signed sum of (weighted) cell means: each cluster's
+    contribution is its weighted deviations from the cell means over the cell weights; the
+    variance is G/(G - 1) times the sum of their squares."""
+    cl = frame["cl"] if "cl" in frame else frame["u"]
+    w = frame["w"] if spec.weights else pd.Series(1.0, index=frame.index)
+    influence = pd.Series(0.0, index=frame.index)
+    for (g, p), sign in signs.items():
+        in_cell = (frame.g == g) & (frame.p == p)
+        wc, yc = w[in_cell], frame.loc[in_cell, "y"]
+        mean = float(np.average(yc, weights=wc))
+        influence[in_cell] = sign * wc * (yc - mean) / wc.sum()
+    per_cluster = influence.groupby(cl.to_numpy()).sum().to_numpy()
+    n = len(per_cluster)
+    return float(np.sqrt(n / (n - 1) * np.sum(per_cluster**2))) if n > 1 else float("nan")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -407,17 +560,10 @@ def estimate_event_study(data: pd.DataFrame, spec: EvaluationSpec, *,
         raise InputFileError(spec.data, "only one period", column=spec.time,
                              fix="an event study needs several periods")
     treated = frame["c"].notna()
-    rel = (frame["t"] - frame["c"]).where(treated)
-    if opts.window:
-        rel = rel.clip(*opts.window)
-    binned = rel.fillna(REFERENCE).astype("int64")
-    never = frame.loc[~treated, "u"].nunique()
-    if never == 0:
-        earliest = int(rel.min())
-        if earliest < -1:
-            binned = binned.where(binned != earliest, REFERENCE)
-            warnings.append(f"no never-treated units: relative period {earliest} is a second "
-                            "reference (set to zero) so the event study is identified")
+    binned, never, earliest = _relative_periods(frame, opts)
+    if earliest is not None:
+        warnings.append(f"no never-treated units: relative period {earliest} is a second "
+                        "reference (set to zero) so the event study is identified")
     cohorts = sorted(frame.loc[treated, "c"].unique())
     if len(cohorts) > 1:
         warnings.append(f"treatment timing is staggered ({len(cohorts)} first-treated periods): "
@@ -437,22 +583,70 @@ def estimate_event_study(data: pd.DataFrame, spec: EvaluationSpec, *,
     checks = [_event_pre_trends(fit, coefs, pre, spec)] if diagnostics else []
     g = n_clusters(frame["cl"])
     check, cluster_warnings = cluster_check(g, cluster, FEW_CLUSTERS_REMEDY)
-    checks.append(check)
+    frame["g"] = treated.astype(float).to_numpy()
+    few = _few_treated(frame, cluster, head, None, spec,
+                       lambda mask: _event_refit(frame, opts, rhs, spec, mask),
+                       max_assignments=EVENT_STUDY_ASSIGNMENTS)
+    checks = [c for c in (few.check, *checks, check) if c is not None]
     warnings += cluster_warnings
+    estimates = [head.row("average of post-period coefficients (TWFE)")]
+    if few.headline is not None:
+        estimates = [head.row("average of post-period coefficients (TWFE, cluster-robust SE: "
+                              "not reliable here)"), few.headline.row(few.row_label)]
+        head = few.headline
     window = f", relative periods binned at {opts.window[0]} and {opts.window[1]}" \
         if opts.window else ""
     method = (f"two-way fixed effects event study (unit and period fixed effects{window}, "
               f"reference period -1, CR1 standard errors clustered by {cluster}); the estimate "
               f"is the equal-weighted average of the {len(post)} post-period coefficients "
-              f"(relative periods {min(post)} to {max(post)})")
+              f"(relative periods {min(post)} to {max(post)}){few.method}")
     return EvaluationResult(
         design="event_study", method=method, outcome=spec.outcome, estimand="ATT",
         estimate=head.estimate, se=head.se, ci_low=head.ci_low, ci_high=head.ci_high,
         p_value=head.p_value, n=len(frame), n_treated=int(frame.loc[treated, "u"].nunique()),
         n_control=int(never), n_clusters=g, checks=checks, warnings=warnings,
-        tables={"event_study": rows, "estimates": [head.row("average of post-period "
-                                                            "coefficients (TWFE)")]},
+        tables={"event_study": rows, "estimates": estimates},
         spec=spec.model_dump(mode="json"), library=f"pyfixest {pf.__version__}", alpha=spec.alpha)
+
+
+def _relative_periods(frame: pd.DataFrame, opts: EventStudyOptions
+                      ) -> tuple[pd.Series, int, int | None]:
+    """Binned relative periods (never-treated rows at the reference), the number of
+    never-treated units, and the earliest relative period when it had to become a second
+    reference (no never-treated units)."""
+    treated = frame["c"].notna()
+    rel = (frame["t"] - frame["c"]).where(treated)
+    if opts.window:
+        rel = rel.clip(*opts.window)
+    binned = rel.fillna(REFERENCE).astype("int64")
+    never = int(frame.loc[~treated, "u"].nunique())
+    second = None
+    if never == 0:
+        earliest = int(rel.min())
+        if earliest < -1:
+            binned = binned.where(binned != earliest, REFERENCE)
+            second = earliest
+    return binned, never, second
+
+
+def _event_refit(frame: pd.DataFrame, opts: EventStudyOptions, rhs: list[str],
+                 spec: EvaluationSpec, treated_clusters: np.ndarray) -> float:
+    """The event study's headline with the clusters in ``treated_clusters`` treated instead:
+    they take the observed treated clusters' first-treated periods, in order."""
+    first = frame.groupby("cl")["c"].min()
+    cohorts = first.dropna().to_numpy()
+    placed = pd.Series(np.nan, index=first.index)
+    placed[np.flatnonzero(treated_clusters)] = cohorts[: int(treated_clusters.sum())]
+    other = frame.assign(c=placed.reindex(frame["cl"].to_numpy()).to_numpy())
+    other["rel"] = _relative_periods(other, opts)[0].to_numpy()
+    try:
+        fit = pf.feols("y ~ " + " + ".join(rhs) + " | u + t", data=other, vcov="iid",
+                       weights="w" if spec.weights else None)
+    except Exception:
+        return float("nan")
+    post = [b for n, b in zip(map(str, fit._coefnames), fit._beta_hat, strict=True)
+            if n.startswith("rel::") and float(n.split("::")[1]) >= 0]
+    return float(np.mean(post)) if post else float("nan")
 
 
 def _event_rows(fit, coefs: dict[int, str], spec: EvaluationSpec

@@ -1,0 +1,139 @@
+"""The report of a custom area (``upward report "District 3"``): one self-contained HTML page
+(and PDF) with a plain-language summary, the area's ACS metrics with their margins, how it
+compares with the rest of its set, a map of the set's areas, and how the numbers were made.
+
+Examples
+--------
+>>> from upward.estimate.acs import AcsEstimate
+>>> from upward.measure.areas import AreaMetric, AreaProfile
+>>> poor = AreaMetric("acs_poverty_rate", "Poverty rate", "share", "lower", "percent",
+...     AcsEstimate(0.31, 0.02, "exact"), AcsEstimate(0.22, 0.01, "exact"), {}, 0.12, 0.025,
+...     1e-6, 2e-6, True, True)
+>>> p = AreaProfile("area:d:3", "District 3", "districts", 18, 12, 6, [poor], [], 0.05)
+>>> summary_sentences(p)[1]
+'It is significantly behind the rest of districts on 1 of 1 measure: poverty rate (31.0%, against 22.0% for all districts).'
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from upward.core.atomic import atomic_write
+from upward.estimate.aggregate import EXACT
+from upward.measure.areas import AreaMetric, AreaProfile, area_profile, format_value
+from upward.report.page import render_page
+from upward.report.svg import figure_svg
+from upward.report.templating import render
+from upward.warehouse.areas import area_geojson
+from upward.warehouse.workspace import Workspace
+
+#: The metric the map shows when none differs significantly.
+DEFAULT_MAP_METRIC = "acs_poverty_rate"
+
+
+def _value(m: AreaMetric, x: float | None) -> str:
+    return format_value(x, m.format)
+
+
+def _named(metrics: list[AreaMetric], p: AreaProfile) -> str:
+    parts = [f"{m.label[0].lower() + m.label[1:]} ({_value(m, m.estimate.estimate)}, against "
+             f"{_value(m, m.city.estimate) if m.city else '—'} for all {p.set_name})"
+             for m in metrics]
+    return "; ".join(parts)
+
+
+def summary_sentences(p: AreaProfile) -> list[str]:
+    """Three to five plain sentences from the profile: what was measured and how, where the
+    area is significantly behind or ahead of the rest of its set, and what is too uncertain."""
+    n = len(p.metrics)
+    exact = sum(1 for m in p.metrics if m.estimate.method == EXACT)
+    how = ("all with exact margins from the Census's replicate tables" if exact == n else
+           f"{exact} with exact margins from the Census's replicate tables, the others with "
+           "the ACS handbook's approximations" if exact else
+           "with the ACS handbook's approximate margins")
+    out = [f"{p.name} covers {p.tracts} census tracts ({p.tracts_full} wholly inside); "
+           f"{n} American Community Survey measure{'s' if n != 1 else ''} were computed for it, "
+           f"{how}."]
+    compared = [m for m in p.metrics if m.significant is not None]
+    behind = [m for m in compared if m.behind]
+    ahead = [m for m in compared if m.significant and m.behind is False]
+    if behind:
+        out.append(f"It is significantly behind the rest of {p.set_name} on {len(behind)} of "
+                   f"{len(compared)} measure{'s' if len(compared) != 1 else ''}: "
+                   f"{_named(behind, p)}.")
+    if ahead:
+        out.append(f"It is significantly ahead on {len(ahead)}: {_named(ahead, p)}.")
+    if compared and not behind and not ahead:
+        out.append(f"On none of the {len(compared)} measures compared does it differ "
+                   f"significantly from the rest of {p.set_name}.")
+    weak = [m.label for m in p.metrics if m.estimate.reliability == "unreliable"]
+    if weak:
+        out.append(f"{len(weak)} estimate{'s are' if len(weak) != 1 else ' is'} too uncertain "
+                   f"to act on (coefficient of variation above 30%): {', '.join(weak)}.")
+    return out
+
+
+def area_map(p: AreaProfile, metric: AreaMetric, geojson: dict):
+    """A choropleth of ``metric`` over the areas of ``p``'s set (the area itself outlined), or
+    None when the set has no shapes (a GEOID list)."""
+    import plotly.graph_objects as go
+
+    if not geojson["features"]:
+        return None
+    from shapely.geometry import shape
+
+    values = {p.name: metric.estimate.estimate, **metric.others}
+    ids = [f["id"] for f in geojson["features"]]
+    names = [f["properties"]["name"] for f in geojson["features"]]
+    percent = metric.format == "percent"
+    z = [values.get(n) for n in names]
+    centres = [shape(f["geometry"]).representative_point() for f in geojson["features"]]
+    fig = go.Figure(go.Choropleth(
+        geojson=geojson, locations=ids, featureidkey="id", z=z, text=names,
+        customdata=[[n, format_value(v, metric.format)] for n, v in zip(names, z, strict=True)],
+        colorscale="Viridis",
+        # Darker is worse: for a metric where lower is better, high values are dark.
+        reversescale=metric.direction == "lower",
+        hovertemplate="<b>%{text}</b><br>%{z:" + (".1%" if percent else ",.3~g") +
+        "}<extra></extra>",
+        colorbar={"title": {"text": metric.label}, "tickformat": ".0%" if percent else ",~g"},
+        marker_line_width=[3 if i == p.area_id else 0.5 for i in ids]))
+    fig.add_trace(go.Scattergeo(lon=[c.x for c in centres], lat=[c.y for c in centres],
+                                text=names, mode="text", hoverinfo="skip", showlegend=False))
+    fig.update_geos(fitbounds="locations", visible=False)
+    fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 30, "b": 0},
+                      title={"text": f"{metric.label} by area ({p.set_name})"})
+    return fig
+
+
+def _map_metric(p: AreaProfile) -> AreaMetric | None:
+    behind = [m for m in p.metrics if m.behind]
+    return (behind[0] if behind else
+            next((m for m in p.metrics if m.metric_id == DEFAULT_MAP_METRIC), None) or
+            (p.metrics[0] if p.metrics else None))
+
+
+def render_area_report(workspace: Workspace, query: str) -> str:
+    """The report of the stored area ``query`` names (an area id, name or ``District 3``) as
+    one self-contained HTML document."""
+    p = area_profile(workspace, query)
+    chosen = _map_metric(p)
+    figure = ""
+    if chosen is not None:
+        fig = area_map(p, chosen, area_geojson(workspace, p.area_id))
+        if fig is not None:
+            figure = figure_svg(fig, "area-map", label=f"Map of {chosen.label} for the areas "
+                                f"of {p.set_name}")
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body = render("area.html", p=p, rows=p.display_rows(), summary=summary_sentences(p),
+                  chosen=chosen, figure=figure)
+    return render_page(f"Upward area report: {p.name}", body,
+                       subtitle=f"Custom area of {p.set_name} · American Community Survey",
+                       footer=f"Generated by Upward on {generated} from the data loaded in the "
+                       "workspace.", with_charts=False)
+
+
+def write_area_report(workspace: Workspace, query: str, path: Path) -> Path:
+    """Render the area's report and write it to ``path`` atomically."""
+    return atomic_write(path, render_area_report(workspace, query), mode=0o644)
