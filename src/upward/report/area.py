@@ -22,6 +22,7 @@ from pathlib import Path
 from upward.core.atomic import atomic_write
 from upward.estimate.aggregate import EXACT
 from upward.measure.areas import AreaMetric, AreaProfile, area_profile, format_value
+from upward.report.i18n import gettext as _
 from upward.report.page import render_page
 from upward.report.svg import figure_svg
 from upward.report.templating import render
@@ -97,13 +98,14 @@ def area_map(p: AreaProfile, metric: AreaMetric, geojson: dict):
         reversescale=metric.direction == "lower",
         hovertemplate="<b>%{text}</b><br>%{z:" + (".1%" if percent else ",.3~g") +
         "}<extra></extra>",
-        colorbar={"title": {"text": metric.label}, "tickformat": ".0%" if percent else ",~g"},
+        colorbar={"title": {"text": _(metric.label)}, "tickformat": ".0%" if percent else ",~g"},
         marker_line_width=[3 if i == p.area_id else 0.5 for i in ids]))
     fig.add_trace(go.Scattergeo(lon=[c.x for c in centres], lat=[c.y for c in centres],
                                 text=names, mode="text", hoverinfo="skip", showlegend=False))
     fig.update_geos(fitbounds="locations", visible=False)
     fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 30, "b": 0},
-                      title={"text": f"{metric.label} by area ({p.set_name})"})
+                      title={"text": _("{metric} by area ({areas})").format(
+                          metric=_(metric.label), areas=p.set_name)})
     return fig
 
 

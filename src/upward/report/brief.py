@@ -19,11 +19,12 @@ from upward.measure import frames
 from upward.measure.groups import group_label
 from upward.measure.profile import build_profile, tracts_inside
 from upward.measure.render import format_change_text, format_value, unit_of
-from upward.measure.standing import better_than, standing_class, standing_short
+from upward.measure.standing import better_than, standing_class
 from upward.report import charts
+from upward.report.i18n import current_language, localise_numbers, use_language
 from upward.report.i18n import gettext as _
-from upward.report.i18n import use_language
 from upward.report.page import render_page
+from upward.report.sentences import finding_sentence, standing_short
 from upward.report.summary import summary_html
 from upward.report.templating import render
 from upward.warehouse.store import Warehouse
@@ -81,11 +82,13 @@ def brief_context(wh: Warehouse, place: str, *, peers: list[str] | None = None,
             "period": m.period, "standing": standing_short(m.national_percentile, m.direction),
             "standing_class": standing_class(better_than(m.national_percentile, m.direction)),
             "trend": (f"{'▲' if t.change > 0 else '▼' if t.change < 0 else '='} "
-                      f"{format_change_text(abs(t.change), m.unit)} since {t.first_period}"
-                      + ("" if t.significant else " (not significant)"
+                      + _("{change} since {year}").format(
+                          change=localise_numbers(format_change_text(abs(t.change), m.unit)),
+                          year=t.first_period)
+                      + ("" if t.significant else " " + _("(not significant)")
                          if t.significant is False else "")) if t else "",
-            "quality": charts.quality_word(m.quality)})
-    who = [{"group": group_label(d.group), "reference": group_label(d.reference),
+            "quality": _(charts.quality_word(m.quality))})
+    who = [{"group": _(group_label(d.group)), "reference": _(group_label(d.reference)),
             "value": format_value(d.value, unit_of(d.metric_id)),
             "reference_value": format_value(d.reference_value, unit_of(d.metric_id)),
             "gap": format_value(d.difference, unit_of(d.metric_id)),
@@ -95,12 +98,15 @@ def brief_context(wh: Warehouse, place: str, *, peers: list[str] | None = None,
     lowest = _lowest_tracts(wh, tracts)
     kind = "city" if geo.geo_level == "place" else "county"
     return {
-        "title": f"Briefing: {geo.name}",
+        "title": _("Briefing: {name}").format(name=geo.name),
         "geo": geo, "kind": kind,
         "synthetic": "synthetic" in geo.name.lower(),
         "summary": summary_html(summary, BRIEF_LINKS),
         "key": key,
-        "findings": report.findings[:MAX_FINDINGS], "n_findings": len(report.findings),
+        "findings": [f.sentence if current_language() == "en" else finding_sentence(
+            next(g for g in report.gaps if g.metric_id == f.metric_id), geo.geo_level)
+            for f in report.findings[:MAX_FINDINGS]],
+        "n_findings": len(report.findings),
         "who": who, "lowest": lowest, "tract_method": tract_method, "moran": None,
         "peers": [p.name for p in report.peers.peers], "peer_method": report.peers.method,
         "sources": sorted({charts.release_label(s["source_id"]) for s in profile.sources}),

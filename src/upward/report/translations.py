@@ -74,8 +74,9 @@ def vocabulary() -> Iterator[tuple[str, str]]:
     True
     """
     from upward.evidence.rating import FRAMEWORKS, RULES
-    from upward.evidence.schema import MEASURE_LABELS, POLICY_AREAS, STUDY_DESIGNS
+    from upward.evidence.schema import MEASURE_LABELS, POLICY_AREAS, POPULATIONS, STUDY_DESIGNS
     from upward.metrics import all_metrics
+    from upward.metrics.catalog import OUTCOME_DOMAINS
     from upward.report.charts import NOT_GRADED, QUALITY_TEXT
 
     yield from ((w, "shown word") for w in WORDS)
@@ -87,6 +88,28 @@ def vocabulary() -> Iterator[tuple[str, str]]:
     yield from ((v, "evidence framework") for v in FRAMEWORKS.values())
     yield from ((r.label, "evidence rating tier") for r in RULES)
     yield from ((r.note, "evidence rating note") for r in RULES if r.note)
+    yield from ((v, "outcome domain") for v in OUTCOME_DOMAINS.values())
+    yield from ((v, "evidence population") for v in POPULATIONS.values())
+    yield from ((g, "population group") for g in _group_words())
+    yield from ((w, "comparison verdict") for w in COMPARE_WORDS)
+
+
+#: The verdicts of ``upward.measure.compare`` and other words its tables show.
+COMPARE_WORDS = ("better", "worse", "no significant difference", "no interval to test",
+                 "not known")
+
+
+def _group_words() -> list[str]:
+    """Every label ``upward.measure.groups.group_label`` writes (a race, a gender, both).
+
+    >>> "Black women" in _group_words()
+    True
+    """
+    from upward.measure.groups import GENDERS, RACES, WHOLE
+
+    words = [*WHOLE.values(), *RACES.values(), *(g.capitalize() for g in GENDERS.values())]
+    words += [f"{r} {g}" for r in RACES.values() for g in GENDERS.values()]
+    return list(dict.fromkeys(words))
 
 
 def _babel_extractor(fileobj, keywords, comment_tags, options):

@@ -35,6 +35,7 @@ from upward.evidence.publish import (
 )
 from upward.evidence.rating import CRITERIA, FRAMEWORKS, RULES
 from upward.evidence.schema import POLICY_AREAS, json_schema
+from upward.report.i18n import N_
 from upward.web.errors import Problem, respond
 from upward.web.templating import render
 
@@ -455,7 +456,7 @@ def recommend_page(
 
 
 #: How pages label the strength groups of ``upward.evidence.recommend``.
-STRENGTH_LABELS = {"clear": "Favourable, interval excludes zero",
-                   "uncertain": "Favourable, interval includes zero",
-                   "unverified": "Direction not verified",
-                   "against": "Points the wrong way"}
+STRENGTH_LABELS = {"clear": N_("Favourable, interval excludes zero"),
+                   "uncertain": N_("Favourable, interval includes zero"),
+                   "unverified": N_("Direction not verified"),
+                   "against": N_("Points the wrong way")}

@@ -26,7 +26,7 @@ from upward.core.errors import UpwardError
 from upward.geo.resolve import GeoMatch
 from upward.geo.states import STATES_BY_FIPS
 from upward.metrics import Metric, all_metrics, get_metric
-from upward.report.i18n import current_language
+from upward.report.i18n import N_, current_language
 from upward.report.i18n import gettext as _
 from upward.report.sentences import standing_text
 from upward.report.summary import summary_html
@@ -40,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 #: The sections of a place, in the order of its sub-navigation.
 PLACE_SECTIONS = (("overview", "Overview", ""), ("barriers", "Barriers", "/barriers"),
-                  ("recommend", "What works", "/recommend"), ("map", "Neighbourhood map", "/map"))
+                  ("recommend", N_("What works"), "/recommend"), ("map", "Neighbourhood map", "/map"))
 SYNTHETIC_STATE = "99"
 
 
@@ -517,8 +517,8 @@ def compare_page(
             context["problem"] = str(exc)
             return render(request, "compare.html", context, status_code=404)
         if not MIN_PLACES <= len(geos) <= MAX_PLACES:
-            context["problem"] = (f"{len(geos)} places given: name {MIN_PLACES} to "
-                                  f"{MAX_PLACES}.")
+            context["problem"] = _("{n} places given: name {low} to {high}.").format(
+                n=len(geos), low=MIN_PLACES, high=MAX_PLACES)
             return render(request, "compare.html", context, status_code=422)
         result = data.compare(geos, alpha)
         rows = display_rows(result)

@@ -245,6 +245,7 @@ def make_templates() -> Jinja2Templates:
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(gettext, ngettext, newstyle=False)
     env.filters.update(fmt=fmt, plural=plural, ordinal=ordinal_text,
+                       num=lambda text: localise_numbers(str(text)),
                        number=lambda v, pattern="#,##0": DASH
         if _missing(v) else format_decimal(float(v), pattern))
     env.globals.update(render_cell=render_cell, math=math, current_language=current_language,
