@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from upward.report.i18n import format_decimal, format_value
+from upward.report.i18n import format_decimal, format_value, localise_numbers
 from upward.report.i18n import gettext as _
 
 
@@ -57,7 +57,7 @@ __all__ = ["finding_sentence"]
 
 
 def _percent(x: float) -> str:
-    return format_decimal(round(x) / 100, "0%")
+    return localise_numbers(f"{x:.0f}%")
 
 
 def standing_short(percentile: float | None, direction: str) -> str:
