@@ -450,9 +450,16 @@ def recommend_page(
     data, geo, result = _recommendation(request, geo_id, share)
     if result is None:
         return geo
+    from upward.report.i18n import DEFAULT_LANGUAGE, current_language
+    from upward.web.templating import finding_text
+
+    sentences = {}
+    if current_language() != DEFAULT_LANGUAGE:  # the barrier's sentence in the page's language
+        report = data.barriers(geo)
+        sentences = {f.metric_id: finding_text(report, f) for f in report.findings}
     return render(request, "place_recommend.html", {
         **_place_context(data, geo, "recommend"), "rec": result,
-        "take_up": take_up or "", "strengths": STRENGTH_LABELS})
+        "take_up": take_up or "", "strengths": STRENGTH_LABELS, "sentences": sentences})
 
 
 #: How pages label the strength groups of ``upward.evidence.recommend``.

@@ -479,7 +479,7 @@ def peer_group(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Ta
         "peer_group", _("The peers of {name}").format(name=geo.name),
         [Column("name", _("Peer"), "place", header=True),
          Column("why", _("Why: the peer's figures ({name}'s in brackets)").format(
-             name=geo.name.split(",")[0]), "text"),
+             name=geo.name.split(",")[0]), "why"),
          Column("distance", _("Distance (SD units)"), "number")],
         rows, fields=["geo_id", "geo_level", "name", "distance", "why"], key="geo_id",
         note=report.peers.method)

@@ -26,6 +26,7 @@ from upward.report.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
     LANGUAGES,
+    N_,
     current_language,
     format_decimal,
     format_value,
@@ -170,12 +171,52 @@ def _place(row: dict, key: str) -> Markup:
     return link
 
 
+#: The parts of a peer's ``why`` (``upward.diagnose.peers.why_peer``) and the Census regions.
+WHY_PARTS = (("population ", N_("population")), ("median income ", N_("median income")),
+             ("20th-percentile income ", N_("20th-percentile income")))
+REGIONS = (N_("Northeast"), N_("Midwest"), N_("South"), N_("West"), N_("Unknown"))
+
+
+def why_text(text: str | None) -> str:
+    """Why a place is a peer (written in English by ``upward.diagnose.peers``) in the page's
+    language: the words translated, the numbers in its notation.
+
+    >>> from upward.report.i18n import use_language
+    >>> with use_language("es"):
+    ...     why_text("population 380,000 (400,000); same region (South)")
+    'población 380.000 (400.000); misma región (Sur)'
+    """
+    import re
+
+    if _missing(text) or not text:
+        return DASH
+    if current_language() == DEFAULT_LANGUAGE:
+        return str(text)
+    out = []
+    for part in str(text).split("; "):
+        same = re.fullmatch(r"same region \((.+)\)", part)
+        other = re.fullmatch(r"region (.+) \((.+)\)", part)
+        if same:
+            part = _("same region ({region})").format(region=_(same.group(1)))
+        elif other:
+            part = _("region {region} ({theirs})").format(region=_(other.group(1)),
+                                                        theirs=_(other.group(2)))
+        else:
+            for prefix, words in WHY_PARTS:
+                if part.startswith(prefix):
+                    part = f"{_(words)} {part[len(prefix):]}"
+                    break
+        out.append(part)
+    return localise_numbers("; ".join(out))
+
+
 #: How each column kind writes a cell: (column, row) → (inner HTML or text, data-value).
 CELLS: dict[str, Callable] = {
     "text": lambda c, r: (escape(DASH if _missing(r.get(c.key))
                                  else localise_numbers(str(r.get(c.key)))), None),
     "words": lambda c, r: (escape(DASH if _missing(r.get(c.key)) else _(str(r.get(c.key)))),
                            None),
+    "why": lambda c, r: (escape(why_text(r.get(c.key))), None),
     "code": lambda c, r: (Markup(f"<code>{escape(str(r.get(c.key) or DASH))}</code>"), None),
     "link": lambda c, r: (_link(r, str(r.get(c.key) or DASH)), None),
     "place": lambda c, r: (_place(r, c.key), None),
