@@ -87,7 +87,9 @@ PAGES = ("/", f"/places/{DEMO_PLACE}", f"/places/{DEMO_PLACE}/barriers",
          f"/places/{DEMO_PLACE}/map", f"/places/{DEMO_PLACE}/metrics/pctl_income_50",
          "/metrics", "/metrics/share_employed", "/evidence", "/evidence/ratings", "/docs",
          "/states/99", f"/embed/places/{DEMO_PLACE}/map",
-         f"/embed/places/{DEMO_PLACE}/metrics/pctl_income_50/peers")
+         f"/embed/places/{DEMO_PLACE}/metrics/pctl_income_50/peers",
+         f"/places/{DEMO_PLACE}/recommend", f"/places/{DEMO_PLACE}/spending", "/compare",
+         f"/compare?places={DEMO_PLACE}&places=9935100")
 
 
 def _english_left(soup: BeautifulSoup, spanish) -> list[str]:
@@ -190,4 +192,22 @@ def test_the_place_report_in_spanish(spanish):
     assert soup.html["lang"] == "es"
     assert "Informe de movilidad ascendente" in soup.title.get_text()
     assert soup.select_one("#scorecard").get_text() == "Cuadro de indicadores"
+    assert not _english_left(soup, spanish)
+
+
+def test_the_briefing_in_spanish(spanish):
+    from upward.report.brief import render_brief
+    from upward.warehouse.store import Warehouse
+
+    ws = demo_workspace()
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        html = render_brief(wh, DEMO_PLACE, lang="es")
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.html["lang"] == "es"
+    assert soup.select_one("#key-numbers").get_text() == "Cifras clave"
+    assert soup.select_one("#summary").get_text() == "En resumen"
+    # the key numbers say better/worse in Spanish, the largest barriers are Spanish sentences
+    standing = soup.select("#key-numbers ~ table td[class^=standing-]")
+    assert standing and all(re.match(r"(mejor|peor|más alto) que el \d+\xa0%|—$",
+                                      td.get_text()) for td in standing)
     assert not _english_left(soup, spanish)

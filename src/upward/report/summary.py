@@ -80,9 +80,9 @@ def summary_html(summary: Summary, links: dict[str, str], *, heading_id: str = "
             body = f"<span{english}>{body}</span>"
         parts.append(f'<span class="summary-sentence" data-evidence="{escape(s.evidence)}">'
                      f"{body}</span>")
-    h = f"h{heading_level}"
+    h, heading = f"h{heading_level}", escape(_("In brief"))
     html = [f'<section class="summary" aria-labelledby="{heading_id}">',
-            f'<{h} id="{heading_id}">{escape(_("In brief"))}</{h}>',
+            f'<{h} id="{heading_id}">{heading}</{h}>',
             "<p>" + " ".join(parts) + "</p>"]
     if summary.terms:
         html.append(f'<dl class="terms small"{english}>')
