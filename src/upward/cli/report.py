@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
         from upward.measure.areas import find_area
 
         if find_area(ws, place) is not None:
-            _write_area_report(ws, place, output, pdf=pdf)
+            _write_area_report(ws, place, output, pdf=pdf, lang=lang)
             return
         with Warehouse(ws.warehouse_path, read_only=True) as wh:
             geos = frames.named_geographies(wh)
@@ -113,24 +113,27 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote {printed}")
 
 
-def _write_area_report(ws, query: str, output: Path | None, *, pdf: bool) -> None:
+def _write_area_report(ws, query: str, output: Path | None, *, pdf: bool,
+                       lang: str = "en") -> None:
     import tempfile
 
     from upward.measure.areas import find_area
     from upward.report.area import write_area_report
 
     _, name, _ = find_area(ws, query)
-    target = output or ws.reports_dir / report_filename(name)
+    target = output or ws.reports_dir / report_filename(name if lang == "en" else
+                                                        f"{name} {lang}")
     if not pdf:
         with console.status(f"writing the report of {name}…"):
-            path = write_area_report(ws, query, target.with_suffix(".html"))
+            path = write_area_report(ws, query, target.with_suffix(".html"), lang=lang)
         console.print(f"wrote {path}")
         return
     from upward.report.pdf import html_to_pdf
 
     with tempfile.TemporaryDirectory(prefix="upward-report-") as scratch:
         with console.status(f"writing the report of {name}…"):
-            path = write_area_report(ws, query, Path(scratch) / report_filename(name))
+            path = write_area_report(ws, query, Path(scratch) / report_filename(name),
+                                     lang=lang)
         with console.status("printing to PDF with Chromium…"):
             printed = html_to_pdf(path, target.with_suffix(".pdf"))
     console.print(f"wrote {printed}")

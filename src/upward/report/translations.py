@@ -94,9 +94,11 @@ def vocabulary() -> Iterator[tuple[str, str]]:
     yield from ((w, "comparison verdict") for w in COMPARE_WORDS)
 
 
-#: The verdicts of ``upward.measure.compare`` and other words its tables show.
+#: The verdicts of ``upward.measure.compare`` and the words of an area's table
+#: (``upward.measure.areas``: reliability, significance, margin method).
 COMPARE_WORDS = ("better", "worse", "no significant difference", "no interval to test",
-                 "not known")
+                 "not known", "reliable", "use with caution", "unreliable", "behind", "yes",
+                 "no", "exact (replicates)")
 
 
 def _group_words() -> list[str]:
