@@ -33,7 +33,8 @@ pytestmark = [
 pytest.importorskip("playwright.sync_api")
 
 #: One page of each kind the brief names (overview, barriers, map, metric with its charts,
-#: the catalog, and the two kinds of embed), served from the demo workspace.
+#: the catalog, and the two kinds of embed) and the compare, recommend and spending pages,
+#: served from the demo workspace.
 PAGES = {
     "overview": f"/places/{DEMO_PLACE}",
     "barriers": f"/places/{DEMO_PLACE}/barriers",
@@ -42,6 +43,9 @@ PAGES = {
     "catalog": "/metrics",
     "embed-map": f"/embed/places/{DEMO_PLACE}/map",
     "embed-peers": f"/embed/places/{DEMO_PLACE}/metrics/pctl_income_50/peers",
+    "compare": f"/compare?places={DEMO_PLACE}&places=9935100",
+    "recommend": f"/places/{DEMO_PLACE}/recommend",
+    "spending": f"/places/{DEMO_PLACE}/spending",
 }
 
 
