@@ -36,6 +36,7 @@ from upward.evidence.publish import (
 from upward.evidence.rating import CRITERIA, FRAMEWORKS, RULES
 from upward.evidence.schema import POLICY_AREAS, json_schema
 from upward.report.i18n import N_
+from upward.report.i18n import gettext as _
 from upward.web.errors import Problem, respond
 from upward.web.templating import render
 
@@ -252,8 +253,10 @@ def forest_frame(pool: EvidencePool) -> pd.DataFrame:
 def _forest_block(pool: EvidencePool, index: int) -> dict:
     from upward.report.charts import figure_div, table_alternative
 
-    caption = (f"Effect of {pool.intervention_name} on {pool.outcome_label}: each study and the "
-               f"pooled estimate ({pool.pooled.method}{', HK' if pool.pooled.hk else ''})")
+    caption = _("Effect of {name} on {outcome}: each study and the pooled estimate "
+                "({method})").format(name=pool.intervention_name, outcome=_(pool.outcome_label),
+                                     method=pool.pooled.method + (", HK" if pool.pooled.hk
+                                                                  else ""))
     fig = forest_figure(pool)
     return {"div": figure_div(fig, f"forest-{index}"), "caption": caption,
             "table": table_alternative(forest_frame(pool), caption,
