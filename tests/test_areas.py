@@ -310,3 +310,27 @@ def test_area_api_on_an_empty_workspace_reveals_no_path(tmp_path):
     assert shapes.status_code == 200 and shapes.json()["features"] == []
     missing = client.get("/api/areas/area:x:y")
     assert missing.status_code == 404 and str(tmp_path) not in missing.text
+
+
+def test_area_report_in_spanish(ws, tmp_path):
+    """`upward report "District 3" --lang es`: the summary sentences, headings and table words
+    are Spanish, numbers in Spanish notation, and the map keeps its labelled areas."""
+    from upward.measure.areas import area_profile
+    from upward.report.area import summary_sentences
+    from upward.report.i18n import use_language
+
+    out = tmp_path / "d3-es.html"
+    r = run_cli("report", "District 3", "--lang", "es", "-o", str(out), "-w", str(ws.root))
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    assert '<html lang="es">' in html
+    assert '<h2 id="measures">Medidas</h2>' in html and "Cómo se obtuvieron estas cifras" in html
+    p = area_profile(ws.ws, "District 3")
+    with use_language("es"):
+        sentences = summary_sentences(p)
+    assert sentences[0].startswith("District 3 abarca ")
+    assert any("rezagada respecto al resto de" in s for s in sentences)
+    for sentence in sentences:
+        assert sentence.replace("'", "&#39;") in html
+    assert "American Community Survey measure" not in html and "significantly" not in html
+    assert all(f">District {n}</text>" in html for n in (1, 2, 3))

@@ -214,9 +214,10 @@ def test_tulsa_tract_map_has_every_profile_tract_with_its_published_value(real_w
         t.median for t in profile.tracts if t.metric_id == "kfr_dollars_p25")
 
     fig = charts.choropleth(tmap)
-    locations = [loc for trace in fig.data for loc in trace.locations]
+    shaded = [t for t in fig.data if t.type == "choropleth"]
+    locations = [loc for trace in shaded for loc in trace.locations]
     assert sorted(locations) == sorted(ids)
-    trace = fig.data[-1]
+    trace = shaded[-1]
     assert trace.featureidkey == "id" and "GEOID %{location}" in trace.hovertemplate
     assert "US dollars" in trace.colorbar.title.text
     assert fig.layout.geo.fitbounds == "locations" and fig.layout.geo.visible is False

@@ -174,7 +174,7 @@ def test_demo_report_and_charts(demo_workspace):
         tmap = tract_map(wh, CITY_GEO_ID, "place")
         assert tmap.n_tracts > 0 and tmap.n_mapped == tmap.n_tracts
         fig = charts.choropleth(tmap)
-        assert sum(len(t.locations) for t in fig.data) == tmap.n_mapped
+        assert sum(len(t.locations) for t in fig.data if t.type == "choropleth") == tmap.n_mapped
         html = render_place_report(wh, CITY_GEO_ID)
     assert "Synthetic data" in html and EXTERNAL.search(html) is None
     assert len(map_shapes(html, "tract-map")) == tmap.n_mapped

@@ -240,7 +240,7 @@ def test_an_ambiguous_name_offers_a_choice_and_a_name_redirects(real):
 @pytest.mark.parametrize(("url", "status", "words"), [
     (f"/places/{DEMO_PLACE}/map?metric=share_employed", 422, "'metric'"),
     (f"/places/{DEMO_PLACE}/metrics/share_employd", 404, "share_employed"),
-    (f"/places/{DEMO_PLACE}/tables/scorecard.xlsx", 422, "'format'"),
+    (f"/places/{DEMO_PLACE}/tables/scorecard.parquet", 422, "'format'"),
     (f"/places/{DEMO_PLACE}/tables/nothing.csv", 422, "'table'"),
     (f"/places/{DEMO_PLACE}/tables/series.csv", 422, "'metric'"),
     ("/places/9999999", 404, "9999999"),

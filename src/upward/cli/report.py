@@ -52,6 +52,8 @@ def register(app: typer.Typer) -> None:
             "--peers", help="A comparison place (name or FIPS); repeat for several. "
             "Default: the k nearest.")] = None,
         k: Annotated[int, typer.Option("--k", help="Number of automatic peers.")] = 10,
+        lang: Annotated[str, typer.Option(
+            "--lang", help="Language of the report: en (English) or es (Spanish).")] = "en",
         workspace: WorkspaceOption = None,
     ) -> None:
         """Write a place's or county's report: scorecard, barriers, neighbourhood map,
@@ -68,13 +70,16 @@ def register(app: typer.Typer) -> None:
         from upward.report.place import write_place_report
         from upward.warehouse.store import Warehouse
 
+        if lang not in ("en", "es"):
+            raise typer.BadParameter(f"{lang!r} is not a report language: use en or es",
+                                     param_hint="--lang")
         ws = open_workspace(workspace)
         if output is not None and output.suffix.lower() == ".pdf":
             pdf = True
         from upward.measure.areas import find_area
 
         if find_area(ws, place) is not None:
-            _write_area_report(ws, place, output, pdf=pdf)
+            _write_area_report(ws, place, output, pdf=pdf, lang=lang)
             return
         with Warehouse(ws.warehouse_path, read_only=True) as wh:
             geos = frames.named_geographies(wh)
@@ -85,7 +90,7 @@ def register(app: typer.Typer) -> None:
                     "the warehouse holds no geographies yet",
                     fix="load data first: upward fetch urban … --from DIR, or upward demo")
             geo = resolve(place, geos)
-            name = report_filename(geo.name)
+            name = report_filename(geo.name if lang == "en" else f"{geo.name} {lang}")
             if brief:
                 name = name.removesuffix(".html") + "-brief.html"
             target = output or ws.reports_dir / name
@@ -96,7 +101,8 @@ def register(app: typer.Typer) -> None:
             with tempfile.TemporaryDirectory(prefix="upward-report-") as scratch:
                 html_path = Path(scratch) / name if pdf else target.with_suffix(".html")
                 with console.status(f"writing the {what} of {geo.name}…"):
-                    path = write(wh, geo.geo_id, html_path, peers=peers or None, k=k)
+                    path = write(wh, geo.geo_id, html_path, peers=peers or None, k=k,
+                                 lang=lang)
                 if not pdf:
                     console.print(f"wrote {path}")
                     return
@@ -107,24 +113,27 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote {printed}")
 
 
-def _write_area_report(ws, query: str, output: Path | None, *, pdf: bool) -> None:
+def _write_area_report(ws, query: str, output: Path | None, *, pdf: bool,
+                       lang: str = "en") -> None:
     import tempfile
 
     from upward.measure.areas import find_area
     from upward.report.area import write_area_report
 
     _, name, _ = find_area(ws, query)
-    target = output or ws.reports_dir / report_filename(name)
+    target = output or ws.reports_dir / report_filename(name if lang == "en" else
+                                                        f"{name} {lang}")
     if not pdf:
         with console.status(f"writing the report of {name}…"):
-            path = write_area_report(ws, query, target.with_suffix(".html"))
+            path = write_area_report(ws, query, target.with_suffix(".html"), lang=lang)
         console.print(f"wrote {path}")
         return
     from upward.report.pdf import html_to_pdf
 
     with tempfile.TemporaryDirectory(prefix="upward-report-") as scratch:
         with console.status(f"writing the report of {name}…"):
-            path = write_area_report(ws, query, Path(scratch) / report_filename(name))
+            path = write_area_report(ws, query, Path(scratch) / report_filename(name),
+                                     lang=lang)
         with console.status("printing to PDF with Chromium…"):
             printed = html_to_pdf(path, target.with_suffix(".pdf"))
     console.print(f"wrote {printed}")

@@ -22,6 +22,8 @@ from pathlib import Path
 from upward.core.atomic import atomic_write
 from upward.estimate.aggregate import EXACT
 from upward.measure.areas import AreaMetric, AreaProfile, area_profile, format_value
+from upward.report.i18n import gettext as _
+from upward.report.i18n import localise_numbers, ngettext, use_language
 from upward.report.page import render_page
 from upward.report.svg import figure_svg
 from upward.report.templating import render
@@ -37,40 +39,54 @@ def _value(m: AreaMetric, x: float | None) -> str:
 
 
 def _named(metrics: list[AreaMetric], p: AreaProfile) -> str:
-    parts = [f"{m.label[0].lower() + m.label[1:]} ({_value(m, m.estimate.estimate)}, against "
-             f"{_value(m, m.city.estimate) if m.city else '—'} for all {p.set_name})"
-             for m in metrics]
+    parts = [_("{measure} ({value}, against {all} for all {areas})").format(
+        measure=_lower_first(_(m.label)), value=localise_numbers(_value(m, m.estimate.estimate)),
+        all=localise_numbers(_value(m, m.city.estimate)) if m.city else "—", areas=p.set_name)
+        for m in metrics]
     return "; ".join(parts)
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def summary_sentences(p: AreaProfile) -> list[str]:
-    """Three to five plain sentences from the profile: what was measured and how, where the
-    area is significantly behind or ahead of the rest of its set, and what is too uncertain."""
+    """Three to five plain sentences from the profile, in the current language: what was
+    measured and how, where the area is significantly behind or ahead of the rest of its set,
+    and what is too uncertain."""
     n = len(p.metrics)
     exact = sum(1 for m in p.metrics if m.estimate.method == EXACT)
-    how = ("all with exact margins from the Census's replicate tables" if exact == n else
-           f"{exact} with exact margins from the Census's replicate tables, the others with "
-           "the ACS handbook's approximations" if exact else
-           "with the ACS handbook's approximate margins")
-    out = [f"{p.name} covers {p.tracts} census tracts ({p.tracts_full} wholly inside); "
-           f"{n} American Community Survey measure{'s' if n != 1 else ''} were computed for it, "
-           f"{how}."]
+    how = (_("all with exact margins from the Census's replicate tables") if exact == n else
+           _("{exact} with exact margins from the Census's replicate tables, the others with "
+             "the ACS handbook's approximations").format(exact=exact) if exact else
+           _("with the ACS handbook's approximate margins"))
+    out = [ngettext("{name} covers {tracts} census tracts ({full} wholly inside); {n} American "
+                    "Community Survey measure was computed for it, {how}.",
+                    "{name} covers {tracts} census tracts ({full} wholly inside); {n} American "
+                    "Community Survey measures were computed for it, {how}.", n).format(
+        name=p.name, tracts=p.tracts, full=p.tracts_full, n=n, how=how)]
     compared = [m for m in p.metrics if m.significant is not None]
     behind = [m for m in compared if m.behind]
     ahead = [m for m in compared if m.significant and m.behind is False]
     if behind:
-        out.append(f"It is significantly behind the rest of {p.set_name} on {len(behind)} of "
-                   f"{len(compared)} measure{'s' if len(compared) != 1 else ''}: "
-                   f"{_named(behind, p)}.")
+        out.append(ngettext("It is significantly behind the rest of {areas} on {k} of {n} "
+                            "measure: {named}.",
+                            "It is significantly behind the rest of {areas} on {k} of {n} "
+                            "measures: {named}.", len(compared)).format(
+            areas=p.set_name, k=len(behind), n=len(compared), named=_named(behind, p)))
     if ahead:
-        out.append(f"It is significantly ahead on {len(ahead)}: {_named(ahead, p)}.")
+        out.append(_("It is significantly ahead on {k}: {named}.").format(
+            k=len(ahead), named=_named(ahead, p)))
     if compared and not behind and not ahead:
-        out.append(f"On none of the {len(compared)} measures compared does it differ "
-                   f"significantly from the rest of {p.set_name}.")
-    weak = [m.label for m in p.metrics if m.estimate.reliability == "unreliable"]
+        out.append(_("On none of the {n} measures compared does it differ significantly from "
+                     "the rest of {areas}.").format(n=len(compared), areas=p.set_name))
+    weak = [_(m.label) for m in p.metrics if m.estimate.reliability == "unreliable"]
     if weak:
-        out.append(f"{len(weak)} estimate{'s are' if len(weak) != 1 else ' is'} too uncertain "
-                   f"to act on (coefficient of variation above 30%): {', '.join(weak)}.")
+        out.append(localise_numbers(ngettext(
+            "{n} estimate is too uncertain to act on (coefficient of variation above 30%): "
+            "{names}.",
+            "{n} estimates are too uncertain to act on (coefficient of variation above 30%): "
+            "{names}.", len(weak)).format(n=len(weak), names=", ".join(weak))))
     return out
 
 
@@ -97,13 +113,14 @@ def area_map(p: AreaProfile, metric: AreaMetric, geojson: dict):
         reversescale=metric.direction == "lower",
         hovertemplate="<b>%{text}</b><br>%{z:" + (".1%" if percent else ",.3~g") +
         "}<extra></extra>",
-        colorbar={"title": {"text": metric.label}, "tickformat": ".0%" if percent else ",~g"},
+        colorbar={"title": {"text": _(metric.label)}, "tickformat": ".0%" if percent else ",~g"},
         marker_line_width=[3 if i == p.area_id else 0.5 for i in ids]))
     fig.add_trace(go.Scattergeo(lon=[c.x for c in centres], lat=[c.y for c in centres],
                                 text=names, mode="text", hoverinfo="skip", showlegend=False))
     fig.update_geos(fitbounds="locations", visible=False)
     fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 30, "b": 0},
-                      title={"text": f"{metric.label} by area ({p.set_name})"})
+                      title={"text": _("{metric} by area ({areas})").format(
+                          metric=_(metric.label), areas=p.set_name)})
     return fig
 
 
@@ -114,26 +131,31 @@ def _map_metric(p: AreaProfile) -> AreaMetric | None:
             (p.metrics[0] if p.metrics else None))
 
 
-def render_area_report(workspace: Workspace, query: str) -> str:
+def render_area_report(workspace: Workspace, query: str, *, lang: str = "en") -> str:
     """The report of the stored area ``query`` names (an area id, name or ``District 3``) as
-    one self-contained HTML document."""
-    p = area_profile(workspace, query)
-    chosen = _map_metric(p)
-    figure = ""
-    if chosen is not None:
-        fig = area_map(p, chosen, area_geojson(workspace, p.area_id))
-        if fig is not None:
-            figure = figure_svg(fig, "area-map", label=f"Map of {chosen.label} for the areas "
-                                f"of {p.set_name}")
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    body = render("area.html", p=p, rows=p.display_rows(), summary=summary_sentences(p),
-                  chosen=chosen, figure=figure)
-    return render_page(f"Upward area report: {p.name}", body,
-                       subtitle=f"Custom area of {p.set_name} · American Community Survey",
-                       footer=f"Generated by Upward on {generated} from the data loaded in the "
-                       "workspace.", with_charts=False)
+    one self-contained HTML document, in ``lang`` ("en" or "es")."""
+    with use_language(lang) as lang:
+        p = area_profile(workspace, query)
+        chosen = _map_metric(p)
+        figure = ""
+        if chosen is not None:
+            fig = area_map(p, chosen, area_geojson(workspace, p.area_id))
+            if fig is not None:
+                figure = figure_svg(fig, "area-map", label=_(
+                    "Map of {metric} for the areas of {areas}").format(
+                        metric=_(chosen.label), areas=p.set_name))
+        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        body = render("area.html", p=p, rows=p.display_rows(), summary=summary_sentences(p),
+                      chosen=chosen, figure=figure)
+        return render_page(
+            _("Upward area report: {name}").format(name=p.name), body,
+            subtitle=_("Custom area of {areas} · American Community Survey").format(
+                areas=p.set_name),
+            footer=_("Generated by Upward on {date} from the data loaded in the "
+                     "workspace.").format(date=generated), with_charts=False, lang=lang)
 
 
-def write_area_report(workspace: Workspace, query: str, path: Path) -> Path:
+def write_area_report(workspace: Workspace, query: str, path: Path, *,
+                      lang: str = "en") -> Path:
     """Render the area's report and write it to ``path`` atomically."""
-    return atomic_write(path, render_area_report(workspace, query), mode=0o644)
+    return atomic_write(path, render_area_report(workspace, query, lang=lang), mode=0o644)

@@ -29,10 +29,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from upward.measure.render import QUALITY_WORDS, format_value
+from upward.measure.render import QUALITY_WORDS
 from upward.measure.series import TractMap, trend_release
-from upward.measure.standing import better_than, standing_class, standing_short
+from upward.measure.standing import better_than, standing_class
 from upward.metrics import get_metric
+from upward.report.i18n import current_language, format_value, localise_numbers
+from upward.report.i18n import gettext as _
+from upward.report.sentences import standing_short
 from upward.report.templating import render
 from upward.sources import release_label as registry_release_label
 
@@ -184,7 +187,7 @@ def trend_chart(series: pd.DataFrame, label: str, unit: str) -> go.Figure:
                 y=bounded["ub"].tolist() + bounded["lb"].tolist()[::-1],
                 fill="toself", fillcolor="rgba(0,114,178,0.18)", line={"width": 0},
                 mode="lines",
-                hoverinfo="skip", name="95% interval", showlegend=True))
+                hoverinfo="skip", name=_("95% interval"), showlegend=True))
         weak = rows["quality"].astype("Float64").fillna(0).eq(3).tolist()
         fig.add_trace(go.Scatter(
             x=years, y=rows["estimate"].tolist(), name=name,
@@ -194,22 +197,23 @@ def trend_chart(series: pd.DataFrame, label: str, unit: str) -> go.Figure:
                     "symbol": ["circle-open" if w else
                                ("circle" if source_id == main else "diamond") for w in weak],
                     "line": {"width": 2, "color": colour}},
-            customdata=[[_interval_text(r.lb, r.ub, unit), quality_word(r.quality), name]
+            customdata=[[_interval_text(r.lb, r.ub, unit), _(quality_word(r.quality)), name]
                         for r in rows.itertuples(index=False)],
-            hovertemplate=(f"%{{x}}: %{{y:{style.hover}}}<br>95% interval: %{{customdata[0]}}"
-                           "<br>Quality: %{customdata[1]}<br>%{customdata[2]}<extra></extra>"),
+            hovertemplate=(f"%{{x}}: %{{y:{style.hover}}}<br>{_('95% interval')}: "
+                           f"%{{customdata[0]}}<br>{_('Quality')}: %{{customdata[1]}}"
+                           "<br>%{customdata[2]}<extra></extra>"),
         ))
-    _base(fig, label, "Year", style.axis, 400)
+    _base(fig, label, _("Year"), _(style.axis), 400)
     fig.update_layout(yaxis_tickformat=style.tick, xaxis={"dtick": 1, "tickformat": "d"},
                       legend={"y": -0.28}, margin={"b": 100})
     if not order:
-        _no_data(fig, "No yearly values published for this metric")
+        _no_data(fig, _("No yearly values published for this metric"))
     return fig
 
 
 def _interval_text(lb, ub, unit: str) -> str:
     if lb is None or ub is None or pd.isna(lb) or pd.isna(ub):
-        return "not published"
+        return _("not published")
     return f"{format_value(float(lb), unit)}–{format_value(float(ub), unit)}"
 
 
@@ -276,9 +280,9 @@ def peer_chart(value: float, peers: pd.DataFrame, label: str, unit: str, *,
     if len(peers):
         median = float(np.median(peers["estimate"]))
         fig.add_vline(x=median, line={"dash": "dash", "color": BLUE, "width": 1.5},
-                      annotation_text="peer median", annotation_position="top")
+                      annotation_text=_("peer median"), annotation_position="top")
     n = len(peers) + 1
-    _base(fig, label, style.axis, None, max(260, 110 + 30 * n))
+    _base(fig, label, _(style.axis), None, max(260, 110 + 30 * n))
     fig.update_layout(xaxis_tickformat=style.tick, showlegend=False,
                       yaxis={"categoryorder": "array",
                              "categoryarray": _dot_order(peers, value, name)})
@@ -344,7 +348,8 @@ def distribution_chart(values, city_value: float, label: str, unit: str, *,
                                                                           "width": 0.5}},
         hovertemplate=f"%{{x}}<br>%{{y}} {kind}<extra></extra>"))
     pct = national_percentile(v, city_value)
-    text = f"{name}: {format_value(city_value, unit)} → {_ordinal(pct)} percentile"
+    text = _("{name}: {value} → {percentile} percentile").format(
+        name=name, value=format_value(city_value, unit), percentile=_ordinal(pct))
     if direction in ("higher", "lower"):
         text += f" ({standing_short(pct, direction)})"
     fig.add_vline(x=city_value, line={"color": VERMILLION, "width": 3})
@@ -353,7 +358,8 @@ def distribution_chart(values, city_value: float, label: str, unit: str, *,
                        xanchor="right" if right else "left", yanchor="top",
                        xshift=-6 if right else 6, bgcolor="rgba(255,255,255,0.85)",
                        font={"color": DARK})
-    _base(fig, f"{label}: {len(v):,} {kind}", style.axis, f"number of {kind}", 360)
+    _base(fig, f"{label}: {len(v):,} {_(kind)}", _(style.axis),
+          _("number of {kind}").format(kind=_(kind)), 360)
     fig.update_layout(xaxis_tickformat=style.tick, showlegend=False, bargap=0.02)
     return fig
 
@@ -450,16 +456,16 @@ def choropleth(tract_map: TractMap, label: str | None = None, unit: str | None =
 
     def custom(rows: pd.DataFrame) -> list[list[str]]:
         return [[r.name, format_value(float(r.estimate), unit) if pd.notna(r.estimate)
-                 else "no estimate", quality_word(r.quality)]
+                 else _("no estimate"), _(quality_word(r.quality))]
                 for r in rows.itertuples(index=False)]
 
     hover = ("<b>%{customdata[0]}</b><br>GEOID %{location}<br>" + escape(label)
-             + ": %{customdata[1]}<br>Quality: %{customdata[2]}<extra></extra>")
+             + ": %{customdata[1]}<br>" + _("Quality") + ": %{customdata[2]}<extra></extra>")
     if len(without):
         fig.add_trace(go.Choropleth(
             geojson=geojson, featureidkey="id", locations=without["geo_id"].tolist(),
             z=[0] * len(without), colorscale=[[0, NO_DATA], [1, NO_DATA]], showscale=False,
-            name="no estimate", customdata=custom(without), hovertemplate=hover,
+            name=_("no estimate"), customdata=custom(without), hovertemplate=hover,
             marker={"line": {"color": "white", "width": 0.4}}))
     if len(with_value):
         fig.add_trace(go.Choropleth(
@@ -467,15 +473,24 @@ def choropleth(tract_map: TractMap, label: str | None = None, unit: str | None =
             z=with_value["estimate"].astype(float).tolist(), colorscale=MAP_SCALE,
             name=label, customdata=custom(with_value), hovertemplate=hover,
             marker={"line": {"color": "white", "width": 0.4}},
-            colorbar={"title": {"text": f"{_wrap(label)}<br>({style.axis})", "side": "top"},
-                      "tickformat": style.tick, "thickness": 14, "len": 0.8}))
-    title = f"{label}, by census tract: {tract_map.geo.name}"
-    _base(fig, title, None, None, 560)
+            # under the map (not beside it), so a phone's narrow screen keeps the map wide
+            colorbar={"title": {"text": _wrap(f"{label} ({_(style.axis)})", 40), "side": "top"},
+                      "tickformat": style.tick, "thickness": 12, "len": 0.9,
+                      "orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.02,
+                      "yanchor": "top"}))
+    if tract_map.has_geometry:
+        from upward.report.mapping import overlays
+
+        fig.add_traces(overlays(geojson, values, lambda v: format_value(v, unit)))
+        fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
+    title = _wrap(_("{label}, by census tract: {name}").format(label=label,
+                                                                 name=tract_map.geo.name), 40)
+    _base(fig, title, None, None, 680)
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator",
                     bgcolor="white")
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 70, "b": 150})
     if not tract_map.has_geometry:
-        _no_data(fig, f"No tract shapes are loaded for {tract_map.geo.name}")
+        _no_data(fig, _("No tract shapes are loaded for {name}").format(name=tract_map.geo.name))
     return fig
 
 
@@ -614,6 +629,8 @@ def figure_div(fig: go.Figure, div_id: str, *, label: str | None = None) -> str:
     title = label or (fig.layout.title.text if fig.layout.title and fig.layout.title.text
                       else div_id)
     height = fig.layout.height or 380
+    if current_language() == "es":
+        fig = go.Figure(fig).update_layout(separators=",.")  # decimal comma, point thousands
     inner = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
                         config=PLOTLY_CONFIG, default_width="100%",
                         default_height=f"{height}px")
@@ -637,8 +654,10 @@ def table_alternative(df: pd.DataFrame, caption: str, *, row_headers: bool = Tru
     </table>
     """
     cols = [str(c) for c in df.columns]
-    rows = [[(c, "—" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    shown = {c: _(c) for c in cols}  # headers and words in the page's language
+    rows = [[(shown[c], "—" if v is None or (isinstance(v, float) and math.isnan(v))
+              else localise_numbers(_(str(v))))
              for c, v in zip(cols, row, strict=True)] for row in df.itertuples(index=False)]
-    return render("_table.html", columns=cols, rows=rows, caption=caption,
-                  numeric=set(numeric), row_headers=row_headers)
+    return render("_table.html", columns=[shown[c] for c in cols], rows=rows, caption=caption,
+                  numeric={shown.get(c, c) for c in numeric}, row_headers=row_headers)
 

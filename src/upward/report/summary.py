@@ -20,14 +20,16 @@ import re
 from markupsafe import Markup, escape
 
 from upward.diagnose.summary import Summary
+from upward.report.i18n import DEFAULT_LANGUAGE, N_, current_language
+from upward.report.i18n import gettext as _
 
 #: The words of each evidence link.
 EVIDENCE_WORDS = {
-    "scorecard": "the scorecard",
-    "outcomes": "the Opportunity Atlas outcomes",
-    "barriers": "the barriers",
-    "disparities": "the gaps between groups",
-    "neighbourhoods": "the neighbourhoods",
+    "scorecard": N_("the scorecard"),
+    "outcomes": N_("the Opportunity Atlas outcomes"),
+    "barriers": N_("the barriers"),
+    "disparities": N_("the gaps between groups"),
+    "neighbourhoods": N_("the neighbourhoods"),
 }
 
 
@@ -58,24 +60,32 @@ def _with_terms(text: str, terms: dict[str, str], used: set[str]) -> str:
 
 def summary_html(summary: Summary, links: dict[str, str], *, heading_id: str = "summary",
                  heading_level: int = 2) -> Markup:
-    """The summary section: a heading, one paragraph of linked sentences, the definitions."""
+    """The summary section: a heading, one paragraph of linked sentences, the definitions.
+
+    The sentences and definitions come from ``upward.diagnose.summary`` in English; on a page
+    in another language they are marked ``lang="en"`` (the heading and links are translated).
+    """
+    english = "" if current_language() == DEFAULT_LANGUAGE else ' lang="en"'
     used: set[str] = set()
     parts = []
     for s in summary.sentences:
         body = _with_terms(s.text, summary.terms, used)
         href = links.get(s.evidence)
         if href:
-            words = EVIDENCE_WORDS.get(s.evidence, s.evidence)
-            body += (f' <a class="evidence" href="{escape(href)}">(evidence: '
-                     f'{escape(words)})</a>')
+            words = _(EVIDENCE_WORDS.get(s.evidence, s.evidence))
+            link = _("(evidence: {what})").format(what=words)
+            body = (f'<span{english}>{body}</span>' if english else body) + (
+                f' <a class="evidence" href="{escape(href)}">{escape(link)}</a>')
+        elif english:
+            body = f"<span{english}>{body}</span>"
         parts.append(f'<span class="summary-sentence" data-evidence="{escape(s.evidence)}">'
                      f"{body}</span>")
-    h = f"h{heading_level}"
+    h, heading = f"h{heading_level}", escape(_("In brief"))
     html = [f'<section class="summary" aria-labelledby="{heading_id}">',
-            f'<{h} id="{heading_id}">In brief</{h}>',
+            f'<{h} id="{heading_id}">{heading}</{h}>',
             "<p>" + " ".join(parts) + "</p>"]
     if summary.terms:
-        html.append('<dl class="terms small">')
+        html.append(f'<dl class="terms small"{english}>')
         for term, definition in summary.terms.items():
             html.append(f"<dt>{escape(term)}</dt><dd>{escape(definition)}</dd>")
         html.append("</dl>")

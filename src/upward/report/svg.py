@@ -27,6 +27,9 @@ from html import escape
 
 import numpy as np
 
+from upward.report.i18n import gettext as _
+from upward.report.i18n import localise_numbers
+
 WIDTH = 760
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, DejaVu Sans, sans-serif"'
 INK, MUTED, AXIS, GRID = "#1b1f24", "#4a5360", "#6e7781", "#eaeef2"
@@ -43,6 +46,7 @@ def figure_svg(fig, div_id: str, *, label: str | None = None) -> str:
     """
     layout = fig.layout
     title = layout.title.text if layout.title and layout.title.text else ""
+    title = title.replace("<br>", " ")  # a title wrapped for the browser is one line here
     name = label or title or div_id
     height = int(layout.height or 380)
     if any(t.type == "choropleth" for t in fig.data):
@@ -303,7 +307,7 @@ def _tip(trace, x, y, x_axis: _Axis, y_axis: _Axis, custom) -> str:
     head = f"{trace.name}, " if trace.name else ""
     text = f"{head}{x}: {d3_format(float(y), y_axis.spec)}"
     if custom is not None and len(custom) >= 2:
-        text += f" (95% interval {custom[0]}; quality {custom[1]})"
+        text += f" ({_('95% interval')} {custom[0]}; {_('Quality')} {custom[1]})"
     return text
 
 
@@ -321,7 +325,7 @@ def _marker(x: float, y: float, size: float, symbol: str, colour: str, edge: str
     else:
         shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}"'
     return (f'{shape} fill="{fill}" stroke="{stroke}" stroke-width="{2 if hollow else 1}">'
-            f"<title>{escape(tip)}</title></{shape[1:shape.index(' ')]}>")
+            f"<title>{escape(localise_numbers(tip))}</title></{shape[1:shape.index(' ')]}>")
 
 
 def _error_bars(error, xs, ys, x_axis: _Axis, y_axis: _Axis, *, horizontal: bool) -> str:
@@ -360,7 +364,7 @@ def _histogram_bars(trace, hist, x_axis: _Axis, y_axis: _Axis, colour: str) -> s
         tip = (f"{d3_format(left, x_axis.spec)} to {d3_format(right, x_axis.spec)}: "
                f"{int(n)} {name}")
         out.append(f'<rect x="{a:.1f}" y="{top:.1f}" width="{max(b - a - 0.6, 0.5):.1f}" '
-                   f'height="{base - top:.1f}" fill="{colour}"><title>{escape(tip)}</title></rect>')
+                   f'height="{base - top:.1f}" fill="{colour}"><title>{escape(localise_numbers(tip))}</title></rect>')
     return "".join(out)
 
 
@@ -535,21 +539,58 @@ def _map(fig, height: int) -> str:
         stroke = INK if width > 1 else "white"
         out.append(f'<path data-geo-id="{escape(geo_id)}" d="{d}" fill="{colour}" '
                    f'fill-rule="evenodd" stroke="{stroke}" stroke-width="{width:g}">'
-                   f"<title>{escape(tip)}</title></path>")
-    for trace in (t for t in fig.data if t.type == "scattergeo" and t.mode == "text"):
-        for lon, lat, label in zip(trace.lon or [], trace.lat or [], trace.text or [],
-                                   strict=False):
-            x, y = project(float(lon), float(lat))
-            out.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" '
-                       f'font-size="13" font-weight="600" fill="{INK}" stroke="white" '
-                       f'stroke-width="3" paint-order="stroke">{escape(str(label))}</text>')
+                   f"<title>{escape(localise_numbers(tip))}</title></path>")
+    overlays = [t for t in fig.data if t.type == "scattergeo"]
+    out += _overlays(overlays, project)
     if colourbar is not None:
         out.append(_colour_bar(*colourbar, x=right + 20, top=top + 30, length=bottom - top - 120))
     if any(t.showscale is False for t in traces):
         grey = _interpolate([(float(p), c) for p, c in traces[0].colorscale], 0)
+        name = next((t.name for t in traces if t.showscale is False), None) or "no estimate"
         out.append(f'<rect x="{right + 20}" y="{bottom - 40}" width="14" height="14" '
-                   f'fill="{grey}"/>' + _text(right + 40, bottom - 29, "no estimate", fill=INK))
+                   f'fill="{grey}"/>' + _text(right + 40, bottom - 29, name, fill=INK))
+    for k, t in enumerate(o for o in overlays if o.showlegend is not False and o.name):
+        y = bottom - 62 - 20 * k
+        colour = (t.line.color if t.line and t.line.color else INK)
+        mark = (f'<line x1="{right + 20}" y1="{y - 4}" x2="{right + 34}" y2="{y - 4}" '
+                f'stroke="{colour}" stroke-width="2"/>' if "lines" in (t.mode or "") else
+                f'<circle cx="{right + 27}" cy="{y - 4}" r="4" fill="white" stroke="{INK}"/>')
+        out.append(mark + _text(right + 40, y, t.name, fill=INK, size=10))
     return "".join(out)
+
+
+def _overlays(traces, project) -> list[str]:
+    """Lines (outline, hatching) and labelled points drawn over a map (``Scattergeo``)."""
+    out = []
+    for t in traces:
+        lon, lat = list(t.lon or []), list(t.lat or [])
+        if "lines" in (t.mode or ""):
+            width = t.line.width if t.line and t.line.width else 1
+            colour = t.line.color if t.line and t.line.color else INK
+            path, pen = [], "M"
+            for x, y in zip(lon, lat, strict=True):
+                if x is None or y is None:
+                    pen = "M"
+                    continue
+                px, py = project(x, y)
+                path.append(f"{pen}{px:.1f},{py:.1f}")
+                pen = "L"
+            if path:
+                out.append(f'<path d="{"".join(path)}" fill="none" stroke="{colour}" '
+                           f'stroke-width="{width:g}"/>')
+        if t.mode == "text":  # names alone (an area map's labels), larger, no marker
+            for x, y, label in zip(lon, lat, list(t.text or []), strict=False):
+                px, py = project(float(x), float(y))
+                out.append(f'<text x="{px:.1f}" y="{py:.1f}" text-anchor="middle" '
+                           f'font-size="13" font-weight="600" fill="{INK}" stroke="white" '
+                           f'stroke-width="3" paint-order="stroke">{escape(str(label))}</text>')
+        elif "text" in (t.mode or ""):
+            for x, y, label in zip(lon, lat, list(t.text or []), strict=False):
+                px, py = project(x, y)
+                out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="white" '
+                           f'stroke="{INK}" stroke-width="1.2"/>'
+                           + _text(px, py - 6, label, anchor="middle", size=10, halo=True))
+    return out
 
 
 def _mercator(lon: float, lat: float) -> tuple[float, float]:
@@ -637,7 +678,7 @@ def _text(x: float, y: float, text, *, anchor: str = "start", fill: str = INK,
     if halo:
         extra += ' paint-order="stroke" stroke="white" stroke-width="3"'
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}"{extra}>'
-            f"{escape(str(text))}</text>")
+            f"{escape(localise_numbers(str(text)))}</text>")
 
 
 __all__ = ["d3_format", "figure_svg", "nice_ticks"]

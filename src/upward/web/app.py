@@ -32,11 +32,13 @@ from upward.report.page import BASE_CSS, GEO_OFFLINE_JS
 from upward.warehouse.workspace import Workspace
 from upward.web import errors
 from upward.web.data import WebData
+from upward.web.embeds import FramePolicyMiddleware
+from upward.web.language import LanguageMiddleware
 from upward.web.limits import ConcurrencyLimit, limit_from_environment
 from upward.web.templating import make_templates
 
 ROUTER_MODULES = ("upward.web.api", "upward.web.pages", "upward.web.evidence",
-                  "upward.web.areas", "upward.web.spending")
+                  "upward.web.areas", "upward.web.spending", "upward.web.embeds")
 STATIC_DIR = Path(__file__).parent / "static"
 #: A week: the bundled assets change only with the installed package.
 ASSET_CACHE = "public, max-age=604800"
@@ -101,6 +103,8 @@ def create_app(workspace: Workspace, *, database: str | None = None) -> FastAPI:
     app.state.workspace = workspace
     app.state.data = data
     app.state.templates = make_templates()
+    app.add_middleware(FramePolicyMiddleware)
+    app.add_middleware(LanguageMiddleware)
     errors.install(app)
     app.add_middleware(ConcurrencyLimit, limit=limit_from_environment())
     _assets(app)

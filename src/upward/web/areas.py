@@ -93,8 +93,11 @@ def _map(request: Request, p: AreaProfile, chosen) -> str | None:
     from upward.report.charts import figure_div
 
     fig = area_map(p, chosen, _geojson(request, p.area_id))
-    return figure_div(fig, "area-map", label=f"Map of {chosen.label} for the areas of "
-                      f"{p.set_name}") if fig is not None else None
+    from upward.report.i18n import gettext as _
+
+    label = _("Map of {metric} for the areas of {areas}").format(metric=_(chosen.label),
+                                                                  areas=p.set_name)
+    return figure_div(fig, "area-map", label=label) if fig is not None else None
 
 
 __all__ = ["router"]

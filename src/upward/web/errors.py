@@ -37,6 +37,7 @@ from upward.core.errors import (
     UpwardError,
     WorkspaceError,
 )
+from upward.report.i18n import gettext as _
 from upward.web.data import Suggestion
 from upward.web.templating import render
 
@@ -112,42 +113,43 @@ def _message(exc: UpwardError) -> tuple[str, str | None]:
 
 def _place_not_found(request: Request, exc: PlaceNotFoundError):
     message, fix = _message(exc)
-    return respond(request, Problem(404, "Place not found", message, fix,
+    return respond(request, Problem(404, _("Place not found"), message, fix,
                                     suggestions=list(getattr(exc, "suggestions", []))))
 
 
 def _ambiguous(request: Request, exc: AmbiguousPlaceError):
     return respond(request, Problem(
-        300, "Several places have this name",
-        f"{exc.query!r} fits {len(exc.candidates)} places", exc.fix,
+        300, _("Several places have this name"),
+        _("{query} fits {n} places").format(query=repr(exc.query), n=len(exc.candidates)),
+        exc.fix,
         suggestions=list(getattr(exc, "suggestions", []))))
 
 
 def _metric_not_found(request: Request, exc: MetricNotFoundError):
     message, fix = _message(exc)
-    return respond(request, Problem(404, "Metric not found", message,
-                                    f"{fix}; the catalog is at /metrics"))
+    return respond(request, Problem(404, _("Metric not found"), message,
+                                    f"{fix}; " + _("the catalog is at /metrics")))
 
 
 def _parameter(request: Request, exc: ParameterError):
     message, fix = _message(exc)
-    return respond(request, Problem(422, "A parameter cannot be used", message, fix,
+    return respond(request, Problem(422, _("A parameter cannot be used"), message, fix,
                                     parameter=exc.parameter))
 
 
 def _config(request: Request, exc: ConfigError):
     message, fix = _message(exc)
-    return respond(request, Problem(422, "A parameter cannot be used", message, fix))
+    return respond(request, Problem(422, _("A parameter cannot be used"), message, fix))
 
 
 def _workspace(request: Request, exc: WorkspaceError):
     message, fix = _message(exc)
-    return respond(request, Problem(503, "No data loaded", message, fix))
+    return respond(request, Problem(503, _("No data loaded"), message, fix))
 
 
 def _upward(request: Request, exc: UpwardError):
     message, fix = _message(exc)
-    return respond(request, Problem(400, "The request cannot be answered", message, fix))
+    return respond(request, Problem(400, _("The request cannot be answered"), message, fix))
 
 
 _LOCATIONS = {"query": "query parameter", "path": "part of the address", "body": "body field",
@@ -167,23 +169,26 @@ def _validation(request: Request, exc: RequestValidationError):
     message = (f"{_LOCATIONS.get(first['location'], first['location'])} "
                f"{first['parameter']!r}{given}: {first['problem']}")
     return respond(request, Problem(
-        422, "A parameter cannot be used", message,
-        "correct the parameter; the API reference at /docs lists what each one accepts",
+        422, _("A parameter cannot be used"), message,
+        _("correct the parameter; the API reference at /docs lists what each one accepts"),
         parameter=first["parameter"], details=details))
 
 
 def _http(request: Request, exc: StarletteHTTPException):
     if exc.status_code == 404:
         return respond(request, Problem(
-            404, "Page not found", f"there is no page at {request.url.path}",
-            "start from the home page or search for a place"))
+            404, _("Page not found"),
+            _("there is no page at {path}").format(path=request.url.path),
+            _("start from the home page or search for a place")))
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow") or "GET"
         response = respond(request, Problem(
-            405, "Method not allowed", f"{request.method} is not accepted at {request.url.path}",
-            f"use {allowed.replace(', ', ' or ')}"))
+            405, _("Method not allowed"),
+            _("{method} is not accepted at {path}").format(method=request.method,
+                                                          path=request.url.path),
+            _("use {methods}").format(methods=allowed.replace(", ", _(" or ")))))
     else:
-        response = respond(request, Problem(exc.status_code, "Request failed", str(exc.detail)))
+        response = respond(request, Problem(exc.status_code, _("Request failed"), str(exc.detail)))
     response.headers.update(exc.headers or {})  # Allow on 405 (RFC 9110 §15.5.6), Retry-After …
     return response
 
@@ -192,9 +197,10 @@ def _server_error(request: Request, exc: Exception):
     error_id = uuid.uuid4().hex[:12]
     log.error("error %s on %s %s", error_id, request.method, request.url.path, exc_info=exc)
     return respond(request, Problem(
-        500, "Something went wrong on our side",
-        "the server could not answer this request", "try again later; if it keeps happening, "
-        f"report error {error_id} to the people who run this site", error_id=error_id))
+        500, _("Something went wrong on our side"),
+        _("the server could not answer this request"),
+        _("try again later; if it keeps happening, report error {error_id} to the people who "
+          "run this site").format(error_id=error_id), error_id=error_id))
 
 
 #: Exception class → handler, most specific first.

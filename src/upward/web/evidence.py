@@ -35,6 +35,8 @@ from upward.evidence.publish import (
 )
 from upward.evidence.rating import CRITERIA, FRAMEWORKS, RULES
 from upward.evidence.schema import POLICY_AREAS, json_schema
+from upward.report.i18n import N_
+from upward.report.i18n import gettext as _
 from upward.web.errors import Problem, respond
 from upward.web.templating import render
 
@@ -251,8 +253,10 @@ def forest_frame(pool: EvidencePool) -> pd.DataFrame:
 def _forest_block(pool: EvidencePool, index: int) -> dict:
     from upward.report.charts import figure_div, table_alternative
 
-    caption = (f"Effect of {pool.intervention_name} on {pool.outcome_label}: each study and the "
-               f"pooled estimate ({pool.pooled.method}{', HK' if pool.pooled.hk else ''})")
+    caption = _("Effect of {name} on {outcome}: each study and the pooled estimate "
+                "({method})").format(name=pool.intervention_name, outcome=_(pool.outcome_label),
+                                     method=pool.pooled.method + (", HK" if pool.pooled.hk
+                                                                  else ""))
     fig = forest_figure(pool)
     return {"div": figure_div(fig, f"forest-{index}"), "caption": caption,
             "table": table_alternative(forest_frame(pool), caption,
@@ -449,13 +453,20 @@ def recommend_page(
     data, geo, result = _recommendation(request, geo_id, share)
     if result is None:
         return geo
+    from upward.report.i18n import DEFAULT_LANGUAGE, current_language
+    from upward.web.templating import finding_text
+
+    sentences = {}
+    if current_language() != DEFAULT_LANGUAGE:  # the barrier's sentence in the page's language
+        report = data.barriers(geo)
+        sentences = {f.metric_id: finding_text(report, f) for f in report.findings}
     return render(request, "place_recommend.html", {
         **_place_context(data, geo, "recommend"), "rec": result,
-        "take_up": take_up or "", "strengths": STRENGTH_LABELS})
+        "take_up": take_up or "", "strengths": STRENGTH_LABELS, "sentences": sentences})
 
 
 #: How pages label the strength groups of ``upward.evidence.recommend``.
-STRENGTH_LABELS = {"clear": "Favourable, interval excludes zero",
-                   "uncertain": "Favourable, interval includes zero",
-                   "unverified": "Direction not verified",
-                   "against": "Points the wrong way"}
+STRENGTH_LABELS = {"clear": N_("Favourable, interval excludes zero"),
+                   "uncertain": N_("Favourable, interval includes zero"),
+                   "unverified": N_("Direction not verified"),
+                   "against": N_("Points the wrong way")}

@@ -14,28 +14,33 @@ Examples
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from upward.core.errors import UpwardError
 from upward.geo.resolve import GeoMatch
 from upward.geo.states import STATES_BY_FIPS
-from upward.measure.standing import standing_text
 from upward.metrics import Metric, all_metrics, get_metric
+from upward.report.i18n import N_, current_language
+from upward.report.i18n import gettext as _
+from upward.report.sentences import standing_text
 from upward.report.summary import summary_html
 from upward.web.api import data_of, map_metric, state_fips
 from upward.web.data import AmbiguousQueryError, WebData
 from upward.web.errors import ParameterError
 from upward.web.tables import FORMATS, PLACE_TABLES, SITE_TABLES, TableData, place_table
-from upward.web.templating import render
+from upward.web.templating import render, render_page
 
 router = APIRouter(include_in_schema=False)
 
 #: The sections of a place, in the order of its sub-navigation.
 PLACE_SECTIONS = (("overview", "Overview", ""), ("barriers", "Barriers", "/barriers"),
-                  ("recommend", "What works", "/recommend"), ("map", "Neighbourhood map", "/map"))
+                  ("recommend", N_("What works"), "/recommend"), ("map", "Neighbourhood map", "/map"))
 SYNTHETIC_STATE = "99"
 
 
@@ -49,14 +54,17 @@ def _place_context(data: WebData, geo: GeoMatch, section: str) -> dict:
     }
 
 
-def _cached_page(request: Request, name: str, build: Callable[[], dict]) -> HTMLResponse:
-    """A page rendered once per address: the workspace is read-only while the app serves it,
-    so the same address always shows the same page."""
+def _cached_body(request: Request, name: str, build: Callable[[], dict]) -> str:
+    """A page's HTML rendered once per address and language: the workspace is read-only while
+    the app serves it, so the same address always shows the same page."""
     data = data_of(request)
-    key = ("page", name, request.url.path, request.url.query)
-    body = data.memo(key, lambda: request.app.state.templates.get_template(name).render(
-        {**build(), "request": request}))
-    return HTMLResponse(body)
+    key = ("page", name, current_language(), str(request.base_url), request.url.path,
+           request.url.query)
+    return data.memo(key, lambda: render_page(request, name, build()))
+
+
+def _cached_page(request: Request, name: str, build: Callable[[], dict]) -> HTMLResponse:
+    return HTMLResponse(_cached_body(request, name, build))
 
 
 def _canonical(data: WebData, geo_id: str, request: Request) -> GeoMatch | RedirectResponse:
@@ -168,6 +176,8 @@ def metric_page(request: Request, geo_id: str, metric_id: str):
     metric = get_metric(metric_id)
 
     def build() -> dict:
+        from upward.web.embeds import CHARTS, absolute, embed_path
+
         entry = next((m for m in data.profile(geo).metrics if m.metric_id == metric.id), None)
         series = place_table("series", data, geo, metric)
         peers = place_table("peers", data, geo, metric)
@@ -181,9 +191,20 @@ def metric_page(request: Request, geo_id: str, metric_id: str):
                     if entry is not None else "")
         return {**context, "metric": metric, "entry": entry, "standing": standing,
                 "figures": figures, "series": series, "peers": peers, "nation": nation,
-                "with_charts": bool(figures)}
+                "with_charts": bool(figures),
+                "embeds": {c: absolute(request, embed_path(geo.geo_id, metric.id, c))
+                           for c in CHARTS}}
 
     return _cached_page(request, "metric.html", build)
+
+
+def metric_figures(data: WebData, geo: GeoMatch, metric: Metric) -> dict:
+    """The charts of a metric page (``trend``, ``peers``, ``nation``: each a dict of its
+    ``div``, table alternative and caption), or an empty dict when the place has no value."""
+    entry = next((m for m in data.profile(geo).metrics if m.metric_id == metric.id), None)
+    return _metric_figures(data, geo, metric, entry, data.series(geo, metric.id),
+                           place_table("peers", data, geo, metric),
+                           place_table("distribution", data, geo, metric))
 
 
 def _metric_figures(data: WebData, geo: GeoMatch, metric: Metric, entry, series_frame,
@@ -194,26 +215,32 @@ def _metric_figures(data: WebData, geo: GeoMatch, metric: Metric, entry, series_
     if entry is not None:
         short = geo.name.split(",")[0]
         kind = "US cities" if geo.geo_level == "place" else "US counties"
+        label = _(metric.label)
         others = peers.frame()
         others = others[~others["is_target"].astype(bool)]
         nation_frame = nation.frame()
         figures = {
             "trend": _figure(_trend_chart(series_frame, metric),
                              "trend-chart", charts.trend_table(series_frame, metric.unit),
-                             f"{metric.label} in {short}, every published value"),
-            "peers": _figure(charts.peer_chart(entry.estimate, others, metric.label,
+                             _("{metric} in {name}, every published value").format(
+                                 metric=label, name=short)),
+            "peers": _figure(charts.peer_chart(entry.estimate, others, label,
                                                metric.unit, name=short, lb=entry.lb,
                                                ub=entry.ub),
                              "peer-chart", charts.peer_table(entry.estimate, others,
                                                              metric.unit, name=short),
-                             f"{metric.label}: {short} and its peers"),
+                             _("{metric}: {name} and its peers").format(metric=label,
+                                                                        name=short)),
             "nation": _figure(charts.distribution_chart(nation_frame, entry.estimate,
-                                                        metric.label, metric.unit, name=short,
+                                                        label, metric.unit, name=short,
                                                         kind=kind, direction=metric.direction),
                               "distribution-chart",
                               charts.distribution_table(nation_frame, entry.estimate,
                                                         metric.unit, name=short),
-                              f"{metric.label}: where {short} sits among {kind}"),
+                              (_("{metric}: where {name} sits among US cities")
+                               if geo.geo_level == "place" else
+                               _("{metric}: where {name} sits among US counties")).format(
+                                   metric=label, name=short)),
         }
     return figures
 
@@ -221,7 +248,7 @@ def _metric_figures(data: WebData, geo: GeoMatch, metric: Metric, entry, series_
 def _trend_chart(series, metric: Metric):
     from upward.report.charts import trend_chart
 
-    return trend_chart(series, metric.label, metric.unit)
+    return trend_chart(series, _(metric.label), metric.unit)
 
 
 def _figure(fig, div_id: str, table, caption: str) -> dict:
@@ -288,25 +315,30 @@ def map_page(
     if isinstance(geo, RedirectResponse):
         return geo
     chosen = map_metric(metric)
-    return _cached_page(request, "map.html", lambda: _map_context(data, geo, chosen))
+    return _cached_page(request, "map.html", lambda: _map_context(data, geo, chosen, request))
 
 
-def _map_context(data: WebData, geo: GeoMatch, chosen: Metric) -> dict:
+def _map_context(data: WebData, geo: GeoMatch, chosen: Metric, request: Request) -> dict:
     from upward.measure.series import MAP_METRICS
     from upward.report.charts import choropleth, figure_div, table_alternative, tract_table
+    from upward.web.embeds import absolute, embed_path
 
     tract_map = data.tract_map(geo, chosen.id)
+    label = _(chosen.label)
     figure = None
     if tract_map.has_geometry:
-        figure = figure_div(choropleth(tract_map), "tract-map",
-                            label=f"Map of {chosen.label} by census tract in {geo.name}")
+        figure = figure_div(choropleth(tract_map, label), "tract-map",
+                            label=_("Map of {metric} by census tract in {name}").format(
+                                metric=label, name=geo.name))
     missing_states = sorted({t[:2] for t in tract_map.missing_geometry})
     return {
         **_place_context(data, geo, "map"),
         "metric": chosen, "metrics": list(MAP_METRICS.values()), "tract_map": tract_map,
         "figure": figure, "missing_states": [STATES_BY_FIPS.get(s, s) for s in missing_states],
         "alternative": table_alternative(tract_table(tract_map),
-                                         f"{chosen.label}: every tract of {geo.name}"),
+                                         _("{metric}: every tract of {name}").format(
+                                             metric=label, name=geo.name)),
+        "embed_url": absolute(request, embed_path(geo.geo_id, chosen.id)),
         "tracts": place_table("tracts", data, geo, chosen), "with_charts": figure is not None,
         "values": tract_map.values["estimate"].dropna().astype(float)}
 
@@ -319,10 +351,68 @@ def _split(filename: str) -> tuple[str, str]:
     return name, fmt
 
 
-def _download(table: TableData, fmt: str, stem: str) -> Response:
-    body = table.to_csv() if fmt == "csv" else table.to_json()
+def _download(table: TableData, fmt: str, stem: str, notes: Callable[[], list] | None = None,
+              geojson: Callable[[], dict] | None = None) -> Response:
+    if fmt == "geojson":
+        if geojson is None:
+            raise ParameterError("format", _("only the tract table is a map"),
+                                 fix=_("download tracts.geojson, or this table as CSV, JSON or "
+                                       "Excel"))
+        body = json.dumps(geojson(), allow_nan=False)
+    elif fmt == "xlsx":
+        body = table.to_xlsx(notes() if notes else _table_notes(table))
+    else:
+        body = table.to_csv() if fmt == "csv" else table.to_json()
     return Response(body, media_type=FORMATS[fmt], headers={
         "Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
+
+
+def _table_notes(table: TableData, metrics: list[Metric] = (), sources: TableData | None = None,
+                 where: str = "") -> list[tuple[str, str]]:
+    """The notes sheet of an Excel download: what the table is, where its numbers come from,
+    what the fields and intervals mean, and each metric's definition."""
+    from datetime import UTC, datetime
+
+    from upward.web.tables import FIELD_MEANINGS
+
+    notes = [(_("Table"), table.caption)]
+    if where:
+        notes.append((_("Place"), where))
+    notes.append((_("Made by"), _("Upward, {date}").format(
+        date=datetime.now(UTC).strftime("%Y-%m-%d"))))
+    if table.note:
+        notes.append((_("Note"), _(table.note)))
+    notes.append((_("Intervals"), _(
+        "lb and ub bound the 95% interval the publisher gives (a 95% confidence interval unless "
+        "the bounds field says otherwise); an empty cell means no interval is published. "
+        "Two values whose intervals overlap may still differ; the barrier tests on the site "
+        "say which differences are significant.")))
+    for f in table.fields:
+        if f in FIELD_MEANINGS:
+            notes.append((f, _(FIELD_MEANINGS[f])))
+    for m in metrics:
+        notes.append((_("Definition: {label}").format(label=_(m.label)),
+                      f"{_(m.definition)} [{m.id}; {_('Unit')}: {_(m.unit)}; "
+                      f"{m.source}; {m.citation}]"))
+    for r in (sources.rows if sources is not None else []):
+        notes.append((_("Source: {dataset}").format(dataset=r.get("dataset") or ""),
+                      "; ".join(str(r[k]) for k in ("publisher", "url", "retrieved_at", "sha256",
+                                                    "license") if r.get(k))))
+    return notes
+
+
+def _metrics_of(table: TableData, metric: Metric | None) -> list[Metric]:
+    if metric is not None:
+        return [metric]
+    ids = list(dict.fromkeys(r.get("metric_id") or r.get("id") for r in table.rows
+                             if r.get("metric_id") or r.get("id")))
+    out = []
+    for i in ids:
+        try:
+            out.append(get_metric(i))
+        except UpwardError:
+            continue
+    return out
 
 
 @router.get("/places/{geo_id}/tables/{filename}")
@@ -344,7 +434,48 @@ def place_table_download(
         chosen = map_metric(metric) if name == "tracts" else get_metric(metric)
     table = place_table(name, data, geo, chosen)
     suffix = f"_{chosen.id}" if chosen is not None else ""
-    return _download(table, fmt, f"{geo.geo_id}_{name}{suffix}")
+    geojson = None
+    if name == "tracts":
+        from upward.measure.series import DEFAULT_MAP_METRIC, MAP_METRICS
+
+        m = chosen or MAP_METRICS[DEFAULT_MAP_METRIC]
+        geojson = lambda: tract_geojson(data.tract_map(geo, m.id), m)  # noqa: E731
+    return _download(table, fmt, f"{geo.geo_id}_{name}{suffix}", notes=lambda: _table_notes(
+        table, _metrics_of(table, chosen), place_table("sources", data, geo),
+        f"{geo.name} ({geo.geo_id})"), geojson=geojson)
+
+
+def tract_geojson(tract_map, metric: Metric) -> dict:
+    """The map as a GeoJSON FeatureCollection: each tract's shape with its value, bounds,
+    quality and the metric (a tract without a shape is left out and listed in
+    ``missing_geometry``)."""
+    values = {str(r["geo_id"]): r for r in tract_map.values.to_dict("records")}
+    features = []
+    for f in tract_map.geojson.get("features", []):
+        r = values.get(str(f.get("id")), {})
+        props = {k: _json_value(r.get(k)) for k in ("geo_id", "name", "estimate", "lb", "ub",
+                                                     "quality", "period", "source_id")
+                 if k in r}
+        features.append({"type": "Feature", "id": f.get("id"), "geometry": f.get("geometry"),
+                         "properties": {**props, "metric_id": metric.id,
+                                        "metric": _(metric.label), "unit": metric.unit}})
+    return {"type": "FeatureCollection", "features": features,
+            "metric": {"id": metric.id, "label": _(metric.label), "unit": metric.unit,
+                       "definition": _(metric.definition)},
+            "place": {"geo_id": tract_map.geo.geo_id, "name": tract_map.geo.name},
+            "missing_geometry": list(tract_map.missing_geometry),
+            "geometry_vintage": tract_map.geometry_vintage}
+
+
+def _json_value(value):
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value.item() if hasattr(value, "item") else value
 
 
 @router.get("/tables/{filename}")
@@ -360,7 +491,8 @@ def site_table_download(
         raise ParameterError("table", f"{name!r} is not a site table",
                              fix=f"use one of {', '.join(SITE_TABLES)}")
     table = SITE_TABLES[name](data_of(request), level, state_fips(state))
-    return _download(table, fmt, name)
+    return _download(table, fmt, name, notes=lambda: _table_notes(
+        table, _metrics_of(table, None) if name == "metrics" else []))
 
 
 @router.get("/compare")
@@ -385,8 +517,8 @@ def compare_page(
             context["problem"] = str(exc)
             return render(request, "compare.html", context, status_code=404)
         if not MIN_PLACES <= len(geos) <= MAX_PLACES:
-            context["problem"] = (f"{len(geos)} places given: name {MIN_PLACES} to "
-                                  f"{MAX_PLACES}.")
+            context["problem"] = _("{n} places given: name {low} to {high}.").format(
+                n=len(geos), low=MIN_PLACES, high=MAX_PLACES)
             return render(request, "compare.html", context, status_code=422)
         result = data.compare(geos, alpha)
         rows = display_rows(result)

@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from upward.report.i18n import gettext as _
 from upward.web.api import data_of, map_metric
 from upward.web.templating import render
 
@@ -78,10 +79,13 @@ def spending_page(request: Request, geo_id: str,
         values = tm.values.drop(columns=["estimate"]).merge(
             rows[["geo_id", column]].rename(columns={column: "estimate"}), on="geo_id",
             how="left").assign(quality=None)
-        label = "Dollars per resident" if has_pop else "Dollars"
+        label = _("Dollars per resident") if has_pop else _("Dollars")
         figure = figure_div(choropleth(replace(tm, values=values), label=label, unit="dollars"),
-                            "spending-map", label=f"Map of {label.lower()} from the city's "
-                            f"feeds by census tract in {s['geo'].name}")
+                            "spending-map",
+                            label=(_("Map of dollars per resident from the city's feeds by "
+                                     "census tract in {name}") if has_pop else
+                                   _("Map of dollars from the city's feeds by census tract in "
+                                     "{name}")).format(name=s["geo"].name))
     context = {**_place_context(data, s["geo"], "map"), **s, "sections": PLACE_SECTIONS,
                "figure": figure, "metrics": list(MAP_METRICS.values()),
                "with_charts": figure is not None, "has_pop": has_pop,

@@ -35,10 +35,28 @@ from upward.geo.resolve import GeoMatch
 from upward.measure.groups import group_label
 from upward.measure.render import QUALITY_WORDS
 from upward.metrics import Metric, all_metrics, get_metric
+from upward.report.i18n import N_, current_language, format_decimal
+from upward.report.i18n import gettext as _
 from upward.web.data import WebData
 
 #: Download formats and their media types.
-FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "geojson": "application/geo+json"}
+#: What the common fields of the downloads mean (the Excel notes sheet lists them).
+FIELD_MEANINGS = {
+    "estimate": N_("the published value, in the metric's unit"),
+    "lb": N_("lower bound of the 95% interval (the publisher's, where it gives one)"),
+    "ub": N_("upper bound of the 95% interval"),
+    "se": N_("standard error"),
+    "quality": N_("the publisher's data-quality grade: 1 good, 2 use with caution, "
+                  "3 do not act on it"),
+    "period": N_("the year (or last year of the span) the value describes"),
+    "source_id": N_("the loaded dataset the value comes from (see the sources below)"),
+    "unit": N_("the metric's unit: share = a fraction (0.25 = 25%), dollars = US dollars"),
+    "percentile": N_("share of US geographies of the same kind with a lower value (0-100)"),
+    "p_value": N_("p-value of the test"),
+}
 
 
 @dataclass(frozen=True)
@@ -144,6 +162,44 @@ class TableData:
         """
         return json.dumps(self.to_dict(), indent=1, allow_nan=False)
 
+    def to_xlsx(self, notes: list[tuple[str, str]] = ()) -> bytes:
+        """An Excel workbook: the downloaded fields on a ``data`` sheet, and a ``notes`` sheet
+        of (name, text) rows (sources, definitions, intervals). Text cells that a spreadsheet
+        would run as a formula are neutralised as in the CSV.
+
+        >>> import io, openpyxl
+        >>> t = TableData("t", "c", [Column("a", "A")], [{"a": "=1+2"}, {"a": 2.5}])
+        >>> book = openpyxl.load_workbook(io.BytesIO(t.to_xlsx([("Source", "X")])))
+        >>> [c.value for c in book["data"]["A"]], book["notes"]["B1"].value
+        (['a', "'=1+2", 2.5], 'X')
+        """
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font
+
+        from upward.privacy.spreadsheet import spreadsheet_safe
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "data"
+        sheet.append(list(self.fields))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in self.rows:
+            sheet.append([_cell(spreadsheet_safe(_plain(row.get(f)))) for f in self.fields])
+        sheet.freeze_panes = "A2"
+        info = book.create_sheet("notes")
+        for name, text in notes:
+            info.append([spreadsheet_safe(name), spreadsheet_safe(text)])
+        info.column_dimensions["A"].width = 28
+        info.column_dimensions["B"].width = 110
+        for cell in info["B"]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for cell in info["A"]:
+            cell.font = Font(bold=True)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+
     def url(self, fmt: str) -> str:
         """The download address of this table in ``fmt`` (csv or json).
 
@@ -160,6 +216,20 @@ def _plain(value):
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+#: Headers of the tract statistics (marked for the catalog; translated when a table is built).
+STAT_LABELS = {"min": N_("Min"), "p10": N_("P10"), "median": N_("Median"), "p90": N_("P90"),
+               "max": N_("Max")}
+
+
+def _cell(value):
+    """A value openpyxl writes as it is: numbers, text, booleans (lists as text)."""
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
 
 
 def _quality_label(q: int | None) -> str:
@@ -202,13 +272,13 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
             "url": f"/places/{geo.geo_id}/metrics/{r['metric_id']}",
         })
     return TableData(
-        "scorecard", f"Scorecard: every metric for {geo.name}, by pillar",
-        [Column("label", "Metric", "link", header=True),
-         Column("value", "Value", "shown", raw="estimate"),
-         Column("interval", "95% interval"),
-         Column("quality_word", "Data quality", "quality"), Column("period", "Year"),
-         Column("trend_text", "Trend", "trend"), Column("peers_better", "Peers", "peers"),
-         Column("percentile_text", "US standing", "percentile")],
+        "scorecard", _("Scorecard: every metric for {name}, by pillar").format(name=geo.name),
+        [Column("label", _("Metric"), "link", header=True),
+         Column("value", _("Value"), "shown", raw="estimate"),
+         Column("interval", _("95% interval")),
+         Column("quality_word", _("Data quality"), "quality"), Column("period", _("Year")),
+         Column("trend_text", _("Trend"), "trend"), Column("peers_better", _("Peers"), "peers"),
+         Column("percentile_text", _("US standing"), "percentile")],
         rows,
         fields=["pillar", "metric_id", "label", "unit", "direction", "estimate", "lb", "ub",
                 "quality", "quality_word", "period", "trend_first_period", "trend_last_period",
@@ -216,10 +286,10 @@ def scorecard(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tab
                 "peers_better", "peer_n", "peer_median", "percentile", "national_n",
                 "county_estimate", "source_id"],
         key="metric_id", group="pillar",
-        note="Peers: how many of the comparison places do better (the peer group of the "
-             "barrier report). US standing: the share of US geographies of the same kind "
-             "that this one does better than, read the way the metric is better (lower "
-             "violent crime is better); metrics with no better side say 'higher than'.")
+        note=_("Peers: how many of the comparison places do better (the peer group of the "
+               "barrier report). US standing: the share of US geographies of the same kind "
+               "that this one does better than, read the way the metric is better (lower "
+               "violent crime is better); metrics with no better side say 'higher than'."))
 
 
 def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
@@ -233,10 +303,13 @@ def county_outcomes(data: WebData, geo: GeoMatch, metric: Metric | None = None) 
              "source_id": o.source_id}
             for o in profile.atlas + profile.social_capital]
     return TableData(
-        "county_outcomes", f"Opportunity Atlas and Social Capital Atlas outcomes: {where}",
-        [Column("label", "Outcome", header=True), Column("group", "Group"),
-         Column("estimate", "Value", "value"), Column("interval", "95% interval", "interval"),
-         Column("period", "Period"), Column("source", "Source")],
+        "county_outcomes",
+        _("Opportunity Atlas and Social Capital Atlas outcomes: {where}").format(where=where),
+        [Column("label", _("Outcome"), "words", header=True),
+         Column("group", _("Group"), "words"),
+         Column("estimate", _("Value"), "value"),
+         Column("interval", _("95% interval"), "interval"),
+         Column("period", _("Period")), Column("source", _("Source"), "words")],
         rows,
         fields=["source", "metric_id", "label", "subgroup_type", "subgroup", "estimate", "lb",
                 "ub", "se", "period", "unit", "source_id"])
@@ -250,9 +323,11 @@ def tract_spread(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> 
              "unit": _unit(s.metric_id)} for s in profile.tracts]
     stats = ("min", "p10", "median", "p90", "max")
     return TableData(
-        "tract_spread", f"Neighbourhood outcomes: the spread over the tracts of {geo.name}",
-        [Column("label", "Outcome", header=True), Column("n_tracts", "Tracts", "count"),
-         *[Column(s, s.upper() if s.startswith("p") else s.title(), "value") for s in stats]],
+        "tract_spread",
+        _("Neighbourhood outcomes: the spread over the tracts of {name}").format(name=geo.name),
+        [Column("label", _("Outcome"), "words", header=True),
+         Column("n_tracts", _("Tracts"), "count"),
+         *[Column(s, _(STAT_LABELS[s]), "value") for s in stats]],
         rows,
         fields=["metric_id", "label", "unit", "n_tracts", "min", "p10", "p25", "median", "p75",
                 "p90", "max", "mean"],
@@ -265,9 +340,9 @@ def sources(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Table
     rows = [{k: s.get(k) for k in ("dataset", "publisher", "url", "retrieved_at", "sha256",
                                    "rows", "license")} for s in profile.sources]
     return TableData(
-        "sources", "Where the numbers come from",
-        [Column("dataset", "Dataset", header=True), Column("publisher", "Publisher"),
-         Column("retrieved_at", "Retrieved"), Column("rows", "Rows", "count"),
+        "sources", _("Where the numbers come from"),
+        [Column("dataset", _("Dataset"), header=True), Column("publisher", _("Publisher")),
+         Column("retrieved_at", _("Retrieved")), Column("rows", _("Rows"), "count"),
          Column("sha256", "SHA-256", "code")],
         rows, fields=["dataset", "publisher", "url", "retrieved_at", "sha256", "rows", "license"])
 
@@ -277,8 +352,8 @@ def _need(metric: Metric | None) -> Metric:
     if metric is None:
         from upward.web.errors import ParameterError
 
-        raise ParameterError("metric", "this table is about one metric",
-                             fix="add ?metric=METRIC_ID (see /metrics)")
+        raise ParameterError("metric", _("this table is about one metric"),
+                             fix=_("add ?metric=METRIC_ID (see /metrics)"))
     return metric
 
 
@@ -289,15 +364,17 @@ def series(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableD
     rows = [{**r, "unit": m.unit, "quality_label": _quality_label(_int(r["quality"]))}
             for r in frame.to_dict("records")]
     return TableData(
-        "series", f"{m.label}: every published value for {geo.name}",
-        [Column("period", "Period", header=True), Column("estimate", "Value", "value"),
-         Column("interval", "95% interval", "interval"),
-         Column("quality_label", "Data quality", "quality"), Column("release", "Release")],
+        "series", _("{metric}: every published value for {name}").format(metric=_(m.label),
+                                                                        name=geo.name),
+        [Column("period", _("Period"), header=True), Column("estimate", _("Value"), "value"),
+         Column("interval", _("95% interval"), "interval"),
+         Column("quality_label", _("Data quality"), "quality"),
+         Column("release", _("Release"))],
         rows, fields=["period", "estimate", "lb", "ub", "quality", "bounds", "release",
                       "source_id", "unit"],
         query={"metric": m.id},
-        note="Each release is its own series: releases revise methods, so values of two "
-             "releases are not joined into one trend.")
+        note=_("Each release is its own series: releases revise methods, so values of two "
+               "releases are not joined into one trend."))
 
 
 def peers(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
@@ -312,14 +389,15 @@ def peers(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableDa
     rows.sort(key=lambda r: (r["estimate"] is None, -(r["estimate"] or 0) if descending
                              else (r["estimate"] or 0)))
     return TableData(
-        "peers", f"{m.label}: {geo.name} and its peers",
-        [Column("name", "Place", "place", header=True), Column("estimate", "Value", "value"),
-         Column("interval", "95% interval", "interval"), Column("period", "Year"),
-         Column("percentile", "US percentile", "percentile")],
+        "peers", _("{metric}: {name} and its peers").format(metric=_(m.label), name=geo.name),
+        [Column("name", _("Place"), "place", header=True),
+         Column("estimate", _("Value"), "value"),
+         Column("interval", _("95% interval"), "interval"), Column("period", _("Year")),
+         Column("percentile", _("US percentile"), "percentile")],
         rows, fields=["geo_id", "name", "is_target", "estimate", "lb", "ub", "quality",
                       "period", "percentile", "source_id", "unit"],
         key="geo_id", query={"metric": m.id},
-        note=report.peers.method if report else "no peer group could be chosen")
+        note=report.peers.method if report else _("no peer group could be chosen"))
 
 
 def distribution(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
@@ -328,12 +406,14 @@ def distribution(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> 
     frame = data.distribution(geo.geo_level, m.id)
     rows = [{**r, "unit": m.unit, "is_target": r["geo_id"] == geo.geo_id,
              "url": f"/places/{r['geo_id']}/metrics/{m.id}"} for r in frame.to_dict("records")]
-    kind = "places" if geo.geo_level == "place" else "counties"
+    caption = (_("{metric}: every US place ({n} places), lowest first")
+               if geo.geo_level == "place" else
+               _("{metric}: every US county ({n} counties), lowest first"))
     return TableData(
-        "distribution", f"{m.label}: every US {kind[:-1] if kind == 'places' else 'county'} "
-        f"({len(rows):,} {kind}), lowest first",
-        [Column("name", "Place", "place", header=True), Column("estimate", "Value", "value"),
-         Column("period", "Year"), Column("percentile", "US percentile", "percentile")],
+        "distribution", caption.format(metric=_(m.label), n=format_decimal(len(rows), "#,##0")),
+        [Column("name", _("Place"), "place", header=True),
+         Column("estimate", _("Value"), "value"),
+         Column("period", _("Year")), Column("percentile", _("US percentile"), "percentile")],
         rows, fields=["geo_id", "name", "estimate", "lb", "ub", "quality", "period",
                       "percentile", "source_id", "unit"],
         key="geo_id", query={"metric": m.id})
@@ -348,16 +428,26 @@ def findings(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Tabl
     """The barriers: metrics significantly worse than the peers or the nation, ranked."""
     report = data.barriers(geo)
     rows = [{"rank": f.rank, "pillar": f.pillar, "metric_id": f.metric_id, "label": f.label,
-             "sentence": f.sentence, "behind_peers": f.behind_peers,
+             "sentence": _finding_sentence(report, f), "behind_peers": f.behind_peers,
              "behind_nation": f.behind_nation, "score": f.score,
              "url": f"/places/{geo.geo_id}/metrics/{f.metric_id}"} for f in report.findings]
     return TableData(
-        "findings", f"Barriers in {geo.name}, ranked",
-        [Column("rank", "Rank", "count"), Column("sentence", "Finding", header=True),
-         Column("behind_peers", "Behind peers", "bool"),
-         Column("behind_nation", "Behind the US", "bool")],
+        "findings", _("Barriers in {name}, ranked").format(name=geo.name),
+        [Column("rank", _("Rank"), "count"), Column("sentence", _("Finding"), header=True),
+         Column("behind_peers", _("Behind peers"), "bool"),
+         Column("behind_nation", _("Behind the US"), "bool")],
         rows, fields=["rank", "pillar", "metric_id", "label", "sentence", "behind_peers",
                       "behind_nation", "score"], key="metric_id")
+
+
+def _finding_sentence(report, finding) -> str:
+    """The finding's sentence in the current language (``upward.report.sentences``)."""
+    from upward.report.sentences import finding_sentence
+
+    gap = next((g for g in report.gaps if g.metric_id == finding.metric_id), None)
+    if current_language() == "en" or gap is None:
+        return finding.sentence
+    return finding_sentence(gap, report.geo.geo_level)
 
 
 def gaps(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableData:
@@ -366,13 +456,14 @@ def gaps(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableDat
     rows = [{**{k: getattr(g, k) for k in g.__dataclass_fields__},
              "url": f"/places/{geo.geo_id}/metrics/{g.metric_id}"} for g in report.gaps]
     return TableData(
-        "gaps", "Every metric against the peers and the nation",
-        [Column("label", "Metric", "link", header=True), Column("estimate", "Value", "value"),
-         Column("peer_median", "Peer median", "value"),
-         Column("peer_q", "Peer test q", "p"),
-         Column("national_median", "US median", "value"),
-         Column("national_q", "US test q", "p"), Column("finding", "Barrier", "bool"),
-         Column("note", "Note")],
+        "gaps", _("Every metric against the peers and the nation"),
+        [Column("label", _("Metric"), "link", header=True),
+         Column("estimate", _("Value"), "value"),
+         Column("peer_median", _("Peer median"), "value"),
+         Column("peer_q", _("Peer test q"), "p"),
+         Column("national_median", _("US median"), "value"),
+         Column("national_q", _("US test q"), "p"), Column("finding", _("Barrier"), "bool"),
+         Column("note", _("Note"))],
         rows, fields=list(report.gaps[0].__dataclass_fields__) if report.gaps else [],
         key="metric_id", group="pillar",
         note=report.method.get("gap_test", ""))
@@ -385,10 +476,11 @@ def peer_group(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Ta
              "distance": p.distance, "why": p.why, "url": f"/places/{p.geo_id}"}
             for p in report.peers.peers]
     return TableData(
-        "peer_group", f"The peers of {geo.name}",
-        [Column("name", "Peer", "place", header=True),
-         Column("why", f"Why: the peer's figures ({geo.name.split(',')[0]}'s in brackets)"),
-         Column("distance", "Distance (SD units)", "number")],
+        "peer_group", _("The peers of {name}").format(name=geo.name),
+        [Column("name", _("Peer"), "place", header=True),
+         Column("why", _("Why: the peer's figures ({name}'s in brackets)").format(
+             name=geo.name.split(",")[0]), "why"),
+         Column("distance", _("Distance (SD units)"), "number")],
         rows, fields=["geo_id", "geo_level", "name", "distance", "why"], key="geo_id",
         note=report.peers.method)
 
@@ -401,11 +493,11 @@ def trends(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableD
              "years": f"{t.first_period}–{t.last_period}", "unit": units.get(t.metric_id, "")}
             for t in report.trends]
     return TableData(
-        "trends", "Trends and how they compare with the peers' trends",
-        [Column("label", "Metric", header=True), Column("years", "Years"),
-         Column("change", "Change", "signed"), Column("verdict", "Verdict"),
-         Column("peer_median_change", "Peer median change", "signed"),
-         Column("diverges", "Diverges from peers", "bool")],
+        "trends", _("Trends and how they compare with the peers' trends"),
+        [Column("label", _("Metric"), "words", header=True), Column("years", _("Years")),
+         Column("change", _("Change"), "signed"), Column("verdict", _("Verdict"), "words"),
+         Column("peer_median_change", _("Peer median change"), "signed"),
+         Column("diverges", _("Diverges from peers"), "bool")],
         rows, fields=["metric_id", "label", "first_period", "last_period", "change", "p_value",
                       "verdict", "peer_median_change", "n_peers", "divergence_p",
                       "divergence_q", "diverges"], key="metric_id")
@@ -415,12 +507,13 @@ def disparities(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> T
     """Gaps between groups (race, sex, parental income) on the county's outcomes."""
     report = data.barriers(geo)
     rows = [{**{k: getattr(d, k) for k in d.__dataclass_fields__},
-             "groups": f"{d.group} vs {d.reference}"} for d in report.disparities]
+             "groups": _("{group} vs {reference}").format(group=_(d.group), reference=_(d.reference))} for d in report.disparities]
     return TableData(
-        "disparities", "Disparities between groups",
-        [Column("label", "Outcome", header=True), Column("groups", "Groups"),
-         Column("value", "Group", "number"), Column("reference_value", "Reference", "number"),
-         Column("difference", "Gap", "number"), Column("ci", "95% CI", "ci"),
+        "disparities", _("Disparities between groups"),
+        [Column("label", _("Outcome"), "words", header=True), Column("groups", _("Groups")),
+         Column("value", _("Group"), "number"),
+         Column("reference_value", _("Reference"), "number"),
+         Column("difference", _("Gap"), "number"), Column("ci", _("95% CI"), "ci"),
          Column("p_value", "p", "p")],
         rows, fields=["metric_id", "label", "source", "group", "reference", "value",
                       "reference_value", "difference", "lb", "ub", "p_value"])
@@ -433,10 +526,11 @@ def lowest_tracts(data: WebData, geo: GeoMatch, metric: Metric | None = None) ->
     unit = _unit(hood.get("metric_id", "kfr_dollars_p25"))
     rows = [{**t, "unit": unit} for t in hood.get("lowest_tracts", [])]
     return TableData(
-        "lowest_tracts", "Tracts with the lowest upward mobility",
-        [Column("geo_id", "Tract", "code", header=True), Column("name", "Neighbourhood"),
-         Column("value", "Income at 35 (parents at p25)", "value"),
-         Column("kid_count", "Children in the sample", "count")],
+        "lowest_tracts", _("Tracts with the lowest upward mobility"),
+        [Column("geo_id", _("Tract"), "code", header=True),
+         Column("name", _("Neighbourhood")),
+         Column("value", _("Income at 35 (parents at p25)"), "value"),
+         Column("kid_count", _("Children in the sample"), "count")],
         rows, fields=["geo_id", "name", "value", "kid_count"], key="geo_id")
 
 
@@ -446,11 +540,14 @@ def drivers(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> Table
     model = report.drivers or {}
     rows = list(model.get("drivers", []))
     return TableData(
-        "drivers", f"What goes with upward mobility across US {model.get('level', 'place')}s "
-        f"({model.get('outcome_label', 'outcome')})",
-        [Column("label", "Metric", header=True), Column("beta", "Standardised beta", "beta"),
-         Column("ci", "95% CI", "ci"), Column("p_value", "p", "p"),
-         Column("significant", "Significant", "bool")],
+        "drivers", (_("What goes with upward mobility across US places ({outcome})")
+                    if model.get("level", "place") == "place" else
+                    _("What goes with upward mobility across US counties ({outcome})")).format(
+            outcome=_(model.get("outcome_label") or "outcome")),
+        [Column("label", _("Metric"), "words", header=True),
+         Column("beta", _("Standardised beta"), "beta"),
+         Column("ci", _("95% CI"), "ci"), Column("p_value", "p", "p"),
+         Column("significant", _("Significant"), "bool")],
         rows, fields=["metric_id", "label", "pillar", "beta", "se", "ci_low", "ci_high",
                       "p_value", "significant", "correlation", "vif"], key="metric_id",
         note=model.get("caveat", ""))
@@ -468,9 +565,11 @@ def tracts(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableD
     rows.sort(key=lambda r: (r["estimate"] is None or pd.isna(r["estimate"]),
                              r["estimate"] if r["estimate"] is not None else 0))
     return TableData(
-        "tracts", f"{m.label}: every tract of {geo.name}, lowest first",
-        [Column("geo_id", "Tract", "code", header=True), Column("name", "Name"),
-         Column("estimate", "Value", "value"), Column("has_geometry", "On the map", "bool")],
+        "tracts", _("{metric}: every tract of {name}, lowest first").format(metric=_(m.label),
+                                                                           name=geo.name),
+        [Column("geo_id", _("Tract"), "code", header=True), Column("name", _("Name")),
+         Column("estimate", _("Value"), "value"),
+         Column("has_geometry", _("On the map"), "bool")],
         rows, fields=["geo_id", "name", "estimate", "quality", "period", "has_geometry",
                       "source_id", "unit"], key="geo_id", query={"metric": m.id},
         note=tract_map.method or "")
@@ -514,8 +613,8 @@ def place_table(name: str, data: WebData, geo: GeoMatch, metric: Metric | None =
         table.base_url = f"/places/{geo.geo_id}/tables"
         return table
 
-    return data.memo(("table", name, geo.geo_id, geo.geo_level, metric.id if metric else None),
-                     build)
+    return data.memo(("table", name, current_language(), geo.geo_id, geo.geo_level,
+                      metric.id if metric else None), build)
 
 
 # -- site tables ------------------------------------------------------------------------------
@@ -530,10 +629,11 @@ def metric_catalog(data: WebData, level: str | None = None, state: str | None = 
     for r in rows:
         r["geo_levels"] = ", ".join(r["geo_levels"])
     return TableData(
-        "metrics", "Every metric Upward knows",
-        [Column("label", "Metric", "link", header=True), Column("id", "Id", "code"),
-         Column("pillar", "Pillar"), Column("unit", "Unit"), Column("direction", "Better when"),
-         Column("publisher", "Publisher")],
+        "metrics", _("Every metric Upward knows"),
+        [Column("label", _("Metric"), "link", header=True), Column("id", _("Id"), "code"),
+         Column("pillar", _("Pillar"), "words"), Column("unit", _("Unit"), "words"),
+         Column("direction", _("Better when"), "words"),
+         Column("publisher", _("Publisher"))],
         rows, fields=["id", "label", "pillar", "predictor", "unit", "direction", "definition",
                       "source", "publisher", "citation", "geo_levels", "parity_value"],
         key="id", group="publisher", base_url="/tables")
@@ -544,12 +644,13 @@ def place_list(data: WebData, level: str | None = "place", state: str | None = N
     """The loaded places (or counties) with published values."""
     frame = data.places(level or "place", state)
     rows = [{**r, "url": f"/places/{r['geo_id']}"} for r in frame.to_dict("records")]
-    kind = "Counties" if level == "county" else "Places"
+    caption = (_("Counties with published data ({n})") if level == "county"
+               else _("Places with published data ({n})"))
     query = {k: v for k, v in (("level", level), ("state", state)) if v}
     return TableData(
-        "places", f"{kind} with published data ({len(rows):,})",
-        [Column("name", "Name", "place", header=True), Column("state", "State"),
-         Column("geo_id", "Code", "code"), Column("population", "Population", "count")],
+        "places", caption.format(n=format_decimal(len(rows), "#,##0")),
+        [Column("name", _("Name"), "place", header=True), Column("state", _("State")),
+         Column("geo_id", _("Code"), "code"), Column("population", _("Population"), "count")],
         rows, fields=["geo_id", "geo_level", "name", "state_fips", "state", "population"],
         key="geo_id", group="state_name", base_url="/tables", query=query)
 

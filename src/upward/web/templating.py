@@ -6,7 +6,7 @@ Examples
 --------
 >>> from upward.web.tables import Column
 >>> str(render_cell(Column("estimate", "Value", "value"), {"estimate": 0.5, "unit": "share"}))
-'<td class="num" data-value="0.5">50.0%</td>'
+'<td data-label="Value" class="num" data-value="0.5">50.0%</td>'
 """
 
 from __future__ import annotations
@@ -17,11 +17,26 @@ from pathlib import Path
 
 import pandas as pd
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from upward.measure.render import format_value
 from upward.report.charts import ordinal
+from upward.report.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    N_,
+    current_language,
+    format_decimal,
+    format_value,
+    gettext,
+    localise_numbers,
+    ngettext,
+    tr,
+)
+from upward.report.i18n import gettext as _
+from upward.web.language import localise_links
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DASH = "—"
@@ -41,8 +56,8 @@ def _number(value) -> str:
         return DASH
     v = float(value)
     if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.3g}"
+        return format_decimal(v, "#,##0")
+    return format_decimal(v, "@##")
 
 
 def _signed(value, unit: str) -> str:
@@ -54,7 +69,7 @@ def _signed(value, unit: str) -> str:
 def _p_value(value) -> str:
     if _missing(value):
         return DASH
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    return "< " + format_decimal(0.001, "0.000") if value < 0.001 else format_decimal(value, "0.000")
 
 
 def _interval(row: dict) -> str:
@@ -70,13 +85,15 @@ def _ci(row: dict) -> str:
     hi = row.get("ci_high", row.get("ub"))
     if _missing(lo) or _missing(hi):
         return DASH
-    return f"{_number(lo)} to {_number(hi)}"
+    return _("{low} to {high}").format(low=_number(lo), high=_number(hi))
 
 
 def _td(text, *, value=None, numeric: bool = False, header: bool = False,
-        css: str = "") -> Markup:
+        css: str = "", label: str = "") -> Markup:
     tag = "th" if header else "td"
     attrs = ' scope="row"' if header else ""
+    if label:  # the column's header, shown beside the value when a narrow screen stacks cells
+        attrs += f' data-label="{escape(label)}"'
     classes = " ".join(c for c in ("num" if numeric else "", css) if c)
     if classes:
         attrs += f' class="{classes}"'
@@ -87,11 +104,12 @@ def _td(text, *, value=None, numeric: bool = False, header: bool = False,
 
 def _link(row: dict, text: str) -> Markup:
     url = row.get("url")
+    text = _(text)
     return Markup(f'<a href="{escape(url)}">{escape(text)}</a>') if url else escape(text)
 
 
 def _quality(row: dict, key: str) -> Markup:
-    word = row.get(key) or "not graded"
+    word = _(row.get(key) or "not graded")
     grade = row.get("quality")
     css = f"q{int(grade)}" if not _missing(grade) else "q0"
     return Markup(f'<span class="badge {css}">{escape(word)}</span>')
@@ -102,48 +120,119 @@ def _trend(row: dict, key: str) -> Markup:
     if not text:
         return Markup(DASH)
     meaning = row.get("trend_meaning")
-    extra = f' <span class="small muted">({escape(meaning)})</span>' if meaning else ""
-    return Markup(f"{escape(text)}{extra}")
+    extra = f' <span class="small muted">({escape(_(meaning))})</span>' if meaning else ""
+    return Markup(f"{escape(localise_numbers(text))}{extra}")
 
 
 def _peers(row: dict, key: str) -> str:
     better, n = row.get(key), row.get("peer_n")
     if _missing(better) or not n:
         return DASH
-    return f"{int(better)} of {int(n)} do better"
+    return _("{better} of {n} do better").format(better=int(better), n=int(n))
 
 
 def _percentile(row: dict, key: str) -> str:
     value = row.get(key)
     if _missing(value):
         return DASH
-    text = ordinal(float(value)) if not isinstance(value, str) else value
+    number = row.get("percentile") if isinstance(value, str) else value
+    if isinstance(value, str) and (current_language() == DEFAULT_LANGUAGE or _missing(number)):
+        text = value  # the words the layers below wrote (English)
+    else:
+        text = ordinal_text(float(number))
     n = row.get("national_n")
-    return f"{text} of {int(n):,}" if n and not _missing(n) and text != DASH else text
+    if n and not _missing(n) and text != DASH:
+        return _("{percentile} of {n}").format(percentile=text, n=format_decimal(int(n), "#,##0"))
+    return text
+
+
+def ordinal_text(p: float | None) -> str:
+    """A percentile as people say it in the current language: "75th" in English; the number
+    in Spanish, where the word "percentil" comes before it.
+
+    >>> from upward.report.i18n import use_language
+    >>> ordinal_text(74.6), ordinal_text(None)
+    ('75th', '—')
+    >>> with use_language("es"):
+    ...     ordinal_text(74.6)
+    '75'
+    """
+    if _missing(p):
+        return DASH
+    if current_language() == DEFAULT_LANGUAGE:
+        return ordinal(float(p))
+    return f"{round(float(p))}"
 
 
 def _place(row: dict, key: str) -> Markup:
     link = _link(row, str(row.get(key) or DASH))
-    return Markup(f"<strong>{link} (this place)</strong>") if row.get("is_target") else link
+    if row.get("is_target"):
+        return Markup(f"<strong>{link} ({escape(_('this place'))})</strong>")
+    return link
+
+
+#: The parts of a peer's ``why`` (``upward.diagnose.peers.why_peer``) and the Census regions.
+WHY_PARTS = (("population ", N_("population")), ("median income ", N_("median income")),
+             ("20th-percentile income ", N_("20th-percentile income")))
+REGIONS = (N_("Northeast"), N_("Midwest"), N_("South"), N_("West"), N_("Unknown"))
+
+
+def why_text(text: str | None) -> str:
+    """Why a place is a peer (written in English by ``upward.diagnose.peers``) in the page's
+    language: the words translated, the numbers in its notation.
+
+    >>> from upward.report.i18n import use_language
+    >>> with use_language("es"):
+    ...     why_text("population 380,000 (400,000); same region (South)")
+    'población 380.000 (400.000); misma región (Sur)'
+    """
+    import re
+
+    if _missing(text) or not text:
+        return DASH
+    if current_language() == DEFAULT_LANGUAGE:
+        return str(text)
+    out = []
+    for part in str(text).split("; "):
+        same = re.fullmatch(r"same region \((.+)\)", part)
+        other = re.fullmatch(r"region (.+) \((.+)\)", part)
+        if same:
+            part = _("same region ({region})").format(region=_(same.group(1)))
+        elif other:
+            part = _("region {region} ({theirs})").format(region=_(other.group(1)),
+                                                        theirs=_(other.group(2)))
+        else:
+            for prefix, words in WHY_PARTS:
+                if part.startswith(prefix):
+                    part = f"{_(words)} {part[len(prefix):]}"
+                    break
+        out.append(part)
+    return localise_numbers("; ".join(out))
 
 
 #: How each column kind writes a cell: (column, row) → (inner HTML or text, data-value).
 CELLS: dict[str, Callable] = {
-    "text": lambda c, r: (escape(DASH if _missing(r.get(c.key)) else str(r.get(c.key))), None),
+    "text": lambda c, r: (escape(DASH if _missing(r.get(c.key))
+                                 else localise_numbers(str(r.get(c.key)))), None),
+    "words": lambda c, r: (escape(DASH if _missing(r.get(c.key)) else _(str(r.get(c.key)))),
+                           None),
+    "why": lambda c, r: (escape(why_text(r.get(c.key))), None),
     "code": lambda c, r: (Markup(f"<code>{escape(str(r.get(c.key) or DASH))}</code>"), None),
     "link": lambda c, r: (_link(r, str(r.get(c.key) or DASH)), None),
     "place": lambda c, r: (_place(r, c.key), None),
     "value": lambda c, r: (format_value(None if _missing(r.get(c.key)) else float(r[c.key]),
                                         r.get("unit", "")), r.get(c.key)),
-    "shown": lambda c, r: (escape(r.get(c.key) or DASH), r.get(c.raw or c.key)),
+    "shown": lambda c, r: (escape(localise_numbers(r.get(c.key)) or DASH), r.get(c.raw or c.key)),
     "number": lambda c, r: (_number(r.get(c.key)), r.get(c.key)),
-    "count": lambda c, r: (DASH if _missing(r.get(c.key)) else f"{float(r[c.key]):,.0f}",
+    "count": lambda c, r: (DASH if _missing(r.get(c.key))
+                           else format_decimal(float(r[c.key]), "#,##0"),
                            r.get(c.key)),
     "signed": lambda c, r: (_signed(r.get(c.key), r.get("unit", "")), r.get(c.key)),
-    "beta": lambda c, r: (DASH if _missing(r.get(c.key)) else f"{float(r[c.key]):+.2f}",
+    "beta": lambda c, r: (DASH if _missing(r.get(c.key))
+                          else format_decimal(float(r[c.key]), "+0.00;-0.00"),
                           r.get(c.key)),
     "p": lambda c, r: (_p_value(r.get(c.key)), r.get(c.key)),
-    "bool": lambda c, r: ({True: "yes", False: "no"}.get(r.get(c.key), DASH), None),
+    "bool": lambda c, r: ({True: _("yes"), False: _("no")}.get(r.get(c.key), DASH), None),
     "interval": lambda c, r: (_interval(r), None),
     "ci": lambda c, r: (_ci(r), None),
     "quality": lambda c, r: (_quality(r, c.key), r.get("quality")),
@@ -160,11 +249,11 @@ def render_cell(column, row: dict) -> Markup:
 
     >>> from upward.web.tables import Column
     >>> str(render_cell(Column("n", "N", "count"), {"n": None}))
-    '<td class="num">—</td>'
+    '<td data-label="N" class="num">—</td>'
     """
     text, value = CELLS[column.kind](column, row)
     return _td(text if isinstance(text, Markup) else escape(text), value=value,
-               numeric=column.numeric, header=column.header)
+               numeric=column.numeric, header=column.header, label=column.label)
 
 
 def fmt(value, unit: str = "") -> str:
@@ -182,7 +271,7 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     >>> plural(1, "tract"), plural(1200, "county", "counties")
     ('1 tract', '1,200 counties')
     """
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+    return f"{format_decimal(n, '#,##0')} {_(word if n == 1 else (many or word + 's'))}"
 
 
 def make_templates() -> Jinja2Templates:
@@ -193,17 +282,56 @@ def make_templates() -> Jinja2Templates:
     """
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
-    env.filters.update(fmt=fmt, plural=plural, ordinal=lambda p: ordinal(
-        None if _missing(p) else float(p)))
-    env.globals.update(render_cell=render_cell, math=math)
+    env.add_extension("jinja2.ext.i18n")
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(gettext, ngettext, newstyle=False)
+    env.filters.update(fmt=fmt, plural=plural, ordinal=ordinal_text,
+                       num=lambda text: localise_numbers(str(text)),
+                       number=lambda v, pattern="#,##0": DASH
+        if _missing(v) else format_decimal(float(v), pattern))
+    env.globals.update(render_cell=render_cell, math=math, current_language=current_language,
+                       language_links=language_links, tr=tr, finding_text=finding_text)
     return templates
 
 
-def render(request: Request, name: str, context: dict | None = None, *,
-           status_code: int = 200):
-    """Render a template of the app in ``request`` with ``context``."""
+def finding_text(report, finding) -> str:
+    """A barrier finding's sentence in the page's language (``upward.report.sentences``)."""
+    if current_language() == DEFAULT_LANGUAGE:
+        return finding.sentence
+    from upward.report.sentences import finding_sentence
+
+    gap = next((g for g in report.gaps if g.metric_id == finding.metric_id), None)
+    return finding_sentence(gap, report.geo.geo_level) if gap is not None else \
+        tr(finding.sentence)
+
+
+def language_links(request: Request) -> list[dict]:
+    """The language switch of a page: this page in each other language.
+
+    >>> from starlette.requests import Request
+    >>> scope = {"type": "http", "path": "/metrics", "query_string": b"", "headers": [],
+    ...          "state": {"lang": "en"}}
+    >>> language_links(Request(scope))
+    [{'lang': 'es', 'name': 'Español', 'href': '/es/metrics'}]
+    """
+    here = current_language()
+    query = f"?{request.url.query}" if request.url.query else ""
+    return [{"lang": lang, "name": LANGUAGE_NAMES[lang], "href": f"/{lang}{request.url.path}"
+             + query} for lang in LANGUAGES if lang != here]
+
+
+def render_page(request: Request, name: str, context: dict) -> str:
+    """The HTML of a template in the request's language, its site links in that language."""
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    html = templates.get_template(name).render({**context, "request": request})
+    return localise_links(html, current_language())
 
 
-__all__ = ["CELLS", "TEMPLATES_DIR", "fmt", "make_templates", "plural", "render", "render_cell"]
+def render(request: Request, name: str, context: dict | None = None, *,
+           status_code: int = 200) -> HTMLResponse:
+    """Render a template of the app in ``request`` with ``context``."""
+    return HTMLResponse(render_page(request, name, context or {}), status_code=status_code)
+
+
+__all__ = ["CELLS", "DEFAULT_LANGUAGE", "TEMPLATES_DIR", "finding_text", "fmt", "language_links",
+           "make_templates", "plural", "render", "render_cell", "render_page", "tr"]

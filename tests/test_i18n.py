@@ -1,0 +1,213 @@
+"""Spanish: the catalogs are complete and current, every page of the site and the place
+report come out in Spanish under ``/es/`` (or with ``Accept-Language: es``) with no English
+string of the catalog left on them, numbers are written the Spanish way, and the language
+switch, ``<html lang>`` and links keep the reader in their language.
+
+To add or change a string: ``python -m upward.report.translations`` (see its docstring) updates
+``src/upward/locale/es/LC_MESSAGES/messages.po`` and lists what is left to translate.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from tests.support.web import DEMO_PLACE, app_for, demo_workspace
+
+from upward.report import translations
+from upward.report.i18n import format_value, gettext, localise_numbers, use_language
+
+PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)s|\{[a-z_0-9]+\}")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return TestClient(app_for(demo_workspace()), raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def template():
+    return translations.extract()
+
+
+@pytest.fixture(scope="module")
+def spanish():
+    return translations.read("es")
+
+
+def test_every_string_of_the_code_is_in_the_spanish_catalog(template):
+    new, gone = translations.stale("es", template)
+    assert not new, ("strings not in messages.po (run python -m upward.report.translations): "
+                     f"{sorted(map(str, new))}")
+    assert not gone, f"strings no longer used, still in messages.po: {sorted(map(str, gone))}"
+
+
+def test_every_string_has_a_spanish_translation(spanish):
+    gaps = [(m.id, m.locations[:1]) for m in translations.missing(spanish)]
+    assert not gaps, f"untranslated (msgid, where): {gaps}"
+
+
+def test_the_compiled_catalog_is_the_po_file():
+    assert translations.compiled_matches("es"), (
+        "messages.mo differs from messages.po: run python -m upward.report.translations")
+
+
+def test_translations_keep_every_placeholder(spanish):
+    for m in spanish:
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple | list) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple | list) else (m.string,)
+        wanted = set(PLACEHOLDER.findall(ids[-1]))
+        for s in strings:
+            assert set(PLACEHOLDER.findall(s)) == wanted, (m.id, s)
+
+
+def test_the_extractor_finds_every_metric_label_and_definition(template):
+    from upward.metrics import all_metrics
+
+    for m in all_metrics():
+        assert m.label in template and m.definition in template, m.id
+
+
+def test_numbers_are_written_the_spanish_way():
+    with use_language("es"):
+        assert format_value(0.256, "share") == "25,6\u00a0%"
+        assert format_value(36700.4, "dollars") == "36.700\u00a0$"
+        assert format_value(0.3614, "rank") == "0,361"
+        assert localise_numbers("▲ 2.1 pts 2014–2021") == "▲ 2,1 pts 2014–2021"
+        assert gettext("95% interval") == "Intervalo del 95 %"
+    assert format_value(0.256, "share") == "25.6%"
+
+
+#: The pages a reader can reach, one of each kind (the demo workspace holds every kind).
+PAGES = ("/", f"/places/{DEMO_PLACE}", f"/places/{DEMO_PLACE}/barriers",
+         f"/places/{DEMO_PLACE}/map", f"/places/{DEMO_PLACE}/metrics/pctl_income_50",
+         "/metrics", "/metrics/share_employed", "/evidence", "/evidence/ratings", "/docs",
+         "/states/99", f"/embed/places/{DEMO_PLACE}/map",
+         f"/embed/places/{DEMO_PLACE}/metrics/pctl_income_50/peers",
+         f"/places/{DEMO_PLACE}/recommend", f"/places/{DEMO_PLACE}/spending", "/compare",
+         f"/compare?places={DEMO_PLACE}&places=9935100")
+
+
+def _english_left(soup: BeautifulSoup, spanish) -> list[str]:
+    """Catalog strings that stay English on a Spanish page: a text node, label or attribute
+    that is exactly an English message, or a long English message anywhere in the text."""
+    english = {m.id for m in spanish if isinstance(m.id, str) and m.id and m.string
+               and m.string != m.id and "%(" not in m.id and "{" not in m.id
+               and not m.id.startswith("<")}
+    for tag in soup(["script", "style", "code"]):
+        tag.decompose()
+    # Text the lower layers write in English only is marked lang="en" on the page (said, not
+    # hidden): it is not a string of the catalog left untranslated.
+    for tag in soup.find_all(lang="en"):
+        if tag.name != "html" and not tag.get("hreflang"):
+            tag.decompose()
+    nodes = [s.strip() for s in soup.stripped_strings]
+    nodes += [t.get(a, "").strip() for t in soup.find_all(True)
+              for a in ("aria-label", "placeholder", "title", "alt")]
+    text = " ".join(nodes)
+    exact = sorted({n for n in nodes if n in english})
+    long = sorted(m for m in english if len(m) >= 30 and m in text)
+    return exact + long
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_spanish_pages_hold_no_english_string_of_the_catalog(demo, spanish, path):
+    response = demo.get("/es" + path)
+    assert response.status_code == 200, (path, response.text[:300])
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.html["lang"] == "es"
+    assert response.headers["content-language"] == "es"
+    left = _english_left(soup, spanish)
+    assert not left, f"{path}: English left on the Spanish page: {left}"
+    english = BeautifulSoup(demo.get(path).text, "html.parser")
+    assert english.html["lang"] == "en"
+    assert _english_left(english, spanish), "the check finds English on the English page"
+
+
+def test_an_intervention_page_is_spanish(demo, spanish):
+    listing = BeautifulSoup(demo.get("/es/evidence").text, "html.parser")
+    first = listing.select_one("#table-evidence tbody a")["href"]
+    assert first.startswith("/es/evidence/")
+    soup = BeautifulSoup(demo.get(first).text, "html.parser")
+    assert soup.html["lang"] == "es"
+    assert not _english_left(soup, spanish)
+
+
+def test_error_pages_are_spanish(demo):
+    response = demo.get("/es/nowhere")
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert response.status_code == 404 and soup.h1.get_text() == "Página no encontrada"
+    assert "No hay ninguna página en /nowhere." in soup.get_text()
+
+
+def test_accept_language_chooses_and_the_prefix_wins(demo):
+    spanish = demo.get("/metrics", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert 'lang="es"' in spanish.text and "Catálogo de indicadores" in spanish.text
+    assert "Accept-Language" in spanish.headers["vary"]
+    english = demo.get("/en/metrics", headers={"Accept-Language": "es"})
+    assert 'lang="en"' in english.text and "Metric catalog" in english.text
+    assert "vary" not in english.headers or "Accept-Language" not in english.headers["vary"]
+    assert 'lang="en"' in demo.get("/metrics", headers={"Accept-Language": "fr, de"}).text
+
+
+def test_switch_links_and_redirects_keep_the_language(demo):
+    soup = BeautifulSoup(demo.get(f"/es/places/{DEMO_PLACE}").text, "html.parser")
+    switch = soup.select_one(".language-switch a")
+    assert switch["href"] == f"/en/places/{DEMO_PLACE}" and switch["lang"] == "en"
+    assert soup.select_one('link[rel="alternate"]')["hreflang"] == "en"
+    internal = [a["href"] for a in soup.find_all("a", href=True) if a["href"].startswith("/")]
+    for href in internal:
+        assert href.startswith(("/es/", "/en/", "/api/", "/static/")), href
+    assert soup.select_one("form.nav-search")["action"] == "/es/places"
+    english = BeautifulSoup(demo.get(f"/places/{DEMO_PLACE}").text, "html.parser")
+    assert english.select_one(".language-switch a")["href"] == f"/es/places/{DEMO_PLACE}"
+    found = demo.get("/es/places", params={"q": DEMO_PLACE}, follow_redirects=False)
+    assert found.status_code == 303 and found.headers["location"] == f"/es/places/{DEMO_PLACE}"
+
+
+def test_spanish_scorecard_numbers_use_the_decimal_comma(demo):
+    soup = BeautifulSoup(demo.get(f"/es/places/{DEMO_PLACE}").text, "html.parser")
+    rows = {tr["data-key"]: tr for tr in soup.select("#table-scorecard tbody tr[data-key]")}
+    cell = rows["share_employed"].select("td")[0]
+    value = float(cell["data-value"])
+    with use_language("es"):
+        assert cell.get_text() == format_value(value, "share")
+    assert "," in cell.get_text() and "%" in cell.get_text()
+    header = [th.get_text() for th in soup.select("#table-scorecard thead th")]
+    assert header[:3] == ["Indicador", "Valor", "Intervalo del 95 %"]
+
+
+def test_the_place_report_in_spanish(spanish):
+    from upward.report.place import render_place_report
+    from upward.warehouse.store import Warehouse
+
+    ws = demo_workspace()
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        html = render_place_report(wh, DEMO_PLACE, lang="es")
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.html["lang"] == "es"
+    assert "Informe de movilidad ascendente" in soup.title.get_text()
+    assert soup.select_one("#scorecard").get_text() == "Cuadro de indicadores"
+    assert not _english_left(soup, spanish)
+
+
+def test_the_briefing_in_spanish(spanish):
+    from upward.report.brief import render_brief
+    from upward.warehouse.store import Warehouse
+
+    ws = demo_workspace()
+    with Warehouse(ws.warehouse_path, read_only=True) as wh:
+        html = render_brief(wh, DEMO_PLACE, lang="es")
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.html["lang"] == "es"
+    assert soup.select_one("#key-numbers").get_text() == "Cifras clave"
+    assert soup.select_one("#summary").get_text() == "En resumen"
+    # the key numbers say better/worse in Spanish, the largest barriers are Spanish sentences
+    standing = soup.select("#key-numbers ~ table td[class^=standing-]")
+    assert standing and all(re.match(r"(mejor|peor|más alto) que el \d+\xa0%|—$",
+                                      td.get_text()) for td in standing)
+    assert not _english_left(soup, spanish)
