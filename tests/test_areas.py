@@ -249,6 +249,15 @@ def test_web_area_page_api_map_and_download(ws):
         assert "exact (replicates)" in page.text
         csv = client.get(f"/areas/{aid}/table.csv")
         assert csv.status_code == 200 and csv.text.startswith("metric_id,label,estimate,moe,se")
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(client.get(f"/areas/{aid}/table.xlsx").content))
+        header = [c.value for c in book["data"][1]]
+        assert header[:5] == ["metric_id", "label", "estimate", "moe", "se"]
+        assert book["data"].max_row == len(profile["metrics"]) + 1
+        assert "margin of error" in book["notes"]["B2"].value
         gj = client.get(f"/api/areas/{aid}/geometry").json()
         assert len(gj["features"]) == 3 and sum(f["properties"]["selected"]
                                                 for f in gj["features"]) == 1

@@ -63,14 +63,41 @@ def _geojson(request: Request, area_id: str) -> dict:
 
 @router.get("/areas/{area_id}/table.{fmt}", include_in_schema=False)
 def area_download(request: Request, area_id: str, fmt: str) -> Response:
-    """The area's metrics as CSV or JSON, margins, CV, reliability and method included."""
-    if fmt not in ("csv", "json"):
-        raise ParameterError("format", f"{fmt!r} is not a download format", fix="use csv or json")
+    """The area's metrics as CSV, JSON or Excel (a notes sheet says what the margins are),
+    margins, CV, reliability and method included."""
+    if fmt not in ("csv", "json", "xlsx"):
+        raise ParameterError("format", f"{fmt!r} is not a download format",
+                             fix="use csv, json or xlsx")
     p = _profile(request, area_id)
     stem = area_id.replace(":", "_")
-    body, kind = (p.to_csv(), "text/csv") if fmt == "csv" else (p.to_json(), "application/json")
+    if fmt == "xlsx":
+        body, kind = _area_workbook(p), XLSX
+    else:
+        body, kind = ((p.to_csv(), "text/csv") if fmt == "csv" else
+                      (p.to_json(), "application/json"))
     return Response(body, media_type=kind,
                     headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _area_workbook(p: AreaProfile) -> bytes:
+    from upward.web.tables import Column, TableData
+
+    frame = p.to_frame()
+    table = TableData(p.area_id, f"ACS measures for {p.name} ({p.set_name})",
+                      [Column(c, c) for c in frame.columns], frame.to_dict(orient="records"))
+    notes = [("Area", f"{p.name} ({p.set_name}): {p.tracts} census tracts, {p.tracts_full} "
+                      "wholly inside"),
+             ("Margins", "moe: 90% margin of error (the Census Bureau's convention); se: "
+                         "standard error; cv: se ÷ estimate (above 30% unreliable); method: "
+                         "exact from the 80 replicate estimates, or the ACS handbook's "
+                         "approximation"),
+             ("Comparison", "difference and difference_se: the area minus the rest of its set; "
+                            f"q_value: Benjamini–Hochberg across the measures (FDR {p.alpha:g})"),
+             *[(f"Note {i}", note) for i, note in enumerate(p.notes, start=1)]]
+    return table.to_xlsx(notes)
 
 
 @router.get("/areas/{area_id}", include_in_schema=False)
