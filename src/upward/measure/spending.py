@@ -60,14 +60,11 @@ class SpendingTable:
 
 
 def _records(wh: Warehouse, feeds: list[str] | None) -> pd.DataFrame:
-    present = wh._duck.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'feed_records'"
-    ).fetchone()[0]
     cols = ["feed", "record_id", "geo_id", "geo_level", "unplaced", "amount", "program",
             "participant", "outcome"]
-    if not present:
+    if not wh.has_table("feed_records"):
         return pd.DataFrame(columns=cols)
-    frame = wh._duck.execute(f"SELECT {', '.join(cols)} FROM feed_records").df()
+    frame = wh.sql(f"SELECT {', '.join(cols)} FROM feed_records")
     if feeds:
         frame = frame[frame["feed"].isin(feeds)]
     return frame

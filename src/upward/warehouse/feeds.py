@@ -95,11 +95,11 @@ def ensure_tables(wh: Warehouse) -> None:
     >>> import tempfile, pathlib
     >>> with Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb") as wh:
     ...     ensure_tables(wh)
-    ...     wh._duck.execute("SELECT count(*) FROM feed_records").fetchone()[0]
+    ...     len(wh.sql("SELECT * FROM feed_records"))
     0
     """
     for statement in _ddl():
-        wh._duck.execute(statement)
+        wh.execute(statement)
 
 
 @dataclass
@@ -187,10 +187,10 @@ def _close(conn: Any) -> None:
 
 
 def _state(wh: Warehouse, name: str) -> dict[str, Any] | None:
-    row = wh._duck.execute("SELECT * FROM feed_state WHERE feed = ?", [name]).fetchone()
-    if row is None:
+    rows = wh.sql("SELECT * FROM feed_state WHERE feed = ?", [name])
+    if rows.empty:
         return None
-    return dict(zip(STATE_COLUMNS.names, row, strict=True))
+    return {c: (None if pd.isna(v) else v) for c, v in rows.iloc[0][STATE_COLUMNS.names].items()}
 
 
 def _staging(ws: Workspace, name: str) -> Path:
@@ -430,17 +430,9 @@ def _record_error(ws: Workspace, name: str, spec: FeedSpec, message: str, when: 
         state = _state(wh, name) or {c: None for c in STATE_COLUMNS.names}
         state.update(feed=name, platform=spec.platform, last_attempt_at=when,
                      last_error=message[:500])
-        with wh._transaction() as con:
+        with wh.transaction() as con:
             con.execute("DELETE FROM feed_state WHERE feed = ?", [name])
-            _insert(wh, "feed_state", pa.Table.from_pylist([state], schema=STATE_COLUMNS))
-
-
-def _insert(wh: Warehouse, table: str, arrow: pa.Table) -> None:
-    wh._duck.register("incoming_feed", arrow)
-    try:
-        wh._duck.execute(f"INSERT INTO {table} SELECT * FROM incoming_feed")
-    finally:
-        wh._duck.unregister("incoming_feed")
+            wh.append("feed_state", pa.Table.from_pylist([state], schema=STATE_COLUMNS))
 
 
 def _sync_locked(ws: Workspace, name: str, spec: FeedSpec, full: bool,
@@ -545,20 +537,20 @@ def _sync_with(ws: Workspace, name: str, spec: FeedSpec, conn: Any, state: dict 
     with Warehouse(ws.warehouse_path) as wh:
         ensure_tables(wh)
         arrow = pa.Table.from_pandas(frame, schema=RECORD_COLUMNS, preserve_index=False)
-        with wh._one_thread(), wh._transaction() as con:
+        with wh.single_threaded(), wh.transaction() as con:
             before = con.execute("SELECT count(*) FROM feed_records WHERE feed = ?",
                                  [name]).fetchone()[0]
             if not incremental:
                 con.execute("DELETE FROM feed_records WHERE feed = ?", [name])
             elif len(frame):
-                wh._duck.register("incoming_ids", pa.table({"record_id": arrow["record_id"]}))
+                con.register("incoming_ids", pa.table({"record_id": arrow["record_id"]}))
                 try:
                     con.execute("DELETE FROM feed_records WHERE feed = ? AND record_id IN "
                                 "(SELECT record_id FROM incoming_ids)", [name])
                 finally:
-                    wh._duck.unregister("incoming_ids")
+                    con.unregister("incoming_ids")
             if len(frame):
-                _insert(wh, "feed_records", arrow)
+                wh.append("feed_records", arrow)
             total, unplaced_all = con.execute(
                 "SELECT count(*), count(*) FILTER (WHERE unplaced IS NOT NULL) FROM feed_records "
                 "WHERE feed = ?", [name]).fetchone()
@@ -571,7 +563,7 @@ def _sync_with(ws: Workspace, name: str, spec: FeedSpec, conn: Any, state: dict 
                       "rows": int(total), "unplaced": int(unplaced_all), "last_error": None,
                       "source_id": source_id}
             con.execute("DELETE FROM feed_state WHERE feed = ?", [name])
-            _insert(wh, "feed_state", pa.Table.from_pylist([record], schema=STATE_COLUMNS))
+            wh.append("feed_state", pa.Table.from_pylist([record], schema=STATE_COLUMNS))
             from upward.sources.base import DATASETS
             from upward.sources.schema import TABLES
 
@@ -584,7 +576,7 @@ def _sync_with(ws: Workspace, name: str, spec: FeedSpec, conn: Any, state: dict 
                     "notes": "; ".join([f"{spec.platform} feed, {int(unplaced_all):,} records not "
                                         "placed in a tract", *notes])[:2000]}
             con.execute("DELETE FROM sources WHERE dataset = ?", [f"feeds.{name}"])
-            wh._insert("sources", pa.Table.from_pylist([prov], schema=TABLES["sources"]))
+            wh.append("sources", pa.Table.from_pylist([prov], schema=TABLES["sources"]))
         changed = int(total) - int(before) if not incremental else len(frame)
     shutil.rmtree(folder, ignore_errors=True)
     return SyncResult(feed=name, platform=spec.platform, pages=len(pages),
@@ -633,12 +625,10 @@ def feed_status(ws: Workspace, *, now: Callable[[], datetime] = _now) -> pd.Data
     states: dict[str, dict] = {}
     if ws.warehouse_path.exists():
         with Warehouse(ws.warehouse_path, read_only=True) as wh:
-            present = wh._duck.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'feed_state'"
-            ).fetchone()[0]
-            if present:
-                for row in wh._duck.execute("SELECT * FROM feed_state").fetchall():
-                    states[row[0]] = dict(zip(STATE_COLUMNS.names, row, strict=True))
+            if wh.has_table("feed_state"):
+                for row in wh.sql("SELECT * FROM feed_state").to_dict(orient="records"):
+                    states[row["feed"]] = {c: (None if pd.isna(v) else v)
+                                           for c, v in row.items()}
     rows = []
     current = now()
     for name, spec in sorted(ws.settings.feeds.items()):
@@ -690,14 +680,10 @@ def feed_records(ws: Workspace, name: str | None = None) -> pd.DataFrame:
     0
     """
     with Warehouse(ws.warehouse_path, read_only=True) as wh:
-        present = wh._duck.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'feed_records'"
-        ).fetchone()[0]
-        if not present:
+        if not wh.has_table("feed_records"):
             return pd.DataFrame(columns=[f for f in RECORD_COLUMNS.names if f != "record"])
         cols = ", ".join(f for f in RECORD_COLUMNS.names if f != "record")
         if name is None:
-            return wh._duck.execute(f"SELECT {cols} FROM feed_records").df()
-        return wh._duck.execute(f"SELECT {cols} FROM feed_records WHERE feed = ?",
-                                [name]).df()
+            return wh.sql(f"SELECT {cols} FROM feed_records")
+        return wh.sql(f"SELECT {cols} FROM feed_records WHERE feed = ?", [name])
 

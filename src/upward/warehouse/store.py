@@ -310,6 +310,45 @@ class Warehouse:
         if repeated:
             _raise_duplicate(name, frame, source_id)
 
+    def has_table(self, name: str) -> bool:
+        """Whether the warehouse holds a table of this name (tables other modules own, such as
+        the feeds', are made on first use).
+
+        >>> import tempfile
+        >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
+        >>> wh.has_table("observations"), wh.has_table("feed_records")
+        (True, False)
+        """
+        return bool(self._duck.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()[0])
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """The rows of a read-only SQL query as a DataFrame.
+
+        >>> import tempfile
+        >>> Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb").sql("SELECT ? AS x", [3]).x.tolist()
+        [3]
+        """
+        return self._duck.execute(query, params or []).df()
+
+    def execute(self, statement: str, params: list | None = None) -> None:
+        """Run one SQL statement (DDL or a write inside :meth:`transaction`)."""
+        self._duck.execute(statement, params or [])
+
+    def transaction(self):
+        """One transaction for a module that writes tables of its own: committed when the
+        block ends, rolled back on any exception."""
+        return self._transaction()
+
+    def single_threaded(self):
+        """Load with one DuckDB thread (see ``load_many``)."""
+        return self._one_thread()
+
+    def append(self, name: str, arrow: pa.Table) -> None:
+        """Append Arrow rows to a table (inside :meth:`transaction` for all-or-nothing)."""
+        self._insert(name, arrow)
+
     def checkpoint(self) -> None:
         """Write the WAL into the database file.
 
