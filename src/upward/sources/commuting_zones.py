@@ -15,12 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from upward.sources.base import Dataset, Kind, Publisher, Tables, register
-from upward.sources.opportunity_atlas import (
-    LICENSE,
-    conform_file,
-    county_cz_tables,
-)
-from upward.sources.readers import check_unique, composed_geoids, read_delimited
+from upward.sources.opportunity_atlas import LICENSE, county_cz_tables
+from upward.sources.readers import check_unique, composed_geoids, conform_file, read_delimited
 
 SOURCE = "crosswalks"
 

@@ -44,12 +44,13 @@ from upward.sources.readers import (
     check_limits,
     check_unique,
     composed_geoids,
+    conform_file,
     geoids,
     line_of,
     numeric,
     read_delimited,
 )
-from upward.sources.schema import Z95, SchemaBreak, conform, empty
+from upward.sources.schema import Z95, empty
 
 PUBLISHER = Publisher.OPPORTUNITY_ATLAS
 LICENSE = "Opportunity Insights public data (free to use; cite Chetty, Friedman, Hendren, Jones & Porter 2018)"
@@ -406,23 +407,6 @@ def long_observations(
             "source_id": source_id,
         }
     )
-
-
-def conform_file(table: str, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """``conform`` a canonical table read from ``path``, reporting a schema break as an
-    ``InputFileError`` naming the file.
-
-    >>> conform_file("crosswalks", empty("crosswalks"), Path("f")).shape
-    (0, 6)
-    """
-    try:
-        return conform(table, frame)
-    except SchemaBreak as exc:
-        raise InputFileError(
-            path,
-            f"the {table} read from this file break the canonical schema ({exc})",
-            fix="use the publisher's original file, or report the file to the Upward maintainers",
-        ) from None
 
 
 def optional_codes(

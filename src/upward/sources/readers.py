@@ -26,6 +26,7 @@ import pandas as pd
 
 from upward.core.errors import InputFileError
 from upward.geo.ids import GEOID_LENGTHS, GeoidError, compose_geoid, repair_geoid, repair_part
+from upward.sources.schema import SchemaBreak, conform
 
 #: How publishers write a missing value.
 NA_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "."})
@@ -341,3 +342,21 @@ def _map_codes(frame: pd.DataFrame, columns: list[str], path: Path, build) -> pd
             ) from None
     keys = list(parts.itertuples(index=False, name=None))
     return pd.Series([mapping[k] for k in keys], index=frame.index, dtype="object")
+
+
+def conform_file(table: str, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``conform`` a canonical table read from ``path``, reporting a schema break as an
+    ``InputFileError`` naming the file.
+
+    >>> from upward.sources.schema import empty
+    >>> conform_file("crosswalks", empty("crosswalks"), Path("f")).shape
+    (0, 6)
+    """
+    try:
+        return conform(table, frame)
+    except SchemaBreak as exc:
+        raise InputFileError(
+            path,
+            f"the {table} read from this file break the canonical schema ({exc})",
+            fix="use the publisher's original file, or report the file to the Upward maintainers",
+        ) from None

@@ -31,12 +31,11 @@ from upward.sources.opportunity_atlas import (
     SHARE,
     ColumnRule,
     Limits,
-    conform_file,
     long_observations,
     optional_codes,
     plan_columns,
 )
-from upward.sources.readers import check_unique, geoids, read_delimited
+from upward.sources.readers import check_unique, conform_file, geoids, read_delimited
 
 PUBLISHER = Publisher.SOCIAL_CAPITAL_ATLAS
 LICENSE = "Social Capital Atlas data license (license.pdf on the HDX dataset page); cite Chetty et al. 2022, Nature 608"

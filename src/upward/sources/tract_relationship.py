@@ -32,8 +32,7 @@ import pandas as pd
 
 from upward.core.errors import InputFileError
 from upward.sources.base import Dataset, Kind, Publisher, Tables, register
-from upward.sources.opportunity_atlas import conform_file
-from upward.sources.readers import numeric, read_delimited
+from upward.sources.readers import conform_file, numeric, read_delimited
 
 SOURCE = "tract-relationship"
 #: Weight kinds of the two directions (``crosswalks.weight_kind``).
