@@ -3,20 +3,11 @@ with axe checks and screenshots (test-artifacts/screenshots/), on the real publi
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests.conftest import needs_data
+from tests.support.browser import BROWSER_MARKS
+from tests.test_web_browser import TULSA, _axe, _shot, browser, page, real_site  # noqa: F401
 
-import pytest
-from tests.conftest import CHROMIUM, needs_data
-from tests.test_web_browser import AXE, TULSA, _axe, _shot, browser, page, real_site  # noqa: F401
-
-pytestmark = [
-    pytest.mark.xdist_group("browser"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"no Chromium at {CHROMIUM} (set UPWARD_CHROMIUM)"),
-    pytest.mark.skipif(not AXE.exists(),
-                       reason=f"axe-core missing at {AXE}: run 'npm ci' in the repository"),
-    needs_data,
-]
+pytestmark = [*BROWSER_MARKS, needs_data]
 
 
 def test_place_page_opens_with_the_summary(page, real_site):  # noqa: F811

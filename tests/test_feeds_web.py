@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import CHROMIUM, REPO
+from tests.support.browser import AXE
 from tests.support.built import copy_build
 from tests.support.feed_server import FakePortal, serve_portal
 from tests.support.web import DEMO_PLACE, app_for, live_server
@@ -19,8 +20,6 @@ from tests.support.web import DEMO_PLACE, app_for, live_server
 from upward.warehouse.feeds import sync_feed, tract_polygons
 from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
-
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @cache

@@ -5,23 +5,12 @@ serious or critical violation); screenshots go to test-artifacts/screenshots/ser
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from tests.conftest import CHROMIUM, REPO
+from tests.support.browser import AXE, BROWSER_MARKS, SCREENSHOTS
 from tests.support.server import PASSWORD, make_server, pilot_csv
 from tests.support.web import live_server
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.xdist_group("browser"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"no Chromium at {CHROMIUM} (set UPWARD_CHROMIUM)"),
-    pytest.mark.skipif(not AXE.exists(),
-                       reason=f"axe-core missing at {AXE}: run 'npm ci' in the repository"),
-]
+pytestmark = [*BROWSER_MARKS]
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

@@ -12,26 +12,17 @@ test-artifacts/screenshots/.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import CHROMIUM, REPO, needs_data
+from tests.conftest import needs_data
+from tests.support.browser import AXE, BLOCKING, BROWSER_MARKS, SCREENSHOTS
 from tests.support.web import DEMO_PLACE, app_for, demo_workspace, live_server
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 TULSA, ROCHESTER = "4075000", "3663000"
-BLOCKING = ("serious", "critical")
 
-pytestmark = [
-    # one worker runs this whole module: one browser and one served app per site per session
-    pytest.mark.xdist_group("browser"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"no Chromium at {CHROMIUM} (set UPWARD_CHROMIUM)"),
-    pytest.mark.skipif(not AXE.exists(),
-                       reason=f"axe-core missing at {AXE}: run 'npm ci' in the repository"),
-]
+# one worker runs these modules: one browser and one served app per site per session
+pytestmark = [*BROWSER_MARKS]
 
 sync_api = pytest.importorskip("playwright.sync_api")
 

@@ -9,26 +9,17 @@ test-artifacts/screenshots/ (i18n-*.png).
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import openpyxl
 import pytest
-from tests.conftest import CHROMIUM, REPO, needs_data
+from tests.conftest import needs_data
+from tests.support.browser import AXE, BLOCKING, BROWSER_MARKS, SCREENSHOTS
 from tests.support.web import DEMO_PLACE, app_for, demo_workspace, live_server
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 TULSA = "4075000"
-BLOCKING = ("serious", "critical")
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
-pytestmark = [
-    pytest.mark.xdist_group("browser"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"no Chromium at {CHROMIUM} (set UPWARD_CHROMIUM)"),
-    pytest.mark.skipif(not AXE.exists(),
-                       reason=f"axe-core missing at {AXE}: run 'npm ci' in the repository"),
-]
+pytestmark = [*BROWSER_MARKS]
 
 pytest.importorskip("playwright.sync_api")
 
