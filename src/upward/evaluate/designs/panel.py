@@ -585,7 +585,7 @@ def estimate_event_study(data: pd.DataFrame, spec: EvaluationSpec, *,
     check, cluster_warnings = cluster_check(g, cluster, FEW_CLUSTERS_REMEDY)
     frame["g"] = treated.astype(float).to_numpy()
     few = _few_treated(frame, cluster, head, None, spec,
-                       lambda mask: _event_refit(frame, opts, rhs, spec, mask),
+                       _EventRefit(frame, opts, covs, spec),
                        max_assignments=EVENT_STUDY_ASSIGNMENTS)
     checks = [c for c in (few.check, *checks, check) if c is not None]
     warnings += cluster_warnings
@@ -629,24 +629,82 @@ def _relative_periods(frame: pd.DataFrame, opts: EventStudyOptions
     return binned, never, second
 
 
-def _event_refit(frame: pd.DataFrame, opts: EventStudyOptions, rhs: list[str],
-                 spec: EvaluationSpec, treated_clusters: np.ndarray) -> float:
-    """The event study's headline with the clusters in ``treated_clusters`` treated instead:
-    they take the observed treated clusters' first-treated periods, in order."""
-    first = frame.groupby("cl")["c"].min()
-    cohorts = first.dropna().to_numpy()
-    placed = pd.Series(np.nan, index=first.index)
-    placed[np.flatnonzero(treated_clusters)] = cohorts[: int(treated_clusters.sum())]
-    other = frame.assign(c=placed.reindex(frame["cl"].to_numpy()).to_numpy())
-    other["rel"] = _relative_periods(other, opts)[0].to_numpy()
-    try:
-        fit = pf.feols("y ~ " + " + ".join(rhs) + " | u + t", data=other, vcov="iid",
-                       weights="w" if spec.weights else None)
-    except Exception:
-        return float("nan")
-    post = [b for n, b in zip(map(str, fit._coefnames), fit._beta_hat, strict=True)
-            if n.startswith("rel::") and float(n.split("::")[1]) >= 0]
-    return float(np.mean(post)) if post else float("nan")
+class _EventRefit:
+    """The event study's headline with other clusters treated (``refit(mask)``): they take
+    the observed treated clusters' first-treated periods, in order. The outcome, covariates
+    and fixed effects stay the same across assignments, so they are demeaned once (pyfixest's
+    alternating projections, as its ``feols`` does) and each assignment demeans only its
+    relative-period dummies and solves one least-squares problem: the coefficients
+    ``feols`` would give, without building a model matrix from a formula each time. A
+    rank-deficient assignment falls back to ``feols``, which drops collinear dummies.
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> u, t = np.repeat(np.arange(8), 4), np.tile(np.arange(1, 5), 8)
+    >>> frame = pd.DataFrame({"y": rng.normal(size=32), "u": u, "t": t, "cl": u,
+    ...                       "c": np.where(u < 2, 3.0, np.nan)})
+    >>> spec = EvaluationSpec(data="p.csv", design="event_study", outcome="y", unit="u",
+    ...                       time="t", cohort="c")
+    >>> refit = _EventRefit(frame, EventStudyOptions.from_spec(spec), [], spec)
+    >>> mask = np.isin(np.arange(8), [4, 5])
+    >>> abs(refit(mask) - refit.with_feols(mask)) < 1e-9
+    True
+    """
+
+    TOLERANCE = 1e-10
+
+    def __init__(self, frame: pd.DataFrame, opts: EventStudyOptions, covs: list[str],
+                 spec: EvaluationSpec) -> None:
+        from pyfixest.estimation import demean
+
+        self.frame, self.opts, self.covs, self.spec = frame, opts, covs, spec
+        self._demean = demean
+        self.fixed = np.column_stack([pd.factorize(frame["u"])[0],
+                                      pd.factorize(frame["t"])[0]]).astype(np.uint64)
+        self.weights = (frame["w"].to_numpy(dtype=float) if spec.weights
+                        else np.ones(len(frame)))
+        self.root = np.sqrt(self.weights)
+        outcome_and_covariates = np.ascontiguousarray(frame[["y", *covs]].to_numpy(dtype=float))
+        self.within = self._within(outcome_and_covariates)
+        first = frame.groupby("cl")["c"].min()
+        self.clusters, self.cohorts = first.index, first.dropna().to_numpy()
+
+    def _within(self, x: np.ndarray) -> np.ndarray:
+        out, _ = self._demean(x, self.fixed, self.weights, tol=self.TOLERANCE)
+        return out
+
+    def _assigned(self, treated_clusters: np.ndarray) -> pd.DataFrame:
+        placed = pd.Series(np.nan, index=self.clusters)
+        placed.iloc[np.flatnonzero(treated_clusters)] = \
+            self.cohorts[: int(treated_clusters.sum())]
+        other = self.frame.assign(c=placed.reindex(self.frame["cl"].to_numpy()).to_numpy())
+        other["rel"] = _relative_periods(other, self.opts)[0].to_numpy()
+        return other
+
+    def __call__(self, treated_clusters: np.ndarray) -> float:
+        rel = self._assigned(treated_clusters)["rel"].to_numpy()
+        levels = np.array(sorted(set(rel.tolist()) - {REFERENCE}))
+        if not (levels >= 0).any():
+            return float("nan")
+        dummies = np.ascontiguousarray((rel[:, None] == levels[None, :]).astype(float))
+        x = np.column_stack([self._within(dummies), self.within[:, 1:]]) * self.root[:, None]
+        beta, _, rank, _ = np.linalg.lstsq(x, self.within[:, 0] * self.root, rcond=None)
+        if rank < x.shape[1]:
+            return self.with_feols(treated_clusters)
+        return float(np.mean(beta[: len(levels)][levels >= 0]))
+
+    def with_feols(self, treated_clusters: np.ndarray) -> float:
+        """The same refit through pyfixest's ``feols`` (the reference the fast path equals)."""
+        rhs = [f"i(rel, ref={REFERENCE})", *self.covs]
+        try:
+            fit = pf.feols("y ~ " + " + ".join(rhs) + " | u + t",
+                           data=self._assigned(treated_clusters), vcov="iid",
+                           weights="w" if self.spec.weights else None)
+        except Exception:
+            return float("nan")
+        post = [b for n, b in zip(map(str, fit._coefnames), fit._beta_hat, strict=True)
+                if n.startswith("rel::") and float(n.split("::")[1]) >= 0]
+        return float(np.mean(post)) if post else float("nan")
 
 
 def _event_rows(fit, coefs: dict[int, str], spec: EvaluationSpec
