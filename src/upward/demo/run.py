@@ -3,12 +3,17 @@ same connectors as real data, and build the demo city's profile.
 
 Examples
 --------
+Building the whole demo city takes several seconds, so the suite builds it once
+(``tests/support/built.py``) rather than here:
+
 >>> import tempfile, pathlib
 >>> from upward.warehouse.workspace import Workspace
 >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "demo")
->>> profile, results = run_demo(ws)
->>> profile.geo.geo_id
+>>> profile, results = run_demo(ws)  # doctest: +SKIP
+>>> profile.geo.geo_id  # doctest: +SKIP
 '9900100'
+>>> DEMO_FOLDER
+'demo-data'
 """
 
 from __future__ import annotations
