@@ -26,8 +26,9 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.local_http import LocalHTTPServer, QuietHandler, serve_in_thread
 
 PARTS = {
     "state": (("state", 2),),
@@ -67,21 +68,15 @@ class FakeCensus:
         self.rows.setdefault((year, dataset, geo), {}).update(data)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LocalHTTPServer):
     def __init__(self, api: FakeCensus) -> None:
         self.api = api
         self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         api = self.server.api
@@ -143,14 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, "application/json;charset=utf-8", body.encode())
 
     def _send(self, status: int, kind: str, body: bytes, headers: dict | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        with contextlib.suppress(OSError):
-            self.wfile.write(body)
+        self.send_whole(status, body, kind, headers)
 
 
 @dataclass
@@ -163,14 +151,5 @@ class Running:
 @contextlib.contextmanager
 def serve_census(api: FakeCensus) -> Iterator[Running]:
     """Serve ``api`` on ``http://127.0.0.1:<free port>`` while in the block."""
-    server = _Server(api)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    host, port = server.server_address[:2]
-    try:
-        yield Running(f"http://{host}:{port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_in_thread(_Server(api)) as base_url:
+        yield Running(base_url)

@@ -25,9 +25,10 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.local_http import LocalHTTPServer, QuietHandler, serve_in_thread
 
 HTML = (b"<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head>"
         b"<body><h1>Service Temporarily Unavailable</h1></body></html>")
@@ -52,20 +53,14 @@ class FakePortal:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LocalHTTPServer):
     def __init__(self, portal: FakePortal) -> None:
         self.portal = portal
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         self._answer(None)
@@ -79,13 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, kind: str = "application/json",
               extra: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_whole(status, body, kind, extra)
 
     def _json(self, data: Any, status: int = 200, extra: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data).encode(), extra=extra)
@@ -232,13 +221,5 @@ class _Handler(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def serve_portal(portal: FakePortal) -> Iterator[str]:
     """Run the portal on an ephemeral port; yields its base address."""
-    server = _Server(portal)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_in_thread(_Server(portal)) as base_url:
+        yield base_url

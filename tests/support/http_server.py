@@ -27,9 +27,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from tests.support.local_http import LocalHTTPServer, QuietHandler, serve_in_thread
 
 __all__ = ["LocalServer", "serve_directory"]
 
@@ -93,22 +94,15 @@ class _Config:
     delay: float
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LocalHTTPServer):
     def __init__(self, config: _Config) -> None:
         self.config = config
-        super().__init__(("127.0.0.1", 0), _Handler)
-        host, port = self.server_address[:2]
-        self.state = LocalServer(f"http://{host}:{port}")
+        super().__init__(_Handler)
+        self.state = LocalServer(self.base_url)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:  # quiet test output
-        pass
 
     def do_GET(self) -> None:
         self._answer(send_body=True)
@@ -203,16 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _plain(self, status: HTTPStatus, headers: dict[str, str] | None = None) -> None:
-        body = f"{status.value} {status.phrase}\n".encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            with contextlib.suppress(OSError):
-                self.wfile.write(body)
+        self.send_whole(status, f"{status.value} {status.phrase}\n".encode(),
+                        "text/plain; charset=utf-8", headers)
 
     @staticmethod
     def _resolve(root: Path, path: str) -> Path | None:
@@ -310,12 +296,5 @@ def serve_directory(
         delay=delay,
     )
     server = _Server(config)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
+    with serve_in_thread(server):
         yield server.state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
