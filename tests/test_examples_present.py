@@ -1,0 +1,350 @@
+"""Every public module-level function and class of the library layers carries an example
+(``>>>`` in its docstring; tests/test_doctests.py runs them and checks that each shows a value).
+
+The web routes and the ``upward`` commands are documented by the OpenAPI schema and ``--help``,
+so ``upward.cli`` and ``upward.web`` (with the server and its migrations) are left out. A name
+that cannot be shown cheaply goes in ``EXEMPT`` with the reason; the list is meant to stay short,
+and a name that gains an example must leave it (``test_exemptions_are_current``)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import upward
+
+SRC = Path(upward.__file__).resolve().parent
+#: Packages documented elsewhere (OpenAPI schema, ``--help``) and entry points.
+SKIPPED = ("upward.cli", "upward.web")
+
+PENDING = "examples pending (file under change)"
+WAREHOUSE = "needs a warehouse"
+NETWORK = "downloads (network)"
+DEMO = "builds the demo workspace"
+TODO = "examples pending (this change)"
+
+#: ``module.name`` → why it has no example.
+EXEMPT: dict[str, str] = {
+    "upward.demo.evidence.DemoStudy": TODO,
+    "upward.demo.generate.Geo": TODO,
+    "upward.demo.generate.Tract": TODO,
+    "upward.demo.generate.World": TODO,
+    "upward.demo.pums.DemoPopulation": TODO,
+    "upward.demo.replicates.DemoReplicates": TODO,
+    "upward.demo.replicates.write_demo_replicates": TODO,
+    "upward.demo.run.run_demo": TODO,
+    "upward.diagnose.disparities.Disparity": TODO,
+    "upward.diagnose.disparities.disparities": TODO,
+    "upward.diagnose.drivers.Coefficient": TODO,
+    "upward.diagnose.drivers.StandardisedFit": TODO,
+    "upward.diagnose.drivers.Driver": TODO,
+    "upward.diagnose.drivers.DroppedPredictor": TODO,
+    "upward.diagnose.drivers.Position": TODO,
+    "upward.diagnose.drivers.Highlight": TODO,
+    "upward.diagnose.drivers.DriversReport": TODO,
+    "upward.diagnose.neighbourhoods.LowTract": TODO,
+    "upward.diagnose.neighbourhoods.BottomQuintileShare": TODO,
+    "upward.diagnose.neighbourhoods.GlobalMoran": TODO,
+    "upward.diagnose.neighbourhoods.LocalTract": TODO,
+    "upward.diagnose.neighbourhoods.LocalMoran": TODO,
+    "upward.diagnose.neighbourhoods.NeighbourhoodReport": TODO,
+    "upward.diagnose.peers.Peer": TODO,
+    "upward.diagnose.peers.PeerSet": TODO,
+    "upward.diagnose.peers.covariate_table": TODO,
+    "upward.diagnose.peers.choose_peers": TODO,
+    "upward.diagnose.peers.given_peers": TODO,
+    "upward.diagnose.peers.peers_for": TODO,
+    "upward.diagnose.render.summary_panel": TODO,
+    "upward.diagnose.render.rich_tables": TODO,
+    "upward.diagnose.render.barriers_markdown": TODO,
+    "upward.diagnose.report.MetricGap": TODO,
+    "upward.diagnose.report.Finding": TODO,
+    "upward.diagnose.report.BarrierReport": TODO,
+    "upward.diagnose.report.national_values": TODO,
+    "upward.diagnose.report.build_barriers": TODO,
+    "upward.diagnose.summary.Sentence": PENDING,
+    "upward.diagnose.summary.Summary": PENDING,
+    "upward.diagnose.summary.summarise": PENDING,
+    "upward.diagnose.trends.TrendFinding": TODO,
+    "upward.diagnose.trends.trend_findings": TODO,
+    "upward.estimate.aggregate.Recipe": PENDING,
+    "upward.estimate.aggregate.area_cells": PENDING,
+    "upward.estimate.aggregate.replicate_values": PENDING,
+    "upward.estimate.aggregate.approximate_estimate": PENDING,
+    "upward.evaluate.cost.CostAnalysis": TODO,
+    "upward.evaluate.cost.RunningCost": TODO,
+    "upward.evaluate.designs.NoOptions": TODO,
+    "upward.evaluate.designs.Design": TODO,
+    "upward.evaluate.designs.discontinuity.estimate_rd": TODO,
+    "upward.evaluate.designs.observational.estimate_ipw": TODO,
+    "upward.evaluate.designs.observational.estimate_aipw": TODO,
+    "upward.evaluate.designs.observational.Matches": TODO,
+    "upward.evaluate.designs.observational.estimate_matching": TODO,
+    "upward.evaluate.designs.staggered.Panel": TODO,
+    "upward.evaluate.designs.staggered.GroupTime": TODO,
+    "upward.evaluate.designs.synthetic.estimate_synthetic_control": TODO,
+    "upward.evaluate.designs.synthetic_did.estimate_synthetic_did": TODO,
+    "upward.evaluate.drdid.SeparationError": TODO,
+    "upward.evaluate.drdid.Logit": TODO,
+    "upward.evaluate.inference.RandomizationTest": TODO,
+    "upward.evaluate.linkage.QualityRow": TODO,
+    "upward.evaluate.linkage.LinkResult": TODO,
+    "upward.evaluate.linkage.score_pairs": TODO,
+    "upward.evaluate.linkage.link_records": TODO,
+    "upward.evaluate.linkage.link_for_spec": TODO,
+    "upward.evaluate.monitor.BatchSource": TODO,
+    "upward.evaluate.monitor.MonitorResult": TODO,
+    "upward.evaluate.monitor.save_monitor": TODO,
+    "upward.evaluate.result.Check": TODO,
+    "upward.evaluate.result.EvaluationResult": TODO,
+    "upward.evaluate.run.EvaluationRun": TODO,
+    "upward.evaluate.run.run_evaluation": TODO,
+    "upward.evaluate.run.load_program": TODO,
+    "upward.evaluate.spec.CostSpec": TODO,
+    "upward.evaluate.spec.EvaluationSpec": TODO,
+    "upward.evidence.bundle.BundleError": TODO,
+    "upward.evidence.bundle.TrustedKey": TODO,
+    "upward.evidence.bundle.trust_key": TODO,
+    "upward.evidence.bundle.BundleExport": TODO,
+    "upward.evidence.bundle.build_bundle": TODO,
+    "upward.evidence.bundle.export_bundle": TODO,
+    "upward.evidence.bundle.VerifiedBundle": TODO,
+    "upward.evidence.bundle.verify_bundle": TODO,
+    "upward.evidence.bundle.import_bundle": TODO,
+    "upward.evidence.effect_sizes.Measure": TODO,
+    "upward.evidence.from_evaluation.study_from_evaluation": TODO,
+    "upward.evidence.from_evaluation.add_evaluation": TODO,
+    "upward.evidence.library.EvidenceNotFoundError": TODO,
+    "upward.evidence.library.EvidenceConflictError": TODO,
+    "upward.evidence.library.AddResult": TODO,
+    "upward.evidence.library.WorkspaceIdentity": TODO,
+    "upward.evidence.library.EvidenceLibrary": TODO,
+    "upward.evidence.library.LibrarySnapshot": TODO,
+    "upward.evidence.meta.PooledEffect": TODO,
+    "upward.evidence.pilot.PilotPlan": TODO,
+    "upward.evidence.pilot.write_spec": TODO,
+    "upward.evidence.pilot.plan_from_evidence": TODO,
+    "upward.evidence.policy_impacts.effect_of": TODO,
+    "upward.evidence.policy_impacts.PublishedEvidence": TODO,
+    "upward.evidence.policy_impacts.read_published": TODO,
+    "upward.evidence.policy_impacts.FetchResult": TODO,
+    "upward.evidence.policy_impacts.fetch_evidence": TODO,
+    "upward.evidence.projection.EvidencePool": TODO,
+    "upward.evidence.projection.pool_evidence": TODO,
+    "upward.evidence.projection.EligibleSource": TODO,
+    "upward.evidence.projection.PlaceProjection": TODO,
+    "upward.evidence.projection.eligible_from": TODO,
+    "upward.evidence.projection.project_in_place": TODO,
+    "upward.evidence.projection_math.Projection": TODO,
+    "upward.evidence.publish.PublishedStudy": TODO,
+    "upward.evidence.publish.published_study": TODO,
+    "upward.evidence.publish.study_view": TODO,
+    "upward.evidence.publish.intervention_rows": TODO,
+    "upward.evidence.publish.FilterError": TODO,
+    "upward.evidence.publish.intervention_detail": TODO,
+    "upward.evidence.publish.study_detail": TODO,
+    "upward.evidence.publish.PublishedLibrary": TODO,
+    "upward.evidence.rating.Facts": TODO,
+    "upward.evidence.rating.Criterion": TODO,
+    "upward.evidence.rating.Rule": TODO,
+    "upward.evidence.rating.Rating": TODO,
+    "upward.evidence.rating.StudyRated": TODO,
+    "upward.evidence.recommend.CountRecipe": PENDING,
+    "upward.evidence.recommend.Measured": PENDING,
+    "upward.evidence.recommend.Candidate": PENDING,
+    "upward.evidence.recommend.BarrierCandidates": PENDING,
+    "upward.evidence.recommend.Recommendation": PENDING,
+    "upward.evidence.recommend.recommend_for": PENDING,
+    "upward.evidence.schema.Record": TODO,
+    "upward.evidence.schema.Arm": TODO,
+    "upward.evidence.schema.BaselineDifference": TODO,
+    "upward.evidence.schema.StudyCheck": TODO,
+    "upward.evidence.schema.Effect": TODO,
+    "upward.evidence.schema.Study": TODO,
+    "upward.measure.areas.AreaMetric": TODO,
+    "upward.measure.areas.AreaProfile": TODO,
+    "upward.measure.areas.find_area": TODO,
+    "upward.measure.areas.area_profile": TODO,
+    "upward.measure.compare.Difference": PENDING,
+    "upward.measure.compare.Cell": PENDING,
+    "upward.measure.compare.CompareRow": PENDING,
+    "upward.measure.compare.Comparison": PENDING,
+    "upward.measure.compare.compare_profiles": PENDING,
+    "upward.measure.compare.rich_table": PENDING,
+    "upward.measure.profile.Trend": TODO,
+    "upward.measure.profile.MetricEntry": TODO,
+    "upward.measure.profile.Outcome": TODO,
+    "upward.measure.profile.TractSpread": TODO,
+    "upward.measure.profile.Profile": TODO,
+    "upward.measure.profile.build_profile": TODO,
+    "upward.measure.profile.tracts_inside": TODO,
+    "upward.measure.profile.tract_spread": TODO,
+    "upward.measure.render.metric_rows": TODO,
+    "upward.measure.render.rich_tables": TODO,
+    "upward.measure.render.profile_markdown": TODO,
+    "upward.measure.series.TractMap": TODO,
+    "upward.measure.spending.per_unit": TODO,
+    "upward.measure.spending.SpendingTable": TODO,
+    "upward.microdata.MicrodataResult": PENDING,
+    "upward.microdata.estimate": PENDING,
+    "upward.microdata.table": PENDING,
+    "upward.report.area.summary_sentences": PENDING,
+    "upward.report.area.area_map": PENDING,
+    "upward.report.area.render_area_report": PENDING,
+    "upward.report.area.write_area_report": PENDING,
+    "upward.report.brief.brief_context": PENDING,
+    "upward.report.brief.render_brief": PENDING,
+    "upward.report.brief.write_brief": PENDING,
+    "upward.report.charts.UnitStyle": TODO,
+    "upward.report.charts.scorecard_table": TODO,
+    "upward.report.mapping.tract_number": TODO,
+    "upward.report.mapping.tract_label": TODO,
+    "upward.report.mapping.outline": TODO,
+    "upward.report.mapping.hatch_lines": TODO,
+    "upward.report.mapping.overlays": TODO,
+    "upward.report.pdf.ChromiumError": TODO,
+    "upward.report.place.render_place_report": PENDING,
+    "upward.report.place.write_place_report": PENDING,
+    "upward.report.place.place_context": PENDING,
+    "upward.report.place.neighbourhood_stats": PENDING,
+    "upward.report.sentences.finding_sentence": PENDING,
+    "upward.report.summary.summary_html": PENDING,
+    "upward.report.translations.extract_catalog": PENDING,
+    "upward.report.translations.extract": PENDING,
+    "upward.report.translations.read": PENDING,
+    "upward.report.translations.missing": PENDING,
+    "upward.report.translations.stale": PENDING,
+    "upward.report.translations.update": PENDING,
+    "upward.report.translations.compiled_matches": PENDING,
+    "upward.report.translations.main": PENDING,
+    "upward.sources.arcgis.mercator_to_wgs84": TODO,
+    "upward.sources.arcgis.arcgis_where": TODO,
+    "upward.sources.base.Tables": TODO,
+    "upward.sources.base.Dataset": TODO,
+    "upward.sources.census_api.CensusApiError": TODO,
+    "upward.sources.census_api.CensusKeyError": TODO,
+    "upward.sources.census_api.AcsTable": TODO,
+    "upward.sources.ckan.retry_policy": TODO,
+    "upward.sources.ckan.CkanFeed": TODO,
+    "upward.sources.commuting_zones.read_county_cz": TODO,
+    "upward.sources.feeds.FeedError": TODO,
+    "upward.sources.feeds.FeedSchemaError": TODO,
+    "upward.sources.feeds.FeedDuplicateError": TODO,
+    "upward.sources.feeds.FeedClockError": TODO,
+    "upward.sources.feeds.Page": TODO,
+    "upward.sources.feedspec.FeedSpec": TODO,
+    "upward.sources.opportunity_atlas.Measure": TODO,
+    "upward.sources.opportunity_atlas.read_county_outcomes": TODO,
+    "upward.sources.opportunity_atlas.read_web_tool_tracts": TODO,
+    "upward.sources.opportunity_atlas.read_kfr_dollars": TODO,
+    "upward.sources.opportunity_atlas.read_kfr_top20": TODO,
+    "upward.sources.opportunity_atlas.read_tract_outcomes": TODO,
+    "upward.sources.opportunity_atlas.read_tract_covariates": TODO,
+    "upward.sources.pums.Microdata": TODO,
+    "upward.sources.pums.combine": TODO,
+    "upward.sources.pums.read_pums": TODO,
+    "upward.sources.replicates.fetch_replicates": TODO,
+    "upward.sources.schema.Rule": PENDING,
+    "upward.sources.social_capital.read_county": TODO,
+    "upward.sources.social_capital.read_zip": TODO,
+    "upward.sources.socrata.soql_where": TODO,
+    "upward.sources.tract_relationship.read_tract_relationship": TODO,
+    "upward.sources.urban.read_wide": TODO,
+    "upward.sources.usaspending.request_body": TODO,
+    "upward.sources.usaspending.UsaSpendingFeed": TODO,
+    "upward.warehouse.areas.AreaSet": TODO,
+    "upward.warehouse.areas.area_tract_weights": TODO,
+    "upward.warehouse.areas.show_areas": TODO,
+    "upward.warehouse.areas.remove_areas": TODO,
+    "upward.warehouse.areas.align_weights": TODO,
+    "upward.warehouse.areas.area_geojson": TODO,
+    "upward.warehouse.census.dataset_key": TODO,
+    "upward.warehouse.census.fetch_acs": TODO,
+    "upward.warehouse.feeds.SyncResult": TODO,
+    "upward.warehouse.feeds.feed_status": TODO,
+    "upward.warehouse.ingest.FoundFile": PENDING,
+    "upward.warehouse.ingest.download_file": PENDING,
+    "upward.warehouse.ingest.fetch": PENDING,
+    "upward.warehouse.microdata.StoredRelease": PENDING,
+    "upward.warehouse.microdata.fetch_pums": PENDING,
+    "upward.warehouse.replicates.replicates_dir": TODO,
+    "upward.warehouse.replicates.add_replicates": TODO,
+    "upward.warehouse.replicates.load_replicates": TODO,
+    "upward.warehouse.store.WarehouseBusyError": PENDING,
+    "upward.warehouse.store.ShrinkingLoadError": PENDING,
+    "upward.warehouse.store.LoadResult": PENDING,
+    "upward.warehouse.store.Warehouse": PENDING,
+    "upward.warehouse.workspace.DownloadSettings": TODO,
+    "upward.warehouse.workspace.SourceSettings": TODO,
+    "upward.warehouse.workspace.CensusSettings": TODO,
+    "upward.warehouse.workspace.MicrodataSettings": TODO,
+    "upward.warehouse.workspace.ServerSettings": TODO,
+    "upward.warehouse.workspace.Settings": TODO,
+    "upward.warehouse.workspace.Workspace": TODO,
+}
+
+
+def missing_examples(source: str, module: str) -> list[str]:
+    """``module.name`` of each top-level public function or class in ``source`` whose docstring
+    has no ``>>>`` example.
+
+    >>> missing_examples("def f(): 'No example.'\\n"
+    ...                  "def g(): '>>> 1'\\n"
+    ...                  "def _h(): pass\\n"
+    ...                  "class K: pass\\n", "m")
+    ['m.f', 'm.K']
+    """
+    names = []
+    for node in ast.parse(source).body:
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and not node.name.startswith("_")
+                and ">>>" not in (ast.get_docstring(node, clean=False) or "")):
+            names.append(f"{module}.{node.name}")
+    return names
+
+
+def library_modules() -> dict[str, Path]:
+    """Dotted name → file of every module in the library layers."""
+    modules = {}
+    for path in sorted(SRC.rglob("*.py")):
+        parts = ("upward", *path.relative_to(SRC).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        name = ".".join(parts)
+        if parts[-1] == "__main__" or any(name == s or name.startswith(s + ".") for s in SKIPPED):
+            continue
+        modules[name] = path
+    return modules
+
+
+def all_missing() -> list[str]:
+    return [name for module, path in library_modules().items()
+            for name in missing_examples(path.read_text(encoding="utf-8"), module)]
+
+
+def test_every_public_name_has_an_example():
+    missing = [name for name in all_missing() if name not in EXEMPT]
+    assert missing == [], ("public functions/classes without a `>>>` example: add a short one "
+                           "that shows a value (or, if it cannot be cheap, an EXEMPT entry with "
+                           "the reason):\n" + "\n".join(missing))
+
+
+def test_exemptions_are_current():
+    stale = sorted(set(EXEMPT) - set(all_missing()))
+    assert stale == [], "exempt names that now have an example or are gone: " + ", ".join(stale)
+
+
+def test_the_finder_catches_a_missing_example():
+    source = ('class A:\n    """Has one.\n\n    >>> 1\n    1\n    """\n\n'
+              'async def b():\n    """None here."""\n\n'
+              'def c():\n    pass\n\n'
+              'def _private():\n    pass\n\n'
+              'if True:\n    def nested():\n        pass\n')
+    assert missing_examples(source, "pkg.mod") == ["pkg.mod.b", "pkg.mod.c"]
+
+
+def test_the_layers_checked_exclude_only_cli_and_web():
+    modules = library_modules()
+    assert "upward.core.results" in modules and "upward.evidence.meta" in modules
+    assert not [m for m in modules if m.startswith(("upward.cli", "upward.web"))]
+    assert "upward.__main__" not in modules
