@@ -45,7 +45,17 @@ FLAGS = (
 
 
 class ChromiumError(UpwardError):
-    """Chromium is missing or failed to print the page."""
+    """Chromium is missing or failed to print the page.
+
+    >>> html = Path(tempfile.mkdtemp()) / "report.html"
+    >>> _ = html.write_text("<p>Report</p>")
+    >>> os.environ["UPWARD_CHROMIUM"] = "/no/such/chromium"
+    >>> html_to_pdf(html, html.with_suffix(".pdf"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.report.pdf.ChromiumError: $UPWARD_CHROMIUM is /no/such/chromium, which is not an executable file. ...
+    >>> del os.environ["UPWARD_CHROMIUM"]
+    """
 
 
 def find_chromium() -> str:
