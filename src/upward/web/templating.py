@@ -295,7 +295,14 @@ def make_templates() -> Jinja2Templates:
 
 
 def finding_text(report, finding) -> str:
-    """A barrier finding's sentence in the page's language (``upward.report.sentences``)."""
+    """A barrier finding's sentence in the page's language (``upward.report.sentences``).
+
+    >>> from types import SimpleNamespace
+    >>> finding = SimpleNamespace(metric_id="pctl_income_50",
+    ...                           sentence="Median household income is $36,700 (2021).")
+    >>> finding_text(SimpleNamespace(gaps=[]), finding)  # English: the report's own sentence
+    'Median household income is $36,700 (2021).'
+    """
     if current_language() == DEFAULT_LANGUAGE:
         return finding.sentence
     from upward.report.sentences import finding_sentence
