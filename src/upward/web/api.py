@@ -89,7 +89,13 @@ class PlaceDetail(PlaceSummary):
 
 
 def data_of(request: Request) -> WebData:
-    """The app's shared ``WebData``."""
+    """The app's shared ``WebData``.
+
+    >>> from types import SimpleNamespace
+    >>> app = SimpleNamespace(state=SimpleNamespace(data="the app's WebData"))
+    >>> data_of(Request({"type": "http", "app": app}))
+    "the app's WebData"
+    """
     return request.app.state.data
 
 

@@ -52,7 +52,17 @@ HkQuery = Annotated[bool, Query(description="Hartung-Knapp-Sidik-Jonkman interva
 
 
 def library_of(request: Request) -> PublishedLibrary:
-    """The published view of the app's workspace library."""
+    """The published view of the app's workspace library.
+
+    >>> import tempfile, pathlib
+    >>> from types import SimpleNamespace
+    >>> from upward.warehouse.workspace import Workspace
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> app = SimpleNamespace(state=SimpleNamespace(workspace=ws))
+    >>> library = library_of(Request({"type": "http", "app": app}))
+    >>> type(library).__name__, library.interventions()
+    ('PublishedLibrary', [])
+    """
     return PublishedLibrary(request.app.state.workspace)
 
 
