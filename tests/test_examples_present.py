@@ -77,8 +77,6 @@ EXEMPT: dict[str, str] = {
     "upward.web.api.compare": ROUTE,
     "upward.web.api.metric_series": ROUTE,
     "upward.web.api.tracts": ROUTE,
-    "upward.web.app.create_app": APP,
-    "upward.web.app.app_from_environment": APP,
     "upward.web.areas.api_areas": ROUTE,
     "upward.web.areas.api_area": ROUTE,
     "upward.web.areas.api_area_geometry": ROUTE,
