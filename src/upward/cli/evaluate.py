@@ -33,7 +33,22 @@ def _check_format(fmt: str, formats: tuple[str, ...]) -> None:
 
 
 def emit_result(result, fmt: str, output: Path | None) -> None:
-    """Print or write an evaluation result in ``fmt``."""
+    """Print or write an evaluation result in ``fmt``.
+
+    >>> import json, tempfile
+    >>> from upward.evaluate.result import EvaluationResult
+    >>> r = EvaluationResult("rct", "difference in means", "earnings", "ATE", 800.0, 200.0, 408.0,
+    ...                      1192.0, 0.0001, 1000, n_treated=500, n_control=500)
+    >>> out = Path(tempfile.mkdtemp()) / "r.json"
+    >>> emit_result(r, "json", out)  # doctest: +ELLIPSIS
+    wrote .../r.json
+    >>> json.loads(out.read_text())["estimate"]
+    800.0
+    >>> emit_result(r, "html", None)
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.UpwardError: --format html needs --output FILE. What to do: add for example -o report.html
+    """
     from upward.evaluate.render import rich_renderables, to_markdown
 
     if fmt == "table" and output is None:

@@ -21,7 +21,16 @@ import numpy as np
 
 
 class JsonReport:
-    """Serialisation shared by every report dataclass (profile, barriers …)."""
+    """Serialisation shared by every report dataclass (profile, barriers …).
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Gap(JsonReport):
+    ...     metric: str
+    ...     gap: float
+    >>> Gap("share_employed", float("nan")).to_json(indent=None)
+    '{"metric": "share_employed", "gap": null}'
+    """
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (NaN → None), following the report's schema in docs/.

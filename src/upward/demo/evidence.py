@@ -18,7 +18,12 @@ from upward.evidence.schema import Intervention, Study
 
 @dataclass(frozen=True)
 class DemoStudy:
-    """How one of the demo city's synthetic pilots enters the library."""
+    """How one of the demo city's synthetic pilots enters the library.
+
+    >>> s = DEMO_STUDIES["job-training-earnings"]
+    >>> s.intervention_id, s.unit, s.follow_up_months, s.domain
+    ('demo-job-training', 'dollars per quarter', 12, 'earnings')
+    """
 
     intervention_id: str
     intervention_name: str

@@ -543,7 +543,13 @@ def _phi(x: float) -> float:
 
 @dataclass
 class Geo:
-    """A place, county or ZIP code of the synthetic state, with what its files share."""
+    """A place, county or ZIP code of the synthetic state, with what its files share.
+
+    >>> g = Geo("9900100", "00100", "Demo City city", "place", 1000, 0.5, np.random.default_rng(1))
+    >>> u = g.score("share_employed", +1)
+    >>> 0 <= u <= 1, g.score("share_employed", +1) == u  # the same position in every file
+    (True, True)
+    """
 
     geo_id: str
     code: str
@@ -596,7 +602,11 @@ class Geo:
 
 @dataclass
 class Tract:
-    """One tract of the demo county: its codes, name, polygon and outcomes."""
+    """One tract of the demo county: its codes, name, polygon and outcomes.
+
+    >>> Tract("000100", "", True, [], 0, 0, 0.5, 10, 5, 5, "99901").geoid
+    '99001000100'
+    """
 
     tractce: str
     name: str  # as the Opportunity Atlas writes it: "Neighborhood, City, ST" ("" when none)
@@ -617,7 +627,12 @@ class Tract:
 
 @dataclass
 class World:
-    """Every geography of the synthetic state."""
+    """Every geography of the synthetic state.
+
+    >>> w = World([], [], [], [], {"001": (1, "Demo Zone")}, np.random.default_rng(1))
+    >>> w.cz_of["001"], w.tracts
+    ((1, 'Demo Zone'), [])
+    """
 
     places: list[Geo]
     counties: list[Geo]

@@ -77,7 +77,12 @@ def _tract(k: int) -> str:
 
 @dataclass(frozen=True)
 class DemoPopulation:
-    """The finite population: persons and households with their tract, PUMA and place."""
+    """The finite population: persons and households with their tract, PUMA and place.
+
+    >>> pop = population()
+    >>> list(pop.tracts.columns), len(pop.persons) > len(pop.households)
+    (['tract', 'puma', 'population', 'place'], True)
+    """
 
     persons: pd.DataFrame
     households: pd.DataFrame

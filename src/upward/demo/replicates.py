@@ -110,7 +110,12 @@ DEMO_TABLES: dict[str, tuple[str, str, dict[int, tuple[str, int | None]]]] = {
 
 @dataclass(frozen=True)
 class DemoReplicates:
-    """What :func:`write_demo_replicates` wrote."""
+    """What :func:`write_demo_replicates` wrote.
+
+    >>> r = DemoReplicates(Path("d"), (), Path("d/areas/demo_districts.geojson"), ("99001000100",))
+    >>> r.districts.name, r.tracts
+    ('demo_districts.geojson', ('99001000100',))
+    """
 
     root: Path
     files: tuple[Path, ...]

@@ -38,7 +38,13 @@ ATLAS_OUTCOMES = ("kfr_p25", "jail_p25")
 
 @dataclass(frozen=True)
 class Disparity:
-    """One group's gap to a reference group on one metric."""
+    """One group's gap to a reference group on one metric.
+
+    >>> d = Disparity("kfr_p25", "Income rank", "Opportunity Atlas", "Black", "white", 0.33, 0.45,
+    ...               -0.12, -0.15, -0.09, 1e-9)
+    >>> d.group, d.reference, round(d.difference, 2)
+    ('Black', 'white', -0.12)
+    """
 
     metric_id: str
     label: str
@@ -54,7 +60,17 @@ class Disparity:
 
 
 def disparities(profile: Profile) -> list[Disparity]:
-    """Every between-group gap the profile's data allow."""
+    """Every between-group gap the profile's data allow.
+
+    >>> from upward.geo.resolve import GeoMatch
+    >>> from upward.measure.profile import Outcome
+    >>> def o(group, v):
+    ...     return Outcome("kfr_p25", "Income rank", "race", group, v, 0.01, None, None, "1978-83", "a")
+    >>> p = Profile(GeoMatch("40143", "county", "Tulsa County, Oklahoma", "40"), None, None, [],
+    ...             [o("white", 0.45), o("Black", 0.33)], [], [], None, [])
+    >>> [(d.group, d.reference, round(d.difference, 2), round(d.lb, 3)) for d in disparities(p)]
+    [('Black', 'white', -0.12, -0.148)]
+    """
     out: list[Disparity] = []
     by_key = {(o.metric_id, o.subgroup_type, o.subgroup): o for o in profile.atlas}
     for (metric, kind, group), o in by_key.items():

@@ -61,7 +61,13 @@ CAVEAT = ("These are associations, not causes: a metric that goes with higher up
 
 @dataclass(frozen=True)
 class Coefficient:
-    """One predictor of a standardised fit (beta, HC3 se, 95% CI, p, bivariate r, VIF)."""
+    """One predictor of a standardised fit (beta, HC3 se, 95% CI, p, bivariate r, VIF).
+
+    >>> df = pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0) ** 1.1})
+    >>> c = fit_standardised(df, "y", ["x"]).coefficients[0]
+    >>> c.name, c.vif, c.ci_low < c.beta < c.ci_high
+    ('x', 1.0, True)
+    """
 
     name: str
     beta: float
@@ -75,7 +81,14 @@ class Coefficient:
 
 @dataclass(frozen=True)
 class StandardisedFit:
-    """The result of :func:`fit_standardised`; coefficients sorted by |beta|, largest first."""
+    """The result of :func:`fit_standardised`; coefficients sorted by |beta|, largest first.
+
+    >>> df = pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0) ** 1.1})
+    >>> df.loc[3, "x"] = np.nan
+    >>> fit = fit_standardised(df, "y", ["x"])
+    >>> fit.outcome, fit.n, fit.n_dropped, round(fit.means["x"], 2), fit.r2 > 0.99
+    ('y', 19, 1, 9.84, True)
+    """
 
     outcome: str
     coefficients: tuple[Coefficient, ...]
@@ -139,7 +152,13 @@ def fit_standardised(frame: pd.DataFrame, outcome: str, predictors: list[str],
 
 @dataclass(frozen=True)
 class Driver:
-    """One predictor in a drivers report (standardised beta with its HC3 interval)."""
+    """One predictor in a drivers report (standardised beta with its HC3 interval).
+
+    >>> d = Driver("pctl_income_50", "Median household income", "Opportunity-rich", 0.4, 0.1,
+    ...            0.2, 0.6, 0.0001, True, 0.5, 1.2)
+    >>> d.significant, d.ci_low < d.beta < d.ci_high
+    (True, True)
+    """
 
     metric_id: str
     label: str
@@ -156,7 +175,12 @@ class Driver:
 
 @dataclass(frozen=True)
 class DroppedPredictor:
-    """A candidate metric left out of the model, and why."""
+    """A candidate metric left out of the model, and why.
+
+    >>> DroppedPredictor("population", "Population", "a count that scales with population "
+    ...                  "size, not a rate or share").reason.startswith("a count")
+    True
+    """
 
     metric_id: str
     label: str
@@ -165,7 +189,12 @@ class DroppedPredictor:
 
 @dataclass(frozen=True)
 class Position:
-    """Where the highlighted unit sits on one driver: its value and z-score (None if missing)."""
+    """Where the highlighted unit sits on one driver: its value and z-score (None if missing).
+
+    >>> p = Position("pctl_income_50", "Median household income", 52000.0, -0.8, 0.4)
+    >>> round(p.z * p.beta, 2)  # this unit's contribution to its fitted outcome, in SD
+    -0.32
+    """
 
     metric_id: str
     label: str
@@ -176,7 +205,13 @@ class Position:
 
 @dataclass(frozen=True)
 class Highlight:
-    """The highlighted unit: outcome, fitted outcome (z) when complete, position per driver."""
+    """The highlighted unit: outcome, fitted outcome (z) when complete, position per driver.
+
+    >>> h = Highlight("40143", "Tulsa County", 0.41, -0.5, -0.32, True,
+    ...               (Position("pctl_income_50", "Median household income", 52000.0, -0.8, 0.4),))
+    >>> h.in_model, [p.metric_id for p in h.positions]
+    (True, ['pctl_income_50'])
+    """
 
     geo_id: str
     name: str
@@ -189,7 +224,14 @@ class Highlight:
 
 @dataclass(frozen=True)
 class DriversReport:
-    """Which metrics are associated with upward mobility across units of one level."""
+    """Which metrics are associated with upward mobility across units of one level.
+
+    >>> r = DriversReport("county", "kfr_p25", "Income rank", METHOD, 20, 20, 0, 0.3, 0.25, 1.0,
+    ...                   1.0, (Driver("pctl_income_50", "Median household income", "Jobs", 0.4,
+    ...                   0.1, 0.2, 0.6, 0.001, True, 0.5, 1.0),), (), (), CAVEAT, (), ())
+    >>> r.to_frame()["beta"].to_dict(), r.to_dict()["highlight"]
+    ({'pctl_income_50': 0.4}, None)
+    """
 
     level: str
     outcome_id: str

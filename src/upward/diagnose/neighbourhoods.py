@@ -52,7 +52,11 @@ NOT_SIGNIFICANT = "not significant"
 
 @dataclass(frozen=True)
 class LowTract:
-    """One of the tracts with the lowest value of the metric."""
+    """One of the tracts with the lowest value of the metric.
+
+    >>> LowTract("40143000100", "Downtown, Tulsa, OK", 18500.0, None).value
+    18500.0
+    """
 
     geo_id: str
     name: str | None
@@ -62,7 +66,13 @@ class LowTract:
 
 @dataclass(frozen=True)
 class BottomQuintileShare:
-    """Share of children (or of tracts) in tracts in the bottom 20% of all US tracts."""
+    """Share of children (or of tracts) in tracts in the bottom 20% of all US tracts.
+
+    >>> s = BottomQuintileShare("kfr_dollars_p25", 24000.0, 70000, 300.0, 1000.0, 0.3, True, 12,
+    ...                         "children weighted by kid_count")
+    >>> s.share == s.numerator / s.denominator, s.weighted
+    (True, True)
+    """
 
     metric_id: str
     cutoff: float
@@ -81,7 +91,15 @@ class GlobalMoran:
     observed I); ``p_clustered`` tests positive autocorrelation, (#{I_sim ≥ I} + 1) / (P + 1);
     ``p_two_sided`` = min(1, 2 p_sim); ``p_norm`` is two-sided under normality; ``clustered``
     is p_clustered ≤ 0.05 (positive autocorrelation, one-sided permutation test). Under the
-    null, p_sim ≤ 0.05 happens about 10% of the time (either tail): test with the others."""
+    null, p_sim ≤ 0.05 happens about 10% of the time (either tail): test with the others.
+
+    >>> import shapely
+    >>> cells = [shapely.box(i, j, i + 1, j + 1) for i in range(4) for j in range(4)]
+    >>> m = global_moran([float(i >= 2) for i in range(4) for j in range(4)], cells,
+    ...                  permutations=99)
+    >>> m.n, m.n_islands, m.criterion, m.permutations, m.clustered
+    (16, 0, 'queen', 99, True)
+    """
 
     n: int
     n_islands: int
@@ -102,7 +120,12 @@ class GlobalMoran:
 
 @dataclass(frozen=True)
 class LocalTract:
-    """A tract's local Moran's I, its FDR-adjusted q value and its cluster label."""
+    """A tract's local Moran's I, its FDR-adjusted q value and its cluster label.
+
+    >>> t = LocalTract("40143000100", 18500.0, 1.2, 0.001, 0.01, "LL", "low-low cluster")
+    >>> t.label == LABELS[t.quadrant]
+    True
+    """
 
     geo_id: str
     value: float
@@ -115,7 +138,15 @@ class LocalTract:
 
 @dataclass(frozen=True)
 class LocalMoran:
-    """LISA for every tract with a neighbour, and the number of tracts per label."""
+    """LISA for every tract with a neighbour, and the number of tracts per label.
+
+    >>> import shapely
+    >>> cells = [shapely.box(i, j, i + 1, j + 1) for i in range(6) for j in range(6)]
+    >>> lisa = local_moran([float(i < 3) for i in range(6) for j in range(6)], cells,
+    ...                    permutations=99)
+    >>> len(lisa.tracts), lisa.alpha, sum(lisa.counts.values())
+    (36, 0.05, 36)
+    """
 
     tracts: tuple[LocalTract, ...]
     counts: dict[str, int]
@@ -125,7 +156,13 @@ class LocalMoran:
 
 @dataclass(frozen=True)
 class NeighbourhoodReport:
-    """The neighbourhood diagnosis of one geography. ``to_dict()`` is JSON-ready."""
+    """The neighbourhood diagnosis of one geography. ``to_dict()`` is JSON-ready.
+
+    >>> r = NeighbourhoodReport(GeoMatch("40143", "county", "Tulsa County", "40"),
+    ...                         "kfr_dollars_p25", 0, 0, (), (), None, None, None)
+    >>> r.to_dict()["geo"]["name"], r.moran, r.warnings
+    ('Tulsa County', None, ())
+    """
 
     geo: GeoMatch
     metric_id: str

@@ -54,7 +54,11 @@ PEERS_FILE = "peers.toml"
 
 @dataclass(frozen=True)
 class Peer:
-    """One comparison geography and its distance from the target (None when user-chosen)."""
+    """One comparison geography and its distance from the target (None when user-chosen).
+
+    >>> Peer("4055000", "place", "Oklahoma City city, Oklahoma", 0.8).why
+    ''
+    """
 
     geo_id: str
     geo_level: str
@@ -65,7 +69,12 @@ class Peer:
 
 @dataclass(frozen=True)
 class PeerSet:
-    """The peers of a target and how they were chosen."""
+    """The peers of a target and how they were chosen.
+
+    >>> s = PeerSet(SAVED_METHOD, (Peer("4055000", "place", "Oklahoma City city", None),), ())
+    >>> s.ids, s.method.startswith("saved")
+    (['4055000'], True)
+    """
 
     method: str
     peers: tuple[Peer, ...]
@@ -82,7 +91,13 @@ class PeerSet:
 
 
 def covariate_table(wh: Warehouse, level: str) -> pd.DataFrame:
-    """One row per geography of ``level``: log population, covariates, region."""
+    """One row per geography of ``level``: log population, covariates, region.
+
+    >>> import tempfile, pathlib
+    >>> t = covariate_table(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "place")
+    >>> len(t), [c for c in t.columns if c.startswith("log_")]
+    (0, ['log_pctl_income_50', 'log_pctl_income_20', 'log_population'])
+    """
 
     def build() -> pd.DataFrame:
         geos = frames.named_geographies(wh)
@@ -106,7 +121,19 @@ def covariate_table(wh: Warehouse, level: str) -> pd.DataFrame:
 
 
 def choose_peers(wh: Warehouse, target: GeoMatch, k: int = 10) -> PeerSet:
-    """The ``k`` nearest geographies of the target's level (see the module text for the rule)."""
+    """The ``k`` nearest geographies of the target's level (see the module text for the rule).
+
+    >>> import tempfile, pathlib
+    >>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+    >>> choose_peers(wh, GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), k=0)
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.ConfigError: --k 0: a peer group needs at least one member. What to do: use k ≥ 1
+    >>> choose_peers(wh, GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"))
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.ConfigError: Tulsa city, Oklahoma has no population or demographic covariates loaded, so peers cannot be chosen automatically. What to do: load the Urban Institute files (upward fetch urban …) or give --peers
+    """
     if k < 1:
         raise ConfigError(f"--k {k}: a peer group needs at least one member", fix="use k ≥ 1")
     table = covariate_table(wh, target.geo_level)
@@ -164,7 +191,15 @@ def why_peer(table: pd.DataFrame, geo_id: str, target_id: str) -> str:
 
 
 def given_peers(wh: Warehouse, target: GeoMatch, names: list[str]) -> PeerSet:
-    """Peers named by the user (names or FIPS codes), of the target's level."""
+    """Peers named by the user (names or FIPS codes), of the target's level.
+
+    >>> import tempfile, pathlib
+    >>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+    >>> given_peers(wh, GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), [])
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.ConfigError: --peers is empty. What to do: name at least one peer, or leave it out
+    """
     geos = frames.named_geographies(wh)
     out = []
     for name in names:
@@ -240,7 +275,15 @@ def save_peers(path: Path, target_id: str, peer_ids: list[str] | None) -> None:
 def peers_for(wh: Warehouse, target: GeoMatch, names: list[str] | None = None,
               k: int = 10) -> PeerSet:
     """The peers a report uses: the ones given for this run, else the ones saved for the
-    workspace, else the automatic ones."""
+    workspace, else the automatic ones.
+
+    >>> import tempfile, pathlib
+    >>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+    >>> peers_for(wh, GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"))
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.ConfigError: Tulsa city, Oklahoma has no population or demographic covariates loaded, so peers cannot be chosen automatically. What to do: load the Urban Institute files (upward fetch urban …) or give --peers
+    """
     if names:
         return given_peers(wh, target, names)
     saved = read_saved_peers(saved_peers_path(wh)).get(target.geo_id)

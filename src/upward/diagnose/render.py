@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 def summary_panel(summary) -> Panel:
     """The plain-language summary for the terminal: numbered sentences, each naming the table
     below that holds its evidence, and the definitions of the terms it uses as footnotes.
+
+    >>> from types import SimpleNamespace as NS
+    >>> s = NS(place="Tulsa", terms={"peers": "similar cities"},
+    ...        sentences=[NS(text="Incomes trail the peers.", evidence="barriers")])
+    >>> panel = summary_panel(s)
+    >>> panel.title, panel.renderable.plain.splitlines()[0]
+    ('In brief: Tulsa', '1. Incomes trail the peers. [findings below]')
     """
     lines = Text()
     for i, s in enumerate(summary.sentences, start=1):
@@ -77,7 +84,17 @@ def _trend_rows(r: BarrierReport) -> list[list[str]]:
 
 
 def rich_tables(r: BarrierReport) -> list[Table]:
-    """Terminal tables: findings by pillar, trends, disparities, neighbourhoods."""
+    """Terminal tables: findings by pillar, trends, disparities, neighbourhoods.
+
+    >>> from upward.diagnose.peers import Peer, PeerSet
+    >>> from upward.diagnose.report import BarrierReport
+    >>> from upward.geo.resolve import GeoMatch
+    >>> r = BarrierReport(GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), None,
+    ...                   PeerSet("given", (Peer("4055000", "place", "Oklahoma City, OK", None),),
+    ...                           ()), 0.05, [], [], [], [], None, None, ["a note"], {})
+    >>> [(t.title, t.caption) for t in rich_tables(r)]
+    [('Barriers: Tulsa city, Oklahoma', 'Peers: Oklahoma City'), ('Notes', None)]
+    """
     peers = ", ".join(p.name.split(",")[0] for p in r.peers.peers)
     t = Table(title=f"Barriers: {r.geo.name}", caption=f"Peers: {peers}", header_style="bold")
     t.add_column("#", justify="right")
@@ -109,7 +126,17 @@ def rich_tables(r: BarrierReport) -> list[Table]:
 
 
 def barriers_markdown(r: BarrierReport) -> str:
-    """The report as Markdown."""
+    """The report as Markdown.
+
+    >>> from upward.diagnose.peers import Peer, PeerSet
+    >>> from upward.diagnose.report import BarrierReport
+    >>> from upward.geo.resolve import GeoMatch
+    >>> r = BarrierReport(GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), None,
+    ...                   PeerSet("given", (Peer("4055000", "place", "Oklahoma City, OK", None),),
+    ...                           ()), 0.05, [], [], [], [], None, None, [], {})
+    >>> barriers_markdown(r).splitlines()[:3]
+    ['# Barriers to mobility: Tulsa city, Oklahoma', '', 'Peers (given): Oklahoma City, OK']
+    """
     parts = [f"# Barriers to mobility: {r.geo.name}", "",
              f"Peers ({r.peers.method}): " + "; ".join(p.name for p in r.peers.peers), "",
              f"Findings are metrics significantly worse than the peer median or the national "

@@ -45,7 +45,14 @@ SIZE_UNITS = frozenset({"count", "people"})
 
 @dataclass(frozen=True)
 class MetricGap:
-    """A metric's position against its peers and the nation, with both gap tests."""
+    """A metric's position against its peers and the nation, with both gap tests.
+
+    >>> g = MetricGap("pctl_income_50", "Median household income", "W", "dollars", "higher",
+    ...     36700, 34400, 40800, 1, "2021", 45000, 10, 9, -8300, -3.1, 0.01, 50000, 486, 0.97,
+    ...     -13300, -5.0, 0.001, True, True, True, True, "")
+    >>> g.finding, g.behind_peers, g.peers_better, g.peer_n
+    (True, True, 9, 10)
+    """
 
     metric_id: str
     label: str
@@ -78,7 +85,13 @@ class MetricGap:
 
 @dataclass(frozen=True)
 class Finding:
-    """A barrier: a metric where the city is significantly worse, with its sentence."""
+    """A barrier: a metric where the city is significantly worse, with its sentence.
+
+    >>> f = Finding(1, "pctl_income_50", "Median household income", "Opportunity-rich", 57.0,
+    ...             "Median household income is $36,700.", True, True)
+    >>> f.rank, f.score
+    (1, 57.0)
+    """
 
     rank: int
     metric_id: str
@@ -92,7 +105,16 @@ class Finding:
 
 @dataclass
 class BarrierReport(JsonReport):
-    """Everything ``upward barriers`` reports. ``to_json()``, ``to_markdown()``, ``to_dict()``."""
+    """Everything ``upward barriers`` reports. ``to_json()``, ``to_markdown()``, ``to_dict()``.
+
+    >>> from upward.diagnose.peers import Peer
+    >>> f = Finding(1, "pctl_income_50", "Median household income", "Jobs", 57.0, "…", True, True)
+    >>> r = BarrierReport(GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), None,
+    ...                   PeerSet("given", (Peer("4055000", "place", "Oklahoma City", None),), ()),
+    ...                   0.05, [], [f], [], [], None, None, [], {})
+    >>> list(r.by_pillar()), r.to_dict()["findings"][0]["rank"], r.schema_version
+    (['Jobs'], 1, '1.0')
+    """
 
     geo: GeoMatch
     county: GeoMatch | None
@@ -149,6 +171,10 @@ def barriers(place: str, *, workspace: Workspace | Path | str | None = None,
 def national_values(wh: Warehouse, level: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Latest values and their standard errors for every geography of ``level``, by metric
     (cached).
+
+    >>> import tempfile, pathlib
+    >>> national_values(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "place")
+    {}
     """
 
     def build() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -163,7 +189,14 @@ def national_values(wh: Warehouse, level: str) -> dict[str, tuple[np.ndarray, np
 def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None, k: int = 10,
                    alpha: float = 0.05, include_drivers: bool = True,
                    include_neighbourhoods: bool = True) -> BarrierReport:
-    """Assemble the report from an open warehouse."""
+    """Assemble the report from an open warehouse.
+
+    >>> import tempfile, pathlib
+    >>> build_barriers(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "Tulsa, OK")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: the warehouse holds no geographies yet. What to do: load data first: upward fetch urban … --from DIR, or upward demo
+    """
     profile = build_profile(wh, place)
     geo = profile.geo
     if not 0 < alpha < 1:

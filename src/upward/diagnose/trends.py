@@ -26,7 +26,13 @@ from upward.warehouse.store import Warehouse
 
 @dataclass(frozen=True)
 class TrendFinding:
-    """One metric's trend, judged by its direction, and against the peers' trends."""
+    """One metric's trend, judged by its direction, and against the peers' trends.
+
+    >>> t = TrendFinding("share_employed", "Employment", "2015", "2021", 0.04, 0.001, "improved",
+    ...                  0.01, 8, 0.002, 0.01, True)
+    >>> t.verdict, t.diverges, t.n_peers
+    ('improved', True, 8)
+    """
 
     metric_id: str
     label: str
@@ -55,7 +61,20 @@ def _verdict(change: float, significant: bool | None, direction: str) -> str:
 
 def trend_findings(wh: Warehouse, profile: Profile, peer_ids: list[str],
                    alpha: float = 0.05) -> list[TrendFinding]:
-    """Every metric of the profile that has a trend, judged and compared with the peers."""
+    """Every metric of the profile that has a trend, judged and compared with the peers.
+
+    >>> import tempfile, pathlib
+    >>> from upward.geo.resolve import GeoMatch
+    >>> from upward.measure.profile import MetricEntry, Trend
+    >>> t = Trend("2015", 0.50, "2021", 0.56, 0.06, 0.02, 3.0, 0.003, True, 7)
+    >>> m = MetricEntry("share_employed", "Employment", "Jobs", "share", "higher", 0.56, None, None,
+    ...                 None, "", None, "2021", "urban", None, None, trend=t)
+    >>> p = Profile(GeoMatch("4075000", "place", "Tulsa", "40"), None, None, [m], [], [], [], None,
+    ...             [])
+    >>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+    >>> [(f.metric_id, f.verdict, f.n_peers, f.diverges) for f in trend_findings(wh, p, [])]
+    [('share_employed', 'improved', 0, False)]
+    """
     level = profile.geo.geo_level
     # each peer's trends as {metric: (first period, last period, change)}: plain lookups
     peer_trends = []

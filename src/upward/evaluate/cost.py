@@ -98,6 +98,12 @@ class CostAnalysis(JsonReport):
     """Cost per participant, per unit of outcome, benefit–cost ratio and MVPF, with inputs and
     sensitivity. ``to_dict()`` is what ``EvaluationResult.cost`` holds (∞ is written as
     ``mvpf: null`` with ``mvpf_infinite: true``).
+
+    >>> r = EvaluationResult("rct", "m", "earnings", "ATE", 800.0, 200.0, 408.0, 1192.0, 0.0001,
+    ...                      1000, n_treated=500, n_control=500)
+    >>> a = analyse_cost(r, CostSpec(cost_per_participant=2000, willingness_to_pay=900))
+    >>> a.cost_per_participant, a.cost_per_unit_outcome, a.mvpf_text, a.to_dict()["mvpf_infinite"]
+    (2000.0, 2.5, '0.45', False)
     """
 
     inputs: list[CostInput]
@@ -299,6 +305,10 @@ class RunningCost(JsonReport):
 
     ``per_unit_outcome_range`` is None while the interval includes zero (the cost of a unit of
     outcome is then unbounded: the program may achieve nothing).
+
+    >>> c = running_cost(50_000.0, 200, 25.0, 5.0, 45.0, source="spending.csv")
+    >>> c.per_participant, c.per_unit_outcome, c.per_unit_outcome_range, c.source
+    (250.0, 10.0, (5.555555555555555, 50.0), 'spending.csv')
     """
 
     spent_to_date: float | None

@@ -42,12 +42,25 @@ METHODS = ("dr", "reg", "ipw")
 
 
 class SeparationError(ValueError):
-    """The propensity logit does not converge (the covariates predict treatment perfectly)."""
+    """The propensity logit does not converge (the covariates predict treatment perfectly).
+
+    >>> x = np.column_stack([np.ones(4), [0.0, 1, 2, 3]])
+    >>> fit_logit(x, np.array([0.0, 0, 1, 1]), np.ones(4))
+    Traceback (most recent call last):
+    ...
+    upward.evaluate.drdid.SeparationError: the propensity model did not converge
+    """
 
 
 @dataclass(frozen=True)
 class Logit:
-    """A fitted weighted logit: scores and the influence of its coefficients (units × k)."""
+    """A fitted weighted logit: scores and the influence of its coefficients (units × k).
+
+    >>> x = np.column_stack([np.ones(4), [0.0, 1, 2, 3]])
+    >>> fit = fit_logit(x, np.array([0.0, 1, 0, 1]), np.ones(4))
+    >>> fit.scores.round(2).tolist(), fit.influence.shape
+    ([0.2, 0.39, 0.61, 0.8], (4, 2))
+    """
 
     scores: np.ndarray
     influence: np.ndarray

@@ -232,7 +232,12 @@ def two_proportion_test(k1: int, n1: int, k2: int, n2: int) -> float:
 
 @dataclass(frozen=True)
 class RandomizationTest:
-    """Randomization inference for the sharp null of no effect for anyone."""
+    """Randomization inference for the sharp null of no effect for anyone.
+
+    >>> r = randomization_test(np.array([1.0, 2, 3, 4]), np.array([0, 0, 1, 1]), 99, seed=1)
+    >>> r.statistic, r.permutations, r.level, 0 < r.p_value <= 1
+    (2.0, 99, 'unit', True)
+    """
 
     statistic: float
     p_value: float

@@ -83,7 +83,15 @@ class Batch:
 
 
 class BatchSource(Protocol):
-    """Anything that lists the batches received so far, oldest first."""
+    """Anything that lists the batches received so far, oldest first.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "week-01.csv").write_text("d,y" + chr(10) + "0,1" + chr(10))
+    >>> source: BatchSource = FolderSource(d)
+    >>> [b.label for b in source.batches()], source.describe().endswith("*.csv")
+    (['week-01'], True)
+    """
 
     def batches(self) -> list[Batch]:
         """Every batch received so far, in arrival order."""
@@ -242,7 +250,14 @@ class Look:
 @dataclass
 class MonitorResult(JsonReport):
     """A monitored evaluation's path: every look's estimate and confidence sequence,
-    enrolment against the plan, cost to date and the verdict in words."""
+    enrolment against the plan, cost to date and the verdict in words.
+
+    >>> r = MonitorResult("pilot", "earnings", "ATE", "m", 0.05, 1000, 0.5, None, [Look(
+    ...     "week-01", "", "", 10, 10, 5, 5, 1.0, -math.inf, math.inf, 0.5, 1.5, None, None)],
+    ...     "too early to tell", False, None, "weekly/")
+    >>> r.looks[-1].enrolled, r.to_dict()["looks"][0]["lower"]
+    (10, None)
+    """
 
     name: str
     outcome: str
@@ -595,7 +610,16 @@ def monitor_path(workspace: Workspace, name: str) -> Path:
 
 
 def save_monitor(result: MonitorResult, workspace: Workspace) -> Path:
-    """Write the path all-or-nothing (a reader sees the previous refresh or this one)."""
+    """Write the path all-or-nothing (a reader sees the previous refresh or this one).
+
+    >>> import tempfile, pathlib
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> r = MonitorResult("pilot", "earnings", "ATE", "m", 0.05, 1000, 0.5, None, [], "", False,
+    ...                   None, "")
+    >>> path = save_monitor(r, ws)
+    >>> path.name, load_monitor(ws, "pilot").outcome
+    ('pilot.json', 'earnings')
+    """
     return atomic_write(monitor_path(workspace, result.name), result.to_json())
 
 

@@ -23,7 +23,12 @@ SCHEMA_VERSION = "1.0"
 @dataclass(frozen=True)
 class Check:
     """One assumption check. ``passed`` is None when it is not informative here: it could not
-    be run, or on this data it could not have failed (then ``detail`` says why)."""
+    be run, or on this data it could not have failed (then ``detail`` says why).
+
+    >>> c = Check("pre-trends", True, "joint test of leads: p = 0.41", statistic=0.9, p_value=0.41)
+    >>> c.passed, c.p_value
+    (True, 0.41)
+    """
 
     name: str
     passed: bool | None
@@ -34,7 +39,13 @@ class Check:
 
 @dataclass
 class EvaluationResult(JsonReport):
-    """An impact estimate with its uncertainty, the checks it rests on and its chart tables."""
+    """An impact estimate with its uncertainty, the checks it rests on and its chart tables.
+
+    >>> r = EvaluationResult("rct", "difference in means", "earnings", "ATE", 800.0, 200.0, 408.0,
+    ...                      1192.0, 0.0001, 1000, n_treated=500, n_control=500)
+    >>> r.estimate, r.ci_low, r.to_dict()["n_treated"]
+    (800.0, 408.0, 500)
+    """
 
     design: str
     method: str

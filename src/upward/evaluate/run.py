@@ -85,7 +85,15 @@ class LoadedSpec:
 
 @dataclass
 class EvaluationRun:
-    """What one run produced: the result and where it was saved (None when not saved)."""
+    """What one run produced: the result and where it was saved (None when not saved).
+
+    >>> import numpy as np
+    >>> df = pd.DataFrame({"d": [0, 1] * 30, "y": np.arange(60.0) % 7 + [0, 3] * 30})
+    >>> run = run_evaluation({"data": "p.csv", "design": "rct", "outcome": "y", "treatment": "d",
+    ...                       "options": {"permutations": 0}}, data=df, save=False)
+    >>> run.saved_to, run.program.n_rows, round(run.result.estimate, 2)
+    (None, 60, 3.07)
+    """
 
     result: EvaluationResult
     saved_to: Path | None
@@ -390,7 +398,15 @@ def run_evaluation(
     data: pd.DataFrame | None = None,
     save: bool = True,
 ) -> EvaluationRun:
-    """Like :func:`evaluate`, also returning where the result was saved and the loaded data."""
+    """Like :func:`evaluate`, also returning where the result was saved and the loaded data.
+
+    >>> import numpy as np
+    >>> df = pd.DataFrame({"d": [0, 1] * 30, "y": np.arange(60.0) % 7 + [0, 3] * 30})
+    >>> run = run_evaluation({"data": "p.csv", "design": "rct", "outcome": "y", "treatment": "d",
+    ...                       "options": {"permutations": 0}}, data=df, save=False)
+    >>> run.result.design, run.result.n, run.saved_to
+    ('rct', 60, None)
+    """
     loaded = as_loaded(spec)
     if loaded.spec.monitor is not None and data is None:
         raise ConfigError(f"{loaded.where('monitor')}: this spec declares a monitored "
@@ -444,7 +460,14 @@ def _workspace(workspace: Workspace | str | Path | None) -> Workspace | None:
 
 def load_program(loaded: LoadedSpec, hasher: IdHasher, *,
                  data: pd.DataFrame | None = None) -> ProgramData:
-    """Read (or take) the program data and validate and hash it for the spec."""
+    """Read (or take) the program data and validate and hash it for the spec.
+
+    >>> df = pd.DataFrame({"d": [0, 1], "y": [1.5, 2.5]})
+    >>> program = load_program(as_loaded({"data": "p.csv", "design": "rct", "outcome": "y",
+    ...                                   "treatment": "d"}), IdHasher.ephemeral(), data=df)
+    >>> program.n_rows, program.source, program.frame["y"].tolist()
+    (2, 'data (DataFrame)', [1.5, 2.5])
+    """
     spec = loaded.spec
     notes: list[str] = []
     if data is None and spec.link is not None:

@@ -25,6 +25,13 @@ class CostSpec(BaseModel):
     ``willingness_to_pay`` per participant (benefit to participants, in dollars) and
     ``fiscal_externality`` per participant (government savings or extra taxes, in dollars)
     for the MVPF; ``sensitivity`` is the ± share each input is varied by (default 0.25).
+
+    >>> CostSpec(total_cost=50_000, willingness_to_pay=900).sensitivity
+    0.25
+    >>> CostSpec(total_cost=-1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for CostSpec...
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -83,7 +90,12 @@ class LinkSpec(BaseModel):
 
 
 class EvaluationSpec(BaseModel):
-    """One evaluation. Columns are names in the data file; ``data`` is relative to the spec."""
+    """One evaluation. Columns are names in the data file; ``data`` is relative to the spec.
+
+    >>> s = EvaluationSpec(data="pilot.csv", design="rct", outcome="earnings", treatment="offered")
+    >>> s.design, s.alpha, s.covariates
+    ('rct', 0.05, [])
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str | None = None

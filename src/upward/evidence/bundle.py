@@ -61,7 +61,16 @@ TRUST_FILE = "trusted-keys.json"
 
 
 class BundleError(UpwardError):
-    """A bundle that cannot be imported: tampered, unsigned, untrusted or malformed."""
+    """A bundle that cannot be imported: tampered, unsigned, untrusted or malformed.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "x.bundle.json").write_text('{"format": "something else"}')
+    >>> import_bundle(Workspace.init(root / "ws"), root / "x.bundle.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.evidence.bundle.BundleError: ...
+    """
 
 
 def canonical(payload: dict) -> bytes:
@@ -133,7 +142,14 @@ def public_key_text(workspace: Workspace) -> str:
 
 @dataclass(frozen=True)
 class TrustedKey:
-    """A public key whose bundles this workspace accepts."""
+    """A public key whose bundles this workspace accepts.
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> k = trusted_keys(ws)[0]
+    >>> k.name, k.fingerprint == fingerprint(base64.b64decode(k.public_key))
+    ('this workspace', True)
+    """
 
     fingerprint: str
     public_key: str
@@ -175,7 +191,15 @@ def _decode_key(text: str) -> bytes:
 
 
 def trust_key(workspace: Workspace, key: str, *, name: str) -> TrustedKey:
-    """Add a public key (base64, or a file holding it) to the trust list."""
+    """Add a public key (base64, or a file holding it) to the trust list.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> tulsa, dayton = Workspace.init(root / "tulsa"), Workspace.init(root / "dayton")
+    >>> k = trust_key(dayton, public_key_text(tulsa), name="Tulsa")
+    >>> [t.name for t in trusted_keys(dayton)], k.fingerprint == trusted_keys(tulsa)[0].fingerprint
+    (['this workspace', 'Tulsa'], True)
+    """
     text = Path(key).read_text(encoding="utf-8").strip() if Path(key).is_file() else key
     raw = _decode_key(text)
     entry = TrustedKey(fingerprint(raw), base64.b64encode(raw).decode("ascii"), name, now())
@@ -187,7 +211,12 @@ def trust_key(workspace: Workspace, key: str, *, name: str) -> TrustedKey:
 
 @dataclass
 class BundleExport:
-    """What an export wrote."""
+    """What an export wrote.
+
+    >>> e = BundleExport(Path("t.bundle.json"), "ab" * 32, "66687aad:f862bd77", 2, 3)
+    >>> print(e)
+    wrote t.bundle.json: 2 intervention(s), 3 study(ies), sha256 abababababababab…, signed by 66687aad:f862bd77
+    """
 
     path: Path
     sha256: str
@@ -220,6 +249,15 @@ def build_bundle(workspace: Workspace, *, interventions: list[str] | None = None
                  include_synthetic: bool = True) -> tuple[dict, list[str]]:
     """The signed bundle (as a dict) of the published view, and what disclosure control
     withheld.
+
+    >>> import tempfile
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws"); _ = add_papers(ws)
+    >>> bundle, withheld = build_bundle(ws, interventions=["moving-to-opportunity"])
+    >>> payload = bundle["payload"]
+    >>> len(payload["document"]["interventions"]), withheld, bundle["payload_sha256"] == (
+    ...     hashlib.sha256(canonical(payload)).hexdigest())
+    (1, [], True)
     """
     doc = _selected(EvidenceLibrary(workspace).document(), interventions)
     if not include_synthetic:
@@ -255,6 +293,13 @@ def export_bundle(workspace: Workspace, path: Path | None = None, *,
                   include_synthetic: bool = True) -> BundleExport:
     """Write a signed bundle of the published evidence (default:
     ``reports/evidence-<workspace>.bundle.json``).
+
+    >>> import tempfile
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws"); _ = add_papers(ws)
+    >>> made = export_bundle(ws)
+    >>> made.path.name, made.interventions, made.studies, is_bundle(made.path)
+    ('evidence-ws.bundle.json', 2, 3, True)
     """
     bundle, withheld = build_bundle(workspace, interventions=interventions,
                                     include_synthetic=include_synthetic)
@@ -273,7 +318,13 @@ def export_bundle(workspace: Workspace, path: Path | None = None, *,
 
 @dataclass(frozen=True)
 class VerifiedBundle:
-    """A bundle whose hash, signature and signer have been checked."""
+    """A bundle whose hash, signature and signer have been checked.
+
+    >>> v = VerifiedBundle(LibraryDocument(), "0f3c", "Tulsa", "ab" * 32, "66687aad:f862bd77",
+    ...                    "2026-01-05T10:00:00+00:00")
+    >>> v.origin_name, v.document.studies
+    ('Tulsa', [])
+    """
 
     document: LibraryDocument
     origin_workspace: str
@@ -319,7 +370,22 @@ def _accepted(workspace: Workspace, print_: str, public: bytes, trust: list[str]
 
 def verify_bundle(workspace: Workspace, path: Path, *, trust: list[str] | None = None
                   ) -> VerifiedBundle:
-    """Check a bundle's hash, signature, signer and content; raise BundleError otherwise."""
+    """Check a bundle's hash, signature, signer and content; raise BundleError otherwise.
+
+    >>> import json, tempfile
+    >>> from upward.evidence.papers import add_papers
+    >>> root = Path(tempfile.mkdtemp())
+    >>> tulsa, dayton = Workspace.init(root / "tulsa"), Workspace.init(root / "dayton")
+    >>> _ = add_papers(tulsa)
+    >>> made = export_bundle(tulsa, root / "t.bundle.json")
+    >>> data = json.loads(made.path.read_text())
+    >>> data["payload"]["document"]["studies"][0]["title"] = "Edited after signing"
+    >>> _ = made.path.write_text(json.dumps(data))
+    >>> verify_bundle(dayton, made.path, trust=[made.fingerprint])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.evidence.bundle.BundleError: ...
+    """
     bundle = _load(path)
     tampered = "the bundle was changed after it was signed; nothing was imported"
     fix = "ask the sender for a fresh copy, and compare its sha256 with theirs"
@@ -373,7 +439,19 @@ def verify_bundle(workspace: Workspace, path: Path, *, trust: list[str] | None =
 
 def import_bundle(workspace: Workspace, path: Path, *, trust: list[str] | None = None,
                   by: str | None = None, replace: bool = False) -> AddResult:
-    """Verify a bundle and add its records, with provenance, all or nothing."""
+    """Verify a bundle and add its records, with provenance, all or nothing.
+
+    >>> import tempfile
+    >>> from upward.evidence.papers import add_papers
+    >>> root = Path(tempfile.mkdtemp())
+    >>> tulsa, dayton = Workspace.init(root / "tulsa"), Workspace.init(root / "dayton")
+    >>> _ = add_papers(tulsa)
+    >>> made = export_bundle(tulsa, root / "t.bundle.json")
+    >>> print(import_bundle(dayton, made.path, trust=[made.fingerprint]))
+    added 2 intervention(s), 3 study(ies)
+    >>> print(import_bundle(dayton, made.path, trust=[made.fingerprint]))
+    added 0 intervention(s), 0 study(ies); 5 already in the library unchanged
+    """
     verified = verify_bundle(workspace, Path(path), trust=trust)
     return EvidenceLibrary(workspace).add(
         verified.document, by=by, action="bundle", source_file=path, replace=replace,

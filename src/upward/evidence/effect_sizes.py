@@ -36,6 +36,9 @@ class Measure:
     ``null``: the value meaning "no effect" on the analysis scale (0 for differences and logs).
     ``absolute``: the measure is in the outcome's own units (per participant), so a projection
     can multiply it by a number of people.
+
+    >>> MEASURES["log_rr"].log_scale, MEASURES["log_rr"].null, MEASURES["md"].absolute
+    (True, 0.0, True)
     """
 
     name: str

@@ -117,6 +117,13 @@ def study_from_evaluation(result: EvaluationResult | dict, *, intervention_id: s
 
     A money outcome needs the year of its dollars (``dollar_year``, or a year in ``unit``).
     The study is titled by its design and intervention (never by the spec file's name).
+
+    >>> r = EvaluationResult("rct", "difference in means", "employed", "ATE", 0.06, 0.02, 0.02,
+    ...                      0.10, 0.003, 800, n_treated=400, n_control=400)
+    >>> s = study_from_evaluation(r, intervention_id="job-training", evaluation_id="pilot-2025",
+    ...                           unit="share (0-1)")
+    >>> s.title, s.sample_size, s.effects[0].estimate, s.effects[0].se
+    ('Randomised controlled trial of job training', 800, 0.06, 0.02)
     """
     r = as_result(result)
     registered = _design_of(r.design)
@@ -213,6 +220,17 @@ def add_evaluation(workspace, ref: str | Path, *, intervention_id: str,
                    by: str | None = None, replace: bool = False, **study_options):
     """Add a saved evaluation (a JSON path, or a saved name in the workspace) to the library,
     creating the intervention when the library does not have it yet.
+
+    >>> import json, tempfile
+    >>> from upward.warehouse.workspace import Workspace
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> r = EvaluationResult("rct", "difference in means", "employed", "ATE", 0.06, 0.02, 0.02,
+    ...                      0.10, 0.003, 800, n_treated=400, n_control=400)
+    >>> path = ws.root / "pilot.json"
+    >>> _ = path.write_text(json.dumps(r.to_dict()))
+    >>> print(add_evaluation(ws, path, intervention_id="job-training",
+    ...                      intervention_name="Job training", unit="share (0-1)"))
+    added 1 intervention(s), 1 study(ies)
     """
     from upward.evaluate.run import load_evaluation
     from upward.evidence.library import EvidenceLibrary, EvidenceNotFoundError

@@ -62,11 +62,29 @@ IDENTITY_FILE = "workspace.json"
 
 
 class EvidenceNotFoundError(UpwardError):
-    """An intervention or study id the library does not hold."""
+    """An intervention or study id the library does not hold.
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> EvidenceLibrary(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")).study("nope")
+    Traceback (most recent call last):
+    ...
+    upward.evidence.library.EvidenceNotFoundError: ...
+    """
 
 
 class EvidenceConflictError(UpwardError):
-    """A record with the same id and different content is already in the library."""
+    """A record with the same id and different content is already in the library.
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> lib = EvidenceLibrary(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"))
+    >>> _ = lib.add({"interventions": [{"id": "a", "name": "Aa", "policy_area": "health"}]})
+    >>> lib.add({"interventions": [{"id": "a", "name": "Another", "policy_area": "health"}]})
+    Traceback (most recent call last):
+    ...
+    upward.evidence.library.EvidenceConflictError: ...
+    """
 
 
 def now() -> str:
@@ -92,7 +110,11 @@ def current_user() -> str:
 
 @dataclass
 class AddResult:
-    """What an add or import did."""
+    """What an add or import did.
+
+    >>> print(AddResult(interventions=["a"], studies=["s1", "s2"]))
+    added 1 intervention(s), 2 study(ies)
+    """
 
     interventions: list[str] = field(default_factory=list)
     studies: list[str] = field(default_factory=list)
@@ -111,7 +133,11 @@ class AddResult:
 @dataclass(frozen=True)
 class WorkspaceIdentity:
     """The workspace's id (made once, at random) and name (a city or team), which travel with
-    its bundles as provenance."""
+    its bundles as provenance.
+
+    >>> WorkspaceIdentity("0f3c", "Tulsa").name
+    'Tulsa'
+    """
 
     id: str
     name: str
@@ -222,7 +248,15 @@ def content(record: BaseModel) -> dict:
 
 
 class EvidenceLibrary:
-    """The evidence library stored in a workspace (``evidence/library.json``)."""
+    """The evidence library stored in a workspace (``evidence/library.json``).
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> lib = EvidenceLibrary(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"))
+    >>> _ = lib.add({"interventions": [{"id": "a", "name": "Aa", "policy_area": "health"}]})
+    >>> [i.id for i in lib.interventions()], lib.studies(), len(lib.export_csv().splitlines())
+    (['a'], [], 1)
+    """
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
@@ -380,7 +414,18 @@ class EvidenceLibrary:
 
 
 class LibrarySnapshot(EvidenceLibrary):
-    """A library read once (``EvidenceLibrary.snapshot``); it cannot be written."""
+    """A library read once (``EvidenceLibrary.snapshot``); it cannot be written.
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> snap = EvidenceLibrary(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")).snapshot()
+    >>> snap.interventions()
+    []
+    >>> snap.add({"interventions": []})
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.UpwardError: a library snapshot is read-only. What to do: add records with EvidenceLibrary(workspace).add
+    """
 
     def __init__(self, workspace: Workspace, doc: LibraryDocument) -> None:
         super().__init__(workspace)

@@ -249,7 +249,16 @@ def _reasons(row, dollar_unit_without_year: bool) -> list[str]:
 
 def effect_of(row, *, subgroup: str, population: str) -> dict:
     """One estimate row as an effect record (a dict for ``Effect``), with its reasons for
-    never being pooled, if any."""
+    never being pooled, if any.
+
+    >>> row = SimpleNamespace(units="dollars (2015)", program_id="X", se_num=200.0, value_num=900.0,
+    ...     notes="", description="Earnings effect", estimate_name="earn", condition="",
+    ...     stata_local="earn_effect", table_ref="Table 2", source_path="p.do", source_line=7,
+    ...     estimate_type="causal_effect")
+    >>> e = effect_of(row, subgroup="all", population="")
+    >>> e["domain"], e["unit"], e["dollar_year"], e["se"], e["not_pooled"]
+    ('earnings', 'dollars (2015)', 2015, 200.0, '')
+    """
     from upward.evidence.schema import is_dollar_unit
 
     unit, scale, year, verified, unit_note = normalised_unit(
@@ -285,7 +294,12 @@ def effect_of(row, *, subgroup: str, population: str) -> dict:
 
 @dataclass
 class PublishedEvidence:
-    """The published evidence as a library document, with counts for the load report."""
+    """The published evidence as a library document, with counts for the load report.
+
+    >>> p = PublishedEvidence(LibraryDocument(), 3, 2, 1, {"no standard error in the source": 1})
+    >>> p.effects_pooled + p.effects_not_pooled == p.estimates
+    True
+    """
 
     document: LibraryDocument
     estimates: int
@@ -415,7 +429,13 @@ def _intervention(prog, rows: list, population: str) -> Intervention:
 
 def read_published(root: Path) -> tuple[PublishedEvidence, Path, str]:
     """Read and convert the two files under ``root`` (``../shared/data`` or the folder that
-    holds them). Returns the evidence, the estimates file and the files' sha256."""
+    holds them). Returns the evidence, the estimates file and the files' sha256.
+
+    >>> read_published(Path("/nonexistent"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.InputFileError: /nonexistent: no policy_impacts_causal_estimates.csv ...
+    """
     estimates_path, programs_path = source.locate(Path(root))
     estimates = source.read_estimates(estimates_path)
     programs = source.read_programs(programs_path)
@@ -425,7 +445,12 @@ def read_published(root: Path) -> tuple[PublishedEvidence, Path, str]:
 
 @dataclass
 class FetchResult:
-    """What ``upward fetch evidence`` did."""
+    """What ``upward fetch evidence`` did.
+
+    >>> p = PublishedEvidence(LibraryDocument(), 3, 2, 1, {"no standard error in the source": 1})
+    >>> print(FetchResult(AddResult(interventions=["a"], studies=["s"]), p, "0" * 64))
+    evidence.policy_impacts: 3 estimates → 0 interventions, 0 studies; added 1 intervention(s), 1 study(ies). 2 effects can be pooled; 1 are shown but never pooled (1 no standard error in the source).
+    """
 
     added: AddResult
     published: PublishedEvidence
@@ -447,6 +472,13 @@ def fetch_evidence(workspace: Workspace, from_dir: Path | str, *,
 
     Records loaded earlier from the same dataset are replaced when the file changed; a record
     of the same id that came from anywhere else is a conflict (nothing is written).
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> fetch_evidence(ws, "/nonexistent")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.InputFileError: /nonexistent: no policy_impacts_causal_estimates.csv ...
     """
     built, path, sha = read_published(Path(from_dir))
     library = EvidenceLibrary(workspace)

@@ -41,6 +41,12 @@ class Projection(JsonReport):
     (``total_effect*``: e.g. more people employed, dollars of earnings). ``cost_per_unit`` is
     dollars per unit of effect in the direction of the expected effect (per job gained, or per
     jail stay avoided), with a range only when a new city's effect is surely in that direction.
+
+    >>> from upward.evidence.meta import pool
+    >>> pooled = pool([0.04, 0.07, 0.02, 0.05], [0.01, 0.015, 0.012, 0.02], measure="rd")
+    >>> p = project(pooled, eligible_population=10_000, take_up=0.3)
+    >>> p.measure, p.participants, p.total_effect_low < p.total_effect < p.total_effect_high
+    ('rd', 3000.0, True)
     """
 
     measure: str

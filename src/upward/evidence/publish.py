@@ -77,7 +77,14 @@ def scrub_text(text: str) -> str:
 
 @dataclass
 class PublishedStudy:
-    """A study after disclosure control; ``study`` is None when nothing of it can be shown."""
+    """A study after disclosure control; ``study`` is None when nothing of it can be shown.
+
+    >>> s = Study(intervention_id="x", title="Pilot", design="rct", evaluation_id="e1",
+    ...           effects=[{"outcome": "y", "measure": "md", "estimate": 3.0, "se": 1.0, "n": 400}])
+    >>> v = published_study(s)
+    >>> v.study.effects[0].estimate, v.withheld
+    (3.0, [])
+    """
 
     study: Study | None
     withheld: list[str] = field(default_factory=list)
@@ -107,7 +114,15 @@ def _arm_sizes(study: Study) -> tuple[dict[str, int | None], int | None, list[st
 
 
 def published_study(study: Study) -> PublishedStudy:
-    """The study as it may be shown publicly (see the module docstring for the rules)."""
+    """The study as it may be shown publicly (see the module docstring for the rules).
+
+    >>> s = Study(intervention_id="x", title="Pilot", design="rct", evaluation_id="e1",
+    ...           effects=[{"outcome": "y", "measure": "md", "estimate": 3.0, "se": 1.0, "n": 400},
+    ...                    {"outcome": "z", "measure": "md", "estimate": 1.0, "se": 1.0, "n": 7}])
+    >>> v = published_study(s)
+    >>> [e.outcome for e in v.study.effects], v.withheld
+    (['y'], ['effect on z withheld: the analysis has fewer than 11 people'])
+    """
     people = study.sample_unit == "people"
     withheld: list[str] = []
     data = study.model_dump(mode="json")
@@ -219,7 +234,14 @@ def _views(library, published: bool) -> tuple[LibraryDocument, list[str]]:
 
 
 def study_view(study: Study, intervention=None) -> dict:
-    """A study as pages show it: its fields, effects with intervals, and its ratings."""
+    """A study as pages show it: its fields, effects with intervals, and its ratings.
+
+    >>> s = Study(intervention_id="x", title="Pilot", design="rct", evaluation_id="e1",
+    ...           effects=[{"outcome": "y", "measure": "md", "estimate": 3.0, "se": 1.0, "n": 400}])
+    >>> v = study_view(s)
+    >>> v["title"], v["design"], v["design_code"], "ratings" in v
+    ('Pilot', 'Randomised controlled trial', 'rct', True)
+    """
     from upward.evidence.rating import rate_study
 
     data = study.model_dump(mode="json")
@@ -245,6 +267,17 @@ def intervention_rows(library, *, policy_area: str | None = None, outcome: str |
     and ``query`` match parts of the studies' cities and of the name or description.
 
     Unknown filter values are errors naming the filter (``FilterError``).
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"); _ = add_papers(ws)
+    >>> [r["id"] for r in intervention_rows(EvidenceLibrary(ws), policy_area="housing")]
+    ['moving-to-opportunity']
+    >>> intervention_rows(EvidenceLibrary(ws), domain="happiness")
+    Traceback (most recent call last):
+    ...
+    upward.evidence.publish.FilterError: ...
     """
     from upward.evidence.rating import rate_intervention
 
@@ -300,7 +333,16 @@ def intervention_rows(library, *, policy_area: str | None = None, outcome: str |
 
 
 class FilterError(UpwardError):
-    """A filter value the library does not know (domain, population or design)."""
+    """A filter value the library does not know (domain, population or design).
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> lib = EvidenceLibrary(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"))
+    >>> intervention_rows(lib, design="astrology")
+    Traceback (most recent call last):
+    ...
+    upward.evidence.publish.FilterError: ...
+    """
 
 
 def check_filters(*, domain: str | None = None, population: str | None = None,
@@ -324,7 +366,16 @@ def check_filters(*, domain: str | None = None, population: str | None = None,
 
 
 def intervention_detail(library, intervention_id: str, *, published: bool = True) -> dict:
-    """An intervention with its studies (published view by default), outcomes and ratings."""
+    """An intervention with its studies (published view by default), outcomes and ratings.
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"); _ = add_papers(ws)
+    >>> d = intervention_detail(EvidenceLibrary(ws), "moving-to-opportunity")
+    >>> d["intervention"]["name"], [s["id"] for s in d["studies"]]
+    ('Moving to Opportunity (MTO) housing vouchers', ['mto-young-children-chk-2016'])
+    """
     from upward.evidence.library import EvidenceNotFoundError
     from upward.evidence.rating import rate_intervention
 
@@ -356,7 +407,16 @@ def intervention_detail(library, intervention_id: str, *, published: bool = True
 
 
 def study_detail(library, study_id: str, *, published: bool = True) -> dict:
-    """One study (published view by default) with its ratings."""
+    """One study (published view by default) with its ratings.
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"); _ = add_papers(ws)
+    >>> d = study_detail(EvidenceLibrary(ws), "nsw-men-dehejia-wahba-1999")
+    >>> d["study"]["effects"][0]["estimate"], sorted(d)
+    (1794.0, [...])
+    """
     from upward.evidence.library import EvidenceNotFoundError
 
     study = library.study(study_id)
@@ -378,6 +438,16 @@ def study_detail(library, study_id: str, *, published: bool = True) -> dict:
 class PublishedLibrary(EvidenceLibrary):
     """A read-only library that answers with the published view of a workspace's library (for
     pages, the API and projections made from them).
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> _ = EvidenceLibrary(ws).add({"studies": [{"id": "pilot", "intervention_id": "x",
+    ...     "title": "Pilot", "design": "rct", "evaluation_id": "e1", "effects": [
+    ...     {"outcome": "z", "measure": "md", "estimate": 1.0, "se": 1.0, "n": 7}]}],
+    ...     "interventions": [{"id": "x", "name": "Pilot X", "policy_area": "health"}]})
+    >>> [s.id for s in EvidenceLibrary(ws).studies()], PublishedLibrary(ws).studies()
+    (['pilot'], [])
     """
 
     def document(self) -> LibraryDocument:

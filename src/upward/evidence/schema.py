@@ -123,7 +123,17 @@ def slugify(text: str) -> str:
 
 
 class Record(BaseModel):
-    """Base of every evidence record: unknown keys are errors, strings are stripped."""
+    """Base of every evidence record: unknown keys are errors, strings are stripped.
+
+    >>> Intervention(id="nsw", name="  Supported Work ", policy_area="workforce").name
+    'Supported Work'
+    >>> Intervention(id="nsw", name="Supported Work", policy_area="workforce", colour="red")
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Intervention
+    colour
+      Extra inputs are not permitted ...
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
@@ -182,7 +192,11 @@ class Intervention(Record):
 
 
 class Arm(Record):
-    """A study arm and how many were randomised or assigned to it."""
+    """A study arm and how many were randomised or assigned to it.
+
+    >>> Arm(name="treatment", n=185, n_analysed=180).n_analysed
+    180
+    """
 
     name: str
     n: int | None = Field(None, ge=0, description="People randomised or assigned to the arm.")
@@ -192,7 +206,11 @@ class Arm(Record):
 
 class BaselineDifference(Record):
     """A baseline characteristic's standardised difference between the groups (treated −
-    comparison, in pooled SDs; Hedges' g or the Cox index for a binary characteristic)."""
+    comparison, in pooled SDs; Hedges' g or the Cox index for a binary characteristic).
+
+    >>> BaselineDifference(covariate="age", std_diff=-0.12).std_diff
+    -0.12
+    """
 
     covariate: str
     std_diff: float
@@ -200,7 +218,12 @@ class BaselineDifference(Record):
 
 class StudyCheck(Record):
     """An assumption check the study ran (pre-trends, overlap, manipulation …); ``passed`` is
-    None when it could not be run."""
+    None when it could not be run.
+
+    >>> c = StudyCheck(name="pre-trends", passed=None, detail="fewer than two pre-periods")
+    >>> c.passed is None, c.detail
+    (True, 'fewer than two pre-periods')
+    """
 
     name: str
     passed: bool | None = None
@@ -212,6 +235,10 @@ class Effect(Record):
 
     ``direction`` is the direction of benefit (higher earnings are better, lower jail rates
     are better); ``estimate``/``ci`` are on the measure's own scale (ratios as ratios).
+
+    >>> e = Effect(outcome="employed", measure="rd", estimate=0.05, ci_low=0.01, ci_high=0.09)
+    >>> round(e.standard_error(), 4), e.favourable(), e.poolable()
+    (0.0204, True, True)
     """
 
     outcome: str = Field(pattern=r"^[a-z0-9_]{1,60}$",
@@ -371,6 +398,11 @@ class Study(Record):
     Needs a ``citation`` (published work) or an ``evaluation_id`` (an Upward evaluation).
     Attrition rates are proportions (0.12 for 12%); ``attrition_differential`` is the absolute
     difference between the arms' attrition rates.
+
+    >>> s = Study(intervention_id="nsw", title="NSW men", design="rct", citation="Dehejia & Wahba (1999)",
+    ...           effects=[{"outcome": "earnings_annual", "measure": "md", "estimate": 1794, "se": 633}])
+    >>> s.id, s.design_label(), s.effect("earnings_annual").estimate
+    (None, 'Randomised controlled trial', 1794.0)
     """
 
     id: str | None = Field(None, pattern=ID_PATTERN,

@@ -41,7 +41,13 @@ _ID = re.compile(r"^area:[a-z0-9-]+:[a-z0-9-]+$")
 
 
 class AreaError(UpwardError):
-    """A custom-area file or request that cannot be used."""
+    """A custom-area file or request that cannot be used.
+
+    >>> slug("#!")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.geo.areas.AreaError: '#!' has no letters or digits to name an area...
+    """
 
 
 def slug(name: str) -> str:
@@ -138,6 +144,12 @@ def allocate(areas: Mapping[str, object], tracts: Mapping[str, object], *,
     ------
     AreaError
         When an area touches no tract at all (it lies outside every loaded tract).
+
+    >>> from shapely.geometry import box
+    >>> tracts = {"01001000100": box(0, 0, 1, 1), "01001000200": box(0, 1, 1, 2)}
+    >>> w = allocate({"North": box(0, 0, 1, 0.5)}, tracts)
+    >>> w[["name", "tract_geoid", "area_share"]].values.tolist(), round(float(w.at[0, "weight"]), 2)
+    ([['North', '01001000100', 1.0]], 0.5)
     """
     from shapely.strtree import STRtree
 

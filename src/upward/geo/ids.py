@@ -31,7 +31,13 @@ GEO_LEVELS: Final[tuple[str, ...]] = ("state", "county", "place", "tract", "cz",
 
 
 class GeoidError(ValueError):
-    """A value that cannot be read as a GEOID of the given level."""
+    """A value that cannot be read as a GEOID of the given level.
+
+    >>> repair_geoid("12x", "county")
+    Traceback (most recent call last):
+    ...
+    upward.geo.ids.GeoidError: not a county code: '12x' is not a code: it must contain only digits
+    """
 
 
 def repair_geoid(value: object, level: str) -> str:

@@ -52,6 +52,10 @@ def place_points(lons: Sequence[object], lats: Sequence[object],
         Longitudes and latitudes (text or numbers; blanks are missing).
     tracts
         Tract GEOID → shapely polygon in WGS84.
+
+    >>> from shapely.geometry import box
+    >>> place_points(["0.5", "", 200], [0.5, 1, 1], {"01001000100": box(0, 0, 1, 1)})
+    (['01001000100', None, None], [None, 'no coordinates', 'coordinates are not longitude/latitude (WGS84)'])
     """
     from shapely import STRtree, points
 
@@ -89,6 +93,9 @@ def check_tracts(values: Sequence[object], city: set[str] | None
                  ) -> tuple[list[str | None], list[str | None]]:
     """Tract ids given by the records, each checked (11 digits; in the city when ``city`` is
     given), with the reason for those refused.
+
+    >>> check_tracts([1001000100, "123", "01001000200", None], {"01001000100"})
+    (['01001000100', None, None, None], [None, 'tract id is not 11 digits', 'tract outside the city', 'no tract id'])
     """
     out: list[str | None] = []
     why: list[str | None] = []

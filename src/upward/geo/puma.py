@@ -45,7 +45,11 @@ MIN_N_SUBGROUP = 100
 
 
 class PumaVintageError(UpwardError):
-    """The PUMS release and the tract-to-PUMA crosswalk use different PUMA vintages."""
+    """The PUMS release and the tract-to-PUMA crosswalk use different PUMA vintages.
+
+    >>> issubclass(PumaVintageError, UpwardError)  # raised by check_vintage
+    True
+    """
 
 
 def read_tract_puma_frame(path: Path) -> tuple[pd.DataFrame, int]:
@@ -96,6 +100,12 @@ def allocation_factors(tract_puma: pd.DataFrame, parts: pd.DataFrame,
     pandas.DataFrame
         ``puma_id, geo_id, afact, population`` (people of the PUMA in the geography), one row
         per overlapping pair, sorted.
+
+    >>> tract_puma = pd.DataFrame({"tract": ["t1", "t2"], "puma_id": ["p", "p"]})
+    >>> people = pd.DataFrame({"tract": ["t1", "t2"], "population": [300.0, 100.0]})
+    >>> parts = people.assign(geo_id=["city", None])  # t2 lies outside the city
+    >>> allocation_factors(tract_puma, parts, people).values.tolist()
+    [['p', 'city', 0.75, 300.0]]
     """
     pop = tract_population.groupby("tract", as_index=False)["population"].sum()
     tp = tract_puma.drop_duplicates("tract").merge(pop, on="tract", how="left")

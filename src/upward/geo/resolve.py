@@ -37,7 +37,13 @@ _COUNTY_WORDS = re.compile(r"\b(county|parish|borough|census area)\b")
 
 @dataclass(frozen=True)
 class GeoMatch:
-    """A resolved geography."""
+    """A resolved geography.
+
+    >>> g = pd.DataFrame({"geo_id": ["4075000"], "geo_level": ["place"],
+    ...                   "name": ["Tulsa city, Oklahoma"], "state_fips": ["40"]})
+    >>> resolve("Tulsa, OK", g)
+    GeoMatch(geo_id='4075000', geo_level='place', name='Tulsa city, Oklahoma', state_fips='40')
+    """
 
     geo_id: str
     geo_level: str

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class State:
-    """One state: two-digit FIPS code, postal abbreviation, full name."""
+    """One state: two-digit FIPS code, postal abbreviation, full name.
+
+    >>> state_for("ok")
+    State(fips='40', abbr='OK', name='Oklahoma')
+    """
 
     fips: str
     abbr: str

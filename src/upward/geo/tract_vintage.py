@@ -23,7 +23,12 @@ def carry_weights(weights: Mapping[str, float],
                   pieces: Iterable[tuple[str, str, float]]) -> dict[str, float]:
     """Weights on the new vintage from ``weights`` on the old one and the relationship
     ``pieces`` (``new_tract, old_tract, share of new tract's land in old tract``); new tracts
-    that touch none of the weighted old tracts are left out."""
+    that touch none of the weighted old tracts are left out.
+
+    >>> carry_weights({"old1": 0.5}, [("new1", "old1", 1.0), ("new2", "old1", 0.4),
+    ...                               ("new3", "old2", 1.0)])
+    {'new1': 0.5, 'new2': 0.2}
+    """
     carried: dict[str, float] = {}
     for new, old, share in pieces:
         if old in weights and share > 0:

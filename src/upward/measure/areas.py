@@ -49,7 +49,16 @@ __all__ = ["AreaMetric", "AreaProfile", "area_profile", "find_area"]
 
 @dataclass(frozen=True)
 class AreaMetric:
-    """One metric for an area: its estimate, the city's, the other areas', the difference."""
+    """One metric for an area: its estimate, the city's, the other areas', the difference.
+
+    >>> from upward.estimate.acs import AcsEstimate
+    >>> m = AreaMetric("acs_poverty_rate", "Poverty rate", "share", "lower", "percent",
+    ...                AcsEstimate(0.25, 0.02, "exact"), AcsEstimate(0.18, 0.005, "exact"), {},
+    ...                0.09, 0.012, 1e-12, 1e-11, True, True)
+    >>> d = m.to_dict()
+    >>> d["city"]["estimate"], d["difference"], d["behind"]
+    (0.18, 0.09, True)
+    """
 
     metric_id: str
     label: str
@@ -90,7 +99,17 @@ def _clean(v: Any) -> Any:
 
 @dataclass
 class AreaProfile:
-    """An area's ACS profile (``upward profile "District 3"``)."""
+    """An area's ACS profile (``upward profile "District 3"``).
+
+    >>> from upward.estimate.acs import AcsEstimate
+    >>> m = AreaMetric("acs_poverty_rate", "Poverty rate", "share", "lower", "percent",
+    ...                AcsEstimate(0.25, 0.02, "exact"), None, {}, None, None, None, None)
+    >>> p = AreaProfile("d3", "District 3", "Council districts", 12, 10, 2, [m], [], 0.05)
+    >>> p.display_rows()[0]["estimate"], p.display_rows()[0]["moe"]  # 90% MOE = 1.645 SE
+    ('25.0%', '±3.3 pts')
+    >>> p.to_markdown().splitlines()[0]
+    '# District 3 (Council districts)'
+    """
 
     area_id: str
     name: str
@@ -203,6 +222,10 @@ def _pct(x: float) -> str:
 
 def find_area(workspace: Workspace, query: str) -> tuple[str, str, str] | None:
     """``(area_id, name, set title)`` of the stored area a query names, or None.
+
+    >>> import tempfile, pathlib
+    >>> find_area(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"), "District 3") is None
+    True
     """
     if not workspace.warehouse_path.exists():
         return None
@@ -282,6 +305,12 @@ def _approx_from_obs(recipe: Recipe, cells: pd.DataFrame, weights: dict, label: 
 
 def area_profile(workspace: Workspace, query: str, *, alpha: float = 0.05) -> AreaProfile:
     """Build the profile of the stored area that ``query`` names.
+
+    >>> import tempfile, pathlib
+    >>> area_profile(Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws"), "District 3")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: ...
     """
     from scipy.stats import norm
     from statsmodels.stats.multitest import multipletests

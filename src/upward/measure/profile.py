@@ -44,6 +44,10 @@ class Trend:
 
     ``significant`` tests the change against its standard error, from the two 95% intervals
     (se = (ub − lb) / 3.92, independent samples); None when the publisher gives no bounds.
+
+    >>> t = Trend("2015", 0.50, "2021", 0.56, 0.06, 0.02, 3.0, 0.0027, True, 7)
+    >>> t.significant, round(t.last_estimate - t.first_estimate, 2) == t.change
+    (True, True)
     """
 
     first_period: str
@@ -60,7 +64,14 @@ class Trend:
 
 @dataclass(frozen=True)
 class MetricEntry:
-    """One metric in a profile."""
+    """One metric in a profile.
+
+    >>> m = MetricEntry("pctl_income_50", "Median household income", "Opportunity-rich", "dollars",
+    ...                 "higher", 36700.0, 34400.0, 40800.0, None, "95% CI", 1, "2021", "urban",
+    ...                 0.2, 486)
+    >>> m.county_estimate, m.trend, m.declared
+    (None, None, True)
+    """
 
     metric_id: str
     label: str
@@ -86,7 +97,13 @@ class MetricEntry:
 
 @dataclass(frozen=True)
 class Outcome:
-    """An Opportunity Atlas or Social Capital value for the county, by subgroup."""
+    """An Opportunity Atlas or Social Capital value for the county, by subgroup.
+
+    >>> o = Outcome("kfr_p25", "Income rank", "race", "Black", 0.33, 0.01, 0.31, 0.35, "1978-83",
+    ...             "opportunity_atlas")
+    >>> o.subgroup_type, o.ub - o.lb > 0
+    ('race', True)
+    """
 
     metric_id: str
     label: str
@@ -102,7 +119,13 @@ class Outcome:
 
 @dataclass(frozen=True)
 class TractSpread:
-    """The distribution of one tract outcome over the tracts inside the geography."""
+    """The distribution of one tract outcome over the tracts inside the geography.
+
+    >>> s = TractSpread("kfr_dollars_p25", "Household income", 40, 18000, 21000, 24000, 27000,
+    ...                 31000, 35000, 52000, 28100)
+    >>> s.min <= s.p10 <= s.median <= s.p90 <= s.max
+    True
+    """
 
     metric_id: str
     label: str
@@ -119,7 +142,17 @@ class TractSpread:
 
 @dataclass
 class Profile(JsonReport):
-    """A mobility profile. ``to_frame()``, ``to_json()``, ``to_markdown()``, ``to_csv()``."""
+    """A mobility profile. ``to_frame()``, ``to_json()``, ``to_markdown()``, ``to_csv()``.
+
+    >>> p = Profile(GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), 411000.0, None,
+    ...             [MetricEntry("pctl_income_50", "Median household income", "Opportunity-rich",
+    ...                          "dollars", "higher", 36700.0, 34400.0, 40800.0, None, "95% CI", 1,
+    ...                          "2021", "urban", 0.2, 486)], [], [], [], None, [])
+    >>> p.entry("pctl_income_50").estimate, p.to_frame().loc["pctl_income_50", "period"]
+    (36700.0, '2021')
+    >>> p.to_csv().splitlines()[0].split(",")[:3]
+    ['metric_id', 'label', 'pillar']
+    """
 
     geo: GeoMatch
     population: float | None
@@ -193,7 +226,14 @@ def _default_workspace() -> Path:
 
 
 def build_profile(wh: Warehouse, place: str) -> Profile:
-    """Assemble a profile from an open warehouse."""
+    """Assemble a profile from an open warehouse.
+
+    >>> import tempfile, pathlib
+    >>> build_profile(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), "Tulsa, OK")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: the warehouse holds no geographies yet. What to do: load data first: upward fetch urban … --from DIR, or upward demo
+    """
     geos = frames.named_geographies(wh)
     if geos.empty:
         raise PlaceNotFoundError("the warehouse holds no geographies yet",
@@ -275,6 +315,13 @@ def _trend(row) -> Trend:
 def tracts_inside(wh: Warehouse, geo: GeoMatch) -> tuple[list[str], str | None]:
     """The tracts with Opportunity Atlas outcomes inside a place or county, and how they were
     matched (a county by GEOID prefix; a city by the city its Atlas tract names give).
+
+    >>> import tempfile, pathlib
+    >>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+    >>> tracts_inside(wh, GeoMatch("40143", "county", "Tulsa County, Oklahoma", "40"))
+    ([], 'tracts whose GEOID starts with the county code')
+    >>> tracts_inside(wh, GeoMatch("40", "state", "Oklahoma", "40"))
+    ([], None)
     """
     if geo.geo_level == "county":
         return (frames.tracts_by_county(wh).get(geo.geo_id, []),
@@ -328,7 +375,12 @@ def _county_outcomes(wh: Warehouse, county: GeoMatch) -> tuple[list[Outcome], li
 
 
 def tract_spread(wh: Warehouse, tracts: list[str]) -> list[TractSpread]:
-    """Min, deciles, quartiles, median, max and mean of each tract outcome over ``tracts``."""
+    """Min, deciles, quartiles, median, max and mean of each tract outcome over ``tracts``.
+
+    >>> import tempfile, pathlib
+    >>> tract_spread(Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"), ["40143000100"])
+    []
+    """
     values = frames.tract_values(wh)
     if not tracts or values.empty:
         return []

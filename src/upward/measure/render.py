@@ -76,7 +76,7 @@ def unit_of(metric_id: str) -> str:
 def interval(m: MetricEntry) -> str:
     """The 95% interval of an entry, or a dash.
 
-    >>> from upward.measure.profile import MetricEntry
+    >>> from upward.measure.profile import MetricEntry, Profile
     >>> m = MetricEntry("share_employed", "Employed", "jobs", "share", "higher", 0.61, 0.58,
     ...                 0.64, None, "published", 1, "2021", "urban@1", 40.0, 486)
     >>> interval(m), interval(MetricEntry(**{**m.__dict__, "lb": None}))
@@ -126,7 +126,18 @@ def trend_better(m: MetricEntry) -> bool | None:
 
 
 def metric_rows(p: Profile) -> list[list[str]]:
-    """Rows of the metric table, shared by the terminal and Markdown renderings."""
+    """Rows of the metric table, shared by the terminal and Markdown renderings.
+
+    >>> from upward.geo.resolve import GeoMatch
+    >>> from upward.measure.profile import MetricEntry, Profile
+    >>> m = MetricEntry("pctl_income_50", "Median household income", "Opportunity-rich", "dollars",
+    ...                 "higher", 36700.0, 34400.0, 40800.0, None, "95% CI", 1, "2021", "urban",
+    ...                 0.2, 486)
+    >>> p = Profile(GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), None, None, [m],
+    ...             [], [], [], None, [])
+    >>> metric_rows(p)[0][1:4]
+    ['Median household income (pctl_income_50)', '$36,700', '$34,400–$40,800']
+    """
     rows = []
     for m in p.metrics:
         rows.append([
@@ -149,7 +160,15 @@ STANDING_STYLES = {"better": "green", "worse": "red", "middle": "", "neutral": "
 
 
 def rich_tables(p: Profile) -> list[Table]:
-    """Rich tables for the terminal: metrics, county outcomes, tract spread."""
+    """Rich tables for the terminal: metrics, county outcomes, tract spread.
+
+    >>> from upward.geo.resolve import GeoMatch
+    >>> from upward.measure.profile import Profile
+    >>> p = Profile(GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), None, None, [],
+    ...             [], [], [], None, [])
+    >>> [t.title for t in rich_tables(p)]
+    ['Tulsa city, Oklahoma [place 4075000]']
+    """
     title = f"{p.geo.name} [{p.geo.geo_level} {p.geo.geo_id}]"
     if p.county:
         title += f" — county: {p.county.name}"
@@ -208,7 +227,15 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def profile_markdown(p: Profile) -> str:
-    """The profile as a Markdown document."""
+    """The profile as a Markdown document.
+
+    >>> from upward.geo.resolve import GeoMatch
+    >>> from upward.measure.profile import Profile
+    >>> p = Profile(GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), 411000.0, None,
+    ...             [], [], [], [], None, [])
+    >>> profile_markdown(p).splitlines()[:4]
+    ['# Mobility profile: Tulsa city, Oklahoma', '', '- Geography: place 4075000', '- Population: 411,000']
+    """
     parts = [f"# Mobility profile: {p.geo.name}", ""]
     facts = [f"- Geography: {p.geo.geo_level} {p.geo.geo_id}"]
     if p.population:

@@ -146,6 +146,14 @@ class TractMap:
     is a FeatureCollection of the tracts that have a shape, each feature's ``id`` the 11-digit
     GEOID, properties ``name``, ``estimate``, ``quality``; rings follow RFC 7946 (exterior
     counter-clockwise). ``missing_geometry`` lists the tracts without a shape.
+
+    >>> from upward.metrics import get_metric
+    >>> m = TractMap(GeoMatch("40143", "county", "Tulsa County", "40"), get_metric("kir_p25"),
+    ...              pd.DataFrame({"geo_id": ["40143000100", "40143000200"]}),
+    ...              {"type": "FeatureCollection", "features": [{"id": "40143000100"}]},
+    ...              ("40143000200",), "tracts whose GEOID starts with the county code")
+    >>> m.n_tracts, m.n_mapped, m.has_geometry
+    (2, 1, True)
     """
 
     geo: GeoMatch

@@ -36,7 +36,11 @@ POPULATION_METRIC = "b01003_001"
 
 
 def per_unit(dollars: float | None, units: float | None) -> float | None:
-    """Dollars per unit, None when there are no units (never a division by zero)."""
+    """Dollars per unit, None when there are no units (never a division by zero).
+
+    >>> per_unit(5000.0, 8), per_unit(None, 8), per_unit(5000.0, None)
+    (625.0, None, None)
+    """
     if dollars is None or units is None or not units or math.isnan(float(units)):
         return None
     return float(dollars) / float(units)
@@ -44,7 +48,13 @@ def per_unit(dollars: float | None, units: float | None) -> float | None:
 
 @dataclass
 class SpendingTable:
-    """A spending table and what the reader must know about it."""
+    """A spending table and what the reader must know about it.
+
+    >>> t = SpendingTable(pd.DataFrame({"tract": ["40143000100"], "dollars": [1200.0]}),
+    ...                   notes=["$300 could not be placed"])
+    >>> t.to_records(), t.notes
+    ([{'tract': '40143000100', 'dollars': 1200.0}], ['$300 could not be placed'])
+    """
 
     rows: pd.DataFrame
     notes: list[str] = field(default_factory=list)

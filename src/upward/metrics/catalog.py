@@ -78,7 +78,13 @@ _OPTIONAL_KEYS = ("parity_value", "format")
 
 
 class CatalogError(ValueError):
-    """An entry of ``catalog.toml`` is malformed; the message names the metric and the key."""
+    """An entry of ``catalog.toml`` is malformed; the message names the metric and the key.
+
+    >>> parse_catalog("[[metric")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.metrics.catalog.CatalogError: catalog.toml is not valid TOML: ...
+    """
 
 
 class _Problem(ValueError):

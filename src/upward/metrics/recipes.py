@@ -30,7 +30,12 @@ KINDS = ("total", "mean", "proportion", "ratio", "quantile")
 
 @dataclass(frozen=True)
 class Recipe:
-    """One metric's computation from PUMS (see ``pums_recipes.toml`` for the keys)."""
+    """One metric's computation from PUMS (see ``pums_recipes.toml`` for the keys).
+
+    >>> r = get_recipe("share_employed")
+    >>> r.table, r.kind, r.variable, r.weight
+    ('persons', 'proportion', 'ESR in [1, 2, 4, 5]', 'PWGTP')
+    """
 
     metric: str
     table: str

@@ -35,11 +35,21 @@ MECHANISMS = ("laplace", "gaussian")
 
 
 class PrivacyUnavailableError(UpwardError):
-    """OpenDP is not installed."""
+    """OpenDP is not installed.
+
+    >>> issubclass(PrivacyUnavailableError, UpwardError)  # raised by require_opendp
+    True
+    """
 
 
 class BudgetExceededError(UpwardError):
-    """A release would spend more privacy loss than the budget has left."""
+    """A release would spend more privacy loss than the budget has left.
+
+    >>> PrivacyBudget(0.5).charge("households by tract", 0.6, "laplace")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.privacy.noise.BudgetExceededError: releasing 'households by tract' would spend ε = 0.6, ...
+    """
 
 
 def require_opendp():
@@ -61,7 +71,14 @@ def require_opendp():
 
 @dataclass(frozen=True)
 class Release:
-    """One entry in a budget's ledger."""
+    """One entry in a budget's ledger.
+
+    >>> b = PrivacyBudget(1.0)
+    >>> b.charge("households by tract", 0.25, "laplace")
+    >>> r = b.releases[0]
+    >>> r.what, r.epsilon, r.delta, r.mechanism
+    ('households by tract', 0.25, 0.0, 'laplace')
+    """
 
     what: str
     epsilon: float
@@ -173,6 +190,10 @@ class DPRelease:
     ``accuracy``: with probability 1 − ``alpha`` the noise is within ± accuracy (for a mean
     computed as noisy sum / noisy count, a first-order bound combining both noises; it does
     not include the bias from clamping).
+
+    >>> r = dp_count([1] * 1000, epsilon=1.0)
+    >>> r.what, r.mechanism, r.scale, round(r.accuracy, 2), r.alpha
+    ('count', 'discrete laplace', 1.0, 3.38, 0.05)
     """
 
     what: str

@@ -64,7 +64,14 @@ MAX_CUT_ROUNDS = 60
 
 
 class DisclosureTableError(UpwardError):
-    """A table given for disclosure control is not a table of counts of people."""
+    """A table given for disclosure control is not a table of counts of people.
+
+    >>> import pandas as pd
+    >>> suppress_table(pd.DataFrame({"a": [0.5, 2]}))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.privacy.suppression.DisclosureTableError: row 0, column 'a': ... is not a count of people...
+    """
 
 
 # -- the table as a grid of cells with linear relations ------------------------------------
@@ -184,7 +191,14 @@ def _intervals(grid: _Grid, hidden: np.ndarray, lower: int, cells: Sequence[int]
 
 @dataclass(frozen=True)
 class CellInterval:
-    """What the published table reveals about one hidden cell."""
+    """What the published table reveals about one hidden cell.
+
+    >>> import pandas as pd
+    >>> s = suppress_table(pd.DataFrame({"a": [5, 50], "b": [50, 50]}))
+    >>> c = s.audit.intervals[0]
+    >>> (c.row, c.column, c.value, c.low, c.high, c.primary, c.protected)
+    (0, 'a', 5, 1, 54, True, True)
+    """
 
     row: object
     column: object
@@ -209,6 +223,11 @@ class Audit:
     """Feasible intervals of every hidden cell, and whether every small cell is protected.
 
     ``shown_small`` lists small cells that were published (an audit of a hand-made table).
+
+    >>> import pandas as pd
+    >>> a = suppress_table(pd.DataFrame({"a": [5, 50], "b": [50, 50]})).audit
+    >>> a.k, len(a.intervals), a.passed
+    (11, 4, True)
     """
 
     k: int
@@ -437,6 +456,11 @@ class SuppressedTable:
 
     ``published``: the counts (and margins) with hidden cells as ``<NA>`` (nullable Int64);
     ``mask``: True where hidden; ``reasons``: "primary: 7 < 11", "complementary" or "".
+
+    >>> import pandas as pd
+    >>> s = suppress_table(pd.DataFrame({"a": [5, 50], "b": [50, 50]}))
+    >>> s.published.loc[0].tolist(), s.reasons.loc[0, "a"]
+    ([<NA>, <NA>, 55], 'primary: 5 < 11')
     """
 
     published: pd.DataFrame
@@ -623,7 +647,16 @@ def is_publishable(published: pd.DataFrame, table: pd.DataFrame, k: int = MIN_CE
 
 @dataclass(frozen=True)
 class ValueInterval:
-    """What the published statistics reveal about one hidden value (a group's mean or rate)."""
+    """What the published statistics reveal about one hidden value (a group's mean or rate).
+
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"n": [6, 120, 80, 206], "employed": [0.5, 0.6, 0.7, 0.63]},
+    ...                  index=["a", "b", "c", "All"])
+    >>> v = suppress_statistics(f, "n", ["employed"], total_row="All",
+    ...                         bounds={"employed": (0, 1)}).intervals[0]
+    >>> (v.row, v.column, v.value, v.low, v.high, v.protected)
+    ('a', 'employed', 0.5, 0.0, 1.0, True)
+    """
 
     row: object
     column: str
@@ -640,6 +673,13 @@ class SuppressedStatistics:
 
     ``published`` has hidden values (and counts, unless ``suppress_counts=False``) as NA;
     ``reasons`` maps each row to "primary: 4 < 11", "complementary" or "".
+
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"n": [6, 120, 80, 206], "employed": [0.5, 0.6, 0.7, 0.63]},
+    ...                  index=["a", "b", "c", "All"])
+    >>> s = suppress_statistics(f, "n", ["employed"], total_row="All")
+    >>> s.published["employed"].isna().tolist(), s.k
+    ([True, False, True, False], 11)
     """
 
     published: pd.DataFrame

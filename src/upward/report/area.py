@@ -53,7 +53,19 @@ def _lower_first(text: str) -> str:
 def summary_sentences(p: AreaProfile) -> list[str]:
     """Three to five plain sentences from the profile, in the current language: what was
     measured and how, where the area is significantly behind or ahead of the rest of its set,
-    and what is too uncertain."""
+    and what is too uncertain.
+
+    >>> from upward.estimate.acs import AcsEstimate
+    >>> poor = AreaMetric("acs_poverty_rate", "Poverty rate", "share", "lower", "percent",
+    ...     AcsEstimate(0.31, 0.02, "exact"), AcsEstimate(0.22, 0.01, "exact"), {}, 0.12, 0.025,
+    ...     1e-6, 2e-6, True, True)
+    >>> s = summary_sentences(AreaProfile("area:d:3", "District 3", "districts", 18, 12, 6, [poor],
+    ...                                   [], 0.05))
+    >>> s[0]
+    "District 3 covers 18 census tracts (12 wholly inside); 1 American Community Survey measure was computed for it, with the ACS handbook's approximate margins."
+    >>> s[1].startswith("It is significantly behind the rest of districts on 1 of 1 measure")
+    True
+    """
     n = len(p.metrics)
     exact = sum(1 for m in p.metrics if m.estimate.method == EXACT)
     how = (_("all with exact margins from the Census's replicate tables") if exact == n else
@@ -92,7 +104,25 @@ def summary_sentences(p: AreaProfile) -> list[str]:
 
 def area_map(p: AreaProfile, metric: AreaMetric, geojson: dict):
     """A choropleth of ``metric`` over the areas of ``p``'s set (the area itself outlined), or
-    None when the set has no shapes (a GEOID list)."""
+    None when the set has no shapes (a GEOID list).
+
+    >>> from upward.estimate.acs import AcsEstimate
+    >>> poor = AreaMetric("acs_poverty_rate", "Poverty rate", "share", "lower", "percent",
+    ...                   AcsEstimate(0.31, 0.02, "exact"), None, {"District 4": 0.2}, None, None,
+    ...                   None, None)
+    >>> p = AreaProfile("d3", "District 3", "districts", 18, 12, 6, [poor], [], 0.05)
+    >>> def box(x):
+    ...     return {"type": "Polygon", "coordinates": [[[x, 0], [x + 1, 0], [x + 1, 1], [x, 1],
+    ...                                                 [x, 0]]]}
+    >>> gj = {"type": "FeatureCollection", "features": [
+    ...     {"id": "d3", "properties": {"name": "District 3"}, "geometry": box(0)},
+    ...     {"id": "d4", "properties": {"name": "District 4"}, "geometry": box(1)}]}
+    >>> fig = area_map(p, poor, gj)
+    >>> list(fig.data[0].z), fig.layout.title.text
+    ([0.31, 0.2], 'Poverty rate by area (districts)')
+    >>> area_map(p, poor, {"type": "FeatureCollection", "features": []}) is None
+    True
+    """
     import plotly.graph_objects as go
 
     if not geojson["features"]:
@@ -133,7 +163,15 @@ def _map_metric(p: AreaProfile) -> AreaMetric | None:
 
 def render_area_report(workspace: Workspace, query: str, *, lang: str = "en") -> str:
     """The report of the stored area ``query`` names (an area id, name or ``District 3``) as
-    one self-contained HTML document, in ``lang`` ("en" or "es")."""
+    one self-contained HTML document, in ``lang`` ("en" or "es").
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> render_area_report(ws, "District 3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: no custom area is called 'District 3'...
+    """
     with use_language(lang) as lang:
         p = area_profile(workspace, query)
         chosen = _map_metric(p)
@@ -157,5 +195,15 @@ def render_area_report(workspace: Workspace, query: str, *, lang: str = "en") ->
 
 def write_area_report(workspace: Workspace, query: str, path: Path, *,
                       lang: str = "en") -> Path:
-    """Render the area's report and write it to ``path`` atomically."""
+    """Render the area's report and write it to ``path`` atomically.
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> write_area_report(ws, "District 3", ws.root / "d3.html")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: no custom area is called 'District 3'...
+    >>> (ws.root / "d3.html").exists()
+    False
+    """
     return atomic_write(path, render_area_report(workspace, query, lang=lang), mode=0o644)

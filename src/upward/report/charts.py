@@ -72,7 +72,12 @@ TEMPLATE = go.layout.Template(layout=go.Layout(
 @dataclass(frozen=True)
 class UnitStyle:
     """How values of one catalog unit are written on an axis and in a hover label (d3
-    formats) and what the axis says."""
+    formats) and what the axis says.
+
+    >>> s = UNIT_STYLES["share"]
+    >>> s.tick, unit_style("no such unit") == UnitStyle("value", ",.3~g", ",.3~g")
+    ('.0%', True)
+    """
 
     axis: str
     tick: str
@@ -556,6 +561,17 @@ def scorecard_table(profile) -> list[dict]:
     Keys: pillar, metric_id, label, unit, direction, estimate, value, lb, ub, interval,
     quality, quality_word, period, source_id, release, release_short, publisher, trend_arrow, trend_text,
     trend_meaning, percentile, percentile_text, national_n, county_estimate, county_value.
+
+    >>> from upward.geo.resolve import GeoMatch
+    >>> from upward.measure.profile import MetricEntry, Profile
+    >>> m = MetricEntry("pctl_income_50", "Median household income", "Opportunity-rich", "dollars",
+    ...                 "higher", 36700.0, 34400.0, 40800.0, None, "95% CI", 1, "2021", "urban",
+    ...                 0.2, 486)
+    >>> p = Profile(GeoMatch("4075000", "place", "Tulsa city, Oklahoma", "40"), None, None, [m],
+    ...             [], [], [], None, [])
+    >>> row = scorecard_table(p)[0]
+    >>> row["value"], row["interval"], row["quality_word"], row["percentile"]
+    ('$36,700', '$34,400–$40,800', 'good', 0.2)
     """
     publishers = {s["source_id"]: s.get("publisher") for s in profile.sources}
     rows = []

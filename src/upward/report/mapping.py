@@ -39,14 +39,24 @@ N_LABELLED = 3
 
 
 def tract_number(geo_id: str) -> str:
-    """The Census tract number of an 11-digit tract GEOID ("25.01", "76")."""
+    """The Census tract number of an 11-digit tract GEOID ("25.01", "76").
+
+    >>> tract_number("40143002501"), tract_number("40143007600"), tract_number("40143000100")
+    ('25.01', '76', '1')
+    """
     code = str(geo_id)[-6:]
     whole, part = int(code[:4]), code[4:]
     return f"{whole}" if part == "00" else f"{whole}.{part}"
 
 
 def tract_label(geo_id: str, name: str | None) -> str:
-    """A tract's label on the map: its neighbourhood, else "Tract" and its number."""
+    """A tract's label on the map: its neighbourhood, else "Tract" and its number.
+
+    >>> tract_label("40143000300", "Census Tract 3 — Louisville Heights, Tulsa, OK")
+    'Louisville Heights'
+    >>> tract_label("40143002501", None)
+    'Tract 25.01'
+    """
     where = str(name or "").split(" — ", 1)[-1].split(", ")
     if len(where) >= 3 and where[0].strip():
         return where[0].strip()
@@ -78,7 +88,15 @@ def _join(lines: list[list[tuple[float, float]]]) -> tuple[list, list]:
 
 def outline(geometries: list[dict]) -> tuple[list, list]:
     """Longitudes and latitudes (``None`` between rings) of the boundary of the union of
-    ``geometries`` (GeoJSON polygons)."""
+    ``geometries`` (GeoJSON polygons).
+
+    >>> a = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    >>> b = {"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]}
+    >>> lon, lat = outline([a, b])  # the union's boundary: the shared edge is gone
+    >>> from shapely.geometry import LineString
+    >>> lon.count(None), LineString(zip(lon[:-1], lat[:-1])).length  # one ring, perimeter 6
+    (1, 6.0)
+    """
     shapes = [shape(g).buffer(0) for g in geometries if g]
     if not shapes:
         return [], []
@@ -87,7 +105,13 @@ def outline(geometries: list[dict]) -> tuple[list, list]:
 
 def hatch_lines(geometries: list[dict], *, spacing: float | None = None) -> tuple[list, list]:
     """Diagonal hatching clipped to ``geometries`` (GeoJSON polygons), as one line trace's
-    longitudes and latitudes. ``spacing`` in degrees defaults to a fortieth of the extent."""
+    longitudes and latitudes. ``spacing`` in degrees defaults to a fortieth of the extent.
+
+    >>> square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    >>> lon, lat = hatch_lines([square], spacing=0.5)
+    >>> all(0 <= x <= 1 for x in lon if x is not None), hatch_lines([])
+    (True, ([], []))
+    """
     shapes = [shape(g).buffer(0) for g in geometries if g]
     if not shapes:
         return [], []
@@ -107,6 +131,16 @@ def overlays(geojson: dict, values: pd.DataFrame, value_text) -> list[go.Scatter
     the place's outline, and the labels of the lowest and highest tracts.
 
     ``values`` has ``geo_id`` and ``estimate``; ``value_text`` writes a value for people.
+
+    >>> def box(x):
+    ...     return {"type": "Polygon", "coordinates": [[[x, 0], [x + 1, 0], [x + 1, 1], [x, 1],
+    ...                                                 [x, 0]]]}
+    >>> gj = {"type": "FeatureCollection", "features": [
+    ...     {"id": "40143000100", "geometry": box(0)}, {"id": "40143000200", "geometry": box(1)}]}
+    >>> values = pd.DataFrame({"geo_id": ["40143000100", "40143000200"],
+    ...                        "estimate": [25000.0, None]})
+    >>> [t.name for t in overlays(gj, values, lambda v: f"${v:,.0f}")]
+    ['No estimate (hatched)', 'Outline (union of its tracts)', 'The 3 lowest and 3 highest tracts']
     """
     by_id = {str(f.get("id")): f.get("geometry") for f in geojson.get("features", [])}
     traces: list[go.Scattergeo] = []

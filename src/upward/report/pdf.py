@@ -45,19 +45,33 @@ FLAGS = (
 
 
 class ChromiumError(UpwardError):
-    """Chromium is missing or failed to print the page."""
+    """Chromium is missing or failed to print the page.
+
+    >>> html = Path(tempfile.mkdtemp()) / "report.html"
+    >>> _ = html.write_text("<p>Report</p>")
+    >>> saved = os.environ.get("UPWARD_CHROMIUM")
+    >>> os.environ["UPWARD_CHROMIUM"] = "/no/such/chromium"
+    >>> html_to_pdf(html, html.with_suffix(".pdf"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.report.pdf.ChromiumError: $UPWARD_CHROMIUM is /no/such/chromium, which is not an executable file. ...
+    >>> if saved is None: del os.environ["UPWARD_CHROMIUM"]
+    ... else: os.environ["UPWARD_CHROMIUM"] = saved
+    """
 
 
 def find_chromium() -> str:
     """The Chromium executable to use; ChromiumError naming the fix when there is none.
 
     >>> import os
+    >>> saved = os.environ.get("UPWARD_CHROMIUM")
     >>> os.environ["UPWARD_CHROMIUM"] = "/no/such/chromium"
     >>> find_chromium()
     Traceback (most recent call last):
     ...
     upward.report.pdf.ChromiumError: $UPWARD_CHROMIUM is /no/such/chromium, which is not an executable file. What to do: point UPWARD_CHROMIUM at a Chromium or Chrome binary, or unset it to use chromium from the PATH (Debian/Ubuntu: apt-get install chromium)
-    >>> del os.environ["UPWARD_CHROMIUM"]
+    >>> if saved is None: del os.environ["UPWARD_CHROMIUM"]
+    ... else: os.environ["UPWARD_CHROMIUM"] = saved
     """
     configured = os.environ.get(ENV_VAR)
     if configured:

@@ -87,6 +87,12 @@ def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = 
 
     ``place`` is a name ("Tulsa, OK") or FIPS code; ``peers``/``k`` choose the comparison
     places as in ``upward barriers``; ``lang`` the language ("en" or "es").
+
+    >>> import tempfile
+    >>> render_place_report(Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb"), "Tulsa, OK")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: the warehouse holds no geographies yet. What to do: load data first: upward fetch urban … --from DIR, or upward demo
     """
     with use_language(lang) as lang:
         context = place_context(wh, place, peers=peers, k=k)
@@ -96,14 +102,31 @@ def render_place_report(wh: Warehouse, place: str, *, peers: list[str] | None = 
 
 
 def write_place_report(wh: Warehouse, place: str, path: Path, **options) -> Path:
-    """Render the report and write it to ``path`` atomically (a temporary file renamed)."""
+    """Render the report and write it to ``path`` atomically (a temporary file renamed).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> write_place_report(Warehouse(root / "w.duckdb"), "Tulsa, OK", root / "t.html")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: the warehouse holds no geographies yet. What to do: load data first: upward fetch urban … --from DIR, or upward demo
+    >>> (root / "t.html").exists()
+    False
+    """
     html = render_place_report(wh, place, **options)
     return atomic_write(path, html, mode=0o644)
 
 
 def place_context(wh: Warehouse, place: str, *, peers: list[str] | None = None,
                   k: int = 10) -> dict:
-    """Everything the place template shows, computed and formatted (see ``templates/``)."""
+    """Everything the place template shows, computed and formatted (see ``templates/``).
+
+    >>> import tempfile
+    >>> place_context(Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb"), "Tulsa, OK")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: the warehouse holds no geographies yet. What to do: load data first: upward fetch urban … --from DIR, or upward demo
+    """
     # Neighbourhood statistics are computed here (global only): the barriers' local Moran's I
     # compiles esda's numba kernels, half a minute in every new process.
     report = build_barriers(wh, place, peers=peers, k=k, include_drivers=False,
@@ -307,6 +330,14 @@ def neighbourhood_stats(wh: Warehouse, tmap: TractMap) -> list[str]:
     """Sentences on the map's metric from the barriers report's neighbourhood diagnosis
     (upward.diagnose.neighbourhoods): the share of children in tracts in the nation's bottom
     fifth and global Moran's I of the mapped tracts.
+
+    >>> import tempfile
+    >>> from upward.geo.resolve import GeoMatch
+    >>> from upward.measure.series import TractMap
+    >>> tmap = TractMap(GeoMatch("40143", "county", "Tulsa County", "40"),
+    ...                 get_metric("kfr_dollars_p25"), pd.DataFrame({"geo_id": []}), {}, (), None)
+    >>> neighbourhood_stats(Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb"), tmap)
+    []
     """
     metric = tmap.metric
     if tmap.n_tracts == 0 or metric.id not in frames.tract_values(wh).columns:

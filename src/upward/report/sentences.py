@@ -25,7 +25,15 @@ from upward.report.i18n import gettext as _
 def finding_sentence(g, level: str) -> str:
     """One plain sentence from a metric's gap (``upward.diagnose.report.MetricGap``) in the
     current language: its value, interval and year, and how many peers and what share of US
-    places or counties do better."""
+    places or counties do better.
+
+    >>> from upward.diagnose.report import MetricGap
+    >>> g = MetricGap("pctl_income_50", "Median household income", "W", "dollars", "higher",
+    ...     36700, 34400, 40800, 1, "2021", 45000, 10, 9, None, None, None, 50000, 486, 0.97,
+    ...     None, None, None, True, True, True, True, "")
+    >>> finding_sentence(g, "place")
+    'Median household income is $36,700 ($34,400–$40,800, 2021), lower than 9 of 10 peer cities and 97% of US cities.'
+    """
     comparison = {"higher": _("lower than {places}"), "lower": _("higher than {places}"),
                   "parity": _("further from parity than {places}")}.get(
         g.direction, _("different from {places}"))

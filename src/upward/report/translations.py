@@ -39,7 +39,12 @@ CATALOG_FIELDS = ("label", "definition", "pillar", "predictor")
 
 def extract_catalog(fileobj, keywords, comment_tags, options) -> Iterator:
     """Babel extractor for ``metrics/catalog.toml``: the shown fields of every metric (the
-    line number is the metric's position in the file)."""
+    line number is the metric's position in the file).
+
+    >>> toml = b'[[metric]]\\nlabel = "Rate"\\ndefinition = "A rate."\\n'
+    >>> [(m["lineno"], m["msgid"]) for m in extract_catalog(io.BytesIO(toml), [], [], {})]
+    [(1, 'Rate'), (1, 'A rate.')]
+    """
     data = tomllib.loads(fileobj.read().decode("utf-8"))
     seen: set[str] = set()
     for i, metric in enumerate(data.get("metric", []), start=1):
@@ -153,7 +158,12 @@ def po_path(lang: str) -> Path:
 
 
 def read(lang: str):
-    """The ``.po`` catalog of ``lang``."""
+    """The ``.po`` catalog of ``lang``.
+
+    >>> es = read("es")
+    >>> str(es.locale), len(es) > 100
+    ('es', True)
+    """
     from babel.messages.pofile import read_po
 
     with po_path(lang).open("rb") as f:
@@ -161,7 +171,14 @@ def read(lang: str):
 
 
 def missing(catalog) -> list:
-    """Messages of ``catalog`` without a usable translation (empty, or marked fuzzy)."""
+    """Messages of ``catalog`` without a usable translation (empty, or marked fuzzy).
+
+    >>> from babel.messages.catalog import Catalog
+    >>> c = Catalog(locale="es")
+    >>> _ = c.add("Poverty rate", "Tasa de pobreza"), c.add("Median income", "")
+    >>> [m.id for m in missing(c)]
+    ['Median income']
+    """
     out = []
     for m in catalog:
         if not m.id:
@@ -174,7 +191,15 @@ def missing(catalog) -> list:
 
 def stale(lang: str, template=None) -> tuple[set, set]:
     """Message ids the code uses that ``lang``'s ``.po`` lacks, and ids the ``.po`` has that the
-    code no longer uses."""
+    code no longer uses.
+
+    >>> from babel.messages.catalog import Catalog
+    >>> template = Catalog()
+    >>> _ = template.add("A string no .po holds yet")
+    >>> new, gone = stale("es", template)
+    >>> new, len(gone) > 100
+    ({'A string no .po holds yet'}, True)
+    """
     template = template if template is not None else extract()
     used = {m.id for m in template if m.id}
     have = {m.id for m in read(lang) if m.id}
@@ -212,7 +237,11 @@ def update(lang: str, template) -> list:
 
 
 def compiled_matches(lang: str) -> bool:
-    """Whether ``lang``'s committed ``.mo`` holds exactly the translations of its ``.po``."""
+    """Whether ``lang``'s committed ``.mo`` holds exactly the translations of its ``.po``.
+
+    >>> compiled_matches("es")
+    True
+    """
     from babel.messages.mofile import read_mo
 
     with po_path(lang).with_suffix(".mo").open("rb") as f:

@@ -50,7 +50,14 @@ def dataset_of(set_name: str) -> str:
 
 @dataclass(frozen=True)
 class AreaSet:
-    """A stored set of areas: its allocation rows and per-area summary."""
+    """A stored set of areas: its allocation rows and per-area summary.
+
+    >>> alloc = pd.DataFrame({"area_id": ["area:d:north"], "name": ["North"],
+    ...                       "tract_geoid": ["40143000100"], "weight": [1.0]})
+    >>> s = AreaSet("districts", dataset_of("districts"), alloc, pd.DataFrame())
+    >>> s.dataset, s.notes
+    ('areas.districts', ())
+    """
 
     name: str
     dataset: str
@@ -268,6 +275,16 @@ def area_tract_weights(workspace: Workspace, area: str | None = None) -> pd.Data
     """Area ← tract allocation weights: ``area_id, tract_geoid, weight`` (for any consumer, e.g.
     PUMS allocation through a tract → PUMA factor table). ``area`` is an area id, an area name
     or a set name; all areas when None.
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> Warehouse(ws.warehouse_path).close()
+    >>> area_tract_weights(ws).columns.tolist()
+    ['area_id', 'tract_geoid', 'weight']
+    >>> area_tract_weights(ws, "North")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: no custom area or area set is called 'North'. What to do: add areas first: upward areas add NAME FILE
     """
     with Warehouse(workspace.warehouse_path, read_only=True) as wh:
         c = wh.frame(wh.table("crosswalks"))
@@ -325,7 +342,16 @@ def list_areas(workspace: Workspace) -> pd.DataFrame:
 
 
 def show_areas(workspace: Workspace, query: str) -> AreaSet:
-    """The allocation and summary of an area (or of every area of a set)."""
+    """The allocation and summary of an area (or of every area of a set).
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> Warehouse(ws.warehouse_path).close()
+    >>> show_areas(ws, "District 3")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.PlaceNotFoundError: no custom area or area set is called 'District 3'. What to do: add areas first: upward areas add NAME FILE
+    """
     with Warehouse(workspace.warehouse_path, read_only=True) as wh:
         c = wh.frame(wh.table("crosswalks"))
         g = wh.frame(wh.table("geographies"))
@@ -341,7 +367,16 @@ def show_areas(workspace: Workspace, query: str) -> AreaSet:
 
 
 def remove_areas(workspace: Workspace, set_name: str) -> int:
-    """Remove a stored area set; the number of rows removed."""
+    """Remove a stored area set; the number of rows removed.
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> Warehouse(ws.warehouse_path).close()
+    >>> remove_areas(ws, "districts")
+    Traceback (most recent call last):
+    ...
+    upward.geo.areas.AreaError: no area set 'districts' is stored. What to do: see the stored sets with: upward areas list
+    """
     dataset = dataset_of(set_name)
     with Warehouse(workspace.warehouse_path) as wh:
         if dataset not in set(wh.sources()["dataset"]):
@@ -374,6 +409,12 @@ def align_weights(workspace: Workspace, weight_sets: dict[str, dict[str, float]]
     they are carried to the other vintage through the loaded Census tract relationship when
     that covers the tables better. Returns the weight sets and a note saying what was done, or
     what is missing.
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> weights = {"area:d:north": {"40143000100": 1.0, "40143000200": 0.5}}
+    >>> align_weights(ws, weights, {"40143000100", "40143000200"})  # every tract present
+    ({'area:d:north': {'40143000100': 1.0, '40143000200': 0.5}}, None)
     """
     from upward.geo.tract_vintage import carry_weights, coverage
 
@@ -403,7 +444,14 @@ def align_weights(workspace: Workspace, weight_sets: dict[str, dict[str, float]]
 
 def area_geojson(workspace: Workspace, area_id: str) -> dict:
     """A GeoJSON FeatureCollection of every area of ``area_id``'s set (``properties``: area_id,
-    name, selected) from the stored shapes; no features for a set given as a GEOID list."""
+    name, selected) from the stored shapes; no features for a set given as a GEOID list.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> ws = Workspace.init(root / "ws")
+    >>> area_geojson(ws, "area:districts:north")
+    {'type': 'FeatureCollection', 'features': []}
+    """
     set_key = area_id.split(":")[1] if area_id.count(":") == 2 else ""
     if not workspace.warehouse_path.exists():
         return {"type": "FeatureCollection", "features": []}

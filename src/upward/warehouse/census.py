@@ -26,7 +26,13 @@ from upward.warehouse.workspace import Workspace
 
 def dataset_key(table: str, dataset: str, geo: str, state: str | None, county: str | None,
                 year: int) -> str:
-    """The warehouse dataset key of one request (one table, geography, year)."""
+    """The warehouse dataset key of one request (one table, geography, year).
+
+    >>> dataset_key("B19013", "acs/acs5", "county", "40", None, 2022)
+    'census-api.acs.acs5.b19013.county.40.2022'
+    >>> dataset_key("B01003", "acs5", "state", None, None, 2023)
+    'census-api.acs5.b01003.state.us.2023'
+    """
     where = (state or "us") + (county or "")
     return (f"census-api.{dataset.replace('/', '.')}.{table.lower()}."
             f"{geo.replace(' ', '_')}.{where}.{year}")

@@ -104,7 +104,12 @@ def ensure_tables(wh: Warehouse) -> None:
 
 @dataclass
 class SyncResult:
-    """What one sync did."""
+    """What one sync did.
+
+    >>> print(SyncResult("permits", "socrata", 2, 1500, 40, 12000, {"no coordinates": 3},
+    ...                  "2026-01-05T10:00:00Z"))
+    permits: 1,500 records received in 2 pages; 12,000 stored; not placed in a tract: 3 no coordinates
+    """
 
     feed: str
     platform: str
@@ -621,7 +626,16 @@ def sync_feeds(ws: Workspace, names: list[str] | None = None, *, full: bool = Fa
 
 def feed_status(ws: Workspace, *, now: Callable[[], datetime] = _now) -> pd.DataFrame:
     """One row per declared feed: platform, rows, unplaced, last success, age, schedule, due,
-    and the alarm (``stale``, ``schema changed``, ``error``) with its reason."""
+    and the alarm (``stale``, ``schema changed``, ``error``) with its reason.
+
+    >>> import tempfile
+    >>> from upward.warehouse.workspace import Settings
+    >>> spec = FeedSpec(platform="socrata", url="https://data.example.gov", dataset="abcd-1234",
+    ...                 schedule="daily", lon_column="longitude", lat_column="latitude")
+    >>> ws = Workspace(Path(tempfile.mkdtemp()), Settings(feeds={"permits": spec}))
+    >>> feed_status(ws)[["feed", "due", "alarm", "reason"]].values.tolist()
+    [['permits', True, 'never synced', 'run upward sync permits']]
+    """
     states: dict[str, dict] = {}
     if ws.warehouse_path.exists():
         with Warehouse(ws.warehouse_path, read_only=True) as wh:

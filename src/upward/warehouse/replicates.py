@@ -31,7 +31,12 @@ _NAME = re.compile(r"^([BC]\d{5}[A-Z]?(?:PR)?)_(\d{2})\.csv(\.zip)?$", re.IGNORE
 
 
 def replicates_dir(workspace: Workspace) -> Path:
-    """Where the workspace keeps replicate files."""
+    """Where the workspace keeps replicate files.
+
+    >>> from upward.warehouse.workspace import Settings
+    >>> replicates_dir(Workspace(Path("/w"), Settings())).as_posix()
+    '/w/replicates'
+    """
     return workspace.root / "replicates"
 
 
@@ -41,6 +46,17 @@ def add_replicates(workspace: Workspace, *, tables: list[str] | None, state: str
     """Bring replicate files into the workspace: from ``from_dir`` (searched recursively for
     ``<TABLE>_<state>.csv[.zip]``; every table of the state when ``tables`` is None) or from
     the Census Bureau. Every file is read and checked before any is stored.
+
+    >>> import tempfile
+    >>> from upward.sources.replicates import COLUMNS, REP_COLUMNS
+    >>> root = Path(tempfile.mkdtemp())
+    >>> row = "B01003,1400000US99001000100,Tract 1,1,Total,100,16,+/-16,9.7," + ",".join(["101"] * 80)
+    >>> _ = (root / "B01003_99.csv").write_text(",".join(COLUMNS + REP_COLUMNS) + "\\n" + row + "\\n")
+    >>> ws = Workspace.init(root / "ws")
+    >>> [t.table for t in add_replicates(ws, tables=["B01003"], state="99", from_dir=root)]
+    ['B01003']
+    >>> sorted(p.name for p in replicates_dir(ws).iterdir())
+    ['B01003_99.csv']
     """
     found: list[tuple[Path, ReplicateTable]] = []
     if from_dir is not None:
@@ -83,7 +99,19 @@ def _read(path: str, mtime: float) -> ReplicateTable:
 
 def load_replicates(workspace: Workspace, tables: list[str] | None = None
                     ) -> dict[str, ReplicateTable]:
-    """The workspace's replicate tables by table id (all states of a table merged)."""
+    """The workspace's replicate tables by table id (all states of a table merged).
+
+    >>> import tempfile
+    >>> from upward.sources.replicates import COLUMNS, REP_COLUMNS
+    >>> root = Path(tempfile.mkdtemp())
+    >>> row = "B01003,1400000US99001000100,Tract 1,1,Total,100,16,+/-16,9.7," + ",".join(["101"] * 80)
+    >>> _ = (root / "B01003_99.csv").write_text(",".join(COLUMNS + REP_COLUMNS) + "\\n" + row + "\\n")
+    >>> ws = Workspace.init(root / "ws")
+    >>> _ = add_replicates(ws, tables=["B01003"], state="99", from_dir=root)
+    >>> t = load_replicates(ws)["B01003"]
+    >>> t.geo_ids, t.replicates.shape
+    (['99001000100'], (1, 80))
+    """
     import numpy as np
     import pandas as pd
 

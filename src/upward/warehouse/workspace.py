@@ -29,7 +29,17 @@ DEFAULT_DIR = "upward-workspace"
 ENV_VAR = "UPWARD_WORKSPACE"
 
 class DownloadSettings(BaseModel):
-    """How downloads are retried."""
+    """How downloads are retried.
+
+    >>> DownloadSettings(retries=2).backoff, DownloadSettings().timeout
+    (0.5, 60.0)
+    >>> DownloadSettings(retries=99)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for DownloadSettings
+    retries
+      Input should be less than or equal to 20 ...
+    """
 
     model_config = ConfigDict(extra="forbid")
     retries: int = Field(4, ge=0, le=20, description="attempts per file after the first failure")
@@ -40,14 +50,22 @@ class DownloadSettings(BaseModel):
 
 
 class SourceSettings(BaseModel):
-    """Per-dataset overrides."""
+    """Per-dataset overrides.
+
+    >>> SourceSettings(urls={"urban": "https://mirror.example.org/urban"}).urls["urban"]
+    'https://mirror.example.org/urban'
+    """
 
     model_config = ConfigDict(extra="forbid")
     urls: dict[str, str] = Field(default_factory=dict)
 
 
 class CensusSettings(BaseModel):
-    """The Census Data API: key and base address (environment variables take precedence)."""
+    """The Census Data API: key and base address (environment variables take precedence).
+
+    >>> CensusSettings().key is None, CensusSettings(url="http://localhost:8080").url
+    (True, 'http://localhost:8080')
+    """
 
     model_config = ConfigDict(extra="forbid")
     key: str | None = None
@@ -55,7 +73,11 @@ class CensusSettings(BaseModel):
 
 
 class MicrodataSettings(BaseModel):
-    """How microdata estimates run: ``engine`` is ``duckdb`` (default) or ``spark``."""
+    """How microdata estimates run: ``engine`` is ``duckdb`` (default) or ``spark``.
+
+    >>> MicrodataSettings().engine, MicrodataSettings(engine="spark").engine
+    ('duckdb', 'spark')
+    """
 
     model_config = ConfigDict(extra="forbid")
     engine: Literal["duckdb", "spark"] = "duckdb"
@@ -66,6 +88,10 @@ class ServerSettings(BaseModel):
 
     Without ``database`` (and without ``--database`` or ``$UPWARD_DATABASE``) ``upward serve``
     is the single-user, read-only site.
+
+    >>> s = ServerSettings()
+    >>> s.database, s.max_upload_mb, s.session_hours
+    (None, 20, 12)
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -77,7 +103,12 @@ class ServerSettings(BaseModel):
 
 
 class Settings(BaseModel):
-    """The contents of ``upward.toml``."""
+    """The contents of ``upward.toml``.
+
+    >>> s = Settings.model_validate({"download": {"retries": 1}, "microdata": {"engine": "spark"}})
+    >>> s.download.retries, s.microdata.engine, s.feeds
+    (1, 'spark', {})
+    """
 
     model_config = ConfigDict(extra="forbid")
     download: DownloadSettings = Field(default_factory=DownloadSettings)
@@ -136,7 +167,13 @@ def default_settings_text() -> str:
 
 @dataclass(frozen=True)
 class Workspace:
-    """A workspace folder and its validated settings."""
+    """A workspace folder and its validated settings.
+
+    >>> import tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> ws.settings_path.name, ws.warehouse_path.name, Workspace.open(ws.root).settings == ws.settings
+    ('upward.toml', 'warehouse.duckdb', True)
+    """
 
     root: Path
     settings: Settings

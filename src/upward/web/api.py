@@ -44,7 +44,13 @@ Level = Literal["place", "county"]
 
 
 class PlaceSummary(BaseModel):
-    """A place or county in a list."""
+    """A place or county in a list.
+
+    >>> s = PlaceSummary(geo_id="4075000", geo_level="place", name="Tulsa city, Oklahoma", state="OK",
+    ...                  url="/places/4075000", api="/api/places/4075000")
+    >>> s.model_dump()["api"]
+    '/api/places/4075000'
+    """
 
     geo_id: str
     geo_level: str
@@ -55,7 +61,11 @@ class PlaceSummary(BaseModel):
 
 
 class PlaceList(BaseModel):
-    """A page of places: total matches, results from offset."""
+    """A page of places: total matches, results from offset.
+
+    >>> PlaceList(total=0, offset=0, limit=50, results=[]).model_dump()
+    {'total': 0, 'offset': 0, 'limit': 50, 'results': []}
+    """
 
     total: int
     offset: int
@@ -64,7 +74,14 @@ class PlaceList(BaseModel):
 
 
 class PlaceDetail(PlaceSummary):
-    """One place with its population and the addresses of its reports."""
+    """One place with its population and the addresses of its reports.
+
+    >>> d = PlaceDetail(geo_id="4075000", geo_level="place", name="Tulsa city, Oklahoma", state="OK",
+    ...                 url="/places/4075000", api="/api/places/4075000", state_fips="40",
+    ...                 population=411000.0, links={"barriers": "/places/4075000/barriers"})
+    >>> d.population, sorted(d.links)
+    (411000.0, ['barriers'])
+    """
 
     state_fips: str
     population: float | None
@@ -72,7 +89,13 @@ class PlaceDetail(PlaceSummary):
 
 
 def data_of(request: Request) -> WebData:
-    """The app's shared ``WebData``."""
+    """The app's shared ``WebData``.
+
+    >>> from types import SimpleNamespace
+    >>> app = SimpleNamespace(state=SimpleNamespace(data="the app's WebData"))
+    >>> data_of(Request({"type": "http", "app": app}))
+    "the app's WebData"
+    """
     return request.app.state.data
 
 

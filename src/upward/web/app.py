@@ -88,6 +88,15 @@ def create_app(workspace: Workspace, *, database: str | None = None) -> FastAPI:
     ``app.state.workspace`` is the workspace, ``app.state.data`` the shared ``WebData`` and
     ``app.state.templates`` the Jinja2 templates (``base.html`` has blocks ``title`` and
     ``content``).
+
+    >>> import tempfile
+    >>> from fastapi.testclient import TestClient
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> app = create_app(ws)
+    >>> app.state.workspace == ws, app.title
+    (True, 'Upward')
+    >>> TestClient(app).get("/api/metrics/pctl_income_50").json()["unit"]
+    'dollars'
     """
     data = WebData(workspace)
 
@@ -121,6 +130,15 @@ def app_from_environment() -> FastAPI:
     """The app over ``$UPWARD_WORKSPACE`` (else ./upward-workspace): the factory that
     ``upward serve --workers N`` hands to uvicorn, one app per worker process (DuckDB lets
     several processes open one file read-only).
+
+    >>> import os, tempfile
+    >>> ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
+    >>> saved = os.environ.get("UPWARD_WORKSPACE")
+    >>> os.environ["UPWARD_WORKSPACE"] = str(ws.root)
+    >>> app_from_environment().state.workspace.root == ws.root
+    True
+    >>> if saved is None: del os.environ["UPWARD_WORKSPACE"]
+    ... else: os.environ["UPWARD_WORKSPACE"] = saved
     """
     import os
 

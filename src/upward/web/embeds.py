@@ -36,7 +36,11 @@ CHARTS = ("trend", "peers", "nation")
 
 
 def embed_path(geo_id: str, metric_id: str | None = None, chart: str = "map") -> str:
-    """The address of an embeddable chart (``chart="map"``: the tract map of ``metric_id``)."""
+    """The address of an embeddable chart (``chart="map"``: the tract map of ``metric_id``).
+
+    >>> embed_path("4075000", "kfr_dollars_p25"), embed_path("4075000", "pctl_income_50", "peers")
+    ('/embed/places/4075000/map?metric=kfr_dollars_p25', '/embed/places/4075000/metrics/pctl_income_50/peers')
+    """
     if chart == "map":
         return f"/embed/places/{geo_id}/map" + (f"?metric={metric_id}" if metric_id else "")
     return f"/embed/places/{geo_id}/metrics/{metric_id}/{chart}"
@@ -44,7 +48,15 @@ def embed_path(geo_id: str, metric_id: str | None = None, chart: str = "map") ->
 
 def absolute(request: Request, path: str) -> str:
     """``path`` as a full address on this site, in the request's language (for embed code
-    that is pasted into other sites)."""
+    that is pasted into other sites).
+
+    >>> from upward.report.i18n import use_language
+    >>> request = Request({"type": "http", "scheme": "https", "server": ("upward.example.gov", 443),
+    ...                    "path": "/", "headers": []})
+    >>> with use_language("es"):
+    ...     absolute(request, "/embed/places/4075000/map")
+    'https://upward.example.gov/es/embed/places/4075000/map'
+    """
     return str(request.base_url).rstrip("/") + localised(path, current_language())
 
 
@@ -106,7 +118,19 @@ def embed_map(
 
 
 class FramePolicyMiddleware:
-    """ASGI middleware: the embed pages may be framed by any site, the rest only by this one."""
+    """ASGI middleware: the embed pages may be framed by any site, the rest only by this one.
+
+    >>> from starlette.applications import Starlette
+    >>> from starlette.responses import PlainTextResponse
+    >>> from starlette.routing import Route
+    >>> from starlette.testclient import TestClient
+    >>> app = Starlette(routes=[Route("/{path:path}", lambda request: PlainTextResponse("ok"))])
+    >>> client = TestClient(FramePolicyMiddleware(app))
+    >>> client.get("/embed/places/1/map").headers["content-security-policy"]
+    'frame-ancestors *'
+    >>> client.get("/places/1").headers["x-frame-options"]
+    'SAMEORIGIN'
+    """
 
     def __init__(self, app) -> None:
         self.app = app

@@ -45,7 +45,12 @@ log = logging.getLogger("upward.web")
 
 
 class ParameterError(UpwardError):
-    """A request parameter with a value that cannot be used (answered with 422)."""
+    """A request parameter with a value that cannot be used (answered with 422).
+
+    >>> err = ParameterError("limit", "-1 is not a page size", fix="use 1 to 500")
+    >>> err.parameter, str(err)
+    ('limit', "parameter 'limit': -1 is not a page size. What to do: use 1 to 500")
+    """
 
     def __init__(self, parameter: str, problem: str, *, fix: str) -> None:
         self.parameter = parameter
@@ -101,7 +106,14 @@ def wants_json(request: Request) -> bool:
 
 
 def respond(request: Request, problem: Problem):
-    """The error as JSON or as the error page."""
+    """The error as JSON or as the error page.
+
+    >>> request = Request({"type": "http", "path": "/api/places/99", "query_string": b"",
+    ...                    "headers": []})
+    >>> r = respond(request, Problem(404, "Place not found", "no place 99", "check the GEOID"))
+    >>> r.status_code, r.body.decode()[:58]
+    (404, '{"error":{"status":404,"title":"Place not found","message"')
+    """
     if wants_json(request):
         return JSONResponse(problem.to_dict(), status_code=problem.status)
     return render(request, "error.html", {"problem": problem}, status_code=problem.status)

@@ -52,7 +52,17 @@ HkQuery = Annotated[bool, Query(description="Hartung-Knapp-Sidik-Jonkman interva
 
 
 def library_of(request: Request) -> PublishedLibrary:
-    """The published view of the app's workspace library."""
+    """The published view of the app's workspace library.
+
+    >>> import tempfile, pathlib
+    >>> from types import SimpleNamespace
+    >>> from upward.warehouse.workspace import Workspace
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> app = SimpleNamespace(state=SimpleNamespace(workspace=ws))
+    >>> library = library_of(Request({"type": "http", "app": app}))
+    >>> type(library).__name__, library.interventions()
+    ('PublishedLibrary', [])
+    """
     return PublishedLibrary(request.app.state.workspace)
 
 
@@ -199,6 +209,17 @@ def _projection(request: Request, intervention_id: str, outcome: str, place: str
 def forest_figure(pool: EvidencePool) -> go.Figure:
     """A forest plot: each study's estimate and 95% CI (marker size by weight), the pooled
     effect and, when there is one, the prediction interval for a new city.
+
+    >>> from types import SimpleNamespace
+    >>> rows = [{"study": "Pilot A", "kind": "study", "estimate": 0.05, "ci_low": 0.01,
+    ...          "ci_high": 0.09, "weight": 60.0, "pi_low": None, "pi_high": None},
+    ...         {"study": "Pooled", "kind": "pooled", "estimate": 0.04, "ci_low": 0.02,
+    ...          "ci_high": 0.06, "weight": 100.0, "pi_low": -0.01, "pi_high": 0.09}]
+    >>> pool = SimpleNamespace(forest=rows, measure="rd", intervention_name="Job training",
+    ...                        outcome_label="employment", unit="share")
+    >>> fig = forest_figure(pool)
+    >>> [t.name for t in fig.data], fig.layout.title.text
+    (['Study (95% CI)', 'Prediction interval (new city)', 'Pooled (95% CI)'], 'Job training: effect on employment')
     """
     rows = pool.forest
     labels = [r["study"] for r in rows]
@@ -237,7 +258,14 @@ def forest_figure(pool: EvidencePool) -> go.Figure:
 
 
 def forest_frame(pool: EvidencePool) -> pd.DataFrame:
-    """The forest plot's numbers as a table for readers (the chart's text alternative)."""
+    """The forest plot's numbers as a table for readers (the chart's text alternative).
+
+    >>> from types import SimpleNamespace
+    >>> rows = [{"study": "Pilot A", "kind": "study", "estimate": 0.05, "ci_low": 0.01,
+    ...          "ci_high": 0.09, "weight": 60.0, "pi_low": None, "pi_high": None}]
+    >>> forest_frame(SimpleNamespace(forest=rows)).iloc[0].tolist()
+    ['Pilot A', '0.05', '0.01 to 0.09', '60.0%', '—']
+    """
     def num(x):
         return "—" if x is None else f"{x:,.4g}"
 

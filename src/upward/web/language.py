@@ -23,7 +23,11 @@ _LINK = re.compile(r'(\s(?:href|action)=")(/(?!/)[^"]*)"')
 
 
 def split_prefix(path: str) -> tuple[str | None, str]:
-    """The language of a path's prefix (None without one) and the path without it."""
+    """The language of a path's prefix (None without one) and the path without it.
+
+    >>> split_prefix("/es/places/4075000"), split_prefix("/places/4075000")
+    (('es', '/places/4075000'), (None, '/places/4075000'))
+    """
     for lang in LANGUAGES:
         prefix = f"/{lang}"
         if path == prefix or path.startswith(prefix + "/"):
@@ -44,7 +48,13 @@ def localised(path: str, lang: str | None) -> str:
 
 
 def localise_links(html: str, lang: str) -> str:
-    """Every site link (``href``/``action`` starting with ``/``) of a page, in ``lang``."""
+    """Every site link (``href``/``action`` starting with ``/``) of a page, in ``lang``.
+
+    >>> localise_links('<form action="/find"><a href="/metrics">m</a></form>', "es")
+    '<form action="/es/find"><a href="/es/metrics">m</a></form>'
+    >>> localise_links('<a href="/metrics">m</a>', "en")
+    '<a href="/metrics">m</a>'
+    """
     if lang == DEFAULT_LANGUAGE:
         return html
     return _LINK.sub(lambda m: f'{m.group(1)}{localised(m.group(2), lang)}"', html)
@@ -52,7 +62,18 @@ def localise_links(html: str, lang: str) -> str:
 
 class LanguageMiddleware:
     """ASGI middleware: sets the request's language (``request.state.lang``, and the
-    translations' context) from the path prefix or ``Accept-Language``."""
+    translations' context) from the path prefix or ``Accept-Language``.
+
+    >>> from starlette.applications import Starlette
+    >>> from starlette.responses import PlainTextResponse
+    >>> from starlette.routing import Route
+    >>> from starlette.testclient import TestClient
+    >>> def where(request):
+    ...     return PlainTextResponse(f"{request.state.lang} {request.url.path}")
+    >>> client = TestClient(LanguageMiddleware(Starlette(routes=[Route("/metrics", where)])))
+    >>> client.get("/es/metrics").text, client.get("/metrics").text
+    ('es /metrics', 'en /metrics')
+    """
 
     def __init__(self, app) -> None:
         self.app = app

@@ -44,7 +44,17 @@ def limit_from_environment() -> int:
 
 class ConcurrencyLimit:
     """ASGI middleware counting the requests in progress; over ``limit``, a 503 with
-    ``Retry-After`` (JSON for ``/api/``, a short page otherwise)."""
+    ``Retry-After`` (JSON for ``/api/``, a short page otherwise).
+
+    >>> from starlette.applications import Starlette
+    >>> from starlette.responses import PlainTextResponse
+    >>> from starlette.routing import Route
+    >>> from starlette.testclient import TestClient
+    >>> app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
+    >>> limited = ConcurrencyLimit(app, limit=1)
+    >>> TestClient(limited).get("/").text, limited.in_flight
+    ('ok', 0)
+    """
 
     def __init__(self, app, limit: int = DEFAULT_LIMIT,
                  retry_after: int = RETRY_AFTER_SECONDS) -> None:

@@ -577,7 +577,13 @@ def tracts(data: WebData, geo: GeoMatch, metric: Metric | None = None) -> TableD
 
 @dataclass(frozen=True)
 class PlaceTable:
-    """A registered place table: its builder and whether it needs ``?metric=``."""
+    """A registered place table: its builder and whether it needs ``?metric=``.
+
+    >>> PLACE_TABLES["series"].needs_metric, PLACE_TABLES["scorecard"].needs_metric
+    (True, False)
+    >>> PLACE_TABLES["gaps"].build is gaps
+    True
+    """
 
     build: Callable[..., TableData]
     needs_metric: bool = False

@@ -295,7 +295,14 @@ def make_templates() -> Jinja2Templates:
 
 
 def finding_text(report, finding) -> str:
-    """A barrier finding's sentence in the page's language (``upward.report.sentences``)."""
+    """A barrier finding's sentence in the page's language (``upward.report.sentences``).
+
+    >>> from types import SimpleNamespace
+    >>> finding = SimpleNamespace(metric_id="pctl_income_50",
+    ...                           sentence="Median household income is $36,700 (2021).")
+    >>> finding_text(SimpleNamespace(gaps=[]), finding)  # English: the report's own sentence
+    'Median household income is $36,700 (2021).'
+    """
     if current_language() == DEFAULT_LANGUAGE:
         return finding.sentence
     from upward.report.sentences import finding_sentence
@@ -321,7 +328,18 @@ def language_links(request: Request) -> list[dict]:
 
 
 def render_page(request: Request, name: str, context: dict) -> str:
-    """The HTML of a template in the request's language, its site links in that language."""
+    """The HTML of a template in the request's language, its site links in that language.
+
+    >>> import re
+    >>> from types import SimpleNamespace
+    >>> from upward.web.errors import Problem
+    >>> app = SimpleNamespace(state=SimpleNamespace(templates=make_templates()))
+    >>> request = Request({"type": "http", "app": app, "path": "/x", "query_string": b"",
+    ...                    "headers": [], "scheme": "http", "server": ("testserver", 80)})
+    >>> html = render_page(request, "error.html", {"problem": Problem(404, "Not found", "no page")})
+    >>> re.search(r"<title>(.*?)</title>", html).group(1)
+    'Not found · Upward'
+    """
     templates: Jinja2Templates = request.app.state.templates
     html = templates.get_template(name).render({**context, "request": request})
     return localise_links(html, current_language())
@@ -329,7 +347,18 @@ def render_page(request: Request, name: str, context: dict) -> str:
 
 def render(request: Request, name: str, context: dict | None = None, *,
            status_code: int = 200) -> HTMLResponse:
-    """Render a template of the app in ``request`` with ``context``."""
+    """Render a template of the app in ``request`` with ``context``.
+
+    >>> from types import SimpleNamespace
+    >>> from upward.web.errors import Problem
+    >>> app = SimpleNamespace(state=SimpleNamespace(templates=make_templates()))
+    >>> request = Request({"type": "http", "app": app, "path": "/x", "query_string": b"",
+    ...                    "headers": [], "scheme": "http", "server": ("testserver", 80)})
+    >>> r = render(request, "error.html", {"problem": Problem(404, "Not found", "no page")},
+    ...            status_code=404)
+    >>> r.status_code, r.media_type
+    (404, 'text/html')
+    """
     return HTMLResponse(render_page(request, name, context or {}), status_code=status_code)
 
 

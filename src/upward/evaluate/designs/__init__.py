@@ -95,14 +95,23 @@ def _option_fix(model: type[DesignOptions], name: str) -> str:
 
 
 class NoOptions(DesignOptions):
-    """A design without options."""
+    """A design without options.
+
+    >>> NoOptions.of(EvaluationSpec(data="x.csv", design="rd", outcome="y")).model_dump()
+    {}
+    """
 
 
 @dataclass(frozen=True)
 class Design:
     """An evaluation design: its name and label, the spec fields it needs, its estimator, its
     options model, the tables its results carry (in the order a report shows them) and the
-    evidence category its results enter the library under."""
+    evidence category its results enter the library under.
+
+    >>> d = DESIGNS["rd"]
+    >>> d.name, d.label, d.required
+    ('rd', 'Regression discontinuity', ('outcome', 'running', 'cutoff'))
+    """
 
     name: str
     label: str

@@ -414,7 +414,18 @@ def _bandwidth_rows(df, spec, setup, main: _Fit, covs, fuzzy) -> tuple[list[dict
 
 
 def estimate_rd(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
-    """The ``rd`` estimator (see the module docstring)."""
+    """The ``rd`` estimator (see the module docstring).
+
+    >>> import numpy as np, pandas as pd
+    >>> from upward.evaluate.spec import EvaluationSpec
+    >>> rng = np.random.default_rng(5)
+    >>> df = pd.DataFrame({"score": rng.uniform(-1, 1, 300)})
+    >>> df["y"] = 0.5 * df.score + 1.0 * (df.score >= 0) + rng.normal(0, 0.3, 300)
+    >>> r = estimate_rd(df, EvaluationSpec(data="p.csv", design="rd", outcome="y", running="score",
+    ...                                    cutoff=0))
+    >>> r.estimand, r.ci_low < 1.0 < r.ci_high
+    ('ATE at the cutoff', True)
+    """
     df, notes = _frame(data, spec)
     setup = _setup(df, spec)
     covs = None

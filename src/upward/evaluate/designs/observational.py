@@ -574,6 +574,16 @@ def estimate_ipw(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
     to [0.01, 0.99] inside its moment conditions, fits its GMM by Nelder–Mead and takes no
     sampling weights; ``tests/test_evaluate_observational.py`` checks both agree where the
     clipping does not bind.
+
+    >>> from upward.evaluate.spec import EvaluationSpec
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"x": rng.normal(size=400)})
+    >>> df["d"] = (rng.random(400) < 1 / (1 + np.exp(-df.x))).astype(int)
+    >>> df["y"] = 2.0 * df.d + 3.0 * df.x + rng.normal(size=400)
+    >>> r = estimate_ipw(df, EvaluationSpec(data="p.csv", design="ipw", outcome="y",
+    ...                                     treatment="d", covariates=["x"]))
+    >>> r.estimand, abs(r.estimate - 2.0) < 3 * r.se, r.method.split(";")[0]
+    ('ATT', True, 'inverse probability weighting, normalised (Hájek) weights')
     """
     return _weighting(data, spec, "ipw")
 
@@ -581,6 +591,16 @@ def estimate_ipw(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
 def estimate_aipw(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
     """The ``aipw`` estimator (see the module docstring); statsmodels' ``TreatmentEffect.aipw``
     offers the ATE only, so both estimands are written here (checked against it in the tests).
+
+    >>> from upward.evaluate.spec import EvaluationSpec
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"x": rng.normal(size=400)})
+    >>> df["d"] = (rng.random(400) < 1 / (1 + np.exp(-df.x))).astype(int)
+    >>> df["y"] = 2.0 * df.d + 3.0 * df.x + rng.normal(size=400)
+    >>> r = estimate_aipw(df, EvaluationSpec(data="p.csv", design="aipw", outcome="y",
+    ...                                      treatment="d", covariates=["x"]))
+    >>> r.estimand, abs(r.estimate - 2.0) < 3 * r.se, r.method.split(" (")[0]
+    ('ATE', True, 'augmented IPW')
     """
     return _weighting(data, spec, "aipw")
 
@@ -592,7 +612,12 @@ def estimate_aipw(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
 
 @dataclass(frozen=True)
 class Matches:
-    """Who was matched to whom: for each target unit, its matches and their weights (1/#)."""
+    """Who was matched to whom: for each target unit, its matches and their weights (1/#).
+
+    >>> m = Matches(np.array([0, 1]), [np.array([4]), np.array([5, 6])])
+    >>> m.targets.tolist(), [len(p) for p in m.pools]
+    ([0, 1], [1, 2])
+    """
 
     targets: np.ndarray
     pools: list[np.ndarray]
@@ -747,6 +772,16 @@ def estimate_matching(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationRes
 
     Written here: statsmodels has no matching estimator, and the Abadie–Imbens variance needs
     each comparison unit's match count, which the nearest-neighbour search here yields.
+
+    >>> from upward.evaluate.spec import EvaluationSpec
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"x": rng.normal(size=400)})
+    >>> df["d"] = (rng.random(400) < 1 / (1 + np.exp(-df.x))).astype(int)
+    >>> df["y"] = 2.0 * df.d + 3.0 * df.x + rng.normal(size=400)
+    >>> r = estimate_matching(df, EvaluationSpec(data="p.csv", design="matching", outcome="y",
+    ...                                          treatment="d", covariates=["x"]))
+    >>> r.estimand, abs(r.estimate - 2.0) < 3 * r.se, r.method.split(",")[0]
+    ('ATT', True, 'nearest-neighbour matching with replacement on the propensity score')
     """
     opts = MatchingOptions.of(spec)
     estimand = opts.estimand or "ATT"

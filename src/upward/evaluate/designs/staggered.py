@@ -144,6 +144,10 @@ class Panel:
     (inf: never treated); ``cluster[i]`` its cluster code; ``weights[i]`` its sampling weight
     (normalised to mean 1; None: unweighted); ``covariates[i, j, k]`` covariate k of unit i
     in period j (None: no covariates).
+
+    >>> p = Panel(np.zeros((3, 2)), np.array([1, 2]), np.array([2.0, np.inf, 2.0]), np.array([0, 0, 1]))
+    >>> p.n_units, p.n_clusters, p.long().shape
+    (3, 2, (6, 5))
     """
 
     outcome: np.ndarray
@@ -321,7 +325,14 @@ def balanced_panel(data: pd.DataFrame, spec: EvaluationSpec) -> Panel:
 
 @dataclass
 class GroupTime:
-    """Callaway-Sant'Anna group-time effects and their influence functions (units × cells)."""
+    """Callaway-Sant'Anna group-time effects and their influence functions (units × cells).
+
+    >>> y = np.array([[0.0, 0, 3], [0, 0, 0], [1, 1, 1]])
+    >>> gt = group_time_effects(Panel(y, np.array([1, 2, 3]), np.array([3.0, np.inf, np.inf]),
+    ...                               np.arange(3)))
+    >>> gt.cohort.tolist(), gt.event_time.tolist(), gt.att.tolist(), gt.influence.shape
+    ([3.0, 3.0], [-1.0, 0.0], [0.0, 3.0], (3, 2))
+    """
 
     cohort: np.ndarray
     time: np.ndarray

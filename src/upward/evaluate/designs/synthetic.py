@@ -513,6 +513,18 @@ def estimate_synthetic_control(data: pd.DataFrame, spec: EvaluationSpec) -> Eval
     donor. The inner problem here is an exact non-negative least squares solve (~0.1 ms) and
     the outer search runs on log predictor weights, which reaches 1.97 million in about a
     second. ``tests/test_evaluate_synthetic.py`` checks the inner solve against pysyncon's.
+
+    >>> from upward.evaluate.spec import EvaluationSpec
+    >>> rng = np.random.default_rng(3)
+    >>> f = np.cumsum(rng.normal(size=12))
+    >>> rows = [(u, t, 10 + (1 + u / 10) * f[t] + rng.normal(scale=0.3) + 5 * (u == 0 and t >= 8))
+    ...         for u in range(8) for t in range(12)]
+    >>> df = pd.DataFrame(rows, columns=["place", "year", "y"]).astype({"place": str})
+    >>> r = estimate_synthetic_control(df, EvaluationSpec(
+    ...     data="p.csv", design="synthetic_control", outcome="y", unit="place", time="year",
+    ...     treated_unit="0", treatment_start=8, options={"placebos": False}))
+    >>> round(r.estimate), r.p_value, r.n_control
+    (5, None, 7)
     """
     opts = SyntheticOptions.of(spec)
     optimisation, run_placebos = opts.optimisation, opts.placebos

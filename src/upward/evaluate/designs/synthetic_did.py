@@ -300,7 +300,20 @@ LABELS = {"sdid": "synthetic difference-in-differences (Arkhangelsky et al. 2021
 
 
 def estimate_synthetic_did(data: pd.DataFrame, spec: EvaluationSpec) -> EvaluationResult:
-    """The ``synthetic_did`` estimator (see the module docstring)."""
+    """The ``synthetic_did`` estimator (see the module docstring).
+
+    >>> from upward.evaluate.spec import EvaluationSpec
+    >>> rng = np.random.default_rng(3)
+    >>> f = np.cumsum(rng.normal(size=12))
+    >>> rows = [(u, t, 10 + (1 + u / 10) * f[t] + rng.normal(scale=0.3) + 5 * (u == 0 and t >= 8))
+    ...         for u in range(8) for t in range(12)]
+    >>> df = pd.DataFrame(rows, columns=["place", "year", "y"])
+    >>> r = estimate_synthetic_did(df, EvaluationSpec(
+    ...     data="p.csv", design="synthetic_did", outcome="y", unit="place", time="year",
+    ...     treated_unit="0", treatment_start=8, options={"comparisons": False}))
+    >>> round(r.estimate), r.n_control
+    (5, 7)
+    """
     opts = SyntheticDidOptions.of(spec)
     block = _block(data, spec)
     y, n0, t0 = block.y, block.n_control, block.n_pre

@@ -41,13 +41,22 @@ FORM_FIELDS = ("name", "design", "outcome", "treatment", "unit", "time", "post",
 
 
 class AccessError(UpwardError):
-    """A request for restricted data that is refused; ``status`` is the HTTP status."""
+    """A request for restricted data that is refused; ``status`` is the HTTP status.
+
+    >>> issubclass(NotFound, AccessError), AccessError("refused").status
+    (True, 403)
+    """
 
     status = 403
 
 
 class NotSignedIn(AccessError):
-    """Nobody is signed in (or the session or token is not valid)."""
+    """Nobody is signed in (or the session or token is not valid).
+
+    >>> e = NotSignedIn()
+    >>> e.status, isinstance(e, AccessError)
+    (401, True)
+    """
 
     status = 401
 
@@ -57,7 +66,11 @@ class NotSignedIn(AccessError):
 
 
 class Forbidden(AccessError):
-    """Signed in, a member, but the role does not allow this."""
+    """Signed in, a member, but the role does not allow this.
+
+    >>> Forbidden("publishing results").status
+    403
+    """
 
     status = 403
 
@@ -67,7 +80,12 @@ class Forbidden(AccessError):
 
 
 class NotFound(AccessError):
-    """No such tenant, dataset or evaluation -- for this user."""
+    """No such tenant, dataset or evaluation -- for this user.
+
+    >>> e = NotFound("evaluation 7")
+    >>> e.status, "evaluation 7" in str(e)
+    (404, True)
+    """
 
     status = 404
 
@@ -98,7 +116,13 @@ def _clean(value):
 
 @dataclass(frozen=True)
 class TenantAccess:
-    """What one signed-in member may do in one tenant. Made only by :func:`open_tenant`."""
+    """What one signed-in member may do in one tenant. Made only by :func:`open_tenant`.
+
+    >>> from upward.web.server.accounts import Principal
+    >>> a = TenantAccess(None, Principal(1, "ana", {3: "analyst"}), 3, "tulsa", "Tulsa", "analyst")
+    >>> a.can("viewer"), a.can("analyst"), a.can("admin")
+    (True, True, False)
+    """
 
     engine: Engine
     principal: Principal

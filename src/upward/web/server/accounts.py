@@ -45,11 +45,20 @@ _DUMMY_HASH = hash_password("no such user: timing only")
 
 
 class LoginError(UpwardError):
-    """The name or password is wrong, or the account is disabled (one message for all)."""
+    """The name or password is wrong, or the account is disabled (one message for all).
+
+    >>> str(LoginError("wrong name or password"))
+    'wrong name or password'
+    """
 
 
 class ThrottledError(UpwardError):
-    """Too many failed logins; ``retry_after`` seconds until the next attempt is heard."""
+    """Too many failed logins; ``retry_after`` seconds until the next attempt is heard.
+
+    >>> e = ThrottledError(300)
+    >>> e.retry_after, e.fix
+    (300, 'wait 6 minutes, or ask an administrator')
+    """
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after

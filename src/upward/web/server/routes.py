@@ -60,7 +60,13 @@ api = APIRouter(prefix="/api/t", tags=["restricted"], responses=API_ERRORS)
 
 @dataclass(frozen=True)
 class ServerState:
-    """What the routes need: the database engine, the secret key, the settings."""
+    """What the routes need: the database engine, the secret key, the settings.
+
+    >>> from upward.warehouse.workspace import ServerSettings
+    >>> s = ServerState(None, b"k" * 32, ServerSettings())
+    >>> s.settings.max_upload_mb, len(s.key)
+    (20, 32)
+    """
 
     engine: Engine
     key: bytes
@@ -106,7 +112,12 @@ async def require_csrf(request: Request, principal: accounts.Principal | None) -
 
 
 class CsrfError(Forbidden):
-    """A form sent without its CSRF token (or from another site)."""
+    """A form sent without its CSRF token (or from another site).
+
+    >>> e = CsrfError()
+    >>> e.status, isinstance(e, Forbidden)
+    (403, True)
+    """
 
     def __init__(self) -> None:
         AccessError.__init__(self, "the form's security token is missing or out of date",
@@ -356,7 +367,12 @@ def admin_page(request: Request, access: Admin) -> Response:
 
 
 class ProgramFileInfo(BaseModel):
-    """A program file: its name, size, records, columns and whether it is loaded."""
+    """A program file: its name, size, records, columns and whether it is loaded.
+
+    >>> ProgramFileInfo(id=1, name="pilot.csv", size=120, n_rows=2, columns=["id", "y"],
+    ...                 status="pending", sha256="ab" * 32).preview is None
+    True
+    """
 
     id: int
     name: str
@@ -369,7 +385,12 @@ class ProgramFileInfo(BaseModel):
 
 
 class EvaluationInfo(BaseModel):
-    """An evaluation in a list."""
+    """An evaluation in a list.
+
+    >>> EvaluationInfo(id=7, name="pilot", design="rct", headline="+$800 a year",
+    ...                published=False).model_dump()["published"]
+    False
+    """
 
     id: int
     name: str
@@ -379,14 +400,25 @@ class EvaluationInfo(BaseModel):
 
 
 class EvaluationDetail(EvaluationInfo):
-    """An evaluation with its full result (the JSON of ``upward evaluate``)."""
+    """An evaluation with its full result (the JSON of ``upward evaluate``).
+
+    >>> d = EvaluationDetail(id=7, name="pilot", design="rct", headline="+$800", published=True,
+    ...                      result={"estimate": 800.0})
+    >>> d.dataset_id, d.result["estimate"]
+    (None, 800.0)
+    """
 
     dataset_id: int | None = Field(None, description="The program file (hidden from viewers)")
     result: dict[str, Any]
 
 
 class EvaluationRequest(BaseModel):
-    """The spec fields of an evaluation of a loaded program file (see docs/evaluate.md)."""
+    """The spec fields of an evaluation of a loaded program file (see docs/evaluate.md).
+
+    >>> r = EvaluationRequest(design="rct", outcome="earnings", treatment="treated")
+    >>> r.model_dump(exclude_none=True)
+    {'design': 'rct', 'outcome': 'earnings', 'treatment': 'treated', 'covariates': []}
+    """
 
     design: str = Field(max_length=40, examples=["rct"])
     outcome: str = Field(max_length=200, examples=["earnings"])
@@ -488,7 +520,12 @@ def _too_large(request: Request, exc: UploadTooLarge):
 
 
 class UploadTooLarge(InputFileError):
-    """The request body is larger than the upload limit (refused before it is read)."""
+    """The request body is larger than the upload limit (refused before it is read).
+
+    >>> e = UploadTooLarge("pilot.csv", "the upload is larger than 20 MB", fix="split the file")
+    >>> isinstance(e, InputFileError), str(e)
+    (True, 'pilot.csv: the upload is larger than 20 MB. What to do: split the file')
+    """
 
 
 def server_state(workspace, database: str) -> ServerState:

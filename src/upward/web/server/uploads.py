@@ -33,7 +33,12 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
 
 @dataclass(frozen=True)
 class CheckedUpload:
-    """An upload that passed every check: a safe name, its bytes and what it holds."""
+    """An upload that passed every check: a safe name, its bytes and what it holds.
+
+    >>> c = check_upload("pilot.csv", b"id,y\\nA,1\\n", max_bytes=1000)
+    >>> c.name, c.suffix, c.n_rows, len(c.sha256)
+    ('pilot.csv', '.csv', 1, 64)
+    """
 
     name: str
     suffix: str
@@ -60,7 +65,13 @@ def safe_name(filename: str | None) -> str:
 
 
 def check_upload(filename: str | None, content: bytes, *, max_bytes: int) -> CheckedUpload:
-    """Check an upload completely (InputFileError naming the problem otherwise)."""
+    """Check an upload completely (InputFileError naming the problem otherwise).
+
+    >>> check_upload("pilot.exe", b"MZ", max_bytes=1000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.InputFileError: pilot.exe: ...
+    """
     name = safe_name(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in READERS:
