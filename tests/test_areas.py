@@ -264,6 +264,23 @@ def test_web_area_page_api_map_and_download(ws):
         assert client.get("/api/areas/area:districts:nowhere").status_code == 404
 
 
+def test_area_map_names_are_readable_on_their_fills(ws):
+    """Each district's name on the area map contrasts with its own Viridis fill: white on the
+    dark end of the scale, ink on the light end (dark names on dark fills were unreadable)."""
+    from upward.measure.areas import area_profile
+    from upward.report.area import INK, ON_DARK, area_map
+    from upward.warehouse.areas import area_geojson
+
+    profile = area_profile(ws.ws, "District 3")
+    metric = next(m for m in profile.metrics if m.metric_id == "acs_poverty_rate")
+    fig = area_map(profile, metric, area_geojson(ws.ws, profile.area_id))
+    choropleth, labels = fig.data[0], fig.data[1]
+    colours = dict(zip(labels.text, labels.textfont.color, strict=True))
+    by_value = sorted(zip(choropleth.z, choropleth.text, strict=True))
+    # poverty: lower is better, so the scale is reversed and the highest rate is darkest
+    assert colours[by_value[-1][1]] == ON_DARK and colours[by_value[0][1]] == INK
+
+
 def test_area_report_summary_table_and_map(ws, tmp_path):
     """`upward report "District 3"` writes the area's report: summary sentences that agree
     with the profile, every measure with its margin, and a map of the set with the area

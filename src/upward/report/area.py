@@ -146,12 +146,55 @@ def area_map(p: AreaProfile, metric: AreaMetric, geojson: dict):
         colorbar={"title": {"text": _(metric.label)}, "tickformat": ".0%" if percent else ",~g"},
         marker_line_width=[3 if i == p.area_id else 0.5 for i in ids]))
     fig.add_trace(go.Scattergeo(lon=[c.x for c in centres], lat=[c.y for c in centres],
-                                text=names, mode="text", hoverinfo="skip", showlegend=False))
+                                text=names, mode="text", hoverinfo="skip", showlegend=False,
+                                textfont={"color": label_colours(
+                                    z, reverse=metric.direction == "lower"), "size": 13}))
     fig.update_geos(fitbounds="locations", visible=False)
     fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 30, "b": 0},
                       title={"text": _("{metric} by area ({areas})").format(
                           metric=_(metric.label), areas=p.set_name)})
     return fig
+
+
+#: Text on the area map: dark ink or white, whichever contrasts more with the fill (WCAG
+#: relative luminance); ink on the no-data grey.
+INK, ON_DARK = "#111111", "#ffffff"
+
+
+def label_colours(values: list, *, reverse: bool = False) -> list[str]:
+    """A readable colour for each area's name over its Viridis fill (``reverse``: the scale
+    runs dark at high values).
+
+    >>> label_colours([0.1, 0.5, None, 0.9])
+    ['#ffffff', '#111111', '#111111', '#111111']
+    >>> label_colours([0.1, 0.9], reverse=True)
+    ['#111111', '#ffffff']
+    """
+    from plotly.colors import sample_colorscale, unlabel_rgb
+
+    known = [v for v in values if v is not None]
+    low, high = (min(known), max(known)) if known else (0.0, 0.0)
+    colours = []
+    for v in values:
+        if v is None:
+            colours.append(INK)
+            continue
+        position = 0.5 if high == low else (v - low) / (high - low)
+        fill = unlabel_rgb(sample_colorscale("Viridis", [1 - position if reverse else position])[0])
+        light = _luminance(fill)
+        ink_contrast = (light + 0.05) / (_luminance((17, 17, 17)) + 0.05)
+        white_contrast = 1.05 / (light + 0.05)
+        colours.append(INK if ink_contrast >= white_contrast else ON_DARK)
+    return colours
+
+
+def _luminance(rgb) -> float:
+    def linear(c: float) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(float(c)) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def _map_metric(p: AreaProfile) -> AreaMetric | None:
