@@ -192,6 +192,30 @@ def test_a_pending_upload_is_seen_by_its_uploader_only_and_can_be_discarded(serv
     assert server.count("datasets") == before
 
 
+def test_a_pending_upload_left_a_day_is_removed_with_an_audit_entry(server):
+    """An upload previewed but never loaded would keep a resident-level file for good: after
+    PENDING_UPLOAD_HOURS it goes the next time the workspace's files are listed; a loaded file
+    of the same age stays."""
+    from upward.web.server.access import PENDING_UPLOAD_HOURS
+
+    stale = upload(server, "ana", pilot_csv(), load=False).json()["id"]
+    fresh = upload(server, "ana", pilot_csv(), load=False).json()["id"]
+    loaded = upload(server, "ana", pilot_csv()).json()["id"]
+    with server.engine.begin() as conn:
+        conn.execute(sa.text(
+            "update datasets set created_at = created_at - make_interval(hours => :h) "
+            "where id in (:a, :b)"), {"h": PENDING_UPLOAD_HOURS + 1, "a": stale, "b": loaded})
+    listed = [x["id"] for x in server.client("ana").get("/api/t/tulsa/programs").json()]
+    assert stale not in listed and fresh in listed and loaded in listed
+    with server.engine.connect() as conn:
+        left = conn.execute(sa.text("select id from datasets where id in (:a, :b, :c)"),
+                            {"a": stale, "b": fresh, "c": loaded}).scalars().all()
+        detail = conn.execute(sa.text("select detail from audit where object_id = :i "
+                                      "order by id desc limit 1"), {"i": str(stale)}).scalar_one()
+    assert sorted(left) == sorted([fresh, loaded])
+    assert f"not loaded within {PENDING_UPLOAD_HOURS} hours" in detail
+
+
 def test_the_audit_log_records_who_read_exported_or_changed_and_refuses_edits(server):
     d = upload(server, "ana", pilot_csv()).json()
     ana = server.client("ana")

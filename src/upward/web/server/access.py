@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -35,6 +36,10 @@ from upward.web.server.accounts import Principal, now, role_at_least
 from upward.web.server.uploads import CheckedUpload, read_cells
 
 #: Spec fields an analyst fills in on the evaluation form (the rest keep their defaults).
+#: A pending upload not confirmed within this many hours is removed (with an audit entry) the
+#: next time anyone in its workspace lists or uploads program files.
+PENDING_UPLOAD_HOURS = 24
+
 FORM_FIELDS = ("name", "design", "outcome", "treatment", "unit", "time", "post", "cohort",
                "treatment_start", "treated_unit", "running", "cutoff", "covariates", "cluster",
                "weights")
@@ -156,6 +161,7 @@ class TenantAccess:
         """The tenant's program files (analysts): loaded ones, and the caller's pending ones."""
         self.need("analyst", "see program files")
         with self.engine.begin() as conn:
+            self._expire_pending(conn)
             rows = conn.execute(sa.select(*self._LISTED).where(
                 db.datasets.c.tenant_id == self.tenant_id,
                 sa.or_(db.datasets.c.status == "loaded",
@@ -199,6 +205,7 @@ class TenantAccess:
         its id."""
         self.need("analyst", "upload program files")
         with self.engine.begin() as conn:
+            self._expire_pending(conn)
             dataset_id = conn.execute(sa.insert(db.datasets).values(
                 tenant_id=self.tenant_id, name=checked.name, suffix=checked.suffix,
                 size=len(checked.content), sha256=checked.sha256, n_rows=checked.n_rows,
@@ -208,6 +215,22 @@ class TenantAccess:
             self._audit(conn, "change", "dataset", dataset_id,
                         f"uploaded {checked.name} ({checked.n_rows} records, pending)")
         return dataset_id
+
+    def _expire_pending(self, conn: Connection) -> int:
+        """Remove this workspace's uploads left pending longer than ``PENDING_UPLOAD_HOURS``
+        (an abandoned preview keeps a resident-level file otherwise); each removal is
+        audited. How many were removed."""
+        cutoff = now() - timedelta(hours=PENDING_UPLOAD_HOURS)
+        stale = conn.execute(sa.delete(db.datasets).where(
+            db.datasets.c.tenant_id == self.tenant_id, db.datasets.c.status == "pending",
+            db.datasets.c.created_at < cutoff)
+            .returning(db.datasets.c.id, db.datasets.c.name, db.datasets.c.created_at)).all()
+        for row in stale:
+            self._audit(conn, "change", "dataset", row.id,
+                        f"removed pending upload {row.name} (uploaded "
+                        f"{row.created_at:%Y-%m-%d %H:%M} UTC, not loaded within "
+                        f"{PENDING_UPLOAD_HOURS} hours)")
+        return len(stale)
 
     def confirm(self, dataset_id: int) -> None:
         """Load a pending upload after its preview (its uploader only)."""
