@@ -418,12 +418,32 @@ class WebData:
         return self.cached(("gaps", geo.geo_id, geo.geo_level), build) or None
 
     def compare(self, geos: list[GeoMatch], alpha: float = 0.05):
-        """2–6 places side by side (``upward.measure.compare``), from the cached profiles."""
+        """2–6 places or custom areas (``geo_level == "area"``) side by side
+        (``upward.measure.compare``, ``upward.measure.compare_areas``), from the cached
+        profiles."""
         from upward.measure.compare import compare_profiles
 
         key = ("compare", alpha, *[(g.geo_id, g.geo_level) for g in geos])
-        profiles = [self.profile(g) for g in geos]
-        return self.memo(key, lambda: compare_profiles(profiles, alpha=alpha))
+        profiles = [None if g.geo_level == "area" else self.profile(g) for g in geos]
+        if all(p is not None for p in profiles):
+            return self.memo(key, lambda: compare_profiles(profiles, alpha=alpha))
+        from upward.measure.compare_areas import Side, area_side, compare_sides
+
+        def build(wh: Warehouse):
+            sides = [area_side(self.workspace, g.geo_id, g.name) if p is None
+                     else Side(p, False, {}, {}) for g, p in zip(geos, profiles, strict=True)]
+            return compare_sides(self.workspace, wh, sides, alpha=alpha)
+
+        return self.cached(key, build)
+
+    def area_of(self, text: str) -> GeoMatch | None:
+        """The stored custom area a name or id names, as a ``GeoMatch`` of level "area" (its
+        ``state_fips`` empty), or None."""
+        from upward.measure.areas import find_area
+
+        found = self.cached(("area", text.strip().lower()),
+                            lambda _wh: find_area(self.workspace, text) or False)
+        return GeoMatch(found[0], "area", found[1], "") if found else None
 
     def places_of(self, values: list[str]) -> list[GeoMatch]:
         """The places a ``places`` parameter names: each value a name ("Tulsa, OK") or a
@@ -435,7 +455,9 @@ class WebData:
             text = value.strip()
             if not text:
                 continue
-            if re.fullmatch(r"[\d,\s]+", text):
+            if not re.fullmatch(r"[\d,\s]+", text) and (area := self.area_of(text)):
+                out.append(area)
+            elif re.fullmatch(r"[\d,\s]+", text):
                 out += [self.place(code.strip()) for code in text.split(",") if code.strip()]
             else:
                 out.append(self.resolve(text))
