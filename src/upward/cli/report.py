@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
                 html_path = Path(scratch) / name if pdf else target.with_suffix(".html")
                 with console.status(f"writing the {what} of {geo.name}…"):
                     path = write(wh, geo.geo_id, html_path, peers=peers or None, k=k,
-                                 lang=lang)
+                                 lang=lang, **({"workspace": ws} if brief else {}))
                 if not pdf:
                     console.print(f"wrote {path}")
                     return

@@ -36,7 +36,8 @@ INK, MUTED, AXIS, GRID = "#1b1f24", "#4a5360", "#6e7781", "#eaeef2"
 DEFAULT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 
 
-def figure_svg(fig, div_id: str, *, label: str | None = None) -> str:
+def figure_svg(fig, div_id: str, *, label: str | None = None, width: int = WIDTH,
+               legend_width: int = 150) -> str:
     """One figure as a ``<figure>`` holding an inline ``<svg id=div_id>`` (``role="img"``,
     labelled by the chart's title).
 
@@ -49,14 +50,14 @@ def figure_svg(fig, div_id: str, *, label: str | None = None) -> str:
     title = title.replace("<br>", " ")  # a title wrapped for the browser is one line here
     name = label or title or div_id
     height = int(layout.height or 380)
-    if any(t.type == "choropleth" for t in fig.data):
-        body = _map(fig, height)
+    if any(t.type == "choropleth" for t in fig.data):  # a map may be drawn narrower
+        body = _map(fig, height, width, legend_width)
     else:
-        body = _cartesian(fig, height)
+        body, width = _cartesian(fig, height), WIDTH
     heading = _text(12, 22, title, size=15, weight="600") if title else ""
     return (f'<figure class="chart" data-chart="{escape(div_id)}">'
             f'<svg id="{escape(div_id)}" role="img" aria-label="{escape(str(name))}" '
-            f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+            f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
             f'{FONT} font-size="12" xmlns="http://www.w3.org/2000/svg">'
             f"<title>{escape(str(name))}</title>{heading}{body}</svg></figure>")
 
@@ -486,10 +487,10 @@ def _legend(placed: list[tuple[tuple[str, str, str], float, int]], top: float) -
 
 
 # -- maps ------------------------------------------------------------------------------------
-def _map(fig, height: int) -> str:
+def _map(fig, height: int, width: int = WIDTH, bar: int = 150) -> str:
     traces = [t for t in fig.data if t.type == "choropleth"]
-    top, bottom, left, bar = 40, height - 10, 10, 150
-    right = WIDTH - bar
+    top, bottom, left = 40, height - 10, 10
+    right = width - bar
     shapes: list[tuple[str, list, str, str]] = []
     colourbar = None
     for trace in traces:
@@ -542,20 +543,28 @@ def _map(fig, height: int) -> str:
                    f"<title>{escape(localise_numbers(tip))}</title></path>")
     overlays = [t for t in fig.data if t.type == "scattergeo"]
     out += _overlays(overlays, project)
-    if colourbar is not None:
-        out.append(_colour_bar(*colourbar, x=right + 20, top=top + 30, length=bottom - top - 120))
+    bar_at = len(out)
     if any(t.showscale is False for t in traces):
         grey = _interpolate([(float(p), c) for p, c in traces[0].colorscale], 0)
         name = next((t.name for t in traces if t.showscale is False), None) or "no estimate"
         out.append(f'<rect x="{right + 20}" y="{bottom - 40}" width="14" height="14" '
                    f'fill="{grey}"/>' + _text(right + 40, bottom - 29, name, fill=INK))
-    for k, t in enumerate(o for o in overlays if o.showlegend is not False and o.name):
-        y = bottom - 62 - 20 * k
+    y = bottom - 62
+    for t in (o for o in overlays if o.showlegend is not False and o.name):
+        # the name wrapped to the legend's width (about 5.5 units a character at size 10)
+        lines = _wrap_words(str(t.name), max(12, int((bar - 45) / 5.5)))
+        y -= 12 * (len(lines) - 1)
         colour = (t.line.color if t.line and t.line.color else INK)
         mark = (f'<line x1="{right + 20}" y1="{y - 4}" x2="{right + 34}" y2="{y - 4}" '
                 f'stroke="{colour}" stroke-width="2"/>' if "lines" in (t.mode or "") else
                 f'<circle cx="{right + 27}" cy="{y - 4}" r="4" fill="white" stroke="{INK}"/>')
-        out.append(mark + _text(right + 40, y, t.name, fill=INK, size=10))
+        out.append(mark + "".join(_text(right + 40, y + 12 * i, line, fill=INK, size=10)
+                                  for i, line in enumerate(lines)))
+        y -= 20
+    if colourbar is not None:  # above the legend's lines, however many they wrap to
+        length = min(bottom - top - 120, y + 8 - (top + 30))
+        out.insert(bar_at, _colour_bar(*colourbar, x=right + 20, top=top + 30,
+                                       length=max(length, 40)))
     return "".join(out)
 
 
