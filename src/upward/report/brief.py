@@ -44,11 +44,11 @@ BRIEF_CSS = """
 @page { size: Letter; margin: 11mm 12mm; }
 body { font-size: 9pt; line-height: 1.28; }
 header, main, footer { max-width: 100%; }
-h1 { font-size: 1.45rem; } h2 { font-size: 1.08rem; margin: .8rem 0 .3rem; }
-table { font-size: .84rem; margin: .2rem 0 .4rem; }
+h1 { font-size: 1.45rem; } h2 { font-size: 1.08rem; margin: .65rem 0 .25rem; }
+table { font-size: 1em; margin: .2rem 0 .4rem; }
 th, td { padding: .1rem .3rem; }
 p { margin: .3rem 0; }
-section.summary p { font-size: 1rem; margin: .3rem 0; }
+section.summary p { font-size: .95rem; margin: .3rem 0; }
 section.summary { padding: .1rem .8rem .4rem; margin: .4rem 0; }
 section.summary h2 { margin-top: .3rem; }
 dl.terms { grid-template-columns: max-content 1fr max-content 1fr; font-size: .78rem; }
@@ -57,9 +57,10 @@ header { padding-top: .2rem; } header p { margin: .1rem 0 .3rem; }
 .page-two { break-inside: auto; }
 ol.brief-findings li { margin: .15rem 0; }
 footer { font-size: .75rem; }
-figure.brief-map { margin: .2rem 0; }
+.small { font-size: .9em; }
+figure.brief-map { margin: .4rem 0 .2rem; break-inside: avoid; }
 figure.brief-map figure.chart { margin: 0; min-height: 0; }
-figure.brief-map figcaption { font-size: .78rem; }
+figure.brief-map figcaption { font-size: .9em; margin-top: .1rem; }
 """
 
 

@@ -41,8 +41,9 @@ TRACT_STAND_INS = {
 }
 #: Half of the city's tracts at least must have a value for a measure to be mapped.
 MIN_COVERAGE = 0.5
-#: Size of the briefing's map (SVG units: half a page wide, a legend column on the right).
-WIDTH, HEIGHT, LEGEND = 440, 300, 190
+#: Size of the briefing's map in SVG units (about CSS pixels: one column of the page), the
+#: map's height at most; the legend is under it.
+WIDTH, HEIGHT = 360, 220
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ def brief_map(wh: Warehouse, geo, barrier_ids: list[str], workspace=None) -> Bri
         barrier, tmap, stand_in = chosen
         shown = stand_in or barrier
         caption = (_("The largest barrier, {barrier}, is published for the whole city only; "
-                     "the map shows the American Community Survey measure of the same thing "
-                     "for each tract.").format(barrier=_lower(_(get_metric(barrier).label)))
+                     "the map shows the closest tract measure (American Community "
+                     "Survey).").format(barrier=_lower(_(get_metric(barrier).label)))
                    if stand_in else "")
     metric = get_metric(shown)
     fig = charts.choropleth(tmap, _(metric.label), metric.unit)
@@ -126,8 +127,9 @@ def brief_map(wh: Warehouse, geo, barrier_ids: list[str], workspace=None) -> Bri
     svg = figure_svg(fig, "brief-map", label=_(
         "Map of {metric} by census tract in {name}").format(metric=_(metric.label),
                                                             name=geo.name),
-                     width=WIDTH, legend_width=LEGEND)
-    darker = _("Darker tracts are worse; hatched tracts have no estimate.")
+                     width=WIDTH, legend_below=True)
+    darker = (_("Darker tracts are worse; hatched tracts have no estimate.")
+              if tmap.values["estimate"].isna().any() else _("Darker tracts are worse."))
     return BriefMap(svg, " ".join(x for x in (caption, darker) if x), shown)
 
 
