@@ -15,7 +15,7 @@ the places that have them, as ``upward.measure.compare`` does.
 Examples
 --------
 >>> overlap_note("District 3", "Demo City", 18, 18, exact=True)
-'District 3 and Demo City share 18 of District 3’s 18 tracts: their ACS differences take their SE from the replicate estimates of the difference (the overlap’s covariance included), not from two independent samples'
+'District 3 lies inside Demo City (all 18 of its census tracts): the test of their ACS differences counts the residents they share (SE from the replicate estimates of the difference), instead of treating them as two independent samples'
 """
 
 from __future__ import annotations
@@ -73,13 +73,16 @@ class Side:
 
 def overlap_note(a: str, b: str, shared: int, of_a: int, *, exact: bool) -> str:
     """The warning of two geographies that share tracts: how the test handles it."""
-    how = ("their ACS differences take their SE from the replicate estimates of the "
-           "difference (the overlap’s covariance included), not from two independent samples"
+    where = (f"{a} lies inside {b} (all {of_a} of its census tracts)" if shared == of_a else
+             f"{a} and {b} overlap ({shared} of {a}’s {of_a} census tracts)")
+    how = ("the test of their ACS differences counts the residents they share (SE from the "
+           "replicate estimates of the difference), instead of treating them as two "
+           "independent samples"
            if exact else
-           "without replicate tables their ACS differences cannot be tested as independent "
-           "samples, so they are shown untested (load the Variance Replicate Estimate tables: "
-           "upward fetch replicates)")
-    return f"{a} and {b} share {shared} of {a}’s {of_a} tracts: {how}"
+           "their ACS differences are not tested: they are not independent samples, and "
+           "without replicate tables the covariance is unknown (load the Variance Replicate "
+           "Estimate tables: upward fetch replicates)")
+    return f"{where}: {how}"
 
 
 def _acs_metrics():
@@ -201,7 +204,7 @@ def compare_geographies(workspace: Workspace, wh: Warehouse, names: list[str], *
 
     found = [find_area(workspace, n) for n in names]
     if not any(found):
-        return compare_profiles([build_profile(wh, n) for n in names], alpha=alpha)
+        return compare_profiles([_place_profile(wh, n) for n in names], alpha=alpha)
     sides = [area_side(workspace, *f[:2]) if f else None for f in found]
     return compare_sides(workspace, wh, [
         s if s is not None else Side(_place_profile(wh, n), False, {}, {})
