@@ -152,6 +152,11 @@ def test_compare_command_mixes_places_and_areas(ws):
     as_json = run_cli("compare", "Demo City", "District 3", "-f", "json", "-w", str(ws.root))
     doc = json.loads(as_json.stdout)
     assert [p["geo_level"] for p in doc["places"]] == ["place", "area"]
+    # a place outside the loaded ACS tables: said, not an empty column without a reason
+    outside = run_cli("compare", "District 3", "Peerville 01", "-f", "json", "-w", str(ws.root))
+    assert outside.returncode == 0, outside.stderr
+    assert any("Peerville 01 has none of its census tracts in the loaded ACS tables" in w
+               for w in json.loads(outside.stdout)["warnings"])
     wrong = run_cli("compare", "Demo City", "District 9", "-w", str(ws.root))
     assert wrong.returncode != 0
     assert "nor any custom area" in wrong.stderr and "upward areas list" in wrong.stderr

@@ -237,6 +237,13 @@ def compare_sides(workspace: Workspace, wh: Warehouse, sides: list[Side], *,
                     {m.recipe["table"].upper() for m in _acs_metrics()})))
             s.weights = _place_weights(wh, s.profile.geo, present)
     notes, exact_any = _fill_acs(workspace, sides)
+    acs = {m.id for m in _acs_metrics()}
+    for s in sides:
+        if not s.is_area and not any(m.metric_id in acs for m in s.profile.metrics):
+            notes.append(f"{short_name(s.name)} has none of its census tracts in the loaded "
+                         "ACS tables, so it has no ACS measure to compare with the areas (load "
+                         f"its state's: upward fetch replicates --state {s.profile.geo.state_fips}"
+                         " … or upward fetch acs --geo tract …)")
     diffs, overlap = _differences(sides)
     if not any(s.profile.metrics for s in sides if s.is_area):
         raise PlaceNotFoundError(
@@ -248,9 +255,9 @@ def compare_sides(workspace: Workspace, wh: Warehouse, sides: list[Side], *,
            "its census tracts from the same tables" +
            (" (a city's tracts from the loaded tract-to-place relationship, a county's by "
             "GEOID)" if places else "") +
-           (", and their differences take their SE from the replicate estimates of the "
-            "difference (successive-difference replication), so overlapping geographies are "
-            "tested correctly" if exact_any else
+           (", and the SE of their differences comes instead from the replicate estimates "
+            "of the difference (successive-difference replication), so overlapping "
+            "geographies are tested correctly" if exact_any else
             ", with the ACS handbook's approximate margins; geographies that share tracts are "
             "not tested"))
     return compare_profiles([s.profile for s in sides], alpha=alpha, differences=diffs,
