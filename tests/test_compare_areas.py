@@ -197,6 +197,15 @@ def test_compare_api_page_and_downloads_with_an_area(client):
     assert bad.status_code == 422 and "xlsx" in bad.text
     one = client.get("/compare/table.csv", params={"places": "District 3"})
     assert one.status_code == 422
+    # codes and area ids in one comma-separated value, as the API documents
+    ids = client.get("/api/compare", params={"places": f"{CITY},{DISTRICT3}"})
+    assert ids.status_code == 200 and ids.json()["rows"] == doc["rows"]
+    unknown = client.get("/api/compare", params=[("places", "Demo City"), ("places", "District 9")])
+    assert unknown.status_code == 404
+    assert "nor any custom area" in unknown.json()["error"]["message"]
+    twice = client.get("/compare", params=[("places", "District 3"), ("places", "District 3")])
+    assert twice.status_code == 422 and "named twice" in twice.text
+    assert '<form method="get" action="/compare"' in twice.text  # the form, to correct it
 
 
 def test_brief_has_a_map_of_the_city_tracts(ws, tmp_path):

@@ -446,8 +446,9 @@ class WebData:
         return GeoMatch(found[0], "area", found[1], "") if found else None
 
     def places_of(self, values: list[str]) -> list[GeoMatch]:
-        """The places a ``places`` parameter names: each value a name ("Tulsa, OK") or a
-        comma-separated list of FIPS codes ("4075000,4055000")."""
+        """The places and custom areas a ``places`` parameter names: each value a name
+        ("Tulsa, OK", "District 3") or a comma-separated list of FIPS codes and area ids
+        ("4075000,area:districts:district-3")."""
         import re
 
         out = []
@@ -455,13 +456,32 @@ class WebData:
             text = value.strip()
             if not text:
                 continue
-            if not re.fullmatch(r"[\d,\s]+", text) and (area := self.area_of(text)):
+            codes = [c.strip() for c in text.split(",") if c.strip()]
+            if codes and all(re.fullmatch(r"\d+|area:\S+", c) for c in codes):
+                out += [self._area_or_place(c) for c in codes]
+            elif area := self.area_of(text):
                 out.append(area)
-            elif re.fullmatch(r"[\d,\s]+", text):
-                out += [self.place(code.strip()) for code in text.split(",") if code.strip()]
             else:
-                out.append(self.resolve(text))
+                out.append(self._area_or_place(text))
         return out
+
+    def _area_or_place(self, text: str) -> GeoMatch:
+        if text.startswith("area:") and (area := self.area_of(text)):
+            return area
+        try:
+            return self.place(text)
+        except UnknownPlaceError as exc:
+            if self.cached(("has-areas",), lambda _wh: self._has_areas()):
+                raise UnknownPlaceError(f"{exc.message} (nor any custom area)",
+                                        fix=f"{exc.fix}; the custom areas are listed by "
+                                            "'upward areas list'",
+                                        query=exc.query, suggestions=exc.suggestions) from None
+            raise
+
+    def _has_areas(self) -> bool:
+        from upward.warehouse.areas import list_areas
+
+        return not list_areas(self.workspace).empty
 
     def summary(self, geo: GeoMatch):
         """The plain-language summary (``upward.diagnose.summary``) of the quick barrier

@@ -572,7 +572,11 @@ def compare_page(
             context["problem"] = _("{n} places given: name {low} to {high}.").format(
                 n=len(geos), low=MIN_PLACES, high=MAX_PLACES)
             return render(request, "compare.html", context, status_code=422)
-        result = data.compare(geos, alpha)
+        try:
+            result = data.compare(geos, alpha)
+        except UpwardError as exc:  # the same place twice, an area without ACS tables …
+            context["problem"] = str(exc)
+            return render(request, "compare.html", context, status_code=422)
         rows = display_rows(result)
         pillars: dict[str, list[dict]] = {}
         for r in rows:
