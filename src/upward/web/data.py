@@ -441,8 +441,10 @@ class WebData:
         ``state_fips`` empty), or None."""
         from upward.measure.areas import find_area
 
-        found = self.cached(("area", text.strip().lower()),
-                            lambda _wh: find_area(self.workspace, text) or False)
+        # memo, not cached: no warehouse is opened here (find_area opens its own, and answers
+        # None while the workspace holds none, so the caller's "not found" is a 404)
+        found = self.memo(("area", text.strip().lower()),
+                          lambda: find_area(self.workspace, text) or False)
         return GeoMatch(found[0], "area", found[1], "") if found else None
 
     def places_of(self, values: list[str]) -> list[GeoMatch]:
@@ -471,7 +473,7 @@ class WebData:
         try:
             return self.place(text)
         except UnknownPlaceError as exc:
-            if self.cached(("has-areas",), lambda _wh: self._has_areas()):
+            if self.memo(("has-areas",), self._has_areas):
                 raise UnknownPlaceError(f"{exc.message} (nor any custom area)",
                                         fix=f"{exc.fix}; the custom areas are listed by "
                                             "'upward areas list'",
@@ -479,9 +481,15 @@ class WebData:
             raise
 
     def _has_areas(self) -> bool:
+        from upward.core.errors import UpwardError
         from upward.warehouse.areas import list_areas
 
-        return not list_areas(self.workspace).empty
+        if not self.workspace.warehouse_path.exists():
+            return False
+        try:
+            return not list_areas(self.workspace).empty
+        except UpwardError:  # no warehouse tables yet: no areas
+            return False
 
     def summary(self, geo: GeoMatch):
         """The plain-language summary (``upward.diagnose.summary``) of the quick barrier
