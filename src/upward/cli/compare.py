@@ -1,5 +1,5 @@
-"""`upward compare A B …`: 2–6 places or counties side by side, with the significance of the
-differences from the first.
+"""`upward compare A B …`: 2–6 places, counties or custom areas side by side, with the
+significance of the differences from the first.
 
 Examples
 --------
@@ -29,30 +29,35 @@ def register(app: typer.Typer) -> None:
     @app.command("compare")
     def compare(
         places: Annotated[list[str], typer.Argument(
-            help="2 to 6 places or counties (names or FIPS codes); the first is the reference.")],
+            help="2 to 6 places, counties or custom areas (names, FIPS codes or area ids); the "
+                 "first is the reference.")],
         alpha: Annotated[float, typer.Option("--alpha", help="False discovery rate.")] = 0.05,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
         output: Annotated[Path | None, typer.Option("--output", "-o",
                                                     help="Write to this file.")] = None,
         workspace: WorkspaceOption = None,
     ) -> None:
-        """Compare places side by side: every metric with its 95% interval, and each place's
-        difference from the first with its margin of error and significance (z test,
-        Benjamini–Hochberg across the table).
+        """Compare places and custom areas side by side: every metric with its 95% interval,
+        and each one's difference from the first with its margin of error and significance (z
+        test, Benjamini–Hochberg across the table). An area brings its ACS measures (tract sums
+        with margins); an area inside a city is tested with the replicate estimates of the
+        difference, not as an independent sample.
 
         Example: upward compare "Tulsa, OK" "Oklahoma City, OK" "Wichita, KS" -w ws
+
+        Example: upward compare "District 3" "District 1" "Demo City" -w demo-ws
         """
         if fmt not in FORMATS:
             raise UpwardError(f"--format {fmt!r} is not a format",
                               fix=f"use one of {', '.join(FORMATS)}")
         ws = open_workspace(workspace)
-        from upward.measure.compare import compare as build
         from upward.measure.compare import rich_table
+        from upward.measure.compare_areas import compare_geographies
         from upward.measure.render import fitted
         from upward.warehouse.store import Warehouse
 
         with Warehouse(ws.warehouse_path, read_only=True) as wh, console.status("comparing…"):
-            result = build(wh, list(places), alpha=alpha)
+            result = compare_geographies(ws, wh, list(places), alpha=alpha)
         if fmt == "table" and output is None:
             console.print(fitted(console, rich_table(result)))
             for w in result.warnings:

@@ -79,6 +79,9 @@ def register(app: typer.Typer) -> None:
         from upward.measure.areas import find_area
 
         if find_area(ws, place) is not None:
+            if brief:  # the area report is short already: its summary, measures and map
+                console.print("note: a custom area has no separate two-page briefing; writing "
+                              "its area report (summary, measures with margins, map)")
             _write_area_report(ws, place, output, pdf=pdf, lang=lang)
             return
         with Warehouse(ws.warehouse_path, read_only=True) as wh:
@@ -102,7 +105,7 @@ def register(app: typer.Typer) -> None:
                 html_path = Path(scratch) / name if pdf else target.with_suffix(".html")
                 with console.status(f"writing the {what} of {geo.name}…"):
                     path = write(wh, geo.geo_id, html_path, peers=peers or None, k=k,
-                                 lang=lang)
+                                 lang=lang, **({"workspace": ws} if brief else {}))
                 if not pdf:
                     console.print(f"wrote {path}")
                     return

@@ -136,8 +136,18 @@ def _verdict(d: Difference, direction: str) -> str:
     return "higher" if d.estimate > 0 else "lower"
 
 
-def compare_profiles(profiles: list[Profile], *, alpha: float = 0.05) -> Comparison:
-    """Compare already built profiles (the first is the reference)."""
+def compare_profiles(profiles: list[Profile], *, alpha: float = 0.05,
+                     differences: dict[tuple[str, int], Difference] | None = None,
+                     notes: list[str] | None = None, method_note: str = "") -> Comparison:
+    """Compare already built profiles (the first is the reference).
+
+    ``differences`` gives, by ``(metric_id, column)``, a difference computed by the caller
+    where the two estimates are not independent (an area inside its city: its SE from the
+    replicate estimates of the difference itself); one without a p-value is shown untested,
+    with its ``verdict`` saying why. ``notes`` are added to the warnings, ``method_note`` to
+    the method.
+    """
+    differences = differences or {}
     from statsmodels.stats.multitest import multipletests
 
     if not MIN_PLACES <= len(profiles) <= MAX_PLACES:
@@ -164,12 +174,15 @@ def compare_profiles(profiles: list[Profile], *, alpha: float = 0.05) -> Compari
             if m is None:
                 cells.append(None)
                 continue
-            d = (difference(m.estimate, m.se, ref.estimate, ref.se)
+            d = (differences.get((metric_id, i)) or difference(m.estimate, m.se, ref.estimate,
+                                                                 ref.se)
                  if i > 0 and ref is not None else None)
             cells.append(Cell(m.estimate, m.lb, m.ub, m.se, m.quality, m.period,
                               better_than(m.national_percentile, m.direction), d))
         rows.append(CompareRow(metric_id, meta.label, meta.pillar, meta.unit, meta.direction,
                                cells))
+    pillars = list(dict.fromkeys(r.pillar for r in rows))
+    rows.sort(key=lambda r: pillars.index(r.pillar))  # stable: each pillar's rows together
     tested = [(r, j) for r in rows for j, c in enumerate(r.cells)
               if c is not None and c.difference is not None and c.difference.p_value is not None]
     if tested:
@@ -185,8 +198,9 @@ def compare_profiles(profiles: list[Profile], *, alpha: float = 0.05) -> Compari
         for j, c in enumerate(r.cells):
             if c is not None and c.difference is not None and c.difference.p_value is None:
                 r.cells[j] = Cell(**{**c.__dict__, "difference": Difference(
-                    **{**c.difference.__dict__, "verdict": "no interval to test"})})
-    warnings = []
+                    **{**c.difference.__dict__,
+                       "verdict": c.difference.verdict or "no interval to test"})})
+    warnings = list(notes or [])
     first = profiles[0]
     for p in profiles[1:]:
         pair = {first.geo.geo_id, p.geo.geo_id}
@@ -198,7 +212,7 @@ def compare_profiles(profiles: list[Profile], *, alpha: float = 0.05) -> Compari
     method = (f"difference from {first.geo.name}: x − x₁, SE = √(SE² + SE₁²) from the published "
               f"95% bounds, margin of error 1.96·SE, two-sided z test; p-values of the "
               f"{len(tested)} tested differences adjusted together (Benjamini–Hochberg, "
-              f"false discovery rate {alpha:g})")
+              f"false discovery rate {alpha:g})" + method_note)
     places = [{"geo_id": p.geo.geo_id, "geo_level": p.geo.geo_level, "name": p.geo.name,
                "population": p.population} for p in profiles]
     return Comparison(places, rows, alpha, method, warnings)

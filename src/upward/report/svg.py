@@ -36,9 +36,12 @@ INK, MUTED, AXIS, GRID = "#1b1f24", "#4a5360", "#6e7781", "#eaeef2"
 DEFAULT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 
 
-def figure_svg(fig, div_id: str, *, label: str | None = None) -> str:
+def figure_svg(fig, div_id: str, *, label: str | None = None, width: int = WIDTH,
+               legend_width: int = 150, legend_below: bool = False) -> str:
     """One figure as a ``<figure>`` holding an inline ``<svg id=div_id>`` (``role="img"``,
-    labelled by the chart's title).
+    labelled by the chart's title). A map may be drawn ``width`` wide with its legend
+    ``legend_width`` wide on its right, or with ``legend_below`` under it: then the map takes
+    the whole width, as tall as its shapes need (the layout's height at most).
 
     >>> import plotly.graph_objects as go
     >>> 'id="p1"' in figure_svg(go.Figure(go.Bar(x=[1], y=["a"], orientation="h")), "p1")
@@ -49,14 +52,16 @@ def figure_svg(fig, div_id: str, *, label: str | None = None) -> str:
     title = title.replace("<br>", " ")  # a title wrapped for the browser is one line here
     name = label or title or div_id
     height = int(layout.height or 380)
-    if any(t.type == "choropleth" for t in fig.data):
-        body = _map(fig, height)
+    if any(t.type == "choropleth" for t in fig.data) and legend_below:
+        body, height = _map_legend_below(fig, height, width)
+    elif any(t.type == "choropleth" for t in fig.data):  # a map may be drawn narrower
+        body = _map(fig, height, width, legend_width)
     else:
-        body = _cartesian(fig, height)
+        body, width = _cartesian(fig, height), WIDTH
     heading = _text(12, 22, title, size=15, weight="600") if title else ""
     return (f'<figure class="chart" data-chart="{escape(div_id)}">'
             f'<svg id="{escape(div_id)}" role="img" aria-label="{escape(str(name))}" '
-            f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+            f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
             f'{FONT} font-size="12" xmlns="http://www.w3.org/2000/svg">'
             f"<title>{escape(str(name))}</title>{heading}{body}</svg></figure>")
 
@@ -486,11 +491,11 @@ def _legend(placed: list[tuple[tuple[str, str, str], float, int]], top: float) -
 
 
 # -- maps ------------------------------------------------------------------------------------
-def _map(fig, height: int) -> str:
+def _map_shapes(fig) -> tuple[list, tuple | None]:
+    """Each tract's (id, rings, colour, tooltip, outline width), and the colour bar's
+    (scale, low, high, tick format, title) if the map has one."""
     traces = [t for t in fig.data if t.type == "choropleth"]
-    top, bottom, left, bar = 40, height - 10, 10, 150
-    right = WIDTH - bar
-    shapes: list[tuple[str, list, str, str]] = []
+    shapes: list[tuple[str, list, str, str, float]] = []
     colourbar = None
     for trace in traces:
         features = {str(f.get("id")): f for f in (trace.geojson or {}).get("features", [])}
@@ -519,11 +524,22 @@ def _map(fig, height: int) -> str:
             title = trace.colorbar.title.text if trace.colorbar and trace.colorbar.title else ""
             colourbar = (scale, low, high, trace.colorbar.tickformat if trace.colorbar else None,
                          title or "")
+    return shapes, colourbar
+
+
+def _bounds(shapes: list) -> tuple[float, float, float, float] | None:
+    """The shapes' Mercator bounds (x_min, y_min, x_max, y_max), None without points."""
     points = [p for _, rings, _, _, _ in shapes for ring in rings for p in ring]
     if not points:
-        return ""
+        return None
     xy = np.array([_mercator(lon, lat) for lon, lat in points])
     (x_min, y_min), (x_max, y_max) = xy.min(axis=0), xy.max(axis=0)
+    return float(x_min), float(y_min), float(x_max), float(y_max)
+
+
+def _projection(bounds, left: float, top: float, right: float, bottom: float):
+    """Longitude/latitude → SVG units, the bounds fitted and centred in the box."""
+    x_min, y_min, x_max, y_max = bounds
     scale = min((right - left) / max(x_max - x_min, 1e-9), (bottom - top) / max(y_max - y_min, 1e-9))
     dx = left + ((right - left) - scale * (x_max - x_min)) / 2
     dy = top + ((bottom - top) - scale * (y_max - y_min)) / 2
@@ -532,6 +548,10 @@ def _map(fig, height: int) -> str:
         x, y = _mercator(lon, lat)
         return dx + (x - x_min) * scale, dy + (y_max - y) * scale
 
+    return project
+
+
+def _draw_shapes(shapes: list, project) -> list[str]:
     out = []
     # Thick outlines (a highlighted shape) are drawn last, in ink, so no neighbour covers them.
     for geo_id, rings, colour, tip, width in sorted(shapes, key=lambda shape: shape[4] > 1):
@@ -540,27 +560,111 @@ def _map(fig, height: int) -> str:
         out.append(f'<path data-geo-id="{escape(geo_id)}" d="{d}" fill="{colour}" '
                    f'fill-rule="evenodd" stroke="{stroke}" stroke-width="{width:g}">'
                    f"<title>{escape(localise_numbers(tip))}</title></path>")
+    return out
+
+
+def _map(fig, height: int, width: int = WIDTH, bar: int = 150) -> str:
+    traces = [t for t in fig.data if t.type == "choropleth"]
+    top, bottom, left = 40, height - 10, 10
+    right = width - bar
+    shapes, colourbar = _map_shapes(fig)
+    bounds = _bounds(shapes)
+    if bounds is None:
+        return ""
+    project = _projection(bounds, left, top, right, bottom)
+    out = _draw_shapes(shapes, project)
     overlays = [t for t in fig.data if t.type == "scattergeo"]
     out += _overlays(overlays, project)
-    if colourbar is not None:
-        out.append(_colour_bar(*colourbar, x=right + 20, top=top + 30, length=bottom - top - 120))
+    bar_at = len(out)
     if any(t.showscale is False for t in traces):
         grey = _interpolate([(float(p), c) for p, c in traces[0].colorscale], 0)
         name = next((t.name for t in traces if t.showscale is False), None) or "no estimate"
         out.append(f'<rect x="{right + 20}" y="{bottom - 40}" width="14" height="14" '
                    f'fill="{grey}"/>' + _text(right + 40, bottom - 29, name, fill=INK))
-    for k, t in enumerate(o for o in overlays if o.showlegend is not False and o.name):
-        y = bottom - 62 - 20 * k
+    y = bottom - 62
+    for t in (o for o in overlays if o.showlegend is not False and o.name):
+        # the name wrapped to the legend's width (about 5.5 units a character at size 10)
+        lines = _wrap_words(str(t.name), max(12, int((bar - 45) / 5.5)))
+        y -= 12 * (len(lines) - 1)
         colour = (t.line.color if t.line and t.line.color else INK)
         mark = (f'<line x1="{right + 20}" y1="{y - 4}" x2="{right + 34}" y2="{y - 4}" '
                 f'stroke="{colour}" stroke-width="2"/>' if "lines" in (t.mode or "") else
                 f'<circle cx="{right + 27}" cy="{y - 4}" r="4" fill="white" stroke="{INK}"/>')
-        out.append(mark + _text(right + 40, y, t.name, fill=INK, size=10))
+        out.append(mark + "".join(_text(right + 40, y + 12 * i, line, fill=INK, size=10)
+                                  for i, line in enumerate(lines)))
+        y -= 20
+    if colourbar is not None:  # above the legend's lines, however many they wrap to
+        length = min(bottom - top - 120, y + 8 - (top + 30))
+        out.insert(bar_at, _colour_bar(*colourbar, x=right + 20, top=top + 30,
+                                       length=max(length, 40)))
     return "".join(out)
 
 
-def _overlays(traces, project) -> list[str]:
-    """Lines (outline, hatching) and labelled points drawn over a map (``Scattergeo``)."""
+def _map_legend_below(fig, max_height: int, width: int) -> tuple[str, int]:
+    """A map the whole ``width`` wide and as tall as its shapes need (``max_height`` at
+    most), its legend under it: the colour bar across, then the other keys in a row that
+    wraps. Returns the SVG body and its height."""
+    shapes, colourbar = _map_shapes(fig)
+    bounds = _bounds(shapes)
+    if bounds is None:
+        return "", 40
+    left, right, top = 6, width - 6, 6
+    x_min, y_min, x_max, y_max = bounds
+    aspect = (y_max - y_min) / max(x_max - x_min, 1e-9)
+    bottom = top + min(max((right - left) * aspect, 90), max_height)
+    project = _projection(bounds, left, top, right, bottom)
+    out = _draw_shapes(shapes, project)
+    overlays = [t for t in fig.data if t.type == "scattergeo"]
+    out += _overlays(overlays, project, (0, width))
+    y = bottom + 18
+    if colourbar is not None:
+        scale, low, high, spec, title = colourbar
+        title = re.sub(r"<[^>]+>", " ", re.sub(r"<br\s*/?>", " ", title))
+        for line in _wrap_words(title, int((right - left) / 7.4)):  # bold, size 12
+            out.append(_text(left, y, line, fill=INK, weight="600"))
+            y += 14
+        stops = "".join(f'<stop offset="{100 * p:.1f}%" stop-color="{c}"/>' for p, c in scale)
+        length = min(right - left - 30, 300)
+        x0 = left + 4
+        out.append(f'<defs><linearGradient id="colour-scale-across" x1="0" y1="0" x2="1" '
+                   f'y2="0">{stops}</linearGradient></defs>'
+                   f'<rect x="{x0}" y="{y - 8:.1f}" width="{length}" height="12" '
+                   f'fill="url(#colour-scale-across)"/>')
+        for value in nice_ticks(low, high, 4):
+            x = x0 + (value - low) / ((high - low) or 1) * length
+            out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 4:.1f}" y2="{y + 8:.1f}" '
+                       f'stroke="{AXIS}"/>'
+                       + _text(x, y + 20, d3_format(value, spec), anchor="middle", fill=MUTED))
+        y += 40
+    keys = []  # (draw the key's mark at x with its text's baseline at y, name)
+    traces = [t for t in fig.data if t.type == "choropleth"]
+    if any(t.showscale is False for t in traces):
+        grey = _interpolate([(float(p), c) for p, c in traces[0].colorscale], 0)
+        name = next((t.name for t in traces if t.showscale is False), None) or "no estimate"
+        keys.append((lambda x, y, c=grey: f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="14" '
+                     f'height="12" fill="{c}"/>', name))
+    for t in (o for o in overlays if o.showlegend is not False and o.name):
+        colour = (t.line.color if t.line and t.line.color else INK)
+        if "lines" in (t.mode or ""):
+            keys.append((lambda x, y, c=colour: f'<line x1="{x:.1f}" y1="{y - 4:.1f}" '
+                         f'x2="{x + 14:.1f}" y2="{y - 4:.1f}" stroke="{c}" stroke-width="2"/>',
+                         str(t.name)))
+        else:
+            keys.append((lambda x, y: f'<circle cx="{x + 7:.1f}" cy="{y - 4:.1f}" r="4" '
+                         f'fill="white" stroke="{INK}"/>', str(t.name)))
+    x = left
+    for mark, name in keys:
+        need = 22 + 6.2 * len(name)
+        if x > left and x + need > right:
+            x, y = left, y + 18
+        out.append(mark(x, y) + _text(x + 20, y, name, fill=INK))
+        x += need + 14
+    return "".join(out), int(y + 10)
+
+
+def _overlays(traces, project, span: tuple[float, float] | None = None) -> list[str]:
+    """Lines (outline, hatching) and labelled points drawn over a map (``Scattergeo``); a
+    point's label is kept inside ``span`` (the map's left and right), if given."""
     out = []
     for t in traces:
         lon, lat = list(t.lon or []), list(t.lat or [])
@@ -585,11 +689,22 @@ def _overlays(traces, project) -> list[str]:
                            f'font-size="13" font-weight="600" fill="{INK}" stroke="white" '
                            f'stroke-width="3" paint-order="stroke">{escape(str(label))}</text>')
         elif "text" in (t.mode or ""):
+            placed: list[tuple[float, float, float, float]] = []
             for x, y, label in zip(lon, lat, list(t.text or []), strict=False):
                 px, py = project(x, y)
+                half, tx = 2.9 * len(str(label)), px  # about 5.8 units a character at 10
+                if span is not None:
+                    tx = min(max(px, span[0] + half), span[1] - half)
+                # above the point, else below it if that overlaps a label already placed
+                for ty in (py - 6, py + 15):
+                    box = (tx - half, ty - 9, tx + half, ty + 2)
+                    if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3]
+                               and b[1] < box[3] for b in placed):
+                        break
+                placed.append(box)
                 out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="white" '
                            f'stroke="{INK}" stroke-width="1.2"/>'
-                           + _text(px, py - 6, label, anchor="middle", size=10, halo=True))
+                           + _text(tx, ty, label, anchor="middle", size=10, halo=True))
     return out
 
 

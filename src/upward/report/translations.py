@@ -103,7 +103,7 @@ def vocabulary() -> Iterator[tuple[str, str]]:
 #: (``upward.measure.areas``: reliability, significance, margin method).
 COMPARE_WORDS = ("better", "worse", "no significant difference", "no interval to test",
                  "not known", "reliable", "use with caution", "unreliable", "behind", "yes",
-                 "no", "exact (replicates)")
+                 "no", "exact (replicates)", "overlapping geographies: not tested")
 
 
 def _group_words() -> list[str]:

@@ -227,14 +227,18 @@ def summary(request: Request, geo_id: GeoId) -> dict:
 
 
 @router.get("/compare", summary="Places side by side",
-            description="2 to 6 places or counties: every metric with its 95% interval, and "
-                        "each place's difference from the first with its margin of error, z "
-                        "test and Benjamini–Hochberg q-value across the table.")
+            description="2 to 6 places, counties or custom areas: every metric with its 95% "
+                        "interval, and each one's difference from the first with its margin of "
+                        "error, z test and Benjamini–Hochberg q-value across the table. A custom "
+                        "area brings its ACS measures; a difference between geographies that "
+                        "overlap (a district and its city) takes its SE from the replicate "
+                        "estimates of the difference, or is left untested without them.")
 def compare(
     request: Request,
     places: Annotated[list[str], Query(description=(
-        "Repeat for each place (a name such as 'Tulsa, OK' or a FIPS code), or give FIPS "
-        "codes separated by commas; the first is the reference"))],
+        "Repeat for each place or area (a name such as 'Tulsa, OK' or 'District 3', a FIPS "
+        "code or an area id), or give FIPS codes and area ids separated by commas; the first "
+        "is the reference"))],
     alpha: Annotated[float, Query(gt=0, lt=1, description="False discovery rate")] = 0.05,
 ) -> dict:
     """The comparison object: places, rows (one per metric, a cell per place), method."""
@@ -244,7 +248,7 @@ def compare(
     geos = data.places_of(places)
     if not MIN_PLACES <= len(geos) <= MAX_PLACES:
         raise ParameterError("places", f"{len(geos)} places given",
-                             fix=f"name {MIN_PLACES} to {MAX_PLACES} places")
+                             fix=f"name {MIN_PLACES} to {MAX_PLACES} places or areas")
     return data.memo(("compare.json", alpha, *[g.geo_id for g in geos]),
                      lambda: data.compare(geos, alpha).to_dict())
 

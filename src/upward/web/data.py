@@ -418,16 +418,39 @@ class WebData:
         return self.cached(("gaps", geo.geo_id, geo.geo_level), build) or None
 
     def compare(self, geos: list[GeoMatch], alpha: float = 0.05):
-        """2–6 places side by side (``upward.measure.compare``), from the cached profiles."""
+        """2–6 places or custom areas (``geo_level == "area"``) side by side
+        (``upward.measure.compare``, ``upward.measure.compare_areas``), from the cached
+        profiles."""
         from upward.measure.compare import compare_profiles
 
         key = ("compare", alpha, *[(g.geo_id, g.geo_level) for g in geos])
-        profiles = [self.profile(g) for g in geos]
-        return self.memo(key, lambda: compare_profiles(profiles, alpha=alpha))
+        profiles = [None if g.geo_level == "area" else self.profile(g) for g in geos]
+        if all(p is not None for p in profiles):
+            return self.memo(key, lambda: compare_profiles(profiles, alpha=alpha))
+        from upward.measure.compare_areas import Side, area_side, compare_sides
+
+        def build(wh: Warehouse):
+            sides = [area_side(self.workspace, g.geo_id, g.name) if p is None
+                     else Side(p, False, {}, {}) for g, p in zip(geos, profiles, strict=True)]
+            return compare_sides(self.workspace, wh, sides, alpha=alpha)
+
+        return self.cached(key, build)
+
+    def area_of(self, text: str) -> GeoMatch | None:
+        """The stored custom area a name or id names, as a ``GeoMatch`` of level "area" (its
+        ``state_fips`` empty), or None."""
+        from upward.measure.areas import find_area
+
+        # memo, not cached: no warehouse is opened here (find_area opens its own, and answers
+        # None while the workspace holds none, so the caller's "not found" is a 404)
+        found = self.memo(("area", text.strip().lower()),
+                          lambda: find_area(self.workspace, text) or False)
+        return GeoMatch(found[0], "area", found[1], "") if found else None
 
     def places_of(self, values: list[str]) -> list[GeoMatch]:
-        """The places a ``places`` parameter names: each value a name ("Tulsa, OK") or a
-        comma-separated list of FIPS codes ("4075000,4055000")."""
+        """The places and custom areas a ``places`` parameter names: each value a name
+        ("Tulsa, OK", "District 3") or a comma-separated list of FIPS codes and area ids
+        ("4075000,area:districts:district-3")."""
         import re
 
         out = []
@@ -435,11 +458,38 @@ class WebData:
             text = value.strip()
             if not text:
                 continue
-            if re.fullmatch(r"[\d,\s]+", text):
-                out += [self.place(code.strip()) for code in text.split(",") if code.strip()]
+            codes = [c.strip() for c in text.split(",") if c.strip()]
+            if codes and all(re.fullmatch(r"\d+|area:\S+", c) for c in codes):
+                out += [self._area_or_place(c) for c in codes]
+            elif area := self.area_of(text):
+                out.append(area)
             else:
-                out.append(self.resolve(text))
+                out.append(self._area_or_place(text))
         return out
+
+    def _area_or_place(self, text: str) -> GeoMatch:
+        if text.startswith("area:") and (area := self.area_of(text)):
+            return area
+        try:
+            return self.place(text)
+        except UnknownPlaceError as exc:
+            if self.memo(("has-areas",), self._has_areas):
+                raise UnknownPlaceError(f"{exc.message} (nor any custom area)",
+                                        fix=f"{exc.fix}; the custom areas are listed by "
+                                            "'upward areas list'",
+                                        query=exc.query, suggestions=exc.suggestions) from None
+            raise
+
+    def _has_areas(self) -> bool:
+        from upward.core.errors import UpwardError
+        from upward.warehouse.areas import list_areas
+
+        if not self.workspace.warehouse_path.exists():
+            return False
+        try:
+            return not list_areas(self.workspace).empty
+        except UpwardError:  # no warehouse tables yet: no areas
+            return False
 
     def summary(self, geo: GeoMatch):
         """The plain-language summary (``upward.diagnose.summary``) of the quick barrier

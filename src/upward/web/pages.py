@@ -33,7 +33,14 @@ from upward.report.summary import summary_html
 from upward.web.api import data_of, map_metric, state_fips
 from upward.web.data import AmbiguousQueryError, WebData
 from upward.web.errors import ParameterError
-from upward.web.tables import FORMATS, PLACE_TABLES, SITE_TABLES, TableData, place_table
+from upward.web.tables import (
+    FORMATS,
+    PLACE_TABLES,
+    SITE_TABLES,
+    Column,
+    TableData,
+    place_table,
+)
 from upward.web.templating import render, render_page
 
 router = APIRouter(include_in_schema=False)
@@ -495,13 +502,58 @@ def site_table_download(
         table, _metrics_of(table, None) if name == "metrics" else []))
 
 
+def _comparison_table(result) -> TableData:
+    """The comparison as a downloadable table: one row per metric and place or area."""
+    frame = result.to_frame()
+    return TableData("compare", _("Compared with {name}").format(name=result.places[0]["name"]),
+                     [Column(c, c) for c in frame.columns],
+                     frame.astype(object).where(frame.notna(), None).to_dict(orient="records"))
+
+
+@router.get("/compare/table.{fmt}")
+def compare_download(
+    request: Request,
+    fmt: str,
+    places: Annotated[list[str], Query(max_length=200)],
+    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+):
+    """The comparison as CSV, JSON or Excel (a notes sheet: method, overlaps, fields)."""
+    from upward.measure.compare import MAX_PLACES, MIN_PLACES
+
+    if fmt not in ("csv", "json", "xlsx"):
+        raise ParameterError("format", f"{fmt!r} is not a download format",
+                             fix="use csv, json or xlsx")
+    data = data_of(request)
+    geos = data.places_of(places)
+    if not MIN_PLACES <= len(geos) <= MAX_PLACES:
+        raise ParameterError("places", f"{len(geos)} places given",
+                             fix=f"name {MIN_PLACES} to {MAX_PLACES} places or areas")
+    result = data.compare(geos, alpha)
+    table = _comparison_table(result)
+
+    def notes() -> list[tuple[str, str]]:
+        out = _table_notes(table)
+        out.append((_("Method"), _(result.method)))
+        out += [(_("Note"), _(w)) for w in result.warnings]
+        out.append(("difference", _("the value minus the first column's value, in the "
+                                    "metric's unit")))
+        out.append(("difference_moe", _("95% margin of error of the difference")))
+        out.append(("q_value", _("Benjamini–Hochberg adjusted p-value across the table")))
+        return out
+
+    return _download(table, fmt, "compare", notes=notes)
+
+
 @router.get("/compare")
 def compare_page(
     request: Request,
     places: Annotated[list[str] | None, Query(max_length=200)] = None,
     alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
 ):
-    """2–6 places side by side, with the significance of their differences from the first."""
+    """2–6 places or custom areas side by side, with the significance of their differences
+    from the first."""
+    from urllib.parse import urlencode
+
     from upward.measure.compare import MAX_PLACES, MIN_PLACES, display_rows, short_name
     from upward.web.data import UnknownPlaceError
 
@@ -520,14 +572,22 @@ def compare_page(
             context["problem"] = _("{n} places given: name {low} to {high}.").format(
                 n=len(geos), low=MIN_PLACES, high=MAX_PLACES)
             return render(request, "compare.html", context, status_code=422)
-        result = data.compare(geos, alpha)
+        try:
+            result = data.compare(geos, alpha)
+        except UpwardError as exc:  # the same place twice, an area without ACS tables …
+            context["problem"] = str(exc)
+            return render(request, "compare.html", context, status_code=422)
         rows = display_rows(result)
         pillars: dict[str, list[dict]] = {}
         for r in rows:
             pillars.setdefault(r["pillar"], []).append(r)
+        query = urlencode([("places", g.geo_id) for g in geos] + (
+            [("alpha", f"{alpha:g}")] if alpha != 0.05 else []))
         context.update(comparison=result, pillars=pillars,
                        heads=[short_name(p["name"]) for p in result.places],
-                       api=str(request.url).replace("/compare", "/api/compare", 1))
+                       api=str(request.url).replace("/compare", "/api/compare", 1),
+                       download=f"/compare/table.{{fmt}}?{query}",
+                       has_area=any(g.geo_level == "area" for g in geos))
     return render(request, "compare.html", context)
 
 
