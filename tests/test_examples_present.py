@@ -75,6 +75,11 @@ EXEMPT: dict[str, str] = {
     "upward.web.api.barriers": ROUTE,
     "upward.web.api.summary": ROUTE,
     "upward.web.api.compare": ROUTE,
+    "upward.web.pages.compare_download": ROUTE,
+    "upward.measure.compare_areas.area_side": ("reads a stored area's tract weights from a "
+                                               "loaded workspace: tests/test_compare_areas.py"),
+    "upward.report.brief_map.brief_map": ("draws a loaded workspace's tracts: "
+                                          "tests/test_compare_areas.py, tests/test_brief_report.py"),
     "upward.web.api.metric_series": ROUTE,
     "upward.web.api.tracts": ROUTE,
     "upward.web.areas.api_areas": ROUTE,

@@ -58,7 +58,13 @@ ACS_PERIOD = "ACS 5-year"
 @dataclass
 class Side:
     """One column of the comparison: its profile, its tract weights (for the ACS measures)
-    and, for an ACS measure, the full-sample and replicate values (``vectors``)."""
+    and, for an ACS measure, the full-sample and replicate values (``vectors``).
+
+    >>> blank = Profile(GeoMatch("area:districts:district-3", "area", "District 3", ""),
+    ...                 None, None, [], [], [], [], None, [])
+    >>> Side(blank, True, {"99001000100": 1.0}, {}).name
+    'District 3'
+    """
 
     profile: Profile
     is_area: bool
@@ -72,7 +78,13 @@ class Side:
 
 
 def overlap_note(a: str, b: str, shared: int, of_a: int, *, exact: bool) -> str:
-    """The warning of two geographies that share tracts: how the test handles it."""
+    """The warning of two geographies that share tracts: how the test handles it.
+
+    >>> overlap_note("District 3", "Demo City", 18, 18, exact=True)[:52]
+    'District 3 lies inside Demo City (all 18 of its cens'
+    >>> "not tested" in overlap_note("A", "B", 2, 9, exact=False)
+    True
+    """
     where = (f"{a} lies inside {b} (all {of_a} of its census tracts)" if shared == of_a else
              f"{a} and {b} overlap ({shared} of {a}’s {of_a} census tracts)")
     how = ("the test of their ACS differences counts the residents they share (SE from the "
@@ -222,7 +234,17 @@ def _place_profile(wh: Warehouse, name: str) -> Profile:
 
 def compare_sides(workspace: Workspace, wh: Warehouse, sides: list[Side], *,
                   alpha: float = 0.05) -> Comparison:
-    """Compare sides already resolved (places' profiles built, areas' weights read)."""
+    """Compare sides already resolved (places' profiles built, areas' weights read).
+
+    >>> import tempfile, pathlib
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> blank = Profile(GeoMatch("area:d:one", "area", "One", ""), None, None, [], [], [], [],
+    ...                 None, [])
+    >>> compare_sides(ws, None, [Side(blank, True, {}, {}), Side(blank, True, {}, {})])
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.ConfigError: the same place or area is named twice. What to do: name each one once
+    """
     ids = [s.profile.geo.geo_id for s in sides]
     if len(set(ids)) < len(ids):
         raise ConfigError("the same place or area is named twice", fix="name each one once")

@@ -48,7 +48,11 @@ WIDTH, HEIGHT = 360, 220
 
 @dataclass(frozen=True)
 class BriefMap:
-    """The map's SVG and the sentence under it."""
+    """The map's SVG and the sentence under it.
+
+    >>> BriefMap("<svg/>", "Darker tracts are worse.", "kfr_pooled_pooled_p25").metric_id
+    'kfr_pooled_pooled_p25'
+    """
 
     svg: str
     caption: str
