@@ -90,6 +90,8 @@ def vocabulary() -> Iterator[tuple[str, str]]:
     yield from ((r.note, "evidence rating note") for r in RULES if r.note)
     yield from ((v, "outcome domain") for v in OUTCOME_DOMAINS.values())
     yield from ((v, "evidence population") for v in POPULATIONS.values())
+    yield from ((v.lower(), "evidence population, inside a sentence")
+                for v in POPULATIONS.values())
     yield from ((g, "population group") for g in _group_words())
     yield from ((w, "comparison verdict") for w in COMPARE_WORDS)
 
@@ -114,6 +116,19 @@ def _group_words() -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def extract_marked(fileobj, keywords, comment_tags, options) -> Iterator:
+    """Babel extractor for the layers below ``report``: only ``N_(...)`` (``upward.core.text``)
+    marks a message there.
+
+    >>> [m[2][0] for m in extract_marked(io.BytesIO(b'x = N_("{n} sites", n=2)\\n_("no")\\n'),
+    ...                               {}, [], {})]
+    ['{n} sites']
+    """
+    from babel.messages.extract import extract_python
+
+    yield from extract_python(fileobj, {"N_": None}, comment_tags, options)
+
+
 def _babel_extractor(fileobj, keywords, comment_tags, options):
     for m in extract_catalog(fileobj, keywords, comment_tags, options):
         yield m["lineno"], m["funcname"], m["msgid"], m["comments"]
@@ -127,8 +142,8 @@ def extract():
 
     with CONFIG.open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    method_map = [(pattern, _babel_extractor if method == "upward_catalog" else method)
-                  for pattern, method in method_map]
+    methods = {"upward_catalog": _babel_extractor, "upward_marked": extract_marked}
+    method_map = [(pattern, methods.get(method, method)) for pattern, method in method_map]
     catalog = Catalog(project="Upward", charset="utf-8", fuzzy=False)
     for filename, lineno, message, comments, context in extract_from_dir(
             str(REPO), method_map, options_map, keywords={
