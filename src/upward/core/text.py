@@ -92,6 +92,21 @@ def english_list(items: list[object]) -> Text:
     return N_("{items} and {last}", items=joined(", ", items[:-1]), last=items[-1])
 
 
+def error_text(exc: BaseException) -> str:
+    """An ``UpwardError`` as its ``str`` says it ("problem. What to do: fix"), translatable
+    when its message and fix are.
+
+    >>> from upward.core.errors import ConfigError
+    >>> t = error_text(ConfigError(N_("no data"), fix=N_("load it")))
+    >>> t, t.template
+    ('no data. What to do: load it', '{problem}. What to do: {fix}')
+    """
+    message, fix = getattr(exc, "message", None), getattr(exc, "fix", None)
+    if message is None:
+        return str(exc)
+    return N_("{problem}. What to do: {fix}", problem=message, fix=fix) if fix else message
+
+
 class Ordinal(int):
     """A rank written as an English ordinal ("46th"); ``format`` with a spec writes the number.
 
@@ -119,4 +134,4 @@ def ordinal(x: float) -> Ordinal:
     return Ordinal(round(x))
 
 
-__all__ = ["N_", "Ordinal", "Text", "english_list", "joined", "ordinal"]
+__all__ = ["N_", "Ordinal", "Text", "english_list", "error_text", "joined", "ordinal"]

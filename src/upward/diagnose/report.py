@@ -184,7 +184,8 @@ def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None,
             # Too few places with Atlas tracts (the demo, a partial load): the county model
             # still tells the city's county where it stands.
             drivers, more = _optional(lambda: _drivers(wh, profile.county))
-            note = [f"{n} — using the county-level model for {profile.county.name} instead"
+            note = [N_("{problem} — using the county-level model for {county} instead",
+                       problem=n, county=profile.county.name)
                     for n in note] if drivers is not None else note + more
         warnings += note
     return BarrierReport(

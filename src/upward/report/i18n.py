@@ -152,6 +152,14 @@ def _in_catalog(message: str, lang: str) -> bool:
     return message in catalog or not re.search(r"[A-Za-z]", _PLACEHOLDER.sub("", message))
 
 
+@cache
+def _translated(lang: str) -> frozenset[str]:
+    """Every translation of ``lang``'s catalog: text already written in ``lang`` (a page's
+    ``_()`` string passed on to ``tr``) is kept as it is."""
+    catalog = getattr(translations(lang), "_catalog", {})
+    return frozenset(v for v in catalog.values() if isinstance(v, str) and v)
+
+
 class _Number:
     """A number parameter: formatted by its spec in English, then written the ``lang`` way."""
 
@@ -204,6 +212,8 @@ def localise(text, lang: str | None = None) -> str | None:
             params[key] = value
         return translations(lang).gettext(text.template).format(**params)
     text = str(text)
+    if text in _translated(lang):
+        return text
     if not _in_catalog(text, lang):
         return None
     return translations(lang).gettext(text)

@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import sys
 import tomllib
@@ -62,6 +63,8 @@ WORDS = (
     "Neighbourhood map", "all", "people", "outcome", "Place", "County", "Population",
     "Data vintage", "Weight", "Prediction interval", "Prediction interval (new city)", "US cities", "US counties", "percent", "US dollars", "income rank (0–1)",
     "percentile rank (0–100)", "per 100,000 people", "per 10,000 people", "value", "behind peers", "behind the nation", "behind peers and behind the nation",
+    # the roles of the shared server's accounts (upward.web.server.db.ROLES)
+    "viewer", "analyst", "admin",
 )
 
 
@@ -118,15 +121,19 @@ def _group_words() -> list[str]:
 
 def extract_marked(fileobj, keywords, comment_tags, options) -> Iterator:
     """Babel extractor for the layers below ``report``: only ``N_(...)`` (``upward.core.text``)
-    marks a message there.
+    with a literal first argument marks a message there. Read from the syntax tree, so a call
+    nested in another's arguments (``N_("{a}", a=N_("b") if x else N_("c"))``) is found too.
 
-    >>> [m[2][0] for m in extract_marked(io.BytesIO(b'x = N_("{n} sites", n=2)\\n_("no")\\n'),
-    ...                               {}, [], {})]
-    ['{n} sites']
+    >>> src = b'x = N_("{n} sites", n=2 if k else N_("one"))\\n_("no")\\n'
+    >>> [m[2] for m in extract_marked(io.BytesIO(src), {}, [], {})]
+    ['{n} sites', 'one']
     """
-    from babel.messages.extract import extract_python
-
-    yield from extract_python(fileobj, {"N_": None}, comment_tags, options)
+    tree = ast.parse(fileobj.read())
+    found = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Name) and node.func.id == "N_" and node.args
+             and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)]
+    for node in sorted(found, key=lambda n: (n.lineno, n.col_offset)):
+        yield node.lineno, "N_", node.args[0].value, []
 
 
 def _babel_extractor(fileobj, keywords, comment_tags, options):
