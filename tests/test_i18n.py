@@ -158,6 +158,10 @@ def test_every_intervention_page_is_spanish_with_its_ratings(demo, spanish):
         soup = BeautifulSoup(demo.get(href).text, "html.parser")
         assert not _marked_english(soup), (href, _marked_english(soup))
         assert not _english_left(soup, spanish), href
+        for headline in soup.select("p.headline[data-estimate]"):
+            shown = headline.strong.get_text()
+            expected = localise_numbers(format(float(headline["data-estimate"]), ",.4g"), "es")
+            assert shown == expected, (href, shown, expected)
 
 
 def test_error_pages_are_spanish(demo):
@@ -216,6 +220,13 @@ def test_the_place_report_in_spanish(spanish):
     assert "Informe de movilidad ascendente" in soup.title.get_text()
     assert soup.select_one("#scorecard").get_text() == "Cuadro de indicadores"
     assert not _english_left(soup, spanish)
+    # the captions, facts and notes the report writes are Spanish; only the names of the
+    # datasets (the registry's English labels) stay marked English, and no sentence
+    captions = [c.get_text(" ", strip=True) for c in soup.find_all("figcaption")]
+    assert captions and all(c.startswith(("Fuente:", "Valores:")) for c in captions), captions
+    assert not any("quality:" in c or "Source:" in c for c in captions)
+    sentences = [t for t in _marked_english(soup) if ". " in t or ": " in t or "(" in t]
+    assert not sentences, sentences
 
 
 def test_the_briefing_in_spanish(spanish):
@@ -258,7 +269,7 @@ def test_a_summary_sentence_renders_in_spanish():
     text = " ".join(soup.get_text().split())
     assert "Los niños de familias de bajos ingresos (p25) que crecieron en Tulsa" in text
     assert "al percentil 41 del ingreso" in text and "41st" not in text
-    assert "de 40 medidas" in text and "en el tercio mejor en 7" in text
+    assert "de 40 indicadores" in text and "en el tercio mejor en 7" in text
     assert "la proporción de todos los valores que quedan por debajo de este" in text
     assert not _marked_english(soup)
     english = " ".join(BeautifulSoup(str(summary_html(summary, {})), "html.parser")

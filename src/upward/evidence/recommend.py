@@ -381,7 +381,7 @@ def _candidate(library: EvidenceLibrary, intervention: Intervention, studies: li
                   if p.pi_low is not None else N_("; too few studies for a new city's range")),
         strength=STRENGTHS[strength])
     if pool.notes:
-        explanation = N_("{explanation} {notes}.", explanation=explanation,
+        explanation = N_("{explanation} Note: {notes}.", explanation=explanation,
                          notes=joined("; ", pool.notes))
     return Candidate(
         intervention_id=intervention.id, name=intervention.name, outcome=outcome,

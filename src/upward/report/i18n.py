@@ -214,6 +214,8 @@ def localise(text, lang: str | None = None) -> str | None:
     text = str(text)
     if text in _translated(lang):
         return text
+    if not re.search(r"[A-Za-z]", text):
+        return localise_numbers(text, lang)
     if not _in_catalog(text, lang):
         return None
     return translations(lang).gettext(text)
