@@ -114,6 +114,14 @@ def _english_left(soup: BeautifulSoup, spanish) -> list[str]:
     return exact + long
 
 
+def _marked_english(soup: BeautifulSoup) -> list[str]:
+    """The text of every element marked ``lang="en"`` on a page other than the document and
+    the links to the English page (``hreflang``): English a lower layer wrote that the catalog
+    did not translate."""
+    return [t.get_text(" ", strip=True)[:120] for t in soup.find_all(lang="en")
+            if t.name != "html" and not t.get("hreflang") and not t.find(hreflang=True)]
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_spanish_pages_hold_no_english_string_of_the_catalog(demo, spanish, path):
     response = demo.get("/es" + path)
@@ -121,6 +129,8 @@ def test_spanish_pages_hold_no_english_string_of_the_catalog(demo, spanish, path
     soup = BeautifulSoup(response.text, "html.parser")
     assert soup.html["lang"] == "es"
     assert response.headers["content-language"] == "es"
+    marked = _marked_english(soup)
+    assert not marked, f"{path}: English of the lower layers on the Spanish page: {marked}"
     left = _english_left(soup, spanish)
     assert not left, f"{path}: English left on the Spanish page: {left}"
     english = BeautifulSoup(demo.get(path).text, "html.parser")
@@ -135,6 +145,23 @@ def test_an_intervention_page_is_spanish(demo, spanish):
     soup = BeautifulSoup(demo.get(first).text, "html.parser")
     assert soup.html["lang"] == "es"
     assert not _english_left(soup, spanish)
+    assert not _marked_english(soup)
+
+
+def test_every_intervention_page_is_spanish_with_its_ratings(demo, spanish):
+    """Each intervention's ratings and reasons (written by ``upward.evidence.rating``) come
+    out Spanish, with numbers the Spanish way."""
+    listing = BeautifulSoup(demo.get("/es/evidence").text, "html.parser")
+    links = [a["href"] for a in listing.select("#table-evidence tbody a")]
+    assert links
+    for href in links:
+        soup = BeautifulSoup(demo.get(href).text, "html.parser")
+        assert not _marked_english(soup), (href, _marked_english(soup))
+        assert not _english_left(soup, spanish), href
+        for headline in soup.select("p.headline[data-estimate]"):
+            shown = headline.strong.get_text()
+            expected = localise_numbers(format(float(headline["data-estimate"]), ",.4g"), "es")
+            assert shown == expected, (href, shown, expected)
 
 
 def test_error_pages_are_spanish(demo):
@@ -193,6 +220,13 @@ def test_the_place_report_in_spanish(spanish):
     assert "Informe de movilidad ascendente" in soup.title.get_text()
     assert soup.select_one("#scorecard").get_text() == "Cuadro de indicadores"
     assert not _english_left(soup, spanish)
+    # the captions, facts and notes the report writes are Spanish; only the names of the
+    # datasets (the registry's English labels) stay marked English, and no sentence
+    captions = [c.get_text(" ", strip=True) for c in soup.find_all("figcaption")]
+    assert captions and all(c.startswith(("Fuente:", "Valores:")) for c in captions), captions
+    assert not any("quality:" in c or "Source:" in c for c in captions)
+    sentences = [t for t in _marked_english(soup) if ". " in t or ": " in t or "(" in t]
+    assert not sentences, sentences
 
 
 def test_the_briefing_in_spanish(spanish):
@@ -211,3 +245,44 @@ def test_the_briefing_in_spanish(spanish):
     assert standing and all(re.match(r"(mejor|peor|más alto) que el \d+\xa0%|—$",
                                       td.get_text()) for td in standing)
     assert not _english_left(soup, spanish)
+
+
+def test_a_summary_sentence_renders_in_spanish():
+    """A sentence ``upward.diagnose.summary`` writes (in English, as a catalog message) comes
+    out of ``summary_html`` in Spanish, with its glossary definitions, numbers and ordinals
+    written the Spanish way; English stays English."""
+    from upward.core.text import N_, ordinal
+    from upward.diagnose.summary import GLOSSARY, STANDING, Sentence, Summary
+    from upward.report.summary import summary_html
+
+    mobility = N_("Children from low-income families (p25) who grew up in {where} reached on "
+                  "average the {rank} percentile of US household income in their mid-30s (kfr),"
+                  " where 50 is the national middle.", where="Tulsa", rank=ordinal(41.4))
+    standing = N_(STANDING["better", "cities"], place="Tulsa", n=40, better=7, worse=3)
+    summary = Summary("Tulsa", [Sentence(mobility, "outcomes"), Sentence(standing, "scorecard")],
+                      terms={"percentile": GLOSSARY["percentile"]})
+    assert mobility.startswith("Children from low-income families (p25) who grew up in Tulsa "
+                               "reached on average the 41st percentile")
+    with use_language("es"):
+        html = str(summary_html(summary, {}))
+    soup = BeautifulSoup(html, "html.parser")
+    text = " ".join(soup.get_text().split())
+    assert "Los niños de familias de bajos ingresos (p25) que crecieron en Tulsa" in text
+    assert "al percentil 41 del ingreso" in text and "41st" not in text
+    assert "de 40 indicadores" in text and "en el tercio mejor en 7" in text
+    assert "la proporción de todos los valores que quedan por debajo de este" in text
+    assert not _marked_english(soup)
+    english = " ".join(BeautifulSoup(str(summary_html(summary, {})), "html.parser")
+                       .get_text().split())
+    assert "reached on average the 41st percentile" in english and "of 40 measures" in english
+
+
+def test_a_sentence_without_a_translation_is_marked_english():
+    from upward.core.text import N_
+    from upward.diagnose.summary import Sentence, Summary
+    from upward.report.summary import summary_html
+
+    summary = Summary("x", [Sentence(N_("A sentence {n} nobody translated.", n=2), "scorecard")])
+    with use_language("es"):
+        soup = BeautifulSoup(str(summary_html(summary, {})), "html.parser")
+    assert _marked_english(soup) == ["A sentence 2 nobody translated."]

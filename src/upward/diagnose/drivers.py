@@ -28,6 +28,7 @@ import statsmodels.api as sm
 
 from upward.core.errors import ConfigError, MetricNotFoundError
 from upward.core.results import json_ready
+from upward.core.text import N_
 from upward.geo.resolve import base_name
 from upward.measure import frames
 from upward.metrics.catalog import all_metrics, get_metric
@@ -45,12 +46,12 @@ ALPHA = 0.05
 _OUTCOME_PREFIXES = ("kfr_", "kir_", "jail_")
 _SIZE_UNITS = ("count", "people")
 _PROPER = ("Black", "Hispanic", "Asian", "English")
-METHOD = ("OLS of the z-scored outcome on z-scored predictors (z-scores over the complete "
+METHOD = N_("OLS of the z-scored outcome on z-scored predictors (z-scores over the complete "
           "cases used), HC3 heteroskedasticity-robust standard errors, t reference "
           "distribution; the z-scoring is taken as fixed (its own sampling error is ignored; "
           "in simulation that left the 95% intervals slightly conservative); p-values are not "
           "adjusted for the number of predictors")
-CAVEAT = ("These are associations, not causes: a metric that goes with higher upward mobility "
+CAVEAT = N_("These are associations, not causes: a metric that goes with higher upward mobility "
           "may share causes with it or be its consequence, and changing the metric need not "
           "change mobility. The comparison is ecological (between areas), so it says nothing "
           "about individuals within an area. The Opportunity Atlas outcomes describe children "
@@ -442,11 +443,12 @@ def _model(wh: Warehouse, level: str, predictors: list[str] | None,
     outcome = OUTCOMES[level]
     frame = frame[frame[outcome].notna()]
     if len(frame) <= 11:
-        raise ConfigError(f"level {level!r}: only {len(frame)} {PLURAL[level]} have the outcome "
-                          f"{outcome} and the metrics; a regression needs at least 12",
-                          fix="load the Opportunity Atlas and Urban Institute files for the "
-                              "whole country (upward fetch urban opportunity-atlas …), or use "
-                              "another level")
+        raise ConfigError(N_("level {level!r}: only {n} {units} have the outcome {outcome} and "
+                             "the metrics; a regression needs at least 12", level=level,
+                             n=len(frame), units=PLURAL[level], outcome=outcome),
+                          fix=N_("load the Opportunity Atlas and Urban Institute files for the "
+                                 "whole country (upward fetch urban opportunity-atlas …), or "
+                                 "use another level"))
     if predictors is None:
         chosen, dropped = _candidates(frame, level, min_coverage)
         if not chosen:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from upward.core.errors import ConfigError
+from upward.core.text import N_
 from upward.geo.resolve import GeoMatch, resolve
 from upward.geo.states import region_of
 from upward.measure import frames
@@ -44,11 +45,11 @@ INCOME_COVARIATES = ("pctl_income_50", "pctl_income_20")
 REGION_PENALTY = 1.0
 #: Candidates whose population is within this factor of the target's, when enough exist.
 SIZE_FACTOR = 2.0
-PEER_METHOD = ("nearest neighbours on standardised log population (within half to twice the "
-               "population when enough places are), log median household income, log "
-               "household income at the 20th percentile, population shares Black, Hispanic "
-               "and white non-Hispanic, and Census region (+1 SD for another region)")
-SAVED_METHOD = "saved for this workspace by the user (peers.toml)"
+PEER_METHOD = N_("nearest neighbours on standardised log population (within half to twice the "
+                 "population when enough places are), log median household income, log "
+                 "household income at the 20th percentile, population shares Black, Hispanic "
+                 "and white non-Hispanic, and Census region (+1 SD for another region)")
+SAVED_METHOD = N_("saved for this workspace by the user (peers.toml)")
 PEERS_FILE = "peers.toml"
 
 

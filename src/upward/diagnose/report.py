@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from upward.core.results import JsonReport
+from upward.core.text import N_
 from upward.diagnose.disparities import Disparity, disparities
 from upward.diagnose.gaps import gap_tests, median_se, share_worse
 from upward.diagnose.peers import PeerSet, peers_for
@@ -216,7 +217,8 @@ def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None,
             # Too few places with Atlas tracts (the demo, a partial load): the county model
             # still tells the city's county where it stands.
             drivers, more = _optional(lambda: _drivers(wh, profile.county))
-            note = [f"{n} — using the county-level model for {profile.county.name} instead"
+            note = [N_("{problem} — using the county-level model for {county} instead",
+                       problem=n, county=profile.county.name)
                     for n in note] if drivers is not None else note + more
         warnings += note
     return BarrierReport(
@@ -234,14 +236,14 @@ def build_barriers(wh: Warehouse, place: str, *, peers: list[str] | None = None,
                              and (g.behind_peers or g.behind_nation)],
         method={
             "peers": peer_set.method,
-            "gap_test": "z = (x − benchmark) / sqrt(se_x² + se_benchmark²); se from the "
-                        "published 95% interval, (ub − lb) / 3.92; benchmark se = 1.2533 · "
-                        "rms(se) / sqrt(m); two-sided, Benjamini–Hochberg across metrics per "
-                        f"benchmark at FDR {alpha}",
-            "findings": "significantly worse than the peer median or the national median, in "
-                        "the metric's direction (metric catalog), quality not 3",
-            "score": "share of US geographies doing better, in points above 50, +10 if also "
-                     "behind peers",
+            "gap_test": N_("z = (x − benchmark) / sqrt(se_x² + se_benchmark²); se from the "
+                           "published 95% interval, (ub − lb) / 3.92; benchmark se = 1.2533 · "
+                           "rms(se) / sqrt(m); two-sided, Benjamini–Hochberg across metrics "
+                           "per benchmark at FDR {alpha}", alpha=alpha),
+            "findings": N_("significantly worse than the peer median or the national median, "
+                           "in the metric's direction (metric catalog), quality not 3"),
+            "score": N_("share of US geographies doing better, in points above 50, +10 if "
+                        "also behind peers"),
         },
     )
 
@@ -252,7 +254,8 @@ def _optional(build):
     try:
         return build(), []
     except UpwardError as exc:
-        return None, [str(exc)]
+        return None, [N_("{problem}. What to do: {fix}", problem=exc.message, fix=exc.fix)
+                      if exc.fix else exc.message]
 
 
 def _neighbourhoods(wh: Warehouse, geo: GeoMatch) -> dict:

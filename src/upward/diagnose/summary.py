@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from upward.core.text import N_, english_list, ordinal
 from upward.measure import frames
 from upward.measure.groups import group_label
 from upward.measure.profile import tracts_inside
@@ -38,16 +39,27 @@ if TYPE_CHECKING:
 
 #: Terms a reader may not know, with the definition shown on hover (HTML) or as a footnote.
 GLOSSARY = {
-    "kfr": "Opportunity Atlas variable: a child's household income rank in adulthood (mid-30s), "
-           "on a 0–100 national scale",
-    "p25": "children whose parents were at the 25th percentile of national income (a "
-           "low-income family)",
-    "Moran’s I": "a measure of clustering from −1 to 1: above 0 means tracts with low values "
-                 "sit next to tracts with low values",
-    "percentile": "the share of all values below this one, out of 100",
-    "peer": "a city or county chosen as comparable (size, poverty and income, region)",
-    "tract": "a Census tract: a neighbourhood of about 4,000 people",
+    "kfr": N_("Opportunity Atlas variable: a child's household income rank in adulthood "
+              "(mid-30s), on a 0–100 national scale"),
+    "p25": N_("children whose parents were at the 25th percentile of national income (a "
+              "low-income family)"),
+    "Moran’s I": N_("a measure of clustering from −1 to 1: above 0 means tracts with low "
+                    "values sit next to tracts with low values"),
+    "percentile": N_("the share of all values below this one, out of 100"),
+    "peer": N_("a city or county chosen as comparable (size, poverty and income, region)"),
+    "tract": N_("a Census tract: a neighbourhood of about 4,000 people"),
 }
+
+#: The groups of children the "who is furthest behind" sentence names, as its subject and
+#: as the reference (``upward.measure.groups`` codes).
+CHILDREN = {"black": N_("Black children"), "hisp": N_("Hispanic children"),
+            "hispanic": N_("Hispanic children"), "white": N_("White children"),
+            "asian": N_("Asian children"), "natam": N_("Native American children"),
+            "other": N_("Other races children"), "female": N_("girls")}
+REFERENCE_CHILDREN = {"black": N_("black children"), "hisp": N_("hispanic children"),
+                      "hispanic": N_("hispanic children"), "white": N_("white children"),
+                      "asian": N_("asian children"), "natam": N_("native american children"),
+                      "other": N_("other races children"), "male": N_("boys")}
 
 #: The headline tract outcome for "where in the city".
 WHERE_METRIC = "kfr_dollars_p25"
@@ -98,24 +110,18 @@ def _ordinal(x: float) -> str:
     >>> _ordinal(32.0), _ordinal(41.4), _ordinal(12.0), _ordinal(23.0)
     ('32nd', '41st', '12th', '23rd')
     """
-    n = round(x)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return str(ordinal(x))
 
 
 def _list(items: list[str]) -> str:
-    """Items joined as English.
+    """Items joined as English (each still translatable: ``upward.core.text.english_list``).
 
     >>> _list(["a"]), _list(["a", "b"]), _list(["a", "b", "c"])
     ('a', 'a and b', 'a, b and c')
     >>> _list(["a, 1", "b", "c"])  # items with commas are separated by semicolons
     'a, 1; b; and c'
     """
-    if len(items) <= 1:
-        return "".join(items)
-    if any("," in x for x in items):
-        return "; ".join(items[:-1]) + "; and " + items[-1]
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return english_list(items)
 
 
 def _mobility(report: BarrierReport, outcomes: list) -> Sentence | None:
@@ -124,31 +130,43 @@ def _mobility(report: BarrierReport, outcomes: list) -> Sentence | None:
     o = found.get(("kfr_p25", "all"))
     if o is None:
         return None
-    return Sentence(
-        f"Children from low-income families (p25) who grew up in {where.split(',')[0]} "
-        f"reached on average the {_ordinal(100 * o.estimate)} percentile of US household income "
-        f"in their mid-30s (kfr), where 50 is the national middle.",
+    return Sentence(N_(
+        "Children from low-income families (p25) who grew up in {where} reached on average the "
+        "{rank} percentile of US household income in their mid-30s (kfr), where 50 is the "
+        "national middle.", where=where.split(',')[0], rank=ordinal(100 * o.estimate)),
         "outcomes")
 
 
 def _barriers(report: BarrierReport) -> Sentence:
-    kind = "cities" if report.geo.geo_level == "place" else "counties"
+    city = report.geo.geo_level == "place"
+    n_peers = len(report.peers.peers)
     if not report.findings:
-        return Sentence(f"No measure is significantly worse than its {len(report.peers.peers)} "
-                        f"peer {kind} or the national middle.", "barriers")
+        return Sentence(N_("No measure is significantly worse than its {n} peer cities or the "
+                           "national middle.", n=n_peers) if city else
+                        N_("No measure is significantly worse than its {n} peer counties or the "
+                           "national middle.", n=n_peers), "barriers")
     gaps = {g.metric_id: g for g in report.gaps}
     worst = sorted(report.findings, key=lambda f: -f.score)[:3]
     parts = []
     for f in worst:
         g = gaps.get(f.metric_id)
-        value = f" ({format_value(g.estimate, g.unit)})" if g is not None else ""
-        parts.append(f"{f.label}{value}")
+        parts.append(N_("{label} ({value})", label=f.label,
+                        value=format_value(g.estimate, g.unit)) if g is not None else f.label)
     n = len(report.findings)
-    return Sentence(
-        f"Its largest barriers, against its {len(report.peers.peers)} peer {kind} and the "
-        f"nation, are {_list(parts)}"
-        + (f"; {n} measures in all are significantly worse." if n > len(worst) else "."),
-        "barriers")
+    barriers = _list(parts)
+    if n > len(worst):
+        text = (N_("Its largest barriers, against its {n} peer cities and the nation, are "
+                   "{barriers}; {all} measures in all are significantly worse.",
+                   n=n_peers, barriers=barriers, all=n) if city else
+                N_("Its largest barriers, against its {n} peer counties and the nation, are "
+                   "{barriers}; {all} measures in all are significantly worse.",
+                   n=n_peers, barriers=barriers, all=n))
+    else:
+        text = (N_("Its largest barriers, against its {n} peer cities and the nation, are "
+                   "{barriers}.", n=n_peers, barriers=barriers) if city else
+                N_("Its largest barriers, against its {n} peer counties and the nation, are "
+                   "{barriers}.", n=n_peers, barriers=barriers))
+    return Sentence(text, "barriers")
 
 
 def _who(report: BarrierReport) -> Sentence | None:
@@ -157,13 +175,14 @@ def _who(report: BarrierReport) -> Sentence | None:
     if not gaps:
         return None
     d = min(gaps, key=lambda x: x.difference)
-    group = group_label(d.group)
-    reference = group_label(d.reference).lower() if d.reference != "male" else "boys"
-    who = f"{group} children" if d.group not in ("female",) else "girls"
-    return Sentence(
-        f"{who} from low-income families are furthest behind: they reached the "
-        f"{_ordinal(100 * d.value)} percentile as adults, {100 * abs(d.difference):.0f} points "
-        f"below {reference} children ({_ordinal(100 * d.reference_value)}).", "disparities")
+    who = CHILDREN.get(d.group) or N_("{group} children", group=group_label(d.group))
+    reference = REFERENCE_CHILDREN.get(d.reference) or N_(
+        "{group} children", group=group_label(d.reference).lower())
+    return Sentence(N_(
+        "{who} from low-income families are furthest behind: they reached the {rank} "
+        "percentile as adults, {points:.0f} points below {reference} ({reference_rank}).",
+        who=who, rank=ordinal(100 * d.value), points=100 * abs(d.difference),
+        reference=reference, reference_rank=ordinal(100 * d.reference_value)), "disparities")
 
 
 def _where(wh: Warehouse, report: BarrierReport) -> Sentence | None:
@@ -183,16 +202,31 @@ def _where(wh: Warehouse, report: BarrierReport) -> Sentence | None:
             places.append(label)
         if len(places) == 2:
             break
+    places = [_tract_label(p) for p in places]
     lowest = float(inside.min())
-    where = f"in {_list(places)}" if places else f"in tract {inside.idxmin()}"
-    text = (f"Within {_short(report.geo.name)}, children from low-income families did least "
-            f"well {where}, about {format_value(lowest, 'dollars')} a year at 35, against "
-            f"{format_value(float(inside.median()), 'dollars')} in the middle tract of "
-            f"{len(inside)}")
+    where = (N_("in {places}", places=_list(places)) if places else
+             N_("in tract {tract}", tract=inside.idxmin()))
     moran = (report.neighbourhoods or {}).get("moran") if report.neighbourhoods else None
+    cluster = ""
     if moran and moran.get("clustered") and not math.isnan(moran.get("i", math.nan)):
-        text += f"; low-outcome tracts cluster together (Moran’s I {moran['i']:.2f})"
-    return Sentence(text + ".", "neighbourhoods")
+        cluster = N_("; low-outcome tracts cluster together (Moran’s I {i:.2f})", i=moran["i"])
+    return Sentence(N_(
+        "Within {place}, children from low-income families did least well {where}, about "
+        "{lowest} a year at 35, against {median} in the middle tract of {n}{cluster}.",
+        place=_short(report.geo.name), where=where, lowest=format_value(lowest, "dollars"),
+        median=format_value(float(inside.median()), "dollars"), n=len(inside),
+        cluster=cluster), "neighbourhoods")
+
+
+def _tract_label(name: str) -> str:
+    """A tract's name, translatable when it is the Census's "Census Tract N".
+
+    >>> _tract_label("Census Tract 20").template, _tract_label("Riverside")
+    ('Census Tract {number}', 'Riverside')
+    """
+    number = name.removeprefix("Census Tract ").strip()
+    return N_("Census Tract {number}", number=number) if name.startswith(
+        "Census Tract ") and number else name
 
 
 def _tract_names(wh: Warehouse, tracts: list[str]) -> dict[str, str]:
@@ -228,15 +262,40 @@ def _standing_from(report: BarrierReport, metrics: list) -> Sentence | None:
     known = [c for c in classes if c != "neutral"]
     if not known:
         return None
-    kind = "cities" if report.geo.geo_level == "place" else "counties"
     better, worse = known.count("better"), known.count("worse")
-    verdict = ("more often among the better" if better > worse else
-               "more often among the worse" if worse > better else "as often among the better "
-               "as the worse")
-    return Sentence(
-        f"{_short(report.geo.name)} is {verdict} US {kind}: of {len(known)} measures where "
-        f"higher or lower is better, it is in the best third on {better} and in the worst "
-        f"third on {worse}.", "scorecard")
+    verdict = "better" if better > worse else "worse" if worse > better else "even"
+    template = STANDING[verdict, "cities" if report.geo.geo_level == "place" else "counties"]
+    return Sentence(N_(template, place=_short(report.geo.name), n=len(known), better=better,
+                       worse=worse), "scorecard")
+
+
+#: Where a place stands among US cities or counties (verdict, kind): the first sentence.
+STANDING = {
+    ("better", "cities"): N_(
+        "{place} is more often among the better US cities: of {n} measures where higher or "
+        "lower is better, it is in the best third on {better} and in the worst third on "
+        "{worse}."),
+    ("worse", "cities"): N_(
+        "{place} is more often among the worse US cities: of {n} measures where higher or "
+        "lower is better, it is in the best third on {better} and in the worst third on "
+        "{worse}."),
+    ("even", "cities"): N_(
+        "{place} is as often among the better as the worse US cities: of {n} measures where "
+        "higher or lower is better, it is in the best third on {better} and in the worst "
+        "third on {worse}."),
+    ("better", "counties"): N_(
+        "{place} is more often among the better US counties: of {n} measures where higher or "
+        "lower is better, it is in the best third on {better} and in the worst third on "
+        "{worse}."),
+    ("worse", "counties"): N_(
+        "{place} is more often among the worse US counties: of {n} measures where higher or "
+        "lower is better, it is in the best third on {better} and in the worst third on "
+        "{worse}."),
+    ("even", "counties"): N_(
+        "{place} is as often among the better as the worse US counties: of {n} measures "
+        "where higher or lower is better, it is in the best third on {better} and in the "
+        "worst third on {worse}."),
+}
 
 
 def summary_frame(summary: Summary) -> pd.DataFrame:

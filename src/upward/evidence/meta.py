@@ -29,6 +29,7 @@ from scipy import optimize, special
 
 from upward.core.errors import ConfigError
 from upward.core.results import JsonReport
+from upward.core.text import N_
 from upward.evidence.effect_sizes import get_measure
 
 SCHEMA_VERSION = "1.0"
@@ -320,7 +321,7 @@ def pool(estimates: Sequence[float], ses: Sequence[float], *, method: str = "REM
     v = s**2
     warnings: list[str] = []
     if k == 1 and method != "FE":
-        warnings.append("one study: τ² cannot be estimated and is set to 0")
+        warnings.append(N_("one study: τ² cannot be estimated and is set to 0"))
         tau2, tau2_se = 0.0, None
     else:
         tau2, tau2_se = METHODS[method][1](y, v)
@@ -365,8 +366,8 @@ def pool(estimates: Sequence[float], ses: Sequence[float], *, method: str = "REM
     pi_df = None
     if method == "FE":
         pi_low, pi_high = mu - crit * se, mu + crit * se
-        warnings.append("fixed-effect model: it assumes one true effect everywhere, so the "
-                        "prediction interval equals the CI")
+        warnings.append(N_("fixed-effect model: it assumes one true effect everywhere, so the "
+                           "prediction interval equals the CI"))
     elif pi_dist == "normal":
         z = float(special.ndtri(1 - alpha / 2))
         half = z * math.sqrt(tau2 + se**2)
@@ -376,10 +377,10 @@ def pool(estimates: Sequence[float], ses: Sequence[float], *, method: str = "REM
         half = float(special.stdtrit(pi_df, 1 - alpha / 2)) * math.sqrt(tau2 + se**2)
         pi_low, pi_high = mu - half, mu + half
     else:
-        warnings.append(f"k = {k}: a prediction interval needs at least 3 studies")
+        warnings.append(N_("k = {k}: a prediction interval needs at least 3 studies", k=k))
     if 1 < k < 5 and method != "FE" and not hk:
-        warnings.append(f"only {k} studies: Wald intervals under-cover; consider the "
-                        "Hartung-Knapp interval (--hk, or hk=true on pages and the API)")
+        warnings.append(N_("only {k} studies: Wald intervals under-cover; consider the "
+                           "Hartung-Knapp interval (--hk, or hk=true on pages and the API)", k=k))
 
     return PooledEffect(
         method=method, k=k, estimate=mu, se=se, ci_low=mu - crit * se, ci_high=mu + crit * se,

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from upward.core.errors import ConfigError
+from upward.core.text import N_
 
 SERIES = "CUUR0000SA0"
-SERIES_LABEL = "CPI-U, all items, U.S. city average (BLS), annual average"
+SERIES_LABEL = N_("CPI-U, all items, U.S. city average (BLS), annual average")
 
 
 @cache
@@ -101,7 +102,8 @@ def cpi_note(to_year: int | None = None) -> str:
     >>> cpi_note(2020).startswith("2020 dollars")
     True
     """
-    return f"{to_year or latest_year()} dollars, converted with the {SERIES_LABEL}"
+    return N_("{year} dollars, converted with the {series}", year=to_year or latest_year(),
+              series=SERIES_LABEL)
 
 
 @dataclass(frozen=True)
@@ -130,12 +132,14 @@ class Dollars:
     def text(self) -> str:
         """The figure as readers see it: constant dollars with their year, or the amount as
         written when its year is unknown."""
+        amount = f"${self.amount:,.0f}"
         if self.value is None:
-            return f"${self.amount:,.0f} (dollar year not stated; not converted)"
-        shown = f"${self.value:,.0f} ({self.year} dollars"
+            return N_("{amount} (dollar year not stated; not converted)", amount=amount)
+        value = f"${self.value:,.0f}"
         if self.amount_year != self.year:
-            shown += f"; ${self.amount:,.0f} in {self.amount_year} dollars"
-        return shown + ")"
+            return N_("{value} ({year} dollars; {amount} in {amount_year} dollars)",
+                      value=value, year=self.year, amount=amount, amount_year=self.amount_year)
+        return N_("{value} ({year} dollars)", value=value, year=self.year)
 
 
 def round_to_interval(value: float, low: float | None, high: float | None) -> float:

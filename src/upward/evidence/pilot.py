@@ -27,6 +27,7 @@ from pathlib import Path
 from upward.core.atomic import atomic_write
 from upward.core.errors import ConfigError
 from upward.core.results import JsonReport
+from upward.core.text import N_
 from upward.evaluate.power import cluster_plan, rct_plan
 from upward.evidence.meta import PooledEffect
 
@@ -184,15 +185,16 @@ def plan_pilot(pooled: PooledEffect, *, intervention_id: str, intervention_name:
     notes: list[str] = []
     if sd is None:
         if not is_share_unit(unit):
-            raise ConfigError(f"the pilot size needs the standard deviation of {outcome_label!r} "
-                              f"({unit or 'units not stated'})",
+            raise ConfigError(N_("the pilot size needs the standard deviation of {outcome!r} "
+                                 "({unit})", outcome=outcome_label,
+                                 unit=unit or N_("units not stated")),
                               fix="give it with --sd (for earnings, the control group's SD in "
                                   "the same dollars)")
-        sd, sd_basis = 0.5, "the largest a share can have (0.5): a conservative size"
+        sd, sd_basis = 0.5, N_("the largest a share can have (0.5): a conservative size")
     else:
         if sd <= 0:
             raise ConfigError(f"--sd {sd:g} must be above 0", fix="give the outcome's SD")
-        sd_basis = "given"
+        sd_basis = N_("given")
     if design == "rct":
         people, clusters = individual_n(effect, sd, share_treated=share_treated, r2=r2,
                                         alpha=alpha, power=power), None

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from upward.core.errors import ConfigError, UpwardError
 from upward.core.results import JsonReport
+from upward.core.text import N_
 from upward.evidence import effect_sizes, money
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.meta import PooledEffect, forest_table, pool
@@ -110,8 +111,8 @@ def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, out
     target_year = dollars_of or (years[-1] if len(years) > 1 else None)
     notes = []
     if target_year is not None and years and years != [target_year]:
-        notes.append(f"money in {money.cpi_note(target_year)} (from "
-                     f"{', '.join(map(str, years))} dollars)")
+        notes.append(N_("money in {dollars} (from {years} dollars)",
+                        dollars=money.cpi_note(target_year), years=", ".join(map(str, years))))
     converted = [_in_dollars_of(e, target_year) for _, e in pairs]
     raw = [(s, e.model_copy(update={"unit": c[2]}),
             effect_sizes.EffectSize(e.pooling_measure(), c[0], c[1], n1=e.n_treated,
@@ -135,10 +136,11 @@ def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, out
     warnings = list(pooled.warnings)
     units = sorted({e.unit for _, e, _ in kept if e.unit})
     if target in ("md", "rd") and len(units) > 1:
-        warnings.append("the studies report in different units (" + "; ".join(units) + "): "
-                        "check that they measure the same thing before reading the pooled value")
+        warnings.append(N_("the studies report in different units ({units}): check that they "
+                           "measure the same thing before reading the pooled value",
+                           units="; ".join(units)))
     if any(s.synthetic for s, _, _ in kept):
-        warnings.append("includes synthetic demonstration studies")
+        warnings.append(N_("includes synthetic demonstration studies"))
     studies = []
     for (study, effect, common), weight in zip(kept, pooled.weights, strict=True):
         rating = rate_study(study, outcome=outcome, intervention=intervention)

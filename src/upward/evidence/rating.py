@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from upward.core.results import JsonReport
+from upward.core.text import N_, joined
 from upward.evaluate.categories import STUDY_DESIGNS
 from upward.evidence.schema import Effect, Intervention, Study
 
@@ -220,26 +221,33 @@ class Criterion:
 
 def _p(p: float | None) -> str:
     if p is None:
-        return "p not known"
+        return N_("p not known")
     return "p < 0.0001" if p < 0.0001 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.3f}"
 
 
 def _attrition(f: Facts) -> str:
     if f.attrition_overall is None or f.attrition_differential is None:
-        return "rates withheld for privacy; the WWC verdict on them is kept"
-    return (f"{f.attrition_overall:.0%} overall, {100 * f.attrition_differential:.1f} points "
-            "differential")
+        return N_("rates withheld for privacy; the WWC verdict on them is kept")
+    return N_("{overall:.0%} overall, {differential:.1f} points differential",
+              overall=f.attrition_overall, differential=100 * f.attrition_differential)
 
 
 def _unmet_attrition(f: Facts) -> str:
     if f.attrition_low is None:
-        return "attrition not reported"
+        return N_("attrition not reported")
     if f.attrition_overall is None:
-        return f"high attrition ({_attrition(f)})"
+        return N_("high attrition ({attrition})", attrition=_attrition(f))
     limit = wwc_max_differential(f.attrition_overall, f.boundary)
-    bound = (f"the WWC {f.boundary} boundary allows {100 * limit:.1f} points" if limit is not None
-             else f"no differential is low at that overall rate ({f.boundary} boundary)")
-    return f"high attrition ({_attrition(f)}; {bound})"
+    boundary = BOUNDARIES.get(f.boundary, f.boundary)
+    bound = (N_("the WWC {boundary} boundary allows {limit:.1f} points", boundary=boundary,
+                limit=100 * limit) if limit is not None
+             else N_("no differential is low at that overall rate ({boundary} boundary)",
+                     boundary=boundary))
+    return N_("high attrition ({attrition}; {bound})", attrition=_attrition(f), bound=bound)
+
+
+#: The WWC attrition boundaries, as the reasons name them.
+BOUNDARIES = {"cautious": N_("cautious"), "optimistic": N_("optimistic")}
 
 
 def _baseline_ok(f: Facts) -> bool:
@@ -251,84 +259,96 @@ def _baseline_ok(f: Facts) -> bool:
 
 def _met_baseline(f: Facts) -> str:
     if f.baseline_max is None:
-        return f"comparability shown ({', '.join(f.comparability_shown)} passed)"
-    return (f"baseline equivalence shown (largest difference {f.baseline_max:.2f} SD"
-            + (", adjusted)" if f.baseline_max > BASELINE_NO_ADJUSTMENT else ")"))
+        return N_("comparability shown ({checks} passed)", checks=", ".join(
+            f.comparability_shown))
+    if f.baseline_max > BASELINE_NO_ADJUSTMENT:
+        return N_("baseline equivalence shown (largest difference {sd:.2f} SD, adjusted)",
+                  sd=f.baseline_max)
+    return N_("baseline equivalence shown (largest difference {sd:.2f} SD)", sd=f.baseline_max)
 
 
 def _unmet_baseline(f: Facts) -> str:
     if f.baseline_max is None:
-        return "baseline equivalence not shown"
+        return N_("baseline equivalence not shown")
     if f.baseline_max > BASELINE_LIMIT:
-        return (f"baseline difference of {f.baseline_max:.2f} SD on {f.baseline_worst} "
-                f"(above {BASELINE_LIMIT})")
-    return (f"baseline differences up to {f.baseline_max:.2f} SD without statistical adjustment "
-            f"(needed above {BASELINE_NO_ADJUSTMENT})")
+        return N_("baseline difference of {sd:.2f} SD on {covariate} (above {limit})",
+                  sd=f.baseline_max, covariate=f.baseline_worst, limit=BASELINE_LIMIT)
+    return N_("baseline differences up to {sd:.2f} SD without statistical adjustment (needed "
+              "above {limit})", sd=f.baseline_max, limit=BASELINE_NO_ADJUSTMENT)
 
 
 def _family_phrase(f: Facts) -> str:
-    return {"randomised": "randomised", "quasi": "quasi-experimental",
-            "discontinuity": "regression discontinuity", "correlational": "correlational",
-            "descriptive": "descriptive"}[f.family]
+    return {"randomised": N_("randomised"), "quasi": N_("quasi-experimental"),
+            "discontinuity": N_("regression discontinuity"), "correlational": N_("correlational"),
+            "descriptive": N_("descriptive")}[f.family]
 
 
 def _sites(f: Facts) -> str:
     if f.sites is None:
-        return "number of sites not reported"
-    return "one site" if f.sites == 1 else f"{f.sites} sites"
+        return N_("number of sites not reported")
+    return N_("one site") if f.sites == 1 else N_("{n} sites", n=f.sites)
 
 
 def _n(f: Facts) -> str:
-    return "sample size not reported" if f.n is None else f"n = {f.n:,}"
+    return N_("sample size not reported") if f.n is None else N_("n = {n:,}", n=f.n)
 
 
 #: Every condition a rule can name.
 CRITERIA: dict[str, Criterion] = {c.name: c for c in (
     Criterion("randomised", lambda f: f.family == "randomised",
-              lambda f: "randomised", lambda f: f"not randomised ({_family_phrase(f)})"),
+              lambda f: N_("randomised"),
+              lambda f: N_("not randomised ({design})", design=_family_phrase(f))),
     Criterion("comparison_design", lambda f: f.family in ("randomised", "quasi", "discontinuity"),
-              _family_phrase, lambda f: f"no comparison-group design ({_family_phrase(f)})"),
+              _family_phrase,
+              lambda f: N_("no comparison-group design ({design})", design=_family_phrase(f))),
     Criterion("randomised_or_discontinuity",
               lambda f: f.family in ("randomised", "discontinuity"), _family_phrase,
-              lambda f: f"neither randomised nor a discontinuity ({_family_phrase(f)})"),
+              lambda f: N_("neither randomised nor a discontinuity ({design})",
+                           design=_family_phrase(f))),
     Criterion("controls_for_selection",
               lambda f: f.family in ("randomised", "quasi", "discontinuity")
               or (f.family == "correlational" and f.baseline_adjusted),
-              lambda f: _family_phrase(f) + (", with statistical controls"
-                                             if f.family == "correlational" else ""),
-              lambda f: "no statistical controls for selection bias"),
+              lambda f: (N_("{design}, with statistical controls", design=_family_phrase(f))
+                         if f.family == "correlational" else _family_phrase(f)),
+              lambda f: N_("no statistical controls for selection bias")),
     Criterion("low_attrition", lambda f: f.attrition_low is True,
-              lambda f: f"low attrition ({_attrition(f)})", _unmet_attrition),
+              lambda f: N_("low attrition ({attrition})", attrition=_attrition(f)),
+              _unmet_attrition),
     Criterion("baseline_equivalent", _baseline_ok, _met_baseline, _unmet_baseline),
     Criterion("checks_pass", lambda f: not f.failed_checks,
-              lambda f: (f"checks passed: {', '.join(f.passed_checks)}" if f.passed_checks
-                         else ""),
-              lambda f: f"failed check: {', '.join(f.failed_checks)}"),
+              lambda f: (N_("checks passed: {checks}", checks=", ".join(f.passed_checks))
+                         if f.passed_checks else ""),
+              lambda f: N_("failed check: {checks}", checks=", ".join(f.failed_checks))),
     Criterion("significant_favourable", lambda f: f.significant_favourable,
-              lambda f: f"statistically significant favourable effect on {f.outcome} "
-              f"({_p(f.p_value)})",
-              lambda f: ("no statistically significant favourable effect"
-                         + (f" on {f.outcome} ({_p(f.p_value)})" if f.outcome else ""))),
+              lambda f: N_("statistically significant favourable effect on {outcome} ({p})",
+                           outcome=f.outcome, p=_p(f.p_value)),
+              lambda f: (N_("no statistically significant favourable effect on {outcome} ({p})",
+                            outcome=f.outcome, p=_p(f.p_value)) if f.outcome else
+                         N_("no statistically significant favourable effect"))),
     Criterion("favourable", lambda f: bool(f.favourable),
-              lambda f: f"favourable effect on {f.outcome} ({_p(f.p_value)})",
-              lambda f: "no favourable effect"),
+              lambda f: N_("favourable effect on {outcome} ({p})", outcome=f.outcome,
+                           p=_p(f.p_value)),
+              lambda f: N_("no favourable effect")),
     Criterion("sustained", lambda f: (f.follow_up_months or 0) >= SUSTAINED_MONTHS,
-              lambda f: f"sustained {f.follow_up_months:g} months after entry",
-              lambda f: ("follow-up not reported" if f.follow_up_months is None else
-                         f"follow-up of {f.follow_up_months:g} months (under "
-                         f"{SUSTAINED_MONTHS})")),
+              lambda f: N_("sustained {months:g} months after entry",
+                           months=f.follow_up_months),
+              lambda f: (N_("follow-up not reported") if f.follow_up_months is None else
+                         N_("follow-up of {months:g} months (under {needed})",
+                            months=f.follow_up_months, needed=SUSTAINED_MONTHS))),
     Criterion("large_sample", lambda f: f.n is not None and f.n >= LARGE_SAMPLE, _n,
-              lambda f: _n(f) + ("" if f.n is None else f" (under {LARGE_SAMPLE})")),
+              lambda f: _n(f) if f.n is None else N_("{n} (under {needed})", n=_n(f),
+                                                      needed=LARGE_SAMPLE)),
     Criterion("multi_site", lambda f: (f.sites or 0) >= 2, _sites, _sites),
     Criterion("wwc_without", lambda f: f.wwc_tier == 1,
-              lambda f: "meets WWC standards without reservations",
-              lambda f: "does not meet WWC standards without reservations"),
+              lambda f: N_("meets WWC standards without reservations"),
+              lambda f: N_("does not meet WWC standards without reservations")),
     Criterion("wwc_with", lambda f: f.wwc_tier is not None and f.wwc_tier <= 2,
-              lambda f: "meets WWC standards" + (" with reservations" if f.wwc_tier == 2 else ""),
-              lambda f: "does not meet WWC standards"),
+              lambda f: (N_("meets WWC standards with reservations") if f.wwc_tier == 2 else
+                         N_("meets WWC standards")),
+              lambda f: N_("does not meet WWC standards")),
     Criterion("rationale", lambda f: f.has_rationale,
-              lambda f: "a documented rationale (logic model)",
-              lambda f: "no documented rationale"),
+              lambda f: N_("a documented rationale (logic model)"),
+              lambda f: N_("no documented rationale")),
 )}
 
 
@@ -399,7 +419,8 @@ class Rating(JsonReport):
         >>> Rating("essa", 3, "Tier 3 — promising evidence", ["randomised"]).summary()
         'Tier 3 — promising evidence: randomised'
         """
-        return f"{self.label}: {', '.join(self.reasons)}" if self.reasons else self.label
+        return (N_("{label}: {reasons}", label=self.label, reasons=joined(", ", self.reasons))
+                if self.reasons else self.label)
 
     def explanation(self) -> str:
         """The summary plus what kept it from the tier above.
@@ -408,7 +429,8 @@ class Rating(JsonReport):
         'Tier 3: randomised; not higher: one site'
         """
         text = self.summary()
-        return text + (f"; not higher: {'; '.join(self.not_higher)}" if self.not_higher else "")
+        return (N_("{rating}; not higher: {reasons}", rating=text,
+                   reasons=joined("; ", self.not_higher)) if self.not_higher else text)
 
 
 def rules_of(framework: str) -> list[Rule]:
@@ -529,18 +551,27 @@ def _essa_body(rated: Sequence[StudyRated], tier: int) -> tuple[bool, list[str],
     sites = sum(per_place.values())
     overriding = [r for r in rated if r.facts.wwc_tier is not None
                   and r.facts.wwc_tier <= wwc_max and r.facts.significant_unfavourable]
-    reasons = [f"{len(design_ok)} stud{'y' if len(design_ok) == 1 else 'ies'} "
-               f"{'meeting WWC standards without reservations' if tier == 1 else 'meeting WWC standards'}"
-               " with a significant favourable effect", f"n = {n:,} together",
-               f"{sites} site{'s' if sites != 1 else ''} together"]
+    k = len(design_ok)
+    if tier == 1:
+        studies = (N_("1 study meeting WWC standards without reservations with a significant "
+                      "favourable effect") if k == 1 else
+                   N_("{k} studies meeting WWC standards without reservations with a "
+                      "significant favourable effect", k=k))
+    else:
+        studies = (N_("1 study meeting WWC standards with a significant favourable effect")
+                   if k == 1 else
+                   N_("{k} studies meeting WWC standards with a significant favourable effect",
+                      k=k))
+    reasons = [studies, N_("n = {n:,} together", n=n),
+               N_("1 site together") if sites == 1 else N_("{n} sites together", n=sites)]
     problems = []
     if n < LARGE_SAMPLE:
-        problems.append(f"n = {n:,} together (under {LARGE_SAMPLE})")
+        problems.append(N_("n = {n:,} together (under {needed})", n=n, needed=LARGE_SAMPLE))
     if sites < 2:
-        problems.append("one site")
+        problems.append(N_("one site"))
     if overriding:
-        problems.append("overridden by a significant unfavourable finding in "
-                        + ", ".join(r.study.id or "" for r in overriding))
+        problems.append(N_("overridden by a significant unfavourable finding in {studies}",
+                           studies=", ".join(r.study.id or "" for r in overriding)))
     return not problems, reasons, problems
 
 
@@ -573,7 +604,8 @@ def rate_intervention(intervention: Intervention, studies: Sequence[Study], *,
                                    boundary=boundary), ratings["wwc"].tier)
         rated.append(StudyRated(s, facts, ratings))
     if not rated:
-        none = [f"no studies{' on ' + outcome if outcome else ''}"]
+        none = [N_("no studies on {outcome}", outcome=outcome) if outcome else
+                N_("no studies")]
         return {"wwc": Rating("wwc", 3, "No studies rated", none),
                 "essa": Rating("essa", 4 if intervention.logic_model else 5,
                                "Tier 4 — demonstrates a rationale" if intervention.logic_model
@@ -589,8 +621,10 @@ def _best(rated: Sequence[StudyRated], framework: str) -> StudyRated:
 def _wwc_body(rated: Sequence[StudyRated]) -> Rating:
     best = _best(rated, "wwc")
     meets = sum(1 for r in rated if r.ratings["wwc"].tier <= 2)
-    reasons = [f"{meets} of {len(rated)} stud{'y' if len(rated) == 1 else 'ies'} meet the "
-               f"standards", f"best: {best.study.id} ({best.ratings['wwc'].summary()})"]
+    reasons = [N_("{meets} of 1 study meet the standards", meets=meets) if len(rated) == 1 else
+               N_("{meets} of {n} studies meet the standards", meets=meets, n=len(rated)),
+               N_("best: {study} ({rating})", study=best.study.id,
+                  rating=best.ratings["wwc"].summary())]
     return Rating("wwc", best.ratings["wwc"].tier, best.ratings["wwc"].label, reasons,
                   best.ratings["wwc"].not_higher, [r.study.id or "" for r in rated])
 
@@ -608,7 +642,8 @@ def _essa(rated: Sequence[StudyRated]) -> Rating:
                           [r.study.id or "" for r in rated])
         missing = missing or problems
     return Rating("essa", study_tier.tier, study_tier.label,
-                  [f"best: {best.study.id} ({study_tier.summary()})"],
+                  [N_("best: {study} ({rating})", study=best.study.id,
+                      rating=study_tier.summary())],
                   missing or study_tier.not_higher, [r.study.id or "" for r in rated])
 
 
@@ -618,12 +653,14 @@ def _sptw(rated: Sequence[StudyRated]) -> Rating:
     places = {_place(r.study) for r in near}
     if best.ratings["sptw"].tier > 1 and len(near) >= 2 and len(places) >= 2:
         return Rating("sptw", 1, "Top Tier",
-                      [f"{len(near)} well-conducted RCTs with sizable sustained effects in "
-                       f"{len(places)} different places (replicated)"], [],
+                      [N_("{n} well-conducted RCTs with sizable sustained effects in {places} "
+                          "different places (replicated)", n=len(near), places=len(places))],
+                      [],
                       [r.study.id or "" for r in near])
     not_higher = list(best.ratings["sptw"].not_higher)
     if best.ratings["sptw"].tier == 2:
-        not_higher = ["needs a replication RCT in another place"]
+        not_higher = [N_("needs a replication RCT in another place")]
     return Rating("sptw", best.ratings["sptw"].tier, best.ratings["sptw"].label,
-                  [f"best: {best.study.id} ({best.ratings['sptw'].summary()})"], not_higher,
+                  [N_("best: {study} ({rating})", study=best.study.id,
+                      rating=best.ratings["sptw"].summary())], not_higher,
                   [r.study.id or "" for r in rated])

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from upward.core.errors import UpwardError
 from upward.core.results import JsonReport
+from upward.core.text import N_, joined
 from upward.evidence import money
 from upward.evidence.library import EvidenceLibrary
 from upward.evidence.pilot import plan_pilot
@@ -49,18 +50,18 @@ from upward.evidence.projection_math import project
 from upward.evidence.schema import POPULATIONS, Effect, Intervention, Study
 from upward.metrics.catalog import OUTCOME_DOMAINS, get_metric
 
-ORDER_RULE = (
+ORDER_RULE = N_(
     "Listed by strength of evidence, not by size of effect (effects on different outcomes and "
     "in different units cannot be compared): first favourable pooled effects whose 95% "
     "interval excludes zero, then favourable effects whose interval includes zero, then effects "
     "whose units and sign the source does not state, then effects pointing the wrong way; "
     "within each, by ESSA tier, then number of studies, then name.")
 STRENGTHS = {
-    "clear": "favourable, and the 95% interval excludes zero",
-    "uncertain": "favourable, but the 95% interval includes zero",
-    "unverified": "units and sign not verified in the source, so whether it is favourable "
-                  "is not known: read the study",
-    "against": "points the wrong way",
+    "clear": N_("favourable, and the 95% interval excludes zero"),
+    "uncertain": N_("favourable, but the 95% interval includes zero"),
+    "unverified": N_("units and sign not verified in the source, so whether it is favourable "
+                     "is not known: read the study"),
+    "against": N_("points the wrong way"),
 }
 PER_PARTICIPANTS = 1000
 
@@ -77,16 +78,18 @@ class CountRecipe:
 
 #: Where Upward can count an intervention's population in a place, first usable recipe wins.
 POPULATION_COUNTS: dict[str, tuple[CountRecipe, ...]] = {
-    "children": (CountRecipe("acs_children_in_poverty", "count", "children in poverty"),),
-    "low_income_families": (CountRecipe("acs_poverty_rate", "share", "residents in poverty"),),
+    "children": (CountRecipe("acs_children_in_poverty", "count", N_("children in poverty")),),
+    "low_income_families": (CountRecipe("acs_poverty_rate", "share",
+                                        N_("residents in poverty")),),
     "adults": (
-        CountRecipe("acs_unemployment_rate", "share", "residents × the unemployment rate"),
+        CountRecipe("acs_unemployment_rate", "share", N_("residents × the unemployment rate")),
         CountRecipe("share_employed", "complement",
-                    "residents × the share of 25-54-year-olds not employed (the prime-age rate "
-                    "applied to all residents: an upper bound)")),
+                    N_("residents × the share of 25-54-year-olds not employed (the prime-age "
+                       "rate applied to all residents: an upper bound)"))),
     "unemployed_workers": (
-        CountRecipe("acs_unemployment_rate", "share", "residents × the unemployment rate"),),
-    "residents": (CountRecipe("", "population", "all residents"),),
+        CountRecipe("acs_unemployment_rate", "share",
+                    N_("residents × the unemployment rate")),),
+    "residents": (CountRecipe("", "population", N_("all residents")),),
 }
 
 
@@ -118,7 +121,8 @@ def eligible_count(population_id: str, place_population: float | None,
         if recipe.how == "population":
             if place_population is None:
                 continue
-            return place_population, None, None, f"{recipe.label} ({place_population:,.0f})"
+            return place_population, None, None, N_("{who} ({n:,.0f})", who=recipe.label,
+                                                    n=place_population)
         m = measured.get(recipe.metric_id)
         if m is None or (recipe.how != "count" and place_population is None):
             continue
@@ -132,9 +136,12 @@ def eligible_count(population_id: str, place_population: float | None,
             value = place_population * (1 - m.estimate)
             low, high = (None if b is None else place_population * (1 - b) for b in
                          (m.ub, m.lb))
-        basis = f"{recipe.label}: {m.label} {m.estimate:,.4g} ({m.period})"
         if low is not None and high is not None:
-            basis += ", range from its 95% margin"
+            basis = N_("{who}: {metric} {value:,.4g} ({period}), range from its 95% margin",
+                       who=recipe.label, metric=m.label, value=m.estimate, period=m.period)
+        else:
+            basis = N_("{who}: {metric} {value:,.4g} ({period})", who=recipe.label,
+                       metric=m.label, value=m.estimate, period=m.period)
         return value, low, high, basis
     return None
 
@@ -248,14 +255,16 @@ def _value(x: float, unit: str, low: float | None = None, high: float | None = N
         return ("-$" if text.startswith("-") else "$") + text.lstrip("-")
     if unit.startswith("share"):
         scaled = [None if v is None else 100 * v for v in (low, high)]
-        return f"{money.round_to_interval(100 * x, *scaled):,.3g} percentage points"
-    return f"{text} {unit}".strip() if unit else f"{text} (units not stated)"
+        points = format(money.round_to_interval(100 * x, *scaled), ",.3g")
+        return N_("{value} percentage points", value=points)
+    return N_("{value} {unit}", value=text, unit=unit) if unit else N_(
+        "{value} (units not stated)", value=text)
 
 
 def _total(x: float, unit: str, low: float | None = None, high: float | None = None) -> str:
     """A total over participants: people for a share outcome, dollars, or the unit."""
     if unit.startswith("share"):
-        return f"{_num(x, low, high)} people"
+        return N_("{n} people", n=_num(x, low, high))
     return _value(x, unit, low, high)
 
 
@@ -265,10 +274,12 @@ def _pilot(p, intervention: Intervention, outcome: str, label: str, unit: str,
         plan = plan_pilot(p, intervention_id=intervention.id, intervention_name=intervention.name,
                           outcome=outcome, outcome_label=label, unit=unit, place=place)
     except UpwardError as exc:
-        return None, (f"{exc.message}: upward plan --from-evidence {intervention.id} --place "
-                      f"\"{place}\" --outcome {outcome} --sd SD")
-    return plan.people, (f"{plan.people:,} people randomised ({plan.people // 2:,} per arm) "
-                         f"detect the pooled effect with 80% power ({plan.sd_basis})")
+        command = (f"upward plan --from-evidence {intervention.id} --place \"{place}\" "
+                   f"--outcome {outcome} --sd SD")
+        return None, N_("{problem}: {command}", problem=exc.message, command=command)
+    return plan.people, N_("{people:,} people randomised ({arm:,} per arm) detect the pooled "
+                           "effect with 80% power ({basis})", people=plan.people,
+                           arm=plan.people // 2, basis=plan.sd_basis)
 
 
 def _candidate_outcomes(studies: list[Study], domains: set[str]) -> dict[str, list[Effect]]:
@@ -305,14 +316,19 @@ def _candidate(library: EvidenceLibrary, intervention: Intervention, studies: li
     cost = (money.Dollars.of(intervention.cost_per_participant, intervention.cost_year, year)
             if intervention.cost_per_participant is not None else None)
     essa = pool.ratings["essa"]
-    why = (f"{essa['label']}" + (f": {', '.join(essa['reasons'])}" if essa.get("reasons") else "")
-           + (f"; not higher: {'; '.join(essa['not_higher'])}" if essa.get("not_higher") else ""))
-    basis = "given"
+    why = essa["label"]
+    if essa.get("reasons"):
+        why = N_("{label}: {reasons}", label=why, reasons=joined(", ", essa["reasons"]))
+    if essa.get("not_higher"):
+        why = N_("{rating}; not higher: {reasons}", rating=why,
+                 reasons=joined("; ", essa["not_higher"]))
+    basis = N_("given")
     if take_up is None and intervention.take_up is not None:
-        take_up, basis = intervention.take_up, f"the study's first stage ({intervention.take_up_source})"
+        take_up, basis = intervention.take_up, N_("the study's first stage ({source})",
+                                                  source=intervention.take_up_source)
     counted = eligible_count(population, place_population, measured) if population else None
-    interval = "prediction interval (a new city)" if p.pi_low is not None else \
-        "confidence interval (too few studies for a new city's range)"
+    interval = N_("prediction interval (a new city)") if p.pi_low is not None else \
+        N_("confidence interval (too few studies for a new city's range)")
     if counted is not None and take_up is not None:
         eligible, e_low, e_high, e_basis = counted
         proj = project(p, eligible, take_up=take_up, unit=unit, draws=4000,
@@ -323,41 +339,50 @@ def _candidate(library: EvidenceLibrary, intervention: Intervention, studies: li
             hi = project(p, e_high, take_up=take_up, draws=4000)
             total_low = min(total_low, lo.total_effect_low, hi.total_effect_low)
             total_high = max(total_high, lo.total_effect_high, hi.total_effect_high)
-        projection = (f"about {_num(proj.participants, proj.participants_low, proj.participants_high)}"
-                      f" participants ({take_up:.0%} take-up, {basis}) of "
-                      f"{_num(eligible, e_low, e_high)} eligible ({e_basis}): total "
-                      f"{_total(proj.total_effect, unit, total_low, total_high)} "
-                      f"(95% range {_total(total_low, unit, total_low, total_high)} to "
-                      f"{_total(total_high, unit, total_low, total_high)}, from the {interval}"
-                      f"{' and the eligible count’s margin' if e_low is not None else ''})")
+        projection = N_(
+            "about {participants} participants ({take_up:.0%} take-up, {basis}) of {eligible} "
+            "eligible ({eligible_basis}): total {total} (95% range {low} to {high}, from the "
+            "{interval}{margin})",
+            participants=_num(proj.participants, proj.participants_low, proj.participants_high),
+            take_up=take_up, basis=basis, eligible=_num(eligible, e_low, e_high),
+            eligible_basis=e_basis, total=_total(proj.total_effect, unit, total_low, total_high),
+            low=_total(total_low, unit, total_low, total_high),
+            high=_total(total_high, unit, total_low, total_high), interval=interval,
+            margin=N_(" and the eligible count’s margin") if e_low is not None else "")
     else:
         proj = project(p, PER_PARTICIPANTS, take_up=1.0, unit=unit, draws=4000)
-        lead = (f"{_num(counted[0], counted[1], counted[2])} eligible ({counted[3]}); take-up "
-                "not known (no first stage in its studies; give --take-up)" if counted else
-                f"Upward has no count of {POPULATIONS.get(population, 'its population').lower()}"
-                f" in {place}")
+        lead = (N_("{n} eligible ({basis}); take-up not known (no first stage in its studies; "
+                   "give --take-up)", n=_num(counted[0], counted[1], counted[2]),
+                   basis=counted[3]) if counted else
+                N_("Upward has no count of {population} in {place}", population=(
+                    POPULATIONS[population].lower() if population in POPULATIONS
+                    else N_("its population")), place=place))
         bounds = (proj.total_effect_low, proj.total_effect_high)
-        projection = (f"{lead}. For every {PER_PARTICIPANTS:,} participants: "
-                      f"{_total(proj.total_effect, unit, *bounds)} (95% range "
-                      f"{_total(bounds[0], unit, *bounds)} to {_total(bounds[1], unit, *bounds)}"
-                      f", from the {interval})")
+        projection = N_("{lead}. For every {per:,} participants: {total} (95% range {low} to "
+                        "{high}, from the {interval})", lead=lead, per=PER_PARTICIPANTS,
+                        total=_total(proj.total_effect, unit, *bounds),
+                        low=_total(bounds[0], unit, *bounds),
+                        high=_total(bounds[1], unit, *bounds), interval=interval)
     if strength != "clear":
-        pilot_people, pilot = None, ("none proposed: the evidence does not show a favourable "
-                                     "effect a pilot could be powered to detect")
+        pilot_people, pilot = None, N_("none proposed: the evidence does not show a favourable "
+                                       "effect a pilot could be powered to detect")
     else:
         pilot_people, pilot = _pilot(p, intervention, outcome, pool.outcome_label, unit, place)
-    k_text = f"{p.k} stud{'y' if p.k == 1 else 'ies'}"
-    explanation = (
-        f"In {k_text}, {pool.outcome_label[:120]} changed by "
-        f"{_value(p.estimate, unit, p.ci_low, p.ci_high)} per participant "
-        f"(95% CI {_value(p.ci_low, unit, p.ci_low, p.ci_high)} to "
-        f"{_value(p.ci_high, unit, p.ci_low, p.ci_high)}"
-        + (f"; a new city: {_value(p.pi_low, unit, p.pi_low, p.pi_high)} to "
-           f"{_value(p.pi_high, unit, p.pi_low, p.pi_high)}" if p.pi_low is not None else
-           "; too few studies for a new city's range")
-        + f"): {STRENGTHS[strength]}.")
+    explanation = N_(
+        "In {studies}, {outcome} changed by {effect} per participant (95% CI {low} to {high}"
+        "{new_city}): {strength}.",
+        studies=N_("1 study") if p.k == 1 else N_("{k} studies", k=p.k),
+        outcome=pool.outcome_label[:120], effect=_value(p.estimate, unit, p.ci_low, p.ci_high),
+        low=_value(p.ci_low, unit, p.ci_low, p.ci_high),
+        high=_value(p.ci_high, unit, p.ci_low, p.ci_high),
+        new_city=(N_("; a new city: {low} to {high}",
+                     low=_value(p.pi_low, unit, p.pi_low, p.pi_high),
+                     high=_value(p.pi_high, unit, p.pi_low, p.pi_high))
+                  if p.pi_low is not None else N_("; too few studies for a new city's range")),
+        strength=STRENGTHS[strength])
     if pool.notes:
-        explanation += " " + "; ".join(pool.notes) + "."
+        explanation = N_("{explanation} Note: {notes}.", explanation=explanation,
+                         notes=joined("; ", pool.notes))
     return Candidate(
         intervention_id=intervention.id, name=intervention.name, outcome=outcome,
         outcome_label=pool.outcome_label, domain=domain, unit=unit, k=p.k, estimate=p.estimate,
@@ -365,10 +390,11 @@ def _candidate(library: EvidenceLibrary, intervention: Intervention, studies: li
         strength=strength, essa=essa["label"], essa_tier=int(essa["tier"]), rating_why=why,
         designs=sorted({s.design_label() for s in studies}),
         population=POPULATIONS.get(population, population),
-        cost=cost.text() if cost else (intervention.cost_note or "not known"),
-        mvpf=(f"{intervention.mvpf:g} ({intervention.mvpf_source})"
-              if intervention.mvpf is not None else "not known"),
-        take_up=take_up, take_up_basis=basis if take_up is not None else "not known",
+        cost=cost.text() if cost else (intervention.cost_note or N_("not known")),
+        mvpf=(N_("{mvpf:g} ({source})", mvpf=intervention.mvpf,
+                 source=intervention.mvpf_source)
+              if intervention.mvpf is not None else N_("not known")),
+        take_up=take_up, take_up_basis=basis if take_up is not None else N_("not known"),
         eligible=counted[0] if counted else None, eligible_low=counted[1] if counted else None,
         eligible_high=counted[2] if counted else None,
         eligible_basis=counted[3] if counted else "", projection=projection,
@@ -416,18 +442,19 @@ def recommend_for(report, library: EvidenceLibrary, *, place_population: float |
                 continue  # cannot be pooled on one scale: it stays out, as pool_evidence says
         candidates.sort(key=_order)
         more = max(0, len(candidates) - limit) if limit else 0
-        note = "" if domains else ("the catalog declares no outcome domain for this metric, so "
-                                   "no intervention can be matched to it")
+        note = "" if domains else N_("the catalog declares no outcome domain for this metric, "
+                                     "so no intervention can be matched to it")
         out.append(BarrierCandidates(
             metric_id=finding.metric_id, label=finding.label, sentence=finding.sentence,
             domains=sorted(domains), domain_labels=[OUTCOME_DOMAINS[d] for d in sorted(domains)],
             candidates=candidates[:limit] if limit else candidates, more=more, note=note))
-    notes = [f"Money in {money.cpi_note(year)}.",
-             "Candidates come from the evidence library: published estimates are as stated in "
-             "their sources and not re-checked here; read each study before acting on it."]
+    notes = [N_("Money in {dollars}.", dollars=money.cpi_note(year)),
+             N_("Candidates come from the evidence library: published estimates are as stated "
+                "in their sources and not re-checked here; read each study before acting on "
+                "it.")]
     if not doc.interventions:
-        notes.append("The evidence library is empty: upward fetch evidence --from "
-                     "../shared/data")
+        notes.append(N_("The evidence library is empty: upward fetch evidence --from "
+                        "../shared/data"))
     return Recommendation(place=place, geo_id=report.geo.geo_id, population=place_population,
                           dollars_of=year, barriers=out, notes=notes)
 

@@ -25,11 +25,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from upward.core.text import N_
+
 __all__ = ["NOT_LONLAT", "NO_COORDINATES", "OUTSIDE", "check_tracts", "place_points"]
 
-NO_COORDINATES = "no coordinates"
-NOT_LONLAT = "coordinates are not longitude/latitude (WGS84)"
-OUTSIDE = "outside the city"
+#: Why a record has no tract (stored with it; ``N_`` marks them for the catalog).
+NO_COORDINATES = N_("no coordinates")
+NOT_LONLAT = N_("coordinates are not longitude/latitude (WGS84)")
+OUTSIDE = N_("outside the city")
 _TRACT = re.compile(r"^\d{11}$")
 
 
@@ -107,13 +110,13 @@ def check_tracts(values: Sequence[object], city: set[str] | None
             text = "0" + text  # leading zero lost when the id was stored as a number
         if not text:
             out.append(None)
-            why.append("no tract id")
+            why.append(N_("no tract id"))
         elif not _TRACT.match(text):
             out.append(None)
-            why.append("tract id is not 11 digits")
+            why.append(N_("tract id is not 11 digits"))
         elif city is not None and text not in city:
             out.append(None)
-            why.append("tract outside the city")
+            why.append(N_("tract outside the city"))
         else:
             out.append(text)
             why.append(None)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from upward.core.errors import ConfigError
 from upward.core.results import JsonReport
+from upward.core.text import N_, joined
 from upward.measure.profile import MetricEntry, Profile, build_profile
 from upward.measure.standing import better_than
 from upward.metrics.inference import two_sided_p
@@ -206,13 +207,16 @@ def compare_profiles(profiles: list[Profile], *, alpha: float = 0.05,
         pair = {first.geo.geo_id, p.geo.geo_id}
         counties = {x.county.geo_id for x in (first, p) if x.county is not None}
         if pair & counties:
-            warnings.append(f"{first.geo.name} and {p.geo.name} overlap (a city and the county "
-                            "holding it): their estimates share residents, so the test of "
-                            "their difference assumes an independence that does not hold")
-    method = (f"difference from {first.geo.name}: x − x₁, SE = √(SE² + SE₁²) from the published "
-              f"95% bounds, margin of error 1.96·SE, two-sided z test; p-values of the "
-              f"{len(tested)} tested differences adjusted together (Benjamini–Hochberg, "
-              f"false discovery rate {alpha:g})" + method_note)
+            warnings.append(N_("{a} and {b} overlap (a city and the county holding it): their "
+                               "estimates share residents, so the test of their difference "
+                               "assumes an independence that does not hold",
+                               a=first.geo.name, b=p.geo.name))
+    method = N_("difference from {first}: x − x₁, SE = √(SE² + SE₁²) from the published 95% "
+                "bounds, margin of error 1.96·SE, two-sided z test; p-values of the {n} tested "
+                "differences adjusted together (Benjamini–Hochberg, false discovery rate "
+                "{alpha:g})", first=first.geo.name, n=len(tested), alpha=alpha)
+    if method_note:
+        method = joined("", [method, method_note])
     places = [{"geo_id": p.geo.geo_id, "geo_level": p.geo.geo_level, "name": p.geo.name,
                "population": p.population} for p in profiles]
     return Comparison(places, rows, alpha, method, warnings)

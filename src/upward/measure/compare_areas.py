@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from upward.core.errors import ConfigError, PlaceNotFoundError
+from upward.core.text import N_, joined
 from upward.estimate.acs import AcsEstimate
 from upward.estimate.aggregate import Recipe, exact_estimate, replicate_values
 from upward.estimate.sdr import sdr_se
@@ -85,16 +86,25 @@ def overlap_note(a: str, b: str, shared: int, of_a: int, *, exact: bool) -> str:
     >>> "not tested" in overlap_note("A", "B", 2, 9, exact=False)
     True
     """
-    where = (f"{a} lies inside {b} (all {of_a} of its census tracts)" if shared == of_a else
-             f"{a} and {b} overlap ({shared} of {a}’s {of_a} census tracts)")
-    how = ("the test of their ACS differences counts the residents they share (SE from the "
-           "replicate estimates of the difference), instead of treating them as two "
-           "independent samples"
-           if exact else
-           "their ACS differences are not tested: they are not independent samples, and "
-           "without replicate tables the covariance is unknown (load the Variance Replicate "
-           "Estimate tables: upward fetch replicates)")
-    return f"{where}: {how}"
+    if shared == of_a and exact:
+        return N_("{a} lies inside {b} (all {n} of its census tracts): the test of their ACS "
+                  "differences counts the residents they share (SE from the replicate "
+                  "estimates of the difference), instead of treating them as two independent "
+                  "samples", a=a, b=b, n=of_a)
+    if shared == of_a:
+        return N_("{a} lies inside {b} (all {n} of its census tracts): their ACS differences "
+                  "are not tested: they are not independent samples, and without replicate "
+                  "tables the covariance is unknown (load the Variance Replicate Estimate "
+                  "tables: upward fetch replicates)", a=a, b=b, n=of_a)
+    if exact:
+        return N_("{a} and {b} overlap ({shared} of {a}’s {n} census tracts): the test of "
+                  "their ACS differences counts the residents they share (SE from the "
+                  "replicate estimates of the difference), instead of treating them as two "
+                  "independent samples", a=a, b=b, shared=shared, n=of_a)
+    return N_("{a} and {b} overlap ({shared} of {a}’s {n} census tracts): their ACS "
+              "differences are not tested: they are not independent samples, and without "
+              "replicate tables the covariance is unknown (load the Variance Replicate "
+              "Estimate tables: upward fetch replicates)", a=a, b=b, shared=shared, n=of_a)
 
 
 def _acs_metrics():
@@ -262,10 +272,11 @@ def compare_sides(workspace: Workspace, wh: Warehouse, sides: list[Side], *,
     acs = {m.id for m in _acs_metrics()}
     for s in sides:
         if not s.is_area and not any(m.metric_id in acs for m in s.profile.metrics):
-            notes.append(f"{short_name(s.name)} has none of its census tracts in the loaded "
-                         "ACS tables, so it has no ACS measure to compare with the areas (load "
-                         f"its state's: upward fetch replicates --state {s.profile.geo.state_fips}"
-                         " … or upward fetch acs --geo tract …)")
+            notes.append(N_("{name} has none of its census tracts in the loaded ACS tables, "
+                            "so it has no ACS measure to compare with the areas (load its "
+                            "state's: upward fetch replicates --state {state} … or upward "
+                            "fetch acs --geo tract …)", name=short_name(s.name),
+                            state=s.profile.geo.state_fips))
     diffs, overlap = _differences(sides)
     if not any(s.profile.metrics for s in sides if s.is_area):
         raise PlaceNotFoundError(
@@ -273,14 +284,16 @@ def compare_sides(workspace: Workspace, wh: Warehouse, sides: list[Side], *,
             "estimate is loaded", fix="load them: upward fetch replicates … or upward fetch acs "
             "--geo tract …")
     places = [s for s in sides if not s.is_area]
-    how = ("; the ACS measures (poverty, income, unemployment …) of every column are sums of "
-           "its census tracts from the same tables" +
-           (" (a city's tracts from the loaded tract-to-place relationship, a county's by "
-            "GEOID)" if places else "") +
-           (", and the SE of their differences comes instead from the replicate estimates "
-            "of the difference (successive-difference replication), so overlapping "
-            "geographies are tested correctly" if exact_any else
-            ", with the ACS handbook's approximate margins; geographies that share tracts are "
-            "not tested"))
+    how = N_("; the ACS measures (poverty, income, unemployment …) of every column are sums "
+             "of its census tracts from the same tables")
+    if places:
+        how = joined("", [how, N_(" (a city's tracts from the loaded tract-to-place "
+                                  "relationship, a county's by GEOID)")])
+    how = joined("", [how, N_(
+        ", and the SE of their differences comes instead from the replicate estimates of the "
+        "difference (successive-difference replication), so overlapping geographies are "
+        "tested correctly") if exact_any else N_(
+        ", with the ACS handbook's approximate margins; geographies that share tracts are not "
+        "tested")])
     return compare_profiles([s.profile for s in sides], alpha=alpha, differences=diffs,
                             notes=notes + overlap, method_note=how)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from upward.core.errors import PlaceNotFoundError
 from upward.core.results import JsonReport, as_plain, json_ready
+from upward.core.text import N_
 from upward.geo.resolve import GeoMatch, base_name, resolve
 from upward.measure import frames
 from upward.metrics import get_metric, metric_ids
@@ -325,19 +326,21 @@ def tracts_inside(wh: Warehouse, geo: GeoMatch) -> tuple[list[str], str | None]:
     """
     if geo.geo_level == "county":
         return (frames.tracts_by_county(wh).get(geo.geo_id, []),
-                "tracts whose GEOID starts with the county code")
+                N_("tracts whose GEOID starts with the county code"))
     if geo.geo_level == "place":
         related = frames.tracts_by_place_relationship(wh).get(geo.geo_id)
         if related:
             with_outcomes = set(frames.tract_values(wh).index)
             ids = [t for t in related[0] if t in with_outcomes]
             if ids:
-                return ids, (f"tracts assigned to the city by the tract-to-place relationship "
-                             f"loaded from {related[1]} (official Census geography)")
+                return ids, N_("tracts assigned to the city by the tract-to-place relationship "
+                               "loaded from {source} (official Census geography)",
+                               source=related[1])
         ids = frames.tracts_by_place(wh).get((base_name(geo.name), geo.state_fips), [])
-        return ids, ("tracts whose Opportunity Atlas name gives this city; tracts named after "
-                     "the county are left out (no tract-to-place relationship or city boundary "
-                     "is loaded, so the match is by name; tracts are 2010 definitions)")
+        return ids, N_("tracts whose Opportunity Atlas name gives this city; tracts named after "
+                       "the county are left out (no tract-to-place relationship or city "
+                       "boundary is loaded, so the match is by name; tracts are 2010 "
+                       "definitions)")
     return [], None
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from upward.core.text import N_, joined
 from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
 
@@ -116,11 +117,14 @@ def _unplaced_note(rec: pd.DataFrame) -> list[str]:
     if lost.empty:
         return []
     by = lost.groupby("unplaced").agg(n=("record_id", "size"), d=("amount", "sum"))
-    parts = [f"{int(r.n):,} {why} (${(r.d or 0):,.0f})" for why, r in by.iterrows()]
-    n = len(lost)
-    return [f"{n:,} record{'s' if n != 1 else ''} (${lost['amount'].sum():,.0f}) "
-            f"{'are' if n != 1 else 'is'} not in any tract and not in these rows: "
-            + "; ".join(parts)]
+    parts = [N_("{n:,} {why} ({dollars})", n=int(r.n), why=why,
+                dollars=f"${(r.d or 0):,.0f}") for why, r in by.iterrows()]
+    n, dollars = len(lost), f"${lost['amount'].sum():,.0f}"
+    if n == 1:
+        return [N_("1 record ({dollars}) is not in any tract and not in these rows: {why}",
+                   dollars=dollars, why=joined("; ", parts))]
+    return [N_("{n:,} records ({dollars}) are not in any tract and not in these rows: {why}",
+               n=n, dollars=dollars, why=joined("; ", parts))]
 
 
 def spending_by_tract(ws: Workspace, feeds: list[str] | None = None, *,
@@ -157,8 +161,9 @@ def spending_by_tract(ws: Workspace, feeds: list[str] | None = None, *,
                                     zip(rows["dollars"], rows["residents"], strict=True)]
     notes = _unplaced_note(rec)
     if not pops:
-        notes.append("no tract population is loaded, so dollars per resident are blank: run "
-                     "upward fetch acs --table B01003 --geo tract --state SS --county CCC")
+        notes.append(N_("no tract population is loaded, so dollars per resident are blank: "
+                        "run upward fetch acs --table B01003 --geo tract --state SS --county "
+                        "CCC"))
     if metric is not None:
         latest = metric.sort_values("period").drop_duplicates("geo_id", keep="last")
         rows[metric_id] = rows["geo_id"].map(dict(zip(latest["geo_id"], latest["estimate"],

@@ -109,26 +109,116 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
-def tr(text):
-    """Text written by lower layers (methods, notes, sources) in the current language: its
-    translation when the catalog has one, otherwise the English text marked ``lang="en"`` (as
-    HTML) when the current language is another, so readers and screen readers know.
+def tr(text, sep: str | None = None):
+    """Text written by lower layers (methods, notes, sources, sentences) in the current
+    language: its translation (``localise``) when the catalog has every piece of it, otherwise
+    the English text marked ``lang="en"`` (as HTML) when the current language is another, so
+    readers and screen readers know.
 
+    >>> from upward.core.text import N_ as text
     >>> with use_language("es"):
-    ...     tr("good"), str(tr("a method note"))
-    ('buena', '<span lang="en">a method note</span>')
+    ...     tr("good"), str(tr("a method note")), tr(text("{n} sites", n=12))
+    ('buena', '<span lang="en">a method note</span>', '12 sedes')
     >>> tr("a method note")
     'a method note'
-    """
-    from markupsafe import Markup
 
+    A list is translated item by item and joined by ``sep``:
+
+    >>> with use_language("es"):
+    ...     str(tr(["good", "a note"], "; "))
+    'buena; <span lang="en">a note</span>'
+    """
+    from markupsafe import Markup, escape
+
+    if isinstance(text, list | tuple):
+        if _current.get() == DEFAULT_LANGUAGE:
+            return (sep or "").join(str(t) for t in text)
+        return escape(sep or "").join(escape(tr(t)) for t in text)
     if text is None or text == "":
         return ""
-    text = str(text)
-    out = gettext(text)
-    if out == text and _current.get() != DEFAULT_LANGUAGE:
-        return Markup('<span lang="en">{}</span>').format(text)
+    if _current.get() == DEFAULT_LANGUAGE:
+        return str(text)
+    out = localise(text)
+    if out is None:
+        return Markup('<span lang="en">{}</span>').format(str(text))
     return out
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def _in_catalog(message: str, lang: str) -> bool:
+    catalog = getattr(translations(lang), "_catalog", {})
+    return message in catalog or not re.search(r"[A-Za-z]", _PLACEHOLDER.sub("", message))
+
+
+@cache
+def _translated(lang: str) -> frozenset[str]:
+    """Every translation of ``lang``'s catalog: text already written in ``lang`` (a page's
+    ``_()`` string passed on to ``tr``) is kept as it is."""
+    catalog = getattr(translations(lang), "_catalog", {})
+    return frozenset(v for v in catalog.values() if isinstance(v, str) and v)
+
+
+class _Number:
+    """A number parameter: formatted by its spec in English, then written the ``lang`` way."""
+
+    def __init__(self, value: float, lang: str) -> None:
+        self.value, self.lang = value, lang
+
+    def __format__(self, spec: str) -> str:
+        return localise_numbers(format(self.value, spec), self.lang)
+
+
+def localise(text, lang: str | None = None) -> str | None:
+    """``text`` (a lower layer's ``upward.core.text.Text`` or a catalog string) in ``lang``:
+    the template's translation with each parameter translated (catalog words, nested
+    messages) or written the ``lang`` way (numbers, ordinals); ``None`` when a piece has no
+    translation. Data (names, labels from files) passes through as it is.
+
+    >>> from upward.core.text import N_ as text
+    >>> localise(text("{overall:.0%} overall, {differential:.1f} points differential",
+    ...     overall=0.25, differential=2.54), "es")
+    '25\xa0% en total, 2,5 puntos de diferencia entre grupos'
+    >>> localise(text("n = {n:,} together", n=1500), "es")
+    'n = 1.500 en conjunto'
+    >>> localise(text("an untranslated {x}", x=1), "es") is None
+    True
+    """
+    from upward.core.text import Ordinal, Text
+
+    lang = lang or _current.get()
+    if lang == DEFAULT_LANGUAGE:
+        return str(text)
+    if isinstance(text, Text) and text.parts is not None:
+        parts = [localise(p, lang) for p in text.parts]
+        return None if any(p is None for p in parts) else text.template.join(parts)
+    if isinstance(text, Text) and text.params:
+        if not _in_catalog(text.template, lang):
+            return None
+        params = {}
+        for key, value in text.params.items():
+            if isinstance(value, Text):
+                value = localise(value, lang)
+                if value is None:
+                    return None
+            elif isinstance(value, Ordinal):
+                value = int(value)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                value = _Number(value, lang)
+            elif isinstance(value, str):
+                translated = translations(lang).gettext(value) if value else value
+                value = translated if translated != value else localise_numbers(value, lang)
+            params[key] = value
+        return translations(lang).gettext(text.template).format(**params)
+    text = str(text)
+    if text in _translated(lang):
+        return text
+    if not re.search(r"[A-Za-z]", text):
+        return localise_numbers(text, lang)
+    if not _in_catalog(text, lang):
+        return None
+    return translations(lang).gettext(text)
 
 
 def N_(message: str) -> str:
@@ -248,10 +338,12 @@ __all__ = [
     "format_decimal",
     "format_value",
     "gettext",
+    "localise",
     "localise_numbers",
     "negotiate",
     "ngettext",
     "set_language",
+    "tr",
     "translations",
     "use_language",
 ]

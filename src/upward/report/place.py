@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from upward.core.atomic import atomic_write
+from upward.core.text import N_, joined
 from upward.diagnose.neighbourhoods import neighbourhoods
 from upward.diagnose.report import BarrierReport, build_barriers
 from upward.diagnose.summary import summarise
@@ -170,10 +171,12 @@ def _population(wh: Warehouse, profile: Profile) -> tuple[str, str]:
                              & g.population.notnull()).select("population", "source_id",
                                                               "vintage"))
     if rows.empty:
-        return "not published in the loaded files", ""
+        return N_("not published in the loaded files"), ""
     best = rows.sort_values("population", ascending=False).iloc[0]
-    vintage = f", {best['vintage']}" if pd.notna(best["vintage"]) else ""
-    return f"{best['population']:,.0f}", f"{charts.release_label(best['source_id'])}{vintage}"
+    release = charts.release_label(best["source_id"])
+    source = (N_("{release}, {vintage}", release=release, vintage=best["vintage"])
+              if pd.notna(best["vintage"]) else release)
+    return f"{best['population']:,.0f}", source
 
 
 def _vintage(rows: list[dict], profile: Profile, tmap: TractMap) -> list[str]:
@@ -189,10 +192,10 @@ def _vintage(rows: list[dict], profile: Profile, tmap: TractMap) -> list[str]:
             span = f"{years[0]}–{years[-1]}"
         else:
             span = ", ".join(years)
-        out.append(f"{release}: {span}")
+        out.append(N_("{release}: {span}", release=release, span=span))
     if tmap.has_geometry:
-        out.append(f"Census cartographic tract boundaries, {tmap.geometry_vintage} "
-                   "(2010 tract definitions)")
+        out.append(N_("Census cartographic tract boundaries, {vintage} (2010 tract definitions)",
+                      vintage=tmap.geometry_vintage))
     return out
 
 
@@ -208,12 +211,15 @@ def _subtitle(profile: Profile, vintage: list[str]) -> str:
 def _facts(wh: Warehouse, profile: Profile, vintage: list[str]) -> list[tuple[str, str, str]]:
     population, population_source = _population(wh, profile)
     geo = profile.geo
-    facts = [(geo.geo_level.title(), f"{geo.name} (GEOID {geo.geo_id})", "")]
+    facts = [(geo.geo_level.title(), N_("{name} (GEOID {geo_id})", name=geo.name,
+                                        geo_id=geo.geo_id), "")]
     if profile.county:
-        facts.append(("County", f"{profile.county.name} (GEOID {profile.county.geo_id})",
-                      "the county holding most of the city's Opportunity Atlas tracts"))
+        county = N_("{name} (GEOID {geo_id})", name=profile.county.name,
+                    geo_id=profile.county.geo_id)
+        facts.append(("County", county,
+                      N_("the county holding most of the city's Opportunity Atlas tracts")))
     facts.append(("Population", population, population_source))
-    facts.append(("Data vintage", "; ".join(vintage), ""))
+    facts.append(("Data vintage", joined("; ", vintage), ""))
     return facts
 
 
@@ -269,9 +275,17 @@ def _barriers(wh: Warehouse, report: BarrierReport, profile: Profile) -> dict:
     }
 
 
+def _english(write, *args, **kwargs) -> str:
+    """A number written the English way, as the parameters of an ``N_`` message are (the
+    report writes it the reader's way when it translates the message)."""
+    with use_language("en"):
+        return write(*args, **kwargs)
+
+
 def _source_line(m) -> str:
-    return (f"Source: {charts.release_label(m.source_id)}, {m.period}; quality: "
-            f"{charts.quality_word(m.quality)}")
+    return N_("Source: {release}, {period}; quality: {quality}",
+              release=charts.release_label(m.source_id), period=m.period,
+              quality=charts.quality_word(m.quality))
 
 
 def _peer_block(wh: Warehouse, report: BarrierReport, m, level: str) -> ChartBlock:
@@ -285,8 +299,8 @@ def _peer_block(wh: Warehouse, report: BarrierReport, m, level: str) -> ChartBlo
         charts.peer_table(m.estimate, peers, m.unit, name=report.geo.name),
         _("{metric}: {name} and its peers").format(metric=_(m.label), name=report.geo.name))
     periods = sorted(set(peers["period"]) | {m.period})
-    caption = (f"{_source_line(m)}. Peers: latest value of each, "
-               f"{', '.join(periods)}; bars are published 95% intervals.")
+    caption = N_("{source}. Peers: latest value of each, {periods}; bars are published 95% "
+                 "intervals.", source=_source_line(m), periods=", ".join(periods))
     return ChartBlock(f"peer-{m.metric_id}", m.label, figure_svg(fig, f"peer-{m.metric_id}"),
                       table, caption)
 
@@ -301,8 +315,9 @@ def _distribution_block(wh: Warehouse, m, level: str, name: str) -> ChartBlock:
         (_("{metric}: where {name} sits among US cities") if level == "place" else
          _("{metric}: where {name} sits among US counties")).format(metric=_(m.label), name=name))
     releases = sorted({charts.release_label(s) for s in values["source_id"]})
-    caption = (f"{_source_line(m)}. Distribution: the latest value of every one of "
-               f"{len(values):,} {kind} ({'; '.join(releases)}).")
+    caption = N_("{source}. Distribution: the latest value of every one of {n:,} {kind} "
+                 "({releases}).", source=_source_line(m), n=len(values), kind=kind,
+                 releases="; ".join(releases))
     return ChartBlock(f"dist-{m.metric_id}", m.label,
                       figure_svg(fig, f"dist-{m.metric_id}"), table, caption)
 
@@ -346,18 +361,23 @@ def neighbourhood_stats(wh: Warehouse, tmap: TractMap) -> list[str]:
     out = []
     share = report.bottom_quintile_share
     if share is not None and metric.direction == "higher":
-        whom = "of the children in the Atlas sample grew up" if share.weighted else \
-            "of the tracts are"
-        out.append(f"{100 * share.share:.0f}% {whom} in tracts in the nation's bottom fifth for "
-                   f"this outcome (at or below {format_value(share.cutoff, metric.unit)}, the "
-                   f"20th percentile of {share.national_n:,} US tracts).")
+        values = {"share": 100 * share.share, "cutoff": _english(format_value, share.cutoff,
+                                                                  metric.unit),
+                  "n": share.national_n}
+        out.append(N_("{share:.0f}% of the children in the Atlas sample grew up in tracts in the "
+                      "nation's bottom fifth for this outcome (at or below {cutoff}, the 20th "
+                      "percentile of {n:,} US tracts).", **values) if share.weighted else
+                   N_("{share:.0f}% of the tracts are in tracts in the nation's bottom fifth for "
+                      "this outcome (at or below {cutoff}, the 20th percentile of {n:,} US "
+                      "tracts).", **values))
     m = report.moran
     if m is not None:
-        verdict = ("neighbouring tracts have similar values (spatial clustering)"
-                   if m.clustered else "no significant spatial clustering")
-        out.append(f"Global Moran's I = {m.i:.2f} (permutation p = {m.p_clustered:.3f}, "
-                   f"{m.permutations} permutations, Queen contiguity, {m.n} tracts with "
-                   f"a neighbour): {verdict}.")
+        verdict = (N_("neighbouring tracts have similar values (spatial clustering)")
+                   if m.clustered else N_("no significant spatial clustering"))
+        out.append(N_("Global Moran's I = {i:.2f} (permutation p = {p:.3f}, {permutations} "
+                      "permutations, Queen contiguity, {n} tracts with a neighbour): {verdict}.",
+                      i=m.i, p=m.p_clustered, permutations=m.permutations, n=m.n,
+                      verdict=verdict))
     else:
         out += [f"{w}." for w in report.warnings if "Moran" in w]
     return out
@@ -370,28 +390,34 @@ def _map_block(tmap: TractMap, stats: list[str]) -> dict:
         _("{metric}: every tract of {name}").format(metric=_(metric.label), name=tmap.geo.name))
     notes = []
     if tmap.n_tracts == 0:
-        notes.append(f"The Opportunity Atlas files loaded have no tracts matched to "
-                     f"{tmap.geo.name}, so there is no neighbourhood map.")
+        notes.append(N_("The Opportunity Atlas files loaded have no tracts matched to {name}, so "
+                        "there is no neighbourhood map.", name=tmap.geo.name))
     elif not tmap.has_geometry:
         states = sorted({t[:2] for t in tmap.missing_geometry})
-        notes.append(
-            f"Tract geometry is missing: none of the {tmap.n_tracts} tracts of "
-            f"{tmap.geo.name} has a shape in this workspace (state "
-            f"{', '.join(states)}), so the map cannot be drawn. The tract values are in the "
-            f"table below. To add the shapes: upward fetch tracts --state {' --state '.join(states)}")
+        notes.append(N_(
+            "Tract geometry is missing: none of the {n} tracts of {name} has a shape in this "
+            "workspace (state {states}), so the map cannot be drawn. The tract values are in the "
+            "table below. To add the shapes: upward fetch tracts --state {options}",
+            n=tmap.n_tracts, name=tmap.geo.name, states=", ".join(states),
+            options=" --state ".join(states)))
     elif tmap.missing_geometry:
-        notes.append(f"{len(tmap.missing_geometry)} of the {tmap.n_tracts} tracts have no shape "
-                     "and are not on the map (they are in the table).")
+        notes.append(N_("{missing} of the {n} tracts have no shape and are not on the map (they "
+                        "are in the table).", missing=len(tmap.missing_geometry),
+                        n=tmap.n_tracts))
     figure = ""
     if tmap.has_geometry:
         figure = figure_svg(charts.choropleth(tmap, _(metric.label)), "tract-map",
                             label=_("Map of {metric} by census tract in {name}").format(
                                 metric=_(metric.label), name=tmap.geo.name))
-    source = (f"Values: Opportunity Atlas tract file ({metric.source}), "
-              f"{_tract_period(tmap)}; quality: {charts.NOT_GRADED}. ")
+    values = {"source": metric.source, "period": _tract_period(tmap),
+              "quality": charts.NOT_GRADED}
+    source = N_("Values: Opportunity Atlas tract file ({source}), {period}; quality: {quality}.",
+                **values)
     if tmap.has_geometry:
-        source += (f"Shapes: US Census Bureau cartographic boundary file, "
-                   f"{tmap.geometry_vintage} (2010 tract definitions), matched on GEOID.")
+        source = N_("Values: Opportunity Atlas tract file ({source}), {period}; quality: "
+                    "{quality}. Shapes: US Census Bureau cartographic boundary file, {vintage} "
+                    "(2010 tract definitions), matched on GEOID.", **values,
+                    vintage=tmap.geometry_vintage)
     return {"metric": metric, "figure": figure, "table": table, "notes": notes,
             "stats": stats, "method": tmap.method or "", "source": source,
             "n_tracts": tmap.n_tracts, "n_mapped": tmap.n_mapped,
@@ -421,13 +447,15 @@ def _trend_blocks(wh: Warehouse, profile: Profile) -> list[ChartBlock]:
                                              metric=_(m.label), name=profile.geo.name))
         t = m.trend
         releases = sorted({charts.release_label(s) for s in series["source_id"]})
-        verdict = {True: "a significant change", False: "not a significant change",
-                   None: "no interval published to test it"}[t.significant]
-        caption = (f"Source: {'; '.join(releases)}. Change {t.first_period}–{t.last_period}: "
-                   f"{charts.format_change(t.change, m.unit, signed=True)}, "
-                   f"{verdict} (z-test from the published 95% intervals). Latest quality: "
-                   f"{charts.quality_word(m.quality)}; hollow markers are values graded weak "
-                   "(do not act on them). Releases are drawn separately, never joined.")
+        verdict = {True: N_("a significant change"), False: N_("not a significant change"),
+                   None: N_("no interval published to test it")}[t.significant]
+        caption = N_("Source: {releases}. Change {first}–{last}: {change}, {verdict} (z-test "
+                     "from the published 95% intervals). Latest quality: {quality}; hollow "
+                     "markers are values graded weak (do not act on them). Releases are drawn "
+                     "separately, never joined.", releases="; ".join(releases),
+                     first=t.first_period, last=t.last_period,
+                     change=_english(charts.format_change, t.change, m.unit, signed=True),
+                     verdict=verdict, quality=charts.quality_word(m.quality))
         blocks.append(ChartBlock(f"trend-{m.metric_id}", m.label,
                                  figure_svg(fig, f"trend-{m.metric_id}"), table, caption))
     return blocks

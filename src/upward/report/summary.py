@@ -20,7 +20,7 @@ import re
 from markupsafe import Markup, escape
 
 from upward.diagnose.summary import Summary
-from upward.report.i18n import DEFAULT_LANGUAGE, N_, current_language
+from upward.report.i18n import DEFAULT_LANGUAGE, N_, current_language, localise
 from upward.report.i18n import gettext as _
 
 #: The words of each evidence link.
@@ -31,6 +31,10 @@ EVIDENCE_WORDS = {
     "disparities": N_("the gaps between groups"),
     "neighbourhoods": N_("the neighbourhoods"),
 }
+
+#: The glossary's terms that are words (the others, such as kfr and p25, are names), as the
+#: translated sentences write them.
+TERM_WORDS = (N_("percentile"), N_("peer"), N_("tract"))
 
 
 def _with_terms(text: str, terms: dict[str, str], used: set[str]) -> str:
@@ -62,14 +66,23 @@ def summary_html(summary: Summary, links: dict[str, str], *, heading_id: str = "
                  heading_level: int = 2) -> Markup:
     """The summary section: a heading, one paragraph of linked sentences, the definitions.
 
-    The sentences and definitions come from ``upward.diagnose.summary`` in English; on a page
-    in another language they are marked ``lang="en"`` (the heading and links are translated).
+    The sentences and definitions come from ``upward.diagnose.summary`` in English, written
+    from catalog messages (``upward.core.text``): in another language each is translated
+    (``upward.report.i18n.localise``), and one without a translation is marked ``lang="en"``
+    (the heading and links are translated).
     """
-    english = "" if current_language() == DEFAULT_LANGUAGE else ' lang="en"'
+    other = current_language() != DEFAULT_LANGUAGE
     used: set[str] = set()
     parts = []
+    terms = {(_(t) if t in TERM_WORDS else t): localise(d) or d
+             for t, d in summary.terms.items()} if other else summary.terms
+    english_terms = other and any(localise(d) is None for d in summary.terms.values())
     for s in summary.sentences:
-        body = _with_terms(s.text, summary.terms, used)
+        text = localise(s.text) if other else s.text
+        english = ' lang="en"' if text is None else ""
+        if text is None:
+            text = s.text
+        body = _with_terms(text, terms if not english else summary.terms, used)
         href = links.get(s.evidence)
         if href:
             words = _(EVIDENCE_WORDS.get(s.evidence, s.evidence))
@@ -85,8 +98,8 @@ def summary_html(summary: Summary, links: dict[str, str], *, heading_id: str = "
             f'<{h} id="{heading_id}">{heading}</{h}>',
             "<p>" + " ".join(parts) + "</p>"]
     if summary.terms:
-        html.append(f'<dl class="terms small"{english}>')
-        for term, definition in summary.terms.items():
+        html.append('<dl class="terms small"' + (' lang="en"' if english_terms else "") + ">")
+        for term, definition in (summary.terms if english_terms else terms).items():
             html.append(f"<dt>{escape(term)}</dt><dd>{escape(definition)}</dd>")
         html.append("</dl>")
     html.append("</section>")

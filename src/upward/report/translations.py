@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import sys
 import tomllib
@@ -67,6 +68,8 @@ WORDS = (
     "Neighbourhood map", "all", "people", "outcome", "Place", "County", "Population",
     "Data vintage", "Weight", "Prediction interval", "Prediction interval (new city)", "US cities", "US counties", "percent", "US dollars", "income rank (0–1)",
     "percentile rank (0–100)", "per 100,000 people", "per 10,000 people", "value", "behind peers", "behind the nation", "behind peers and behind the nation",
+    # the roles of the shared server's accounts (upward.web.server.db.ROLES)
+    "viewer", "analyst", "admin",
 )
 
 
@@ -95,6 +98,8 @@ def vocabulary() -> Iterator[tuple[str, str]]:
     yield from ((r.note, "evidence rating note") for r in RULES if r.note)
     yield from ((v, "outcome domain") for v in OUTCOME_DOMAINS.values())
     yield from ((v, "evidence population") for v in POPULATIONS.values())
+    yield from ((v.lower(), "evidence population, inside a sentence")
+                for v in POPULATIONS.values())
     yield from ((g, "population group") for g in _group_words())
     yield from ((w, "comparison verdict") for w in COMPARE_WORDS)
 
@@ -119,6 +124,23 @@ def _group_words() -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def extract_marked(fileobj, keywords, comment_tags, options) -> Iterator:
+    """Babel extractor for the layers below ``report``: only ``N_(...)`` (``upward.core.text``)
+    with a literal first argument marks a message there. Read from the syntax tree, so a call
+    nested in another's arguments (``N_("{a}", a=N_("b") if x else N_("c"))``) is found too.
+
+    >>> src = b'x = N_("{n} sites", n=2 if k else N_("one"))\\n_("no")\\n'
+    >>> [m[2] for m in extract_marked(io.BytesIO(src), {}, [], {})]
+    ['{n} sites', 'one']
+    """
+    tree = ast.parse(fileobj.read())
+    found = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Name) and node.func.id == "N_" and node.args
+             and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)]
+    for node in sorted(found, key=lambda n: (n.lineno, n.col_offset)):
+        yield node.lineno, "N_", node.args[0].value, []
+
+
 def _babel_extractor(fileobj, keywords, comment_tags, options):
     for m in extract_catalog(fileobj, keywords, comment_tags, options):
         yield m["lineno"], m["funcname"], m["msgid"], m["comments"]
@@ -132,8 +154,8 @@ def extract():
 
     with CONFIG.open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    method_map = [(pattern, _babel_extractor if method == "upward_catalog" else method)
-                  for pattern, method in method_map]
+    methods = {"upward_catalog": _babel_extractor, "upward_marked": extract_marked}
+    method_map = [(pattern, methods.get(method, method)) for pattern, method in method_map]
     catalog = Catalog(project="Upward", charset="utf-8", fuzzy=False)
     for filename, lineno, message, comments, context in extract_from_dir(
             str(REPO), method_map, options_map, keywords={

@@ -43,6 +43,7 @@ import pyarrow as pa
 from upward.core.atomic import atomic_write
 from upward.core.errors import ConfigError
 from upward.core.locks import file_lock
+from upward.core.text import N_
 from upward.geo.placement import check_tracts, place_points
 from upward.sources.feeds import (
     POINT_KEY,
@@ -377,7 +378,7 @@ def _frame(name: str, spec: FeedSpec, conn: Any, records: list[dict[str, Any]],
     elif kind == "address":
         why = ["address only (no geocoder)"] * n
     else:
-        why = ["the feed declares no place, address, coordinates or tract column"] * n
+        why = [N_("the feed declares no place, address, coordinates or tract column")] * n
     amount_col = spec.amount_column or ("amount" if spec.platform == "usaspending" else None)
     program_col = spec.program_column or ("program" if spec.platform == "usaspending" else None)
     amounts = [_number(r.get(amount_col)) if amount_col else None for r in records]

@@ -290,7 +290,7 @@ def make_templates() -> Jinja2Templates:
                        number=lambda v, pattern="#,##0": DASH
         if _missing(v) else format_decimal(float(v), pattern))
     env.globals.update(render_cell=render_cell, math=math, current_language=current_language,
-                       language_links=language_links, tr=tr, finding_text=finding_text)
+                       language_links=language_links, tr=tr, finding_text=finding_text, N_=N_)
     return templates
 
 

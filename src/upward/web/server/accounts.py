@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from upward.core.errors import ConfigError, UpwardError
+from upward.core.text import N_
 from upward.web.server import db
 from upward.web.server.security import (
     check_password,
@@ -62,8 +63,9 @@ class ThrottledError(UpwardError):
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
-        super().__init__("too many failed logins for this account or address",
-                         fix=f"wait {retry_after // 60 + 1} minutes, or ask an administrator")
+        super().__init__(N_("too many failed logins for this account or address"),
+                         fix=N_("wait {minutes} minutes, or ask an administrator",
+                                minutes=retry_after // 60 + 1))
 
 
 @dataclass(frozen=True)
@@ -325,8 +327,8 @@ def authenticate(engine: Engine, username: str, password: str, ip: str) -> int:
         if ok:
             _audit(conn, user, None, "login", "session", None, f"from {ip}")
     if not ok:
-        raise LoginError("the user name or password is not right",
-                         fix="try again; after five failures the account waits 15 minutes")
+        raise LoginError(N_("the user name or password is not right"),
+                         fix=N_("try again; after five failures the account waits 15 minutes"))
     return user.id
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
 from upward.core.errors import InputFileError
+from upward.core.text import error_text
 from upward.warehouse.workspace import ServerSettings
 from upward.web.errors import Problem, respond, wants_json
 from upward.web.server import accounts
@@ -207,12 +208,12 @@ async def login(request: Request, username: Annotated[str, Form(max_length=200)]
         user_id = await run_in_threadpool(accounts.authenticate, state.engine, username,
                                           password, ip)
     except accounts.ThrottledError as exc:
-        response = _page_with_nonce(request, nonce, {"next": target, "error": str(exc)},
+        response = _page_with_nonce(request, nonce, {"next": target, "error": error_text(exc)},
                                     status_code=429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except accounts.LoginError as exc:
-        return _page_with_nonce(request, nonce, {"next": target, "error": str(exc)},
+        return _page_with_nonce(request, nonce, {"next": target, "error": error_text(exc)},
                                 status_code=401)
     token = accounts.open_session(state.engine, user_id, state.settings.session_hours)
     response = _redirect(target)
@@ -282,7 +283,7 @@ async def upload_page(request: Request, access: Analyst, file: Annotated[UploadF
     try:
         checked = await _read_upload(request, file)
     except InputFileError as exc:
-        return _programs(request, access, error=str(exc), status_code=400)
+        return _programs(request, access, error=error_text(exc), status_code=400)
     dataset_id = access.stage_upload(checked)
     return _redirect(f"/t/{access.slug}/programs/{dataset_id}")
 
@@ -336,7 +337,7 @@ async def evaluate_page(request: Request, access: Analyst, dataset_id: ObjectId)
     except AccessError:
         raise
     except UpwardError as exc:
-        return _program(request, access, dataset_id, error=str(exc), form=form,
+        return _program(request, access, dataset_id, error=error_text(exc), form=form,
                         status_code=422)
     return _redirect(f"/t/{access.slug}/evaluations/{eval_id}")
 
