@@ -645,8 +645,11 @@ def estimate_staggered(data: pd.DataFrame, spec: EvaluationSpec, *,
                                                 "errors with caution")
         checks.append(check)
         warnings += cluster_warnings
-    few_check, placebo = _few_treated(panel, opts, spec, head)
+    few_check, placebo, placebo_pre = _few_treated(panel, opts, spec, head, events)
     checks.insert(0, few_check)
+    if placebo_pre is not None:
+        checks = [_randomised_pre_trends(placebo_pre, c, spec.alpha)
+                  if c.name == "pre_trends" and c.passed is not None else c for c in checks]
     analytic = head
     if placebo is not None:
         table[0] = head.row(table[0]["method"] + " (analytic SE: not reliable here)")
@@ -690,12 +693,15 @@ def estimate_staggered(data: pd.DataFrame, spec: EvaluationSpec, *,
 
 
 def _few_treated(panel: Panel, opts: StaggeredOptions, spec: EvaluationSpec,
-                 head: Estimate) -> tuple[Check, Estimate | None]:
+                 head: Estimate, events: list[tuple[float, float]]
+                 ) -> tuple[Check, Estimate | None, PlaceboInference | None]:
     """The treated-clusters rule (``inference.FEW_TREATED_CLUSTERS``): with too few treated
     clusters, or a cohort of one unit, the analytic standard errors rest on one or a few
     units. With too few treated clusters the headline becomes randomisation inference: the
     clusters' first-treated periods are shuffled among the clusters and the simple ATT
-    re-estimated (the sharp null of no effect; cohort sizes kept)."""
+    re-estimated (the sharp null of no effect; cohort sizes kept). The same shuffles give the
+    pre-trend test its reference distribution: the sum of squared pre-treatment event-time
+    effects (``events``) against theirs (the third value; None without randomisation)."""
     column = spec.cluster or spec.unit
     codes = pd.factorize(panel.cluster)[0]
     per_cluster = pd.Series(panel.cohort).groupby(codes)
@@ -707,16 +713,16 @@ def _few_treated(panel: Panel, opts: StaggeredOptions, spec: EvaluationSpec,
                    "group-time standard errors rest on that one unit" if single else "")
     if check.passed:
         if not single:
-            return check, None
+            return check, None, None
         return Check("treated_clusters", False, check.detail + single_text,
-                     check.statistic), None
+                     check.statistic), None, None
     if bool((per_cluster.nunique() > 1).any()):
         return Check("treated_clusters", False, check.detail + single_text + "; first-treated "
                      "periods differ within clusters, so they cannot be reassigned between "
-                     "clusters: no randomisation inference", check.statistic), None
+                     "clusters: no randomisation inference", check.statistic), None, None
     cluster_cohort = per_cluster.min().to_numpy()
     rng = np.random.default_rng(spec.seed)
-    placebo = []
+    placebo, placebo_pre = [], []
     for _ in range(STAGGERED_ASSIGNMENTS):
         shuffled = rng.permutation(cluster_cohort)[codes]
         try:
@@ -725,11 +731,17 @@ def _few_treated(panel: Panel, opts: StaggeredOptions, spec: EvaluationSpec,
                                     opts.est_method)
             post = gt.event_time >= 0
             value = aggregate(gt, other, post)[0] if post.any() else float("nan")
+            pre = pre_trend_statistic(gt, other)
         except (ValueError, ZeroDivisionError, InputFileError):
-            value = float("nan")
+            value = pre = float("nan")
         placebo.append(value)
-    values = np.asarray(placebo)
+        placebo_pre.append(pre)
+    values, pre_values = np.asarray(placebo), np.asarray(placebo_pre)
     result = PlaceboInference(head.estimate, values[np.isfinite(values)], exact=False)
+    observed_pre = [e for t, e in events if t < 0]
+    pre_result = (PlaceboInference(float(np.sum(np.square(observed_pre))),
+                                   pre_values[np.isfinite(pre_values)], exact=False)
+                  if observed_pre else None)
     shown = result.headline(spec.alpha)
     se_text = "not available" if shown.se is None else f"{shown.se:,.4g}"
     p_text = "not available" if head.p_value is None else f"{head.p_value:.2g}"
@@ -738,7 +750,38 @@ def _few_treated(panel: Panel, opts: StaggeredOptions, spec: EvaluationSpec,
               f"{result.assignments:,} times with the data as observed, p = "
               f"{shown.p_value:.3g}, and the standard error is the spread of those placebo "
               f"estimates ({se_text}), against an analytic p of {p_text}")
-    return Check("treated_clusters", False, detail, check.statistic, shown.p_value), shown
+    return (Check("treated_clusters", False, detail, check.statistic, shown.p_value), shown,
+            pre_result)
+
+
+def pre_trend_statistic(gt: GroupTime, panel: Panel) -> float:
+    """The sum of squared pre-treatment event-time effects: the pre-trend test's statistic
+    under randomisation inference (NaN without a pre-treatment event time).
+
+    >>> y = np.array([[0.0, 1, 3], [0, 0, 0], [1, 1, 1]])
+    >>> p = Panel(y, np.array([1, 2, 3]), np.array([3.0, np.inf, np.inf]), np.arange(3))
+    >>> round(pre_trend_statistic(group_time_effects(p, "never", "varying", "reg"), p), 6)
+    1.0
+    """
+    events = np.unique(gt.event_time[gt.event_time < 0])
+    if not len(events):
+        return float("nan")
+    estimates, _ = aggregate_many(gt, panel, [gt.event_time == e for e in events])
+    return float(np.sum(np.square(estimates)))
+
+
+def _randomised_pre_trends(placebo: PlaceboInference, analytic: Check, alpha: float) -> Check:
+    """The pre-trend check with too few treated clusters: the analytic Wald test's covariance
+    rests on those few clusters, so its p-value comes from the shuffles instead."""
+    p = placebo.p_value
+    passed = bool(p > alpha)
+    detail = (f"randomisation test that the pre-treatment event-time effects are zero (their "
+              f"sum of squares, {placebo.estimate:,.4g}, against {placebo.assignments:,} "
+              f"shuffles of the clusters' first-treated periods): p = {p:.3g}, because too "
+              f"few clusters are treated for the analytic Wald test ({analytic.detail})")
+    if not passed:
+        detail += "; cohorts were already diverging from their controls before treatment"
+    return Check("pre_trends", passed, detail, placebo.estimate, p)
 
 
 def _uniform_band(event_if: np.ndarray, panel: Panel, rows: list[dict],
