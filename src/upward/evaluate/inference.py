@@ -465,6 +465,30 @@ def placebo_inference(estimate: float, treated: np.ndarray, refit, *, seed: int,
     return PlaceboInference(float(estimate), values[np.isfinite(values)], exact)
 
 
+def randomised_pre_trends(placebo: PlaceboInference, analytic: Check, alpha: float,
+                          shuffled: str, diverging: str) -> Check:
+    """The ``pre_trends`` check when too few clusters are treated: the analytic Wald test's
+    covariance rests on those few clusters (it rejects far too often), so the p-value of the
+    pre-treatment effects' sum of squares comes from the headline's shuffles of ``shuffled``
+    instead; the analytic test stays in the detail.
+
+    >>> analytic = Check("pre_trends", False, "Wald test: p = 0.001")
+    >>> c = randomised_pre_trends(PlaceboInference(2.0, np.array([0.5, 3.0, 1.0]), False),
+    ...                           analytic, 0.05, "treated clusters", "already diverging")
+    >>> c.passed, c.p_value, c.detail[:44]
+    (True, 0.5, 'randomisation test that the pre-treatment ef')
+    """
+    p = placebo.p_value
+    passed = bool(p > alpha)
+    detail = (f"randomisation test that the pre-treatment effects are zero (their sum of "
+              f"squares, {placebo.estimate:,.4g}, against {placebo.assignments:,} shuffles of "
+              f"the {shuffled}): p = {p:.3g}, because too few clusters are treated for the "
+              f"analytic Wald test ({analytic.detail.removesuffix(f'; {diverging}')})")
+    if not passed:
+        detail += f"; {diverging}"
+    return Check("pre_trends", passed, detail, placebo.estimate, p)
+
+
 def wild_cluster_bootstrap(fit, param: str, seed: int, *, impose_null: bool = True,
                            reps: int = WILD_BOOTSTRAP_REPS) -> float | None:
     """The wild cluster bootstrap p-value of a pyfixest fit's ``param`` (the ``wildboottest``

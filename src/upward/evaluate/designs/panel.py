@@ -38,12 +38,14 @@ from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.inference import (
     MAX_ASSIGNMENTS,
     Estimate,
+    PlaceboInference,
     cluster_check,
     fixest_block,
     fixest_estimate,
     linear_combination,
     n_clusters,
     placebo_inference,
+    randomised_pre_trends,
     treated_cluster_check,
     wald_test,
     wild_cluster_bootstrap,
@@ -584,9 +586,17 @@ def estimate_event_study(data: pd.DataFrame, spec: EvaluationSpec, *,
     g = n_clusters(frame["cl"])
     check, cluster_warnings = cluster_check(g, cluster, FEW_CLUSTERS_REMEDY)
     frame["g"] = treated.astype(float).to_numpy()
-    few = _few_treated(frame, cluster, head, None, spec,
-                       _EventRefit(frame, opts, covs, spec),
+    refit = _EventRefit(frame, opts, covs, spec)
+    few = _few_treated(frame, cluster, head, None, spec, refit,
                        max_assignments=EVENT_STUDY_ASSIGNMENTS)
+    if few.headline is not None and checks and checks[0].passed is not None:
+        observed = fixest_block(fit, [coefs[k] for k in pre])[0]
+        placebo_pre = np.asarray(refit.pre_statistics)
+        checks = [randomised_pre_trends(
+            PlaceboInference(float(np.sum(np.square(observed))),
+                             placebo_pre[np.isfinite(placebo_pre)], exact=False),
+            checks[0], spec.alpha, "treated clusters",
+            "outcomes were already diverging before treatment")]
     checks = [c for c in (few.check, *checks, check) if c is not None]
     warnings += cluster_warnings
     estimates = [head.row("average of post-period coefficients (TWFE)")]
@@ -636,7 +646,9 @@ class _EventRefit:
     alternating projections, as its ``feols`` does) and each assignment demeans only its
     relative-period dummies and solves one least-squares problem: the coefficients
     ``feols`` would give, without building a model matrix from a formula each time. A
-    rank-deficient assignment falls back to ``feols``, which drops collinear dummies.
+    rank-deficient assignment falls back to ``feols``, which drops collinear dummies. Each
+    call also records the sum of squared pre-period coefficients (``pre_statistics``), the
+    randomisation reference of the pre-trend test.
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
@@ -668,6 +680,7 @@ class _EventRefit:
         self.within = self._within(outcome_and_covariates)
         first = frame.groupby("cl")["c"].min()
         self.clusters, self.cohorts = first.index, first.dropna().to_numpy()
+        self.pre_statistics: list[float] = []
 
     def _within(self, x: np.ndarray) -> np.ndarray:
         out, _ = self._demean(x, self.fixed, self.weights, tol=self.TOLERANCE)
@@ -685,13 +698,16 @@ class _EventRefit:
         rel = self._assigned(treated_clusters)["rel"].to_numpy()
         levels = np.array(sorted(set(rel.tolist()) - {REFERENCE}))
         if not (levels >= 0).any():
+            self.pre_statistics.append(float("nan"))
             return float("nan")
         dummies = np.ascontiguousarray((rel[:, None] == levels[None, :]).astype(float))
         x = np.column_stack([self._within(dummies), self.within[:, 1:]]) * self.root[:, None]
         beta, _, rank, _ = np.linalg.lstsq(x, self.within[:, 0] * self.root, rcond=None)
         if rank < x.shape[1]:
             return self.with_feols(treated_clusters)
-        return float(np.mean(beta[: len(levels)][levels >= 0]))
+        by_level = beta[: len(levels)]
+        self.pre_statistics.append(float(np.sum(np.square(by_level[levels < REFERENCE]))))
+        return float(np.mean(by_level[levels >= 0]))
 
     def with_feols(self, treated_clusters: np.ndarray) -> float:
         """The same refit through pyfixest's ``feols`` (the reference the fast path equals)."""
@@ -701,9 +717,14 @@ class _EventRefit:
                            data=self._assigned(treated_clusters), vcov="iid",
                            weights="w" if self.spec.weights else None)
         except Exception:
+            self.pre_statistics.append(float("nan"))
             return float("nan")
-        post = [b for n, b in zip(map(str, fit._coefnames), fit._beta_hat, strict=True)
-                if n.startswith("rel::") and float(n.split("::")[1]) >= 0]
+        by_level = {float(n.split("::")[1]): b for n, b in
+                    zip(map(str, fit._coefnames), fit._beta_hat, strict=True)
+                    if n.startswith("rel::")}
+        post = [b for k, b in by_level.items() if k >= 0]
+        self.pre_statistics.append(float(sum(b * b for k, b in by_level.items()
+                                             if k < REFERENCE)))
         return float(np.mean(post)) if post else float("nan")
 
 

@@ -86,6 +86,7 @@ from upward.evaluate.inference import (
     PlaceboInference,
     cluster_check,
     linear_combination,
+    randomised_pre_trends,
     treated_cluster_check,
     wald_test,
 )
@@ -648,8 +649,10 @@ def estimate_staggered(data: pd.DataFrame, spec: EvaluationSpec, *,
     few_check, placebo, placebo_pre = _few_treated(panel, opts, spec, head, events)
     checks.insert(0, few_check)
     if placebo_pre is not None:
-        checks = [_randomised_pre_trends(placebo_pre, c, spec.alpha)
-                  if c.name == "pre_trends" and c.passed is not None else c for c in checks]
+        checks = [randomised_pre_trends(
+            placebo_pre, c, spec.alpha, "first-treated periods",
+            "cohorts were already diverging from their controls before treatment")
+            if c.name == "pre_trends" and c.passed is not None else c for c in checks]
     analytic = head
     if placebo is not None:
         table[0] = head.row(table[0]["method"] + " (analytic SE: not reliable here)")
@@ -768,20 +771,6 @@ def pre_trend_statistic(gt: GroupTime, panel: Panel) -> float:
         return float("nan")
     estimates, _ = aggregate_many(gt, panel, [gt.event_time == e for e in events])
     return float(np.sum(np.square(estimates)))
-
-
-def _randomised_pre_trends(placebo: PlaceboInference, analytic: Check, alpha: float) -> Check:
-    """The pre-trend check with too few treated clusters: the analytic Wald test's covariance
-    rests on those few clusters, so its p-value comes from the shuffles instead."""
-    p = placebo.p_value
-    passed = bool(p > alpha)
-    detail = (f"randomisation test that the pre-treatment event-time effects are zero (their "
-              f"sum of squares, {placebo.estimate:,.4g}, against {placebo.assignments:,} "
-              f"shuffles of the clusters' first-treated periods): p = {p:.3g}, because too "
-              f"few clusters are treated for the analytic Wald test ({analytic.detail})")
-    if not passed:
-        detail += "; cohorts were already diverging from their controls before treatment"
-    return Check("pre_trends", passed, detail, placebo.estimate, p)
 
 
 def _uniform_band(event_if: np.ndarray, panel: Panel, rows: list[dict],
