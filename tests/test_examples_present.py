@@ -27,6 +27,9 @@ WEB_DATA = ("a place table built from the app's WebData over a loaded workspace;
             "tests/test_web_downloads.py")
 SERVER_DB = "needs the shared server's PostgreSQL database: exercised by tests/test_server*.py"
 MIGRATION = "Alembic migration step, run by upward.web.server.db.migrate in tests/test_server.py"
+#: Needs a place loaded in a workspace (its barrier report, profile and tracts).
+BRIEF = ("renders a loaded place's two-page briefing: tests/test_brief_report.py (upward report "
+         "--brief) and tests/test_i18n.py (in Spanish)")
 #: Files other changes are editing at the same time: their examples follow those changes.
 PARALLEL = "edited in parallel; examples follow"
 CENSUS_API = ("downloads from the Census Data API; tests/test_census_api.py runs it against a "
@@ -100,22 +103,22 @@ EXEMPT: dict[str, str] = {
     "upward.web.evidence.intervention_page": ROUTE,
     "upward.web.evidence.api_recommend": ROUTE,
     "upward.web.evidence.recommend_page": ROUTE,
-    "upward.web.pages.home": PARALLEL,
-    "upward.web.pages.find_place": PARALLEL,
-    "upward.web.pages.state_page": PARALLEL,
-    "upward.web.pages.place_overview": PARALLEL,
-    "upward.web.pages.metric_page": PARALLEL,
-    "upward.web.pages.metric_figures": PARALLEL,
-    "upward.web.pages.barriers_page": PARALLEL,
-    "upward.web.pages.save_peers_form": PARALLEL,
-    "upward.web.pages.map_page": PARALLEL,
-    "upward.web.pages.place_table_download": PARALLEL,
-    "upward.web.pages.tract_geojson": PARALLEL,
-    "upward.web.pages.site_table_download": PARALLEL,
-    "upward.web.pages.compare_page": PARALLEL,
-    "upward.web.pages.metrics_page": PARALLEL,
-    "upward.web.pages.metric_info": PARALLEL,
-    "upward.web.pages.api_reference": PARALLEL,
+    "upward.web.pages.home": ROUTE,
+    "upward.web.pages.find_place": ROUTE,
+    "upward.web.pages.state_page": ROUTE,
+    "upward.web.pages.place_overview": ROUTE,
+    "upward.web.pages.metric_page": ROUTE,
+    "upward.web.pages.metric_figures": ("the charts of a loaded place's metric page (app WebData): "
+                                        "tests/test_web_downloads.py draws them as embeds"),
+    "upward.web.pages.barriers_page": ROUTE,
+    "upward.web.pages.save_peers_form": ROUTE,
+    "upward.web.pages.map_page": ROUTE,
+    "upward.web.pages.place_table_download": ROUTE,
+    "upward.web.pages.site_table_download": ROUTE,
+    "upward.web.pages.compare_page": ROUTE,
+    "upward.web.pages.metrics_page": ROUTE,
+    "upward.web.pages.metric_info": ROUTE,
+    "upward.web.pages.api_reference": ROUTE,
     "upward.web.server.access.open_tenant": SERVER_DB,
     "upward.web.server.access.tenants_of": SERVER_DB,
     "upward.web.server.accounts.tenant_by_slug": SERVER_DB,
@@ -183,7 +186,8 @@ EXEMPT: dict[str, str] = {
     "upward.web.tables.place_list": WEB_DATA,
     "upward.demo.replicates.write_demo_replicates": "writes the demo county's replicate files (seconds)",
     "upward.demo.run.run_demo": DEMO,
-    "upward.diagnose.summary.summarise": PARALLEL,
+    "upward.diagnose.summary.summarise": ("needs a loaded place's barrier report and "
+                                          "warehouse: tests/test_brief_summary.py"),
     "upward.estimate.aggregate.Recipe": PARALLEL,
     "upward.estimate.aggregate.area_cells": PARALLEL,
     "upward.estimate.aggregate.replicate_values": PARALLEL,
@@ -191,13 +195,14 @@ EXEMPT: dict[str, str] = {
     "upward.evaluate.linkage.score_pairs": SPLINK,
     "upward.evaluate.linkage.link_records": SPLINK,
     "upward.evaluate.linkage.link_for_spec": SPLINK,
-    "upward.evidence.pilot.plan_from_evidence": PARALLEL,
+    "upward.evidence.pilot.plan_from_evidence": ("profiles a loaded place in a workspace: "
+                                                 "tests/test_evidence_recommend.py"),
     "upward.microdata.MicrodataResult": PARALLEL,
     "upward.microdata.estimate": PARALLEL,
     "upward.microdata.table": PARALLEL,
-    "upward.report.brief.brief_context": PARALLEL,
-    "upward.report.brief.render_brief": PARALLEL,
-    "upward.report.brief.write_brief": PARALLEL,
+    "upward.report.brief.brief_context": BRIEF,
+    "upward.report.brief.render_brief": BRIEF,
+    "upward.report.brief.write_brief": BRIEF,
     "upward.report.translations.extract": CATALOGS,
     "upward.report.translations.update": CATALOGS,
     "upward.report.translations.main": CATALOGS,
