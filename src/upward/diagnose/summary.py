@@ -67,7 +67,11 @@ WHERE_METRIC = "kfr_dollars_p25"
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence and the evidence it comes from."""
+    """One sentence and the evidence it comes from.
+
+    >>> Sentence("Tulsa is a city.", "scorecard").evidence
+    'scorecard'
+    """
 
     text: str
     evidence: str
@@ -75,7 +79,12 @@ class Sentence:
 
 @dataclass
 class Summary:
-    """The summary of one place: its sentences and the glossary terms they use."""
+    """The summary of one place: its sentences and the glossary terms they use.
+
+    >>> s = Summary("Tulsa", [Sentence("A.", "scorecard")], {"kfr": "income rank"})
+    >>> len(s.sentences), s.terms["kfr"]
+    (1, 'income rank')
+    """
 
     place: str
     sentences: list[Sentence]

@@ -49,6 +49,10 @@ class PooledEffect(JsonReport):
     ``z_or_t`` is a z statistic, or t with ``df`` degrees of freedom when ``hk`` is true.
     ``pi_low``/``pi_high`` are None when they cannot be computed (fewer than 3 studies with
     the t-based interval).
+
+    >>> p = pool([0.1, 0.3], [0.1, 0.1], method="FE")
+    >>> p.k, round(p.estimate, 3), [round(w, 2) for w in p.weights]
+    (2, 0.2, [0.5, 0.5])
     """
 
     method: str

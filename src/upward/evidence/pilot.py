@@ -121,7 +121,18 @@ def target_effect(pooled: PooledEffect, target: str) -> tuple[float, str]:
 
 @dataclass
 class PilotPlan(JsonReport):
-    """How big a pilot must be to detect the target effect, and the plan behind it."""
+    """How big a pilot must be to detect the target effect, and the plan behind it.
+
+    >>> p = PilotPlan(intervention_id="x", intervention_name="X", outcome="employed",
+    ...               outcome_label="Employed", unit="share (0-1)", place="Tulsa, OK",
+    ...               target="the pooled effect", target_effect=0.05, sd=0.5, sd_basis="given",
+    ...               design="rct", people=3142, clusters=None, cluster_size=None, icc=None,
+    ...               power=0.8, alpha=0.05, mde=0.05, pooled_headline="Pooled effect 0.05")
+    >>> p.lines()[:2]  # doctest: +NORMALIZE_WHITESPACE
+    ['Pilot of X in Tulsa, OK: randomise 3,142 people (1,571 per arm) to detect the pooled
+      effect (0.05 share (0-1) on Employed) with 80% power at 5% (two-sided).',
+     'Outcome standard deviation: 0.5 (given).']
+    """
 
     intervention_id: str
     intervention_name: str
@@ -263,7 +274,22 @@ def spec_skeleton(plan: PilotPlan) -> str:
 
 
 def write_spec(plan: PilotPlan, path: Path) -> Path:
-    """Write the spec skeleton atomically (refusing to overwrite an existing file)."""
+    """Write the spec skeleton atomically (refusing to overwrite an existing file).
+
+    >>> import tempfile, pathlib
+    >>> p = PilotPlan(intervention_id="x", intervention_name="X", outcome="employed",
+    ...               outcome_label="Employed", unit="share (0-1)", place="Tulsa, OK",
+    ...               target="the pooled effect", target_effect=0.05, sd=0.5, sd_basis="given",
+    ...               design="rct", people=3142, clusters=None, cluster_size=None, icc=None,
+    ...               power=0.8, alpha=0.05, mde=0.05, pooled_headline="Pooled effect 0.05")
+    >>> path = write_spec(p, pathlib.Path(tempfile.mkdtemp()) / "pilot.yaml")
+    >>> path.read_text().splitlines()[4]
+    'name: x-tulsa-ok-pilot'
+    >>> write_spec(p, path)
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.ConfigError: ...already exists...
+    """
     path = Path(path)
     if path.exists():
         raise ConfigError(f"{path} already exists", fix="give another --spec path, or move it")

@@ -48,7 +48,19 @@ MEASURE_ORDER = tuple(effect_sizes.MEASURES)
 
 @dataclass
 class EvidencePool(JsonReport):
-    """An intervention's pooled effect on one outcome, with the studies in it and out of it."""
+    """An intervention's pooled effect on one outcome, with the studies in it and out of it.
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> _ = add_papers(ws)
+    >>> p = pool_evidence(ws, "national-supported-work", "earnings_annual")
+    >>> p.measure, len(p.studies), p.excluded
+    ('md', 2, [])
+    >>> p.headline()[:58]
+    'National Supported Work (NSW) demonstration — Annual earni'
+    """
 
     intervention_id: str
     intervention_name: str
@@ -97,6 +109,19 @@ def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, out
     ``Effect.not_pooled``) are listed in ``excluded`` with the reason. Money is pooled in
     constant dollars of ``dollars_of`` (CPI-U, ``upward.evidence.money``); without it, in the
     effects' own dollar year when they share one, else in the latest of their years.
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> _ = add_papers(ws)
+    >>> p = pool_evidence(ws, "national-supported-work", "earnings_annual", method="DL")
+    >>> p.pooled.method, p.pooled.k, p.outcome_label
+    ('DL', 2, 'Annual earnings')
+    >>> pool_evidence(ws, "national-supported-work", "no_such_outcome")
+    Traceback (most recent call last):
+    ...
+    upward.evidence.library.EvidenceNotFoundError: no study of 'national-supported-work' reports outcome 'no_such_outcome'...
     """
     library = _as_library(source)
     intervention = library.intervention(intervention_id)
@@ -165,7 +190,11 @@ def pool_evidence(source: Workspace | EvidenceLibrary, intervention_id: str, out
 
 @dataclass(frozen=True)
 class EligibleSource:
-    """How to count the eligible people of a place (a declared choice, one at a time)."""
+    """How to count the eligible people of a place (a declared choice, one at a time).
+
+    >>> sorted(ELIGIBLE_SOURCES), ELIGIBLE_SOURCES["given"].description
+    (['given', 'metric', 'share'], 'a number the user gives (--eligible)')
+    """
 
     name: str
     description: str
@@ -181,7 +210,18 @@ ELIGIBLE_SOURCES = {s.name: s for s in (
 
 @dataclass
 class PlaceProjection(JsonReport):
-    """A pooled effect projected onto one place."""
+    """A pooled effect projected onto one place.
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> _ = add_papers(ws)
+    >>> proj = project_in_place(ws, "national-supported-work", "earnings_annual", "Tulsa, OK",
+    ...                         eligible=2000, take_up=0.25, cost_per_participant=9000)
+    >>> proj.k, proj.eligible_basis, proj.lines()[2]
+    (2, 'given', 'Take-up: 25% (given)')
+    """
 
     place: str
     geo_id: str | None
@@ -242,6 +282,11 @@ def eligible_from(prof, *, share: float | None = None, share_metric: str | None 
     """Eligible people from a place's profile (``upward.measure.profile.Profile``): its
     population × ``share``, or × a share metric's value (1 − it with ``complement``).
     Returns (eligible, how it was computed).
+
+    >>> from types import SimpleNamespace
+    >>> prof = SimpleNamespace(population=400_000, geo=SimpleNamespace(name="Tulsa city, OK"))
+    >>> eligible_from(prof, share=0.05)
+    (20000.0, 'population 400,000 × 0.05')
     """
     if prof.population is None:
         raise ConfigError(f"the profile of {prof.geo.name} has no population",
@@ -286,6 +331,16 @@ def project_in_place(source: Workspace | EvidenceLibrary, intervention_id: str, 
     per participant (in ``dollars_of`` dollars), else the intervention's, converted to
     ``dollars_of`` dollars (CPI-U; default the latest year). ``source`` is a workspace or a
     library (e.g. the published view).
+
+    >>> import tempfile, pathlib
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> _ = add_papers(ws)
+    >>> proj = project_in_place(ws, "national-supported-work", "earnings_annual", "Tulsa, OK",
+    ...                         eligible=1000, take_up=0.5)
+    >>> proj.projection.participants, proj.cost_per_participant
+    (500.0, None)
     """
     given = [x is not None for x in (eligible, share, share_metric)]
     if sum(given) != 1:

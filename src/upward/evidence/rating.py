@@ -115,7 +115,16 @@ def wwc_low_attrition(overall: float | None, differential: float | None,
 
 @dataclass(frozen=True)
 class Facts:
-    """What the rules look at, read from a study (and the outcome being rated)."""
+    """What the rules look at, read from a study (and the outcome being rated).
+
+    >>> from upward.evidence.schema import Study
+    >>> s = Study(intervention_id="x", title="A trial", design="rct", citation="c",
+    ...           sample_size=800, attrition_overall=0.10, attrition_differential=0.02,
+    ...           effects=[{"outcome": "y", "measure": "md", "estimate": 1, "se": 0.4}])
+    >>> f = facts_of(s)
+    >>> f.family == "randomised", f.attrition_low, f.n, round(f.p_value, 4)
+    (True, True, 800, 0.0124)
+    """
 
     design: str
     family: str
@@ -211,7 +220,16 @@ def facts_of(study: Study, *, outcome: str | None = None, intervention: Interven
 
 @dataclass(frozen=True)
 class Criterion:
-    """A named condition with the phrase a rating gives when it holds and when it does not."""
+    """A named condition with the phrase a rating gives when it holds and when it does not.
+
+    >>> from upward.evidence.schema import Study
+    >>> f = facts_of(Study(intervention_id="x", title="A trial", design="rct", citation="c",
+    ...                    sample_size=200, effects=[{"outcome": "y", "measure": "md",
+    ...                                               "estimate": 1, "se": 0.4}]))
+    >>> large = CRITERIA["large_sample"]
+    >>> large.test(f), str(large.unmet(f))
+    (False, 'n = 200 (under 350)')
+    """
 
     name: str
     test: Callable[[Facts], bool]
@@ -354,7 +372,12 @@ CRITERIA: dict[str, Criterion] = {c.name: c for c in (
 
 @dataclass(frozen=True)
 class Rule:
-    """One tier of a framework: its rank (1 = highest), label and the criteria it needs."""
+    """One tier of a framework: its rank (1 = highest), label and the criteria it needs.
+
+    >>> top = rules_of("essa")[0]
+    >>> top.tier, top.label, top.requires[:2]
+    (1, 'Tier 1 — strong evidence', ('randomised', 'wwc_without'))
+    """
 
     framework: str
     tier: int
@@ -404,7 +427,12 @@ CONTEXT = ("comparison_design", "large_sample", "multi_site")
 
 @dataclass
 class Rating(JsonReport):
-    """A framework's tier for a study or an intervention, with the reasons."""
+    """A framework's tier for a study or an intervention, with the reasons.
+
+    >>> r = Rating("sptw", 2, "Near Top Tier", ["randomised"], ["one site"])
+    >>> r.tier, r.to_dict()["not_higher"]
+    (2, ['one site'])
+    """
 
     framework: str
     tier: int
@@ -517,7 +545,17 @@ def _with_wwc(facts: Facts, tier: int) -> Facts:
 # Intervention level -------------------------------------------------------------------
 @dataclass(frozen=True)
 class StudyRated:
-    """A study with its facts and ratings, the unit the intervention-level rules count."""
+    """A study with its facts and ratings, the unit the intervention-level rules count.
+
+    >>> from upward.evidence.schema import Study
+    >>> s = Study(intervention_id="x", title="A trial", design="rct", citation="c",
+    ...           sample_size=800, sites=2, attrition_overall=0.10, attrition_differential=0.02,
+    ...           effects=[{"outcome": "y", "measure": "md", "estimate": 1, "se": 0.4,
+    ...                     "follow_up_months": 24}])
+    >>> rated = StudyRated(s, facts_of(s), rate_study(s))
+    >>> rated.facts.sites, rated.ratings["sptw"].label
+    (2, 'Top Tier')
+    """
 
     study: Study
     facts: Facts

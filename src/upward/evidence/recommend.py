@@ -69,7 +69,12 @@ PER_PARTICIPANTS = 1000
 @dataclass(frozen=True)
 class CountRecipe:
     """How to count a population in a place from one measured metric: the metric itself
-    (``count``), population × it (``share``) or population × (1 − it) (``complement``)."""
+    (``count``), population × it (``share``) or population × (1 − it) (``complement``).
+
+    >>> recipe = POPULATION_COUNTS["adults"][1]
+    >>> recipe.metric_id, recipe.how
+    ('share_employed', 'complement')
+    """
 
     metric_id: str
     how: str
@@ -95,7 +100,12 @@ POPULATION_COUNTS: dict[str, tuple[CountRecipe, ...]] = {
 
 @dataclass(frozen=True)
 class Measured:
-    """A measured value of the place (from its barrier report), with its 95% bounds."""
+    """A measured value of the place (from its barrier report), with its 95% bounds.
+
+    >>> m = Measured(0.12, 0.10, 0.14, "2019-2023", "Unemployment rate")
+    >>> [round(x) for x in eligible_count("adults", 50_000.0, {"acs_unemployment_rate": m})[:3]]
+    [6000, 5000, 7000]
+    """
 
     estimate: float
     lb: float | None
@@ -148,7 +158,21 @@ def eligible_count(population_id: str, place_population: float | None,
 
 @dataclass
 class Candidate:
-    """One intervention proposed for one barrier, with its evidence and what it means here."""
+    """One intervention proposed for one barrier, with its evidence and what it means here.
+
+    >>> import tempfile, pathlib
+    >>> from types import SimpleNamespace as NS
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> _ = add_papers(ws)
+    >>> report = NS(geo=NS(name="Tulsa city, Oklahoma", geo_id="4075000"), gaps=[],
+    ...             findings=[NS(metric_id="kir_p25", label="Adult income rank", sentence="")])
+    >>> rec = recommend_for(report, EvidenceLibrary(ws), place_population=None, dollars_of=2020)
+    >>> c = rec.barriers[0].candidates[0]
+    >>> c.intervention_id, c.outcome, c.strength, c.k
+    ('national-supported-work', 'earnings_annual', 'clear', 2)
+    """
 
     intervention_id: str
     name: str
@@ -186,7 +210,13 @@ class Candidate:
 
 @dataclass
 class BarrierCandidates:
-    """A barrier of the place and its candidate interventions."""
+    """A barrier of the place and its candidate interventions.
+
+    >>> b = BarrierCandidates("kfr_p25", "Upward mobility", "", ["income"], ["Income"], [],
+    ...                       note="No intervention in the library matches.")
+    >>> len(b.candidates), b.more, b.note
+    (0, 0, 'No intervention in the library matches.')
+    """
 
     metric_id: str
     label: str
@@ -200,7 +230,14 @@ class BarrierCandidates:
 
 @dataclass
 class Recommendation(JsonReport):
-    """Candidate interventions for each significant barrier of a place."""
+    """Candidate interventions for each significant barrier of a place.
+
+    >>> r = Recommendation("Tulsa city, Oklahoma", "4075000", None, 2020, barriers=[])
+    >>> r.lines()[0]
+    'What has worked elsewhere for the barriers of Tulsa city, Oklahoma'
+    >>> r.lines()[4]
+    'No significant barrier: nothing to propose.'
+    """
 
     place: str
     geo_id: str
@@ -411,7 +448,21 @@ def recommend_for(report, library: EvidenceLibrary, *, place_population: float |
                   dollars_of: int | None = None, take_up: float | None = None,
                   limit: int | None = None) -> Recommendation:
     """Candidates for each finding of a barrier report (``upward.diagnose.BarrierReport``)
-    from ``library`` (a snapshot is fastest)."""
+    from ``library`` (a snapshot is fastest).
+
+    >>> import tempfile, pathlib
+    >>> from types import SimpleNamespace as NS
+    >>> from upward.warehouse.workspace import Workspace
+    >>> from upward.evidence.papers import add_papers
+    >>> ws = Workspace.init(pathlib.Path(tempfile.mkdtemp()) / "ws")
+    >>> _ = add_papers(ws)
+    >>> report = NS(geo=NS(name="Tulsa city, Oklahoma", geo_id="4075000"), gaps=[],
+    ...             findings=[NS(metric_id="kir_p25", label="Adult income rank", sentence="")])
+    >>> rec = recommend_for(report, EvidenceLibrary(ws), place_population=None, dollars_of=2020)
+    >>> b = rec.barriers[0]
+    >>> b.domains, [c.intervention_id for c in b.candidates]
+    (['earnings'], ['national-supported-work', 'moving-to-opportunity'])
+    """
     year = dollars_of or money.latest_year()
     library = library.snapshot()
     doc = library.document()

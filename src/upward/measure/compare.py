@@ -38,7 +38,12 @@ MIN_PLACES, MAX_PLACES = 2, 6
 
 @dataclass(frozen=True)
 class Difference:
-    """A place's difference from the reference place on one metric."""
+    """A place's difference from the reference place on one metric.
+
+    >>> d = Difference(0.04, 0.014, 0.028, 2.83, 0.0047, 0.0047, True, "better")
+    >>> d.significant, d.verdict, d.estimate - d.moe > 0
+    (True, 'better', True)
+    """
 
     estimate: float
     se: float | None
@@ -68,7 +73,12 @@ def difference(x: float, se_x: float | None, ref: float, se_ref: float | None) -
 
 @dataclass(frozen=True)
 class Cell:
-    """One place's value of one metric."""
+    """One place's value of one metric.
+
+    >>> c = Cell(0.74, 0.72, 0.76, 0.01, 1, "2021", 61.0, difference(0.74, 0.01, 0.70, 0.01))
+    >>> c.period, round(c.difference.estimate, 2)
+    ('2021', 0.04)
+    """
 
     estimate: float
     lb: float | None
@@ -82,7 +92,14 @@ class Cell:
 
 @dataclass(frozen=True)
 class CompareRow:
-    """One metric across the places (``cells`` in the order of the places; None = no value)."""
+    """One metric across the places (``cells`` in the order of the places; None = no value).
+
+    >>> row = CompareRow("share_employed", "Employed", "Jobs", "share", "higher",
+    ...                  [Cell(0.70, 0.68, 0.72, 0.01, 1, "2021", None, None),
+    ...                   Cell(0.74, 0.72, 0.76, 0.01, 1, "2021", None, difference(0.74, 0.01, 0.70, 0.01))])
+    >>> row.cells[0].difference is None, round(row.cells[1].difference.moe, 4)
+    (True, 0.0277)
+    """
 
     metric_id: str
     label: str
@@ -94,7 +111,16 @@ class CompareRow:
 
 @dataclass
 class Comparison(JsonReport):
-    """The places side by side. ``to_frame()``, ``to_json()``."""
+    """The places side by side. ``to_frame()``, ``to_json()``.
+
+    >>> row = CompareRow("share_employed", "Employed", "Jobs", "share", "higher",
+    ...                  [Cell(0.70, 0.68, 0.72, 0.01, 1, "2021", None, None),
+    ...                   Cell(0.74, 0.72, 0.76, 0.01, 1, "2021", None, difference(0.74, 0.01, 0.70, 0.01))])
+    >>> c = Comparison([{"geo_id": "4075000", "name": "Tulsa"},
+    ...                 {"geo_id": "4055000", "name": "Oklahoma City"}], [row], 0.05, "z test")
+    >>> c.to_frame()[["place", "estimate"]].values.tolist()
+    [['Tulsa', 0.7], ['Oklahoma City', 0.74]]
+    """
 
     places: list[dict]
     rows: list[CompareRow]
@@ -147,6 +173,17 @@ def compare_profiles(profiles: list[Profile], *, alpha: float = 0.05,
     replicate estimates of the difference itself); one without a p-value is shown untested,
     with its ``verdict`` saying why. ``notes`` are added to the warnings, ``method_note`` to
     the method.
+
+    >>> from upward.measure.profile import GeoMatch, MetricEntry, Profile
+    >>> def prof(geo_id, name, share):
+    ...     m = MetricEntry("share_employed", "Employed", "Jobs", "share", "higher", share,
+    ...                     share - 0.02, share + 0.02, 0.01, "95% CI", 1, "2021", "acs", None, None)
+    ...     return Profile(GeoMatch(geo_id, "place", name, "40"), None, None, [m], [], [], [], None, [])
+    >>> c = compare_profiles([prof("4075000", "Tulsa city, Oklahoma", 0.70),
+    ...                       prof("4055000", "Oklahoma City city, Oklahoma", 0.74)])
+    >>> d = c.rows[0].cells[1].difference
+    >>> round(d.estimate, 2), d.significant, d.verdict
+    (0.04, True, 'better')
     """
     differences = differences or {}
     from statsmodels.stats.multitest import multipletests
@@ -290,7 +327,16 @@ def short_name(name: str) -> str:
 
 
 def rich_table(c: Comparison):
-    """The comparison as a Rich table for the terminal."""
+    """The comparison as a Rich table for the terminal.
+
+    >>> row = CompareRow("share_employed", "Employed", "Jobs", "share", "higher",
+    ...                  [Cell(0.70, 0.68, 0.72, 0.01, 1, "2021", None, None), None])
+    >>> c = Comparison([{"name": "Tulsa city, Oklahoma"},
+    ...                 {"name": "Oklahoma City city, Oklahoma"}], [row], 0.05, "z test")
+    >>> t = rich_table(c)
+    >>> t.title, [col.header for col in t.columns]
+    ('Compared with Tulsa city, Oklahoma', ['Metric', 'Tulsa', 'Oklahoma City'])
+    """
     from rich.table import Table
 
     t = Table(title="Compared with " + c.places[0]["name"], header_style="bold",

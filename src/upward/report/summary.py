@@ -70,6 +70,14 @@ def summary_html(summary: Summary, links: dict[str, str], *, heading_id: str = "
     from catalog messages (``upward.core.text``): in another language each is translated
     (``upward.report.i18n.localise``), and one without a translation is marked ``lang="en"``
     (the heading and links are translated).
+
+    >>> from upward.diagnose.summary import Sentence, Summary
+    >>> s = Summary("Tulsa", [Sentence("Tulsa is a city.", "scorecard")])
+    >>> print(summary_html(s, {"scorecard": "#key-numbers"}, heading_id="brief", heading_level=3))
+    <section class="summary" aria-labelledby="brief">
+    <h3 id="brief">In brief</h3>
+    <p><span class="summary-sentence" data-evidence="scorecard">Tulsa is a city. <a class="evidence" href="#key-numbers">(evidence: the scorecard)</a></span></p>
+    </section>
     """
     other = current_language() != DEFAULT_LANGUAGE
     used: set[str] = set()

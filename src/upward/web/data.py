@@ -75,7 +75,15 @@ class Suggestion:
 
 
 class UnknownPlaceError(PlaceNotFoundError):
-    """No loaded place or county fits; carries the query and the closest loaded names."""
+    """No loaded place or county fits; carries the query and the closest loaded names.
+
+    >>> e = UnknownPlaceError("no loaded place is called 'Tulssa'", fix="check the spelling",
+    ...                       query="Tulssa",
+    ...                       suggestions=[Suggestion("4075000", "place", "Tulsa city, Oklahoma",
+    ...                                               "OK")])
+    >>> e.query, [s.url for s in e.suggestions], e.fix
+    ('Tulssa', ['/places/4075000'], 'check the spelling')
+    """
 
     def __init__(self, message: str, *, fix: str, query: str,
                  suggestions: list[Suggestion]) -> None:
@@ -85,7 +93,16 @@ class UnknownPlaceError(PlaceNotFoundError):
 
 
 class AmbiguousQueryError(AmbiguousPlaceError):
-    """Several loaded places fit; carries them as suggestions (links)."""
+    """Several loaded places fit; carries them as suggestions (links).
+
+    >>> e = AmbiguousQueryError("Springfield", ["Springfield, IL", "Springfield, MO"],
+    ...                         [Suggestion("1772000", "place", "Springfield city, Illinois", "IL"),
+    ...                          Suggestion("2970000", "place", "Springfield city, Missouri", "MO")])
+    >>> e.message
+    "'Springfield' matches 2 places: Springfield, IL; Springfield, MO"
+    >>> [s.url for s in e.suggestions]
+    ['/places/1772000', '/places/2970000']
+    """
 
     def __init__(self, query: str, candidates: list[str], suggestions: list[Suggestion]) -> None:
         self.suggestions = suggestions

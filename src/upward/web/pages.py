@@ -455,7 +455,24 @@ def place_table_download(
 def tract_geojson(tract_map, metric: Metric) -> dict:
     """The map as a GeoJSON FeatureCollection: each tract's shape with its value, bounds,
     quality and the metric (a tract without a shape is left out and listed in
-    ``missing_geometry``)."""
+    ``missing_geometry``).
+
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace as NS
+    >>> from upward.metrics.catalog import get_metric
+    >>> tract_map = NS(
+    ...     values=pd.DataFrame({"geo_id": ["40143000100"], "estimate": [0.41], "lb": [0.38],
+    ...                          "ub": [0.44]}),
+    ...     geojson={"features": [{"id": "40143000100",
+    ...                            "geometry": {"type": "Point", "coordinates": [-95.99, 36.15]}}]},
+    ...     geo=NS(geo_id="4075000", name="Tulsa city, Oklahoma"),
+    ...     missing_geometry=["40143000200"], geometry_vintage="2020")
+    >>> g = tract_geojson(tract_map, get_metric("kfr_p25"))
+    >>> g["features"][0]["properties"]["estimate"], g["features"][0]["properties"]["metric_id"]
+    (0.41, 'kfr_p25')
+    >>> g["missing_geometry"], g["place"]["geo_id"]
+    (['40143000200'], '4075000')
+    """
     values = {str(r["geo_id"]): r for r in tract_map.values.to_dict("records")}
     features = []
     for f in tract_map.geojson.get("features", []):
