@@ -221,7 +221,6 @@ EXEMPT: dict[str, str] = {
     "upward.sources.feeds.FeedDuplicateError": PARALLEL,
     "upward.sources.feeds.FeedClockError": PARALLEL,
     "upward.sources.feeds.Page": PARALLEL,
-    "upward.sources.feedspec.FeedSpec": PARALLEL,
     "upward.sources.opportunity_atlas.Measure": PARALLEL,
     "upward.sources.opportunity_atlas.read_county_outcomes": PARALLEL,
     "upward.sources.opportunity_atlas.read_web_tool_tracts": PARALLEL,

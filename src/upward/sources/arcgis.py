@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from upward.sources.feeds import POINT_KEY, FeedError, JsonClient, Page, body_sha
-from upward.sources.feedspec import FeedSpec
+from upward.core.feedspec import FeedSpec
 
 __all__ = ["ArcGisFeed", "arcgis_where", "mercator_to_wgs84"]
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from upward.core.errors import ConfigError
 from upward.sources.feeds import FeedError, JsonClient, Page, body_sha
-from upward.sources.feedspec import FeedSpec
+from upward.core.feedspec import FeedSpec
 
 __all__ = ["SocrataFeed", "soql_where"]
 

@@ -54,7 +54,7 @@ from upward.sources.feeds import (
     JsonClient,
     Page,
 )
-from upward.sources.feedspec import FeedSpec, check_name
+from upward.core.feedspec import FeedSpec, check_name
 from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
 

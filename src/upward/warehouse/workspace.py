@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from upward.core.errors import WorkspaceError
-from upward.sources.feedspec import FeedSpec
+from upward.core.feedspec import FeedSpec
 
 SETTINGS_FILE = "upward.toml"
 DEFAULT_DIR = "upward-workspace"
@@ -121,7 +121,7 @@ class Settings(BaseModel):
     @field_validator("feeds")
     @classmethod
     def _feed_names(cls, value: dict[str, FeedSpec]) -> dict[str, FeedSpec]:
-        from upward.sources.feedspec import check_name
+        from upward.core.feedspec import check_name
 
         for name in value:
             check_name(name)

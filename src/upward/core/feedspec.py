@@ -59,6 +59,11 @@ class FeedSpec(BaseModel):
     GeoJSON point or Socrata location), or the platform's geometry (ArcGIS) — ``address_column``
     alone is kept but cannot be placed without a geocoder. ``within`` is the county (5 digits) or
     place the city covers: records outside its tracts are counted as outside the city.
+
+    >>> spec = FeedSpec(platform="socrata", url="https://data.cityoftulsa.org",
+    ...                 dataset="abcd-1234", lon_column="lon", lat_column="lat")
+    >>> spec.platform, spec.schedule
+    ('socrata', 'daily')
     """
 
     model_config = ConfigDict(extra="forbid")
