@@ -354,7 +354,7 @@ def geoids(frame: pd.DataFrame, column: str, level: str, path: Path) -> pd.Serie
     digits = _digits(frame[column])
     length = digits.str.len()
     if digits.notna().all() and length.between(width - lost, width).all():
-        return digits.str.zfill(width).astype("object")
+        return digits.str.zfill(width)
     return _map_codes(frame, [column], path, lambda v: repair_geoid(v[0], level))
 
 
@@ -372,7 +372,7 @@ def composed_geoids(
         out = parts[0].str.zfill(widths[0])
         for p, w in zip(parts[1:], widths[1:], strict=True):
             out = out + p.str.zfill(w)
-        return out.astype("object")
+        return out
     return _map_codes(frame, list(columns), path, lambda v: compose_geoid(*v, widths=widths))
 
 
@@ -407,6 +407,36 @@ def _map_codes(frame: pd.DataFrame, columns: list[str], path: Path, build) -> pd
             ) from None
     keys = list(parts.itertuples(index=False, name=None))
     return pd.Series([mapping[k] for k in keys], index=frame.index, dtype="object")
+
+
+def repeated_text(value: str, length: int) -> pd.Series:
+    """A text column holding one value ``length`` times, built by Arrow (no Python objects).
+
+    >>> repeated_text("tract", 2).tolist()
+    ['tract', 'tract']
+    """
+    import pyarrow as pa
+
+    return _text_series(pa.repeat(pa.scalar(value, pa.large_string()), length))
+
+
+def coded_text(labels: Sequence[str], codes: np.ndarray) -> pd.Series:
+    """A text column of ``labels[code]`` for each code, gathered by Arrow (no Python objects).
+
+    >>> coded_text(["ci95", "none"], np.array([1, 0, 1])).tolist()
+    ['none', 'ci95', 'none']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    gathered = pc.take(pa.array(list(labels), pa.large_string()), pa.array(codes, pa.int64()))
+    return _text_series(gathered)
+
+
+def _text_series(array) -> pd.Series:
+    import pyarrow as pa
+
+    return pa.chunked_array([array]).to_pandas()
 
 
 def conform_file(table: str, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
