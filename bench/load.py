@@ -96,11 +96,12 @@ def bench_load(rounds: int = 3) -> Path:
     duckdb_read_csv(files[:1])
     pyarrow_read_csv(files[:1])
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
+    rows = 0
     for _ in range(rounds):
         for name, run in sides.items():
             results.clear()
             times[name].append(_timed(run))
-    rows = sum(sum(r.rows.values()) for r in results)
+            rows = rows or sum(sum(r.rows.values()) for r in results)
     roots: list[Path] = []
     everything = _timed(lambda: roots.append(upward_load(list(SOURCE_NAMES))))
 
