@@ -1,6 +1,6 @@
 """Benchmarks, each measured against a named alternative in the same run.
 
-    python -m bench load            # load ../shared/data vs DuckDB's read_csv of the same CSVs
+    python -m bench load [ROUNDS]   # load ../shared/data vs DuckDB's read_csv of the same CSVs
     python -m bench profile [WS]    # cold and warm profile latency for the ten cities
     python -m bench barriers [WS] [--quick]  # one city, then all 486 places (not with --quick)
     python -m bench report [WS]     # the Tulsa report's size: inline SVG vs plotly.js inlined
@@ -20,7 +20,6 @@ They read ../shared/data (next to the repository) and stop with a message when i
 
 from __future__ import annotations
 
-import resource
 import statistics
 import sys
 import tempfile
@@ -35,89 +34,12 @@ CITIES = ["Albuquerque, NM", "Cincinnati, OH", "Dayton, OH", "Detroit, MI", "Lan
           "New Orleans, LA", "Newark, NJ", "Racine, WI", "Rochester, NY", "Tulsa, OK"]
 
 
-def _files() -> list[Path]:
-    from upward.sources import DATASETS
-    from upward.warehouse.ingest import locate_local
-
-    return [f.path for d in DATASETS.values() for f in locate_local(d, DATA, None)]
-
-
-def _cpu() -> float:
-    """CPU seconds of this process, all threads."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _timed(run) -> tuple[float, float]:
-    """(wall s, CPU s) of one call."""
-    wall, cpu = time.perf_counter(), _cpu()
-    run()
-    return time.perf_counter() - wall, _cpu() - cpu
-
-
-def _duckdb_read_csv(csvs: list[Path]) -> None:
-    """The alternative: DuckDB's own reader loading the same CSV files into tables."""
-    import duckdb
-
-    con = duckdb.connect()
-    for i, path in enumerate(csvs):
-        con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv(?)", [str(path)])
-    con.close()
-
-
-def _pyarrow_read_csv(csvs: list[Path]) -> None:
-    import pyarrow.csv
-
-    for path in csvs:
-        pyarrow.csv.read_csv(path)
-
-
 def bench_load() -> Path:
-    """Time a full load into a new workspace; compare with DuckDB's ``read_csv`` of the same
-    CSV files (and pyarrow's, for reference), all warmed up once first."""
-    from upward import fetch
-    from upward.sources import SOURCE_NAMES
-    from upward.warehouse.workspace import Workspace
+    """``python -m bench load [ROUNDS]``: see ``bench/load.py``."""
+    from bench.load import bench_load as run
 
-    files = _files()
-    csvs = [p for p in files if p.suffix == ".csv"]
-    csv_sources = [n for n in SOURCE_NAMES if n != "tracts"]
-
-    def upward_load(names: list[str]) -> Path:
-        ws = Workspace.init(Path(tempfile.mkdtemp()) / "ws")
-        results.extend(fetch(ws, names, from_dir=DATA))
-        return ws.root
-
-    results: list = []
-    # warm-ups: imports, DuckDB's extension and reader start-up, the file cache
-    upward_load(["crosswalks"])
-    _duckdb_read_csv(csvs[:1])
-    _pyarrow_read_csv(csvs[:1])
-    for p in files:
-        p.read_bytes()
-
-    duck = _timed(lambda: _duckdb_read_csv(csvs))
-    arrow = _timed(lambda: _pyarrow_read_csv(csvs))
-    results.clear()
-    up_csv = _timed(lambda: upward_load(csv_sources))
-    results.clear()
-    roots: list[Path] = []
-    up_all = _timed(lambda: roots.append(upward_load(list(SOURCE_NAMES))))
-    rows = sum(sum(r.rows.values()) for r in results)
-    size = sum(p.stat().st_size for p in files) / 1e6
-    print(f"load: {len(files)} files, {size:.0f} MB, {rows:,} canonical rows "
-          f"({len(csvs)} CSV, {len(files) - len(csvs)} GeoJSON)")
-    print("                                                         wall s   CPU s")
-    print(f"  upward fetch, the {len(csvs)} CSV sources (read, validate, load): "
-          f"{up_csv[0]:6.2f}  {up_csv[1]:6.2f}")
-    print(f"  upward fetch, everything (CSV + tract GeoJSON):        {up_all[0]:6.2f}  {up_all[1]:6.2f}")
-    print(f"  DuckDB read_csv of the same {len(csvs)} CSVs into tables:     "
-          f"{duck[0]:6.2f}  {duck[1]:6.2f}")
-    print(f"  pyarrow.csv.read_csv of the same CSVs (reference):      {arrow[0]:6.2f}  {arrow[1]:6.2f}")
-    print(f"  ratio upward (CSV sources) / DuckDB read_csv: wall {up_csv[0] / duck[0]:.1f}x, "
-          f"CPU {up_csv[1] / duck[1]:.1f}x  (goal: at most 2x)")
-    print(f"  ratio upward / pyarrow: wall {up_csv[0] / arrow[0]:.1f}x, CPU {up_csv[1] / arrow[1]:.1f}x")
-    return roots[0]
+    given = [a for a in sys.argv[2:] if a.isdigit()] if sys.argv[1:2] == ["load"] else []
+    return run(int(given[0]) if given else 3)
 
 
 def _rows_of_before(wh, name: str, geo_id: str, geo_level: str) -> pd.DataFrame:

@@ -43,12 +43,14 @@ from upward.sources.base import Dataset, Kind, Publisher, Tables, register
 from upward.sources.readers import (
     check_limits,
     check_unique,
+    coded_text,
     composed_geoids,
     conform_file,
     geoids,
     line_of,
     numeric,
     read_delimited,
+    repeated_text,
 )
 from upward.sources.schema import Z95, empty
 
@@ -389,22 +391,26 @@ def long_observations(
         return empty("observations")
     rows = np.concatenate(positions)
     estimate_all, se_all = np.concatenate(estimates), np.concatenate(ses)
-    columns = np.repeat(np.array(labels, dtype=object), counts, axis=0).reshape(-1, 4)
+    # text columns gathered by Arrow from a label per measure (no Python string per row)
+    codes = np.repeat(np.arange(len(labels)), counts)
+    metric_ids, periods, subgroup_types, subgroups = (list(c) for c in zip(*labels, strict=True))
+    flagged_all = np.concatenate(weak)
     return pd.DataFrame(
         {
-            "geo_id": geo_ids.iloc[rows].to_numpy(),
-            "geo_level": level,
-            "metric_id": columns[:, 0],
-            "period": columns[:, 1],
-            "subgroup_type": columns[:, 2],
-            "subgroup": columns[:, 3],
+            "geo_id": geo_ids.iloc[rows].reset_index(drop=True),
+            "geo_level": repeated_text(level, len(rows)),
+            "metric_id": coded_text(metric_ids, codes),
+            "period": coded_text(periods, codes),
+            "subgroup_type": coded_text(subgroup_types, codes),
+            "subgroup": coded_text(subgroups, codes),
             "estimate": estimate_all,
             "lb": estimate_all - Z95 * se_all,
             "ub": estimate_all + Z95 * se_all,
             "se": se_all,
-            "quality": pd.array(np.where(np.concatenate(weak), 3, pd.NA), dtype="Int8"),
-            "bounds": np.where(np.isnan(se_all), "none", "ci95"),
-            "source_id": source_id,
+            "quality": pd.arrays.IntegerArray(np.where(flagged_all, 3, 0).astype(np.int8),
+                                              ~flagged_all),
+            "bounds": coded_text(["ci95", "none"], np.isnan(se_all).astype(np.int64)),
+            "source_id": repeated_text(source_id, len(rows)),
         }
     )
 
@@ -420,10 +426,10 @@ def optional_codes(
     """
     raw = frame[column].astype(str).str.strip()
     blank = raw.isin({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "."})
+    # each distinct code is read once, in file order (so an error names its first line)
+    distinct = raw[~blank].drop_duplicates()
     mapping: dict[str, str] = {}
-    for position, value in enumerate(raw.to_numpy()):
-        if blank.iloc[position] or value in mapping:
-            continue
+    for position, value in zip(distinct.index, distinct.to_numpy(), strict=True):
         try:
             mapping[value] = build(value)
         except GeoidError as exc:
@@ -431,7 +437,7 @@ def optional_codes(
                 path,
                 f"cannot read a geography code: {exc}",
                 fix="write the code as digits, or leave the cell empty where it is unknown",
-                row=line_of(position),
+                row=line_of(frame.index.get_loc(position)),
                 column=column,
             ) from None
     out = raw.map(mapping)

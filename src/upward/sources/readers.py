@@ -107,6 +107,8 @@ def read_delimited(
 
     ``required`` columns must all be present; for each group in ``any_of`` one must be.
     Missing values stay as ``NA`` tokens in the text and become NaN later in ``numeric``.
+    The file is parsed by pyarrow's CSV reader into Arrow-backed text columns; a file it
+    cannot parse is read again by pandas' parser, whose error names the line.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
@@ -114,12 +116,52 @@ def read_delimited(
     >>> read_delimited(p, required=["a"]).shape
     (1, 2)
     """
-    text, _encoding = decode(path)
-    lines = text.splitlines()
-    header = lines[0]
+    text, encoding = decode(path)
+    header = _first_line(text)
     delimiter = sniff_delimiter(header, path)
+    frame = _read_arrow(path, text, encoding, header, delimiter)
+    if frame is None:
+        frame = _read_pandas(path, text, delimiter)
+    frame.columns = [str(c).strip().strip('"') for c in frame.columns]
+    _check_columns(frame, path, required, any_of)
+    _check_truncated(text, delimiter, len(frame.columns), path)
+    return frame
+
+
+def _first_line(text: str) -> str:
+    return re.split(r"\r\n|\r|\n", text[:1 << 16], maxsplit=1)[0]
+
+
+def _read_arrow(
+    path: Path, text: str, encoding: str, header: str, delimiter: str
+) -> pd.DataFrame | None:
+    """The file as Arrow-backed text columns, or None where pyarrow cannot read it as pandas
+    would (a ragged row, a repeated or empty column name): pandas' parser then reports it."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = next(csv.reader([header], delimiter=delimiter), [])
+    if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
+        return None
+    # the bytes as they are when decode found plain UTF-8; else the decoded text re-encoded
+    raw = path.read_bytes() if encoding == "utf-8" else text.encode("utf-8")
     try:
-        frame = pd.read_csv(
+        table = pacsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError):
+        return None
+    return table.to_pandas()
+
+
+def _read_pandas(path: Path, text: str, delimiter: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             dtype=str,
@@ -135,10 +177,6 @@ def read_delimited(
             fix="repair or re-download the file; a quoted field may be broken",
             row=int(match.group(1)) if match else None,
         ) from None
-    frame.columns = [str(c).strip().strip('"') for c in frame.columns]
-    _check_columns(frame, path, required, any_of)
-    _check_truncated(text, lines, delimiter, len(frame.columns), path)
-    return frame
 
 
 def _check_columns(
@@ -171,8 +209,10 @@ def _check_columns(
         )
 
 
-def _check_truncated(text: str, lines: list[str], delimiter: str, width: int, path: Path) -> None:
+def _check_truncated(text: str, delimiter: str, width: int, path: Path) -> None:
     """A last row with fewer fields than the header means the file was cut off."""
+    tail = text[-(1 << 16):].splitlines()
+    lines = tail if len(tail) > 1 and len(text) > 1 << 16 else text.splitlines()
     if len(lines) < 2:
         return
     last = lines[-1]
@@ -182,7 +222,7 @@ def _check_truncated(text: str, lines: list[str], delimiter: str, width: int, pa
             path,
             f"the last row has {len(fields)} of {width} fields: the file looks truncated",
             fix="download it again (upward fetch … --refresh); the transfer was probably cut off",
-            row=len(lines),
+            row=len(text.splitlines()),
         )
 
 
@@ -202,19 +242,9 @@ def numeric(
     >>> numeric(df, "x", Path("f.csv")).tolist()
     [1.5, nan, -2.0]
     """
-    raw = frame[column].astype(str).str.strip()
-    is_na = raw.isin(NA_TOKENS)
-    values = pd.to_numeric(raw.where(~is_na, None), errors="coerce").astype("float64")
-    bad = values.isna() & ~is_na
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputFileError(
-            path,
-            f"{raw.iloc[i]!r} is not {what} ({int(bad.sum())} such value(s) in this column)",
-            fix="correct the value, or write NA where it is missing",
-            row=line_of(i),
-            column=column,
-        )
+    values = _arrow_numbers(frame[column])
+    if values is None:
+        values = _pandas_numbers(frame[column], column, path, what)
     sentinel = values.isin(list(CENSUS_SENTINELS))
     if sentinel.any():
         i = int(np.flatnonzero(sentinel.to_numpy())[0])
@@ -227,6 +257,41 @@ def numeric(
             column=column,
         )
     return check_limits(values, column, path, lower=lower, upper=upper)
+
+
+def _arrow_numbers(text: pd.Series) -> pd.Series | None:
+    """Text parsed as float64 by Arrow (NA tokens → NaN), or None when a value is not a
+    number Arrow reads (the pandas parse then finds and names it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arrow = pa.array(text, from_pandas=True)
+        if not pa.types.is_string(arrow.type) and not pa.types.is_large_string(arrow.type):
+            return None
+        trimmed = pc.utf8_trim_whitespace(arrow)
+        blank = pc.is_in(trimmed, value_set=pa.array(sorted(NA_TOKENS), type=arrow.type))
+        numbers = pc.cast(pc.if_else(blank, None, trimmed), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+
+
+def _pandas_numbers(text: pd.Series, column: str, path: Path, what: str) -> pd.Series:
+    raw = text.astype(str).str.strip()
+    is_na = raw.isin(NA_TOKENS)
+    values = pd.to_numeric(raw.where(~is_na, None), errors="coerce").astype("float64")
+    bad = values.isna() & ~is_na
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputFileError(
+            path,
+            f"{raw.iloc[i]!r} is not {what} ({int(bad.sum())} such value(s) in this column)",
+            fix="correct the value, or write NA where it is missing",
+            row=line_of(i),
+            column=column,
+        )
+    return values
 
 
 def check_limits(
@@ -289,7 +354,7 @@ def geoids(frame: pd.DataFrame, column: str, level: str, path: Path) -> pd.Serie
     digits = _digits(frame[column])
     length = digits.str.len()
     if digits.notna().all() and length.between(width - lost, width).all():
-        return digits.str.zfill(width).astype("object")
+        return digits.str.zfill(width)
     return _map_codes(frame, [column], path, lambda v: repair_geoid(v[0], level))
 
 
@@ -307,7 +372,7 @@ def composed_geoids(
         out = parts[0].str.zfill(widths[0])
         for p, w in zip(parts[1:], widths[1:], strict=True):
             out = out + p.str.zfill(w)
-        return out.astype("object")
+        return out
     return _map_codes(frame, list(columns), path, lambda v: compose_geoid(*v, widths=widths))
 
 
@@ -342,6 +407,36 @@ def _map_codes(frame: pd.DataFrame, columns: list[str], path: Path, build) -> pd
             ) from None
     keys = list(parts.itertuples(index=False, name=None))
     return pd.Series([mapping[k] for k in keys], index=frame.index, dtype="object")
+
+
+def repeated_text(value: str, length: int) -> pd.Series:
+    """A text column holding one value ``length`` times, built by Arrow (no Python objects).
+
+    >>> repeated_text("tract", 2).tolist()
+    ['tract', 'tract']
+    """
+    import pyarrow as pa
+
+    return _text_series(pa.repeat(pa.scalar(value, pa.large_string()), length))
+
+
+def coded_text(labels: Sequence[str], codes: np.ndarray) -> pd.Series:
+    """A text column of ``labels[code]`` for each code, gathered by Arrow (no Python objects).
+
+    >>> coded_text(["ci95", "none"], np.array([1, 0, 1])).tolist()
+    ['none', 'ci95', 'none']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    gathered = pc.take(pa.array(list(labels), pa.large_string()), pa.array(codes, pa.int64()))
+    return _text_series(gathered)
+
+
+def _text_series(array) -> pd.Series:
+    import pyarrow as pa
+
+    return pa.chunked_array([array]).to_pandas()
 
 
 def conform_file(table: str, frame: pd.DataFrame, path: Path) -> pd.DataFrame:

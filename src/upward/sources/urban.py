@@ -27,10 +27,12 @@ from upward.sources.base import Dataset, Kind, Publisher, Tables, register
 from upward.sources.readers import (
     check_limits,
     check_unique,
+    coded_text,
     composed_geoids,
     line_of,
     numeric,
     read_delimited,
+    repeated_text,
 )
 from upward.sources.schema import Z95, conform
 
@@ -259,15 +261,45 @@ def plan_columns(columns: list[str], path: Path) -> list[_Column]:
     return plan
 
 
+_RATIO = r"^\s*(-?[\d.]+)\s*(%?)\s*:\s*(-?[\d.]+)\s*(%?)\s*$"
+_NA_WORDS = ("", "NA", "N/A", "NaN", "nan", "NULL", ".")
+
+
+def _arrow_ratios(text: pd.Series) -> pd.Series | None:
+    """``parse_ratio_text`` by Arrow compute; None when a value is not read cleanly (the pandas
+    path then finds and names it, or coerces it as before)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arrow = pa.array(text.astype(str), from_pandas=True)
+        trimmed = pc.utf8_trim_whitespace(arrow)
+        parts = pc.extract_regex(trimmed, r"^\s*(?P<a>-?[\d.]+)\s*%?\s*:\s*(?P<b>-?[\d.]+)\s*%?\s*$")
+        matched = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+        a = pc.cast(pc.struct_field(parts, "a"), pa.float64()).to_numpy(zero_copy_only=False)
+        b = pc.cast(pc.struct_field(parts, "b"), pa.float64()).to_numpy(zero_copy_only=False)
+        blank = pc.is_in(trimmed, value_set=pa.array(_NA_WORDS, type=trimmed.type))
+        plain = pc.cast(pc.if_else(pc.or_(blank, pa.array(matched)), None, trimmed), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = a / np.where(b != 0, b, np.nan)
+    values = np.where(matched, ratio, plain.to_numpy(zero_copy_only=False))
+    return pd.Series(values, index=text.index, dtype="float64")
+
+
 def parse_ratio_text(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     """Values written as ``a:b`` (``2.5%:9.6%``, ``0.119:0.246``, ``2235:1``) as a ÷ b.
 
     >>> parse_ratio_text(pd.DataFrame({"r": ["2.5%:10%", "NA", "3:1"]}), "r", Path("f")).tolist()
     [0.25, nan, 3.0]
     """
+    fast = _arrow_ratios(frame[column])
+    if fast is not None:
+        return fast
     raw = frame[column].astype(str).str.strip()
-    parts = raw.str.extract(r"^\s*(-?[\d.]+)\s*(%?)\s*:\s*(-?[\d.]+)\s*(%?)\s*$")
-    is_na = raw.isin({"", "NA", "N/A", "NaN", "nan", "NULL", "."})
+    parts = raw.str.extract(_RATIO)
+    is_na = raw.isin(set(_NA_WORDS))
     plain = pd.to_numeric(raw.where(parts[0].isna() & ~is_na), errors="coerce")
     bad = parts[0].isna() & ~is_na & plain.isna()
     if bad.any():
@@ -291,12 +323,14 @@ def parse_quality(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     >>> parse_quality(pd.DataFrame({"q": ["Strong", "3", "NA", "2.0"]}), "q", Path("f")).tolist()
     [1, 3, <NA>, 2]
     """
-    raw = frame[column].astype(str).str.strip().str.lower().str.removesuffix(".0")
-    is_na = raw.isin({"", "na", "n/a", "nan", "null", "."})
-    codes = raw.map(QUALITY_CODES)
-    bad = codes.isna() & ~is_na
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+    # a column holds a handful of distinct texts: each is read once, then spread by position
+    positions, distinct = pd.factorize(frame[column].astype(str), use_na_sentinel=False)
+    words = [str(u).strip().lower().removesuffix(".0") for u in distinct]
+    codes = [QUALITY_CODES.get(w) for w in words]
+    bad = [c is None and w not in {"", "na", "n/a", "nan", "null", "."}
+           for c, w in zip(codes, words, strict=True)]
+    if any(bad):
+        i = int(np.flatnonzero(np.asarray(bad)[positions])[0])
         raise InputFileError(
             path,
             f"{frame[column].iloc[i]!r} is not a quality grade",
@@ -304,7 +338,9 @@ def parse_quality(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
             row=line_of(i),
             column=column,
         )
-    return pd.array(codes, dtype="Int8")
+    values = np.asarray([c or 0 for c in codes], dtype=np.int8)
+    missing = np.asarray([c is None for c in codes], dtype=bool)
+    return pd.arrays.IntegerArray(values[positions], missing[positions])
 
 
 def _estimate(frame: pd.DataFrame, column: str, metric_id: str, path: Path) -> pd.Series:
@@ -352,37 +388,59 @@ def read_wide(path: Path, source_id: str, *, level: str,
     key = ["geo_id", "subgroup_type", "subgroup"] + (["period"] if longitudinal else [])
     check_unique(frame, key, path)
 
-    pieces = []
+    # Per metric only the positions of the rows with an estimate and their numbers are kept;
+    # the long table is gathered once at the end, its text columns by Arrow.
+    positions, labels, counts = [], [], []
+    estimates, lbs, ubs, qualities = [], [], [], []
     for col in plan_columns(list(frame.columns), path):
         est = _estimate(frame, col.estimate, col.metric_id, path)
         lb = numeric(frame, col.lb, path) if col.lb else pd.Series(np.nan, index=frame.index)
         ub = numeric(frame, col.ub, path) if col.ub else pd.Series(np.nan, index=frame.index)
         _check_bounds(est, lb, ub, col, path)
         factor = rescale.get(col.metric_id, 1.0)
-        est, lb, ub = est * factor, lb * factor, ub * factor
-        quality = (parse_quality(frame, col.quality, path) if col.quality
-                   else pd.array([pd.NA] * len(frame), dtype="Int8"))
-        period = (frame["period"] if longitudinal
-                  else RECENT_PERIODS[level].get(col.metric_id, RECENT_LABEL))
-        piece = pd.DataFrame(
-            {
-                "geo_id": frame["geo_id"],
-                "geo_level": level,
-                "metric_id": col.metric_id,
-                "period": period,
-                "subgroup_type": frame["subgroup_type"],
-                "subgroup": frame["subgroup"],
-                "estimate": est,
-                "lb": lb,
-                "ub": ub,
-                "se": (ub - lb) / (2 * Z95),
-                "quality": quality,
-                "bounds": np.where(lb.notna() & ub.notna(), "ci95", "none"),
-                "source_id": source_id,
-            }
-        )
-        pieces.append(piece[piece["estimate"].notna()])
-    observations = conform("observations", pd.concat(pieces, ignore_index=True))
+        keep = np.flatnonzero(est.notna().to_numpy())
+        positions.append(keep)
+        counts.append(len(keep))
+        labels.append((col.metric_id, RECENT_PERIODS[level].get(col.metric_id, RECENT_LABEL)))
+        estimates.append(est.to_numpy(dtype=float)[keep] * factor)
+        lbs.append(lb.to_numpy(dtype=float)[keep] * factor)
+        ubs.append(ub.to_numpy(dtype=float)[keep] * factor)
+        if col.quality:
+            grade = parse_quality(frame, col.quality, path)[keep]
+            qualities.append((grade.to_numpy(dtype=np.int8, na_value=0), grade.isna()))
+        else:
+            qualities.append((np.zeros(len(keep), np.int8), np.ones(len(keep), bool)))
+    rows = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+    codes = np.repeat(np.arange(len(labels)), counts)
+    est_all = np.concatenate(estimates) if estimates else np.zeros(0)
+    lb_all = np.concatenate(lbs) if lbs else np.zeros(0)
+    ub_all = np.concatenate(ubs) if ubs else np.zeros(0)
+    both = ~np.isnan(lb_all) & ~np.isnan(ub_all)
+
+    def gathered(column: str) -> pd.Series:
+        return frame[column].iloc[rows].reset_index(drop=True)
+
+    long = pd.DataFrame(
+        {
+            "geo_id": gathered("geo_id"),
+            "geo_level": repeated_text(level, len(rows)),
+            "metric_id": coded_text([m for m, _ in labels], codes),
+            "period": (gathered("period") if longitudinal
+                       else coded_text([p for _, p in labels], codes)),
+            "subgroup_type": gathered("subgroup_type"),
+            "subgroup": gathered("subgroup"),
+            "estimate": est_all,
+            "lb": lb_all,
+            "ub": ub_all,
+            "se": (ub_all - lb_all) / (2 * Z95),
+            "quality": pd.arrays.IntegerArray(
+                np.concatenate([q for q, _ in qualities]) if qualities else np.zeros(0, np.int8),
+                np.concatenate([m for _, m in qualities]) if qualities else np.zeros(0, bool)),
+            "bounds": coded_text(["none", "ci95"], both.astype(np.int64)),
+            "source_id": repeated_text(source_id, len(rows)),
+        }
+    )
+    observations = conform("observations", long)
     return Tables(observations=observations, geographies=_geographies(frame, level, source_id, path))
 
 

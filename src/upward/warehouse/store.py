@@ -176,6 +176,13 @@ class Warehouse:
         >>> [r.status for r in wh.load_many(items)]
         ['loaded', 'loaded']
         """
+        # one DuckDB thread for the checks and the inserts: less CPU and less wall time than
+        # two on the load's short scans and appends (measured in ``bench load``)
+        with self._one_thread():
+            return self._load_many(items, allow_shrink=allow_shrink)
+
+    def _load_many(self, items: list[tuple[str, Tables, dict]], *,
+                   allow_shrink: bool) -> list[LoadResult]:
         results, pending = [], []
         for dataset, tables, provenance in items:
             source_id = provenance["source_id"]
@@ -202,7 +209,7 @@ class Warehouse:
             results.append(LoadResult(dataset, source_id, "loaded", rows))
         if not pending:
             return results
-        with self._one_thread(), self._transaction():
+        with self._transaction():
             for dataset, arrows, total, provenance in pending:
                 self._replace(dataset, arrows, total, provenance)
         return results
@@ -262,11 +269,9 @@ class Warehouse:
         self._insert("sources", pa.Table.from_pylist([record], schema=TABLES["sources"]))
 
     def _insert(self, name: str, arrow: pa.Table) -> None:
-        # DuckDB takes Arrow's string views without converting each string (about twice as
-        # fast as plain Arrow strings, cast included)
-        views = pa.schema([pa.field(f.name, pa.string_view() if f.type == pa.string() else f.type)
-                           for f in arrow.schema])
-        self._duck.register("incoming", arrow.cast(views))
+        # Arrow's plain strings go in as they are: a cast to string views first costs more
+        # than it saves (measured in ``bench load``)
+        self._duck.register("incoming", arrow)
         try:
             self._duck.execute(f"INSERT INTO {name} SELECT * FROM incoming")
         finally:
@@ -293,16 +298,21 @@ class Warehouse:
 
     def _check_keys(self, name: str, frame: pd.DataFrame, arrow: pa.Table,
                     source_id: str) -> None:
-        """Every row carries ``source_id`` and no two rows share a key (grouped in DuckDB;
-        the frame is searched only to name the first duplicate)."""
+        """Every row carries ``source_id`` and no two rows share a key. DuckDB compares the
+        count of rows with the count of distinct key hashes; only when they differ (a
+        duplicate, or a hash collision) does it group by the key itself, and the frame is
+        searched only to name the first duplicate."""
         wrong = pc.not_equal(arrow["source_id"], source_id)
         if pc.any(pc.fill_null(wrong, True)).as_py():
             first = frame["source_id"][frame["source_id"] != source_id].iloc[0]
             raise ValueError(f"{name} rows carry source_id {first!r}, expected {source_id!r}")
-        keys = ", ".join(f'"{k}"' for k in KEYS[name])
+        # source_id is the same on every row (just checked), so it is left out of the key
+        keys = ", ".join(f'"{k}"' for k in KEYS[name] if k != "source_id")
         self._duck.register("incoming", arrow)
         try:
-            repeated = self._duck.execute(
+            rows, distinct = self._duck.execute(
+                f"SELECT count(*), count(DISTINCT hash({keys})) FROM incoming").fetchone()
+            repeated = rows != distinct and self._duck.execute(
                 f"SELECT 1 FROM incoming GROUP BY {keys} HAVING count(*) > 1 LIMIT 1"
             ).fetchone()
         finally:
