@@ -435,6 +435,13 @@ def neighbourhoods(wh: Warehouse, geo: GeoMatch, *, metric: str = "kfr_dollars_p
     (True, True)
     """
     _check(permutations)
+    # a pure function of the loaded data: computed once per open warehouse (a load clears it)
+    key = f"neighbourhoods:{geo.geo_id}:{geo.geo_level}:{metric}:{permutations}:{seed}:{lowest}"
+    return wh.cached(key, lambda: _neighbourhoods(wh, geo, metric, permutations, seed, lowest))
+
+
+def _neighbourhoods(wh: Warehouse, geo: GeoMatch, metric: str, permutations: int, seed: int,
+                    lowest: int) -> NeighbourhoodReport:
     values = frames.tract_values(wh)
     tracts, matched = tracts_inside(wh, geo)
     method: dict[str, str | None] = {"tracts": matched, "weights": None}
