@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import pairwise
 
 import ibis
 import numpy as np
@@ -87,40 +88,51 @@ def replicate_quantiles(t: Table, by: list[str], k: int, q: float,
     sums = {f"_s{i}": t[c].sum() for i, c in enumerate(w)}
     first = t.group_by([*by, "_b"]).aggregate(
         **sums, _neg=negative.any(), _n=t.count(), _sf=t["_f"].sum(),
-        _sw2=(t["_w0"] ** 2).sum())
+        _sw2=(t["_w0"] * t["_w0"]).sum())
     ranges = execute(first)
-    frame = ranges.select(["_b", "_neg", "_n", "_sf", "_sw2", *sums]).to_pandas()
     cell, keys = _cells(ranges, by)
     n_cells, n_ranges = len(keys) if by else 1, len(edges) + 1
-    b = frame["_b"].to_numpy(dtype=np.int64)
-    # the sums laid out by cell and range (absent ranges hold 0, which changes no sum)
-    s = np.zeros((n_cells, n_ranges, k))
-    s[cell, b] = np.nan_to_num(frame[list(sums)].to_numpy(dtype=float))
+    b = _numpy(ranges, "_b").astype(np.int64)
+    # the sums laid out by cell and range (absent ranges hold 0, which changes no sum), then
+    # cumulated in place over the ranges: the running totals at each range's largest value
+    closing = np.zeros((n_cells, n_ranges, k))
+    for i in range(k):
+        closing[cell, b, i] = np.nan_to_num(_numpy(ranges, f"_s{i}"))
+    np.cumsum(closing, axis=1, out=closing)
     neg = np.zeros((n_cells, n_ranges), dtype=bool)
-    neg[cell, b] = frame["_neg"].fillna(False).to_numpy(dtype=bool)
+    neg[cell, b] = np.nan_to_num(_numpy(ranges, "_neg").astype(float)).astype(bool)
     present = np.zeros((n_cells, n_ranges), dtype=bool)
     present[cell, b] = True
-    closing = np.cumsum(s, axis=1)  # the running totals at each range's largest value
+    out = keys.to_pandas() if by else pd.DataFrame(index=range(n_cells))
+    for col in ("_n", "_sf", "_sw2"):
+        out[col] = np.bincount(cell, np.nan_to_num(_numpy(ranges, col).astype(float)),
+                               minlength=n_cells)
+    out["_n"] = out["_n"].astype("int64")
+    out["_sw"] = closing[:, -1, 0]
+    del ranges
     targets = closing[:, -1, :] * q * (1 - CDF_SLACK)
-    reached = (closing >= targets[:, None, :]) & present[:, :, None]
+    reached = closing >= targets[:, None, :]
+    reached &= present[:, :, None]
     last = np.where(reached.any(axis=1), reached.argmax(axis=1), n_ranges)  # cells × k
+    del reached
     index = np.arange(n_ranges)[None, :, None]
-    candidate = present[:, :, None] & ((index == last[:, None, :])
-                                       | (neg[:, :, None] & (index < last[:, None, :])))
+    candidate = (index == last[:, None, :]) | (neg[:, :, None] & (index < last[:, None, :]))
+    candidate &= present[:, :, None]
     quantiles = np.full((n_cells, k), np.nan)
     pick_cell, pick_range = np.nonzero(candidate.any(axis=2))
     if len(pick_cell):
-        _second_pass(t, by, w, keys, pick_cell, pick_range,
-                     closing[pick_cell, pick_range], s[pick_cell, pick_range],
-                     candidate[pick_cell, pick_range], targets, quantiles, execute)
-    out = keys.to_pandas() if by else pd.DataFrame(index=range(n_cells))
+        before = np.where((pick_range > 0)[:, None], closing[pick_cell, pick_range - 1], 0.0)
+        _second_pass(t, by, w, keys, pick_cell, pick_range, before,
+                     closing[pick_cell, pick_range], candidate[pick_cell, pick_range], targets,
+                     quantiles, execute)
     for i in range(k):
         out[f"_q{i}"] = quantiles[:, i]
-    for col in ("_n", "_sf", "_sw2"):
-        out[col] = np.bincount(cell, frame[col].to_numpy(dtype=float), minlength=n_cells)
-    out["_n"] = out["_n"].astype("int64")
-    out["_sw"] = s[:, :, 0].sum(axis=1) if n_cells else []
     return out
+
+
+def _numpy(table: pa.Table, column: str) -> np.ndarray:
+    """One column of an Arrow table as NumPy (nulls as NaN)."""
+    return table.column(column).to_numpy(zero_copy_only=False)
 
 
 def _cut_points(t: Table, by: list[str], execute: Callable[[Table], pa.Table]) -> list[float]:
@@ -166,15 +178,15 @@ def _cells(ranges: pa.Table, by: list[str]) -> tuple[np.ndarray, pa.Table | None
 
 
 def _second_pass(t: Table, by: list[str], w: list[str], keys: pa.Table | None,
-                 pick_cell: np.ndarray, pick_range: np.ndarray, closing: np.ndarray,
-                 sums: np.ndarray, wanted: np.ndarray, targets: np.ndarray,
+                 pick_cell: np.ndarray, pick_range: np.ndarray, before: np.ndarray,
+                 closing: np.ndarray, wanted: np.ndarray, targets: np.ndarray,
                  quantiles: np.ndarray, execute: Callable[[Table], pa.Table]) -> None:
     """Sum the weights by value inside the picked ranges and read off each quantile.
 
-    ``closing`` and ``sums`` are the first pass's running totals at the end of each picked range
-    and its sums: the running total at a range's largest value is taken from the first pass, so
-    that the two passes agree on which range reaches the target whatever order the engine added
-    in."""
+    ``before`` and ``closing`` are the first pass's running totals before and at the end of
+    each picked range (rows in cell, then range order): the running total at a range's largest
+    value is taken from the first pass, so that the two passes agree on which range reaches the
+    target whatever order the engine added in."""
     marks = {"_id": pa.array(np.arange(len(pick_cell))), "_kb": pa.array(pick_range,
                                                                          type=pa.int32())}
     if by:
@@ -185,24 +197,32 @@ def _second_pass(t: Table, by: list[str], w: list[str], keys: pa.Table | None,
     rows = t.join(m, match)
     values = rows.group_by(["_id", "_y"]).aggregate(
         **{f"_s{i}": rows[c].sum() for i, c in enumerate(w)})
-    got = execute(values).to_pandas().sort_values(["_id", "_y"], kind="stable")
-    ids = got["_id"].to_numpy(dtype=np.int64)
+    got = execute(values)
+    ids = _numpy(got, "_id").astype(np.int64)
+    y = _numpy(got, "_y").astype(float)
     if not len(ids):
         return
-    y = got["_y"].to_numpy(dtype=float)
-    s = np.nan_to_num(got[[f"_s{i}" for i in range(len(w))]].to_numpy(dtype=float))
-    # running totals within each picked range, from the total before it
-    running = pd.DataFrame(s).groupby(ids, sort=False).cumsum().to_numpy() + \
-        (closing - sums)[ids]
+    order = np.lexsort((y, ids))  # by picked range (so by cell, range), then value
+    ids, y = ids[order], y[order]
+    s = np.empty((len(ids), len(w)), order="F")
+    for i in range(len(w)):
+        s[:, i] = np.nan_to_num(_numpy(got, f"_s{i}"))[order]
+    del got
+    # running totals within each picked range, from the total before it (cumulated in place)
+    bounds = np.r_[0, np.flatnonzero(ids[1:] != ids[:-1]) + 1, len(ids)]
+    for lo, hi in pairwise(bounds.tolist()):
+        np.cumsum(s[lo:hi], axis=0, out=s[lo:hi])
+    running = s
     ends = np.r_[ids[1:] != ids[:-1], True]
-    running[ends] = closing[ids[ends]]
     cells = pick_cell[ids]
-    hit = (running >= targets[cells]) & wanted[ids]
-    # rows are in (range, value) order within a cell, so the first hit is the smallest value
-    order = np.lexsort((y, pick_range[ids], cells))
-    hit, cells, y = hit[order], cells[order], y[order]
-    first_row = np.where(hit, np.arange(len(y))[:, None], len(y))
     starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
-    earliest = np.minimum.reduceat(first_row, starts, axis=0)
-    found = earliest < len(y)
-    quantiles[cells[starts]] = np.where(found, y[np.minimum(earliest, len(y) - 1)], np.nan)
+    rank = np.arange(len(ids))
+    for i in range(len(w)):
+        r = running[:, i] + before[ids, i]
+        r[ends] = closing[ids[ends], i]
+        hit = (r >= targets[cells, i]) & wanted[ids, i]
+        # rows are in (range, value) order within a cell: the first hit is the smallest value
+        earliest = np.minimum.reduceat(np.where(hit, rank, len(ids)), starts)
+        found = earliest < len(ids)
+        quantiles[cells[starts], i] = np.where(found, y[np.minimum(earliest, len(ids) - 1)],
+                                               np.nan)
