@@ -136,16 +136,23 @@ def _numpy(table: pa.Table, column: str) -> np.ndarray:
 
 
 def _cut_points(t: Table, by: list[str], execute: Callable[[Table], pa.Table]) -> list[float]:
-    """About ``√(2 · records per cell)`` ranges, cut at approximate quantiles of ``y``."""
-    sizes = t.group_by(by).aggregate(_m=t.count()) if by else t.aggregate(_m=t.count())
-    m = execute(sizes).column("_m").to_numpy(zero_copy_only=False)
-    per_cell = float(m.sum()) / max(int((m > 0).sum()), 1)
-    n = min(MAX_RANGES, max(1, round(math.sqrt(2 * per_cell))))
+    """About ``√(2 · records per cell)`` ranges, cut at approximate quantiles of ``y``.
+
+    One query gives the records, the distinct values of each grouping column (their product
+    bounds the number of cells) and ``y``'s approximate quantiles on a fine grid, of which
+    every so many are kept."""
+    grid = [i / MAX_RANGES for i in range(1, MAX_RANGES)]
+    aggs = {"_n": t.count(), "_e": t["_y"].approx_quantile(grid)}
+    aggs.update({f"_c{i}": t[c].approx_nunique() for i, c in enumerate(by)})
+    row = execute(t.aggregate(**aggs)).to_pylist()[0]
+    cells = math.prod(max(int(row[f"_c{i}"] or 0), 1) for i in range(len(by)))
+    n = min(MAX_RANGES, max(1, round(math.sqrt(2 * (row["_n"] or 0) / cells))))
     if n == 1:
         return []
-    probs = [i / n for i in range(1, n)]
-    got = execute(t.aggregate(_e=t["_y"].approx_quantile(probs))).column("_e")[0].as_py()
-    edges = np.unique(np.asarray([e for e in got or [] if e is not None], dtype=float))
+    step = MAX_RANGES / n
+    keep = {round(step * i) - 1 for i in range(1, n)}
+    got = [e for i, e in enumerate(row["_e"] or []) if i in keep and e is not None]
+    edges = np.unique(np.asarray(got, dtype=float))
     return [float(e) for e in edges[np.isfinite(edges)]]
 
 
