@@ -59,6 +59,7 @@ def spark_session():
     master = os.environ.get("UPWARD_SPARK_MASTER", "local[1]")
     builder = (SparkSession.builder.master(master).appName("upward")
                .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "2")
                .config("spark.sql.session.timeZone", "UTC"))
     session = builder.getOrCreate()

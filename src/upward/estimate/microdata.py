@@ -37,16 +37,16 @@ from dataclasses import dataclass
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from ibis import _
 from ibis.expr.types import Table, Value
 
 from upward.core.errors import ConfigError
+from upward.estimate.quantiles import replicate_quantiles
 from upward.estimate.sdr import N_REPLICATES, sdr_se
 
 KINDS = ("total", "mean", "proportion", "ratio", "quantile")
 Z95 = 1.959963984540054
-#: Relative slack when comparing a running weight sum with q × total (sums differ by engine order).
-_CDF_SLACK = 1e-12
 
 
 @dataclass(frozen=True)
@@ -181,84 +181,108 @@ def estimate(
     if where is not None:
         table = table.filter(_resolve(table, where))
     weights = [weight, *reps]
+    if statistic.kind == "quantile":
+        out = _quantile(table, statistic, by, weights, factor, backend)
+    elif statistic.kind == "proportion":
+        out = _execute(_proportion(table, statistic, by, weights, factor), backend)
+    else:
+        w = _weigher(table, factor)
+        y = _numerator(table, statistic)
+        x = _denominator(table, statistic)
+        aggs = _base(table, weight, factor)
+        for i, col in enumerate(weights):
+            aggs[f"_t{i}"] = (w(col) * y if y is not None else w(col)).sum()
+            if statistic.kind in ("mean", "ratio"):
+                aggs[f"_d{i}"] = (w(col) * x if x is not None else w(col)).sum()
+        expr = table.group_by(by).aggregate(**aggs) if by else table.aggregate(**aggs)
+        out = _execute(expr, backend)
+    if by:
+        out = out.sort_values(by, kind="stable").reset_index(drop=True)
+    return _finish(out, statistic, by, len(weights))
+
+
+def _weigher(table: Table, factor: str | None):
+    """A function from a weight column's name to the weight (times the factor, if any)."""
     f = table[factor].cast("float64") if factor else None
 
     def w(col: str) -> Value:
         v = table[col].cast("float64")
         return v * f if f is not None else v
 
-    base = {"_n": table.count(), "_sw": w(weight).sum(), "_sw2": (w(weight) ** 2).sum(),
-            "_sf": f.sum() if f is not None else table.count().cast("float64")}
-    if statistic.kind == "quantile":
-        values = _quantile_values(table, statistic, by, weights, f)
-        aggs = {c: values[c].min() for c in values.columns if c.startswith("_q")}
-        aggs.update(_n=values["_one"].sum(), _sw=values["_w0"].sum(), _sf=values["_f"].sum(),
-                    _sw2=(values["_w0"] ** 2).sum())
-        expr = values.group_by(by).aggregate(**aggs) if by else values.aggregate(**aggs)
-    else:
-        y = _numerator(table, statistic)
-        x = _denominator(table, statistic)
-        aggs = dict(base)
-        for i, col in enumerate(weights):
-            aggs[f"_t{i}"] = (w(col) * y).sum()
-            if x is not None:
-                aggs[f"_d{i}"] = (w(col) * x).sum()
-        expr = table.group_by(by).aggregate(**aggs) if by else table.aggregate(**aggs)
-    out = _execute(expr, backend)
-    if by:
-        out = out.sort_values(by, kind="stable").reset_index(drop=True)
-    return _finish(out, statistic, by, len(weights))
+    return w
 
 
-def _numerator(table: Table, s: Statistic) -> Value:
-    if s.kind == "proportion":
-        return _resolve(table, s.variable).cast("bool").ifelse(1.0, 0.0)
+def _base(table: Table, weight: str, factor: str | None) -> dict[str, Value]:
+    """Records, Σ w, Σ w² and Σ factor of the full-sample weight."""
+    w = _weigher(table, factor)(weight)
+    return {"_n": table.count(), "_sw": w.sum(), "_sw2": (w * w).sum(),
+            "_sf": table[factor].cast("float64").sum() if factor
+            else table.count().cast("float64")}
+
+
+def _numerator(table: Table, s: Statistic) -> Value | None:
+    """The variable multiplying the weights in the numerator (None: the weights alone)."""
     if s.variable is None:
-        return ibis.literal(1.0)
+        return None
     return _resolve(table, s.variable).cast("float64")
 
 
 def _denominator(table: Table, s: Statistic) -> Value | None:
-    if s.kind in ("mean", "proportion"):
-        return ibis.literal(1.0)
+    """The variable multiplying the weights in the denominator (None: the weights alone)."""
     if s.kind == "ratio":
         return _resolve(table, s.denominator).cast("float64")
     return None
 
 
-def _quantile_values(table: Table, s: Statistic, by: list[str], weights: list[str],
-                     f: Value | None) -> Table:
+def _proportion(table: Table, s: Statistic, by: list[str], weights: list[str],
+                factor: str | None) -> Table:
+    """Σ w over the records where the variable holds and over all, for every weight column.
+
+    The records are grouped by the variable as well, so each weight column is summed once
+    (rather than summed twice, once multiplied by a 0/1 column); an outer aggregation over
+    those few rows adds them up. A record whose variable is null counts in the denominator
+    only, as it does in ``Σ w · [y true] / Σ w``."""
+    t = table.mutate(_yes=_resolve(table, s.variable).cast("bool"))
+    w = _weigher(t, factor)
+    inner = t.group_by([*by, "_yes"]).aggregate(
+        **_base(t, weights[0], factor), **{f"_d{i}": w(c).sum() for i, c in enumerate(weights)})
+    aggs = {"_n": inner["_n"].sum().fill_null(0), "_sw": inner["_sw"].sum(),
+            "_sw2": inner["_sw2"].sum(), "_sf": inner["_sf"].sum()}
+    for i in range(len(weights)):
+        d = inner[f"_d{i}"]
+        aggs[f"_t{i}"] = d.sum(where=inner["_yes"]).fill_null(0.0)
+        aggs[f"_d{i}"] = d.sum()
+    return inner.group_by(by).aggregate(**aggs) if by else inner.aggregate(**aggs)
+
+
+def _quantile(table: Table, s: Statistic, by: list[str], weights: list[str],
+              factor: str | None, backend: object) -> pd.DataFrame:
     y = _resolve(table, s.variable).cast("float64")
-    cols = {"_y": y, "_one": ibis.literal(1), "_f": f if f is not None else ibis.literal(1.0)}
-    for i, col in enumerate(weights):
-        v = table[col].cast("float64")
-        cols[f"_w{i}"] = v * f if f is not None else v
+    w = _weigher(table, factor)
+    cols = {"_y": y, "_f": table[factor].cast("float64") if factor else ibis.literal(1.0)}
+    cols.update({f"_w{i}": w(col) for i, col in enumerate(weights)})
     t = table.select(*by, **cols).filter(_["_y"].notnull())
-    running = ibis.cumulative_window(group_by=by or None, order_by=["_y"])
-    q = float(s.q)
-    marks = {f"_c{i}": t[f"_w{i}"].sum().over(running) for i in range(len(weights))}
-    totals = {f"_T{i}": t[f"_w{i}"].sum() for i in range(len(weights))}
-    tot = t.group_by(by).aggregate(**totals) if by else t.aggregate(**totals)
-    t = t.mutate(**marks)
-    t = t.join(tot, by) if by else t.cross_join(tot)
-    picks = {f"_q{i}": ibis.cases((t[f"_c{i}"] >= q * t[f"_T{i}"] * (1 - _CDF_SLACK), t["_y"]))
-             for i in range(len(weights))}
-    return t.select(*by, "_one", "_f", "_w0", **picks)
+    return replicate_quantiles(t, by, len(weights), float(s.q),
+                               lambda expr: _execute_arrow(expr, backend))
 
 
 def _execute(expr: Table, backend: object) -> pd.DataFrame:
     """Run ``expr`` and return pandas through Arrow (much quicker than Ibis's per-column
     pandas conversion for the ~160 columns of a replicate aggregation)."""
+    return _execute_arrow(expr, backend).to_pandas()
+
+
+def _execute_arrow(expr: Table, backend: object) -> pa.Table:
     if backend is None:
         try:
-            return expr.to_pyarrow().to_pandas()
+            return expr.to_pyarrow()
         except Exception as exc:  # memtables without a bound backend run on DuckDB
             if "backend" not in str(exc).lower():
                 raise
             from upward.estimate.engines import connect
 
             backend = connect("duckdb")
-    return backend.to_pyarrow(expr).to_pandas()
+    return backend.to_pyarrow(expr)
 
 
 def _finish(out: pd.DataFrame, s: Statistic, by: list[str], k: int) -> pd.DataFrame:
