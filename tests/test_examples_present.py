@@ -207,7 +207,6 @@ EXEMPT: dict[str, str] = {
     "upward.report.translations.update": CATALOGS,
     "upward.report.translations.main": CATALOGS,
     "upward.sources.ckan.CkanFeed": PARALLEL,
-    "upward.sources.commuting_zones.read_county_cz": PARALLEL,
     "upward.sources.opportunity_atlas.Measure": PARALLEL,
     "upward.sources.opportunity_atlas.read_county_outcomes": PARALLEL,
     "upward.sources.opportunity_atlas.read_web_tool_tracts": PARALLEL,
