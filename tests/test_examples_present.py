@@ -217,10 +217,6 @@ EXEMPT: dict[str, str] = {
     "upward.warehouse.ingest.fetch": PARALLEL,
     "upward.warehouse.microdata.StoredRelease": PARALLEL,
     "upward.warehouse.microdata.fetch_pums": PARALLEL,
-    "upward.warehouse.store.WarehouseBusyError": PARALLEL,
-    "upward.warehouse.store.ShrinkingLoadError": PARALLEL,
-    "upward.warehouse.store.LoadResult": PARALLEL,
-    "upward.warehouse.store.Warehouse": PARALLEL,
 }
 
 
