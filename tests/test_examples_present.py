@@ -210,11 +210,7 @@ EXEMPT: dict[str, str] = {
     "upward.sources.pums.Microdata": PARALLEL,
     "upward.sources.pums.combine": PARALLEL,
     "upward.sources.pums.read_pums": PARALLEL,
-    "upward.sources.replicates.fetch_replicates": PARALLEL,
     "upward.warehouse.census.fetch_acs": CENSUS_API,
-    "upward.warehouse.ingest.FoundFile": PARALLEL,
-    "upward.warehouse.ingest.download_file": PARALLEL,
-    "upward.warehouse.ingest.fetch": PARALLEL,
     "upward.warehouse.microdata.StoredRelease": PARALLEL,
     "upward.warehouse.microdata.fetch_pums": PARALLEL,
 }
