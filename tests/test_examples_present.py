@@ -206,7 +206,6 @@ EXEMPT: dict[str, str] = {
     "upward.report.translations.extract": CATALOGS,
     "upward.report.translations.update": CATALOGS,
     "upward.report.translations.main": CATALOGS,
-    "upward.sources.ckan.CkanFeed": PARALLEL,
     "upward.warehouse.census.fetch_acs": CENSUS_API,
     "upward.warehouse.microdata.StoredRelease": PARALLEL,
     "upward.warehouse.microdata.fetch_pums": PARALLEL,

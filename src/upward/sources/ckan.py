@@ -55,7 +55,14 @@ def retry_policy(retries: int, backoff: float):
 
 
 class CkanFeed:
-    """Pages of one CKAN DataStore resource (or one downloaded CSV resource)."""
+    """Pages of one CKAN DataStore resource (or one downloaded CSV resource).
+
+    >>> spec = FeedSpec(platform="ckan", url="https://data.example.gov", dataset="permits")
+    >>> feed = CkanFeed(spec, retries=2)
+    >>> feed.id_column, feed.incremental, feed.session.get_adapter("https://x").max_retries.total
+    ('_id', False, 2)
+    >>> feed.close()
+    """
 
     platform = "ckan"
     incremental = False
