@@ -34,14 +34,26 @@ MERCATOR = {102100, 3857, 900913, 102113}
 
 
 def mercator_to_wgs84(x: float, y: float) -> tuple[float, float]:
-    """Web Mercator metres → (longitude, latitude) degrees (spherical formulas, EPSG:3857)."""
+    """Web Mercator metres → (longitude, latitude) degrees (spherical formulas, EPSG:3857).
+
+    >>> mercator_to_wgs84(0.0, 0.0)
+    (0.0, 0.0)
+    >>> [round(v, 4) for v in mercator_to_wgs84(-10018754.17, 5621521.49)]
+    [-90.0, 45.0]
+    """
     lon = math.degrees(x / _R)
     lat = math.degrees(2 * math.atan(math.exp(y / _R)) - math.pi / 2)
     return lon, lat
 
 
 def arcgis_where(updated: str | None, since: str | None, where: str | None) -> str:
-    """The ``where`` of a pull; ``since`` is epoch milliseconds (how ArcGIS dates come back)."""
+    """The ``where`` of a pull; ``since`` is epoch milliseconds (how ArcGIS dates come back).
+
+    >>> arcgis_where("EditDate", "1700000000000", "status = 1")
+    "EditDate > TIMESTAMP '2023-11-14 22:13:20' AND (status = 1)"
+    >>> arcgis_where(None, None, None)
+    '1=1'
+    """
     parts = []
     if updated and since:
         stamp = datetime.fromtimestamp(int(float(since)) / 1000, UTC)

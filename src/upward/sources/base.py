@@ -26,7 +26,12 @@ from upward.sources.schema import empty
 
 @dataclass
 class Tables:
-    """Canonical tables read from one file (any may be empty), with notes on what was repaired."""
+    """Canonical tables read from one file (any may be empty), with notes on what was repaired.
+
+    >>> t = Tables(notes=["repaired one row"])
+    >>> t.rows, list(t.observations.columns)[:2], t.notes
+    (0, ['geo_id', 'geo_level'], ['repaired one row'])
+    """
 
     observations: pd.DataFrame = field(default_factory=lambda: empty("observations"))
     geographies: pd.DataFrame = field(default_factory=lambda: empty("geographies"))
@@ -121,6 +126,10 @@ class Dataset:
     ``short_label`` names the release in narrow table cells (``label`` when empty).
     ``own_loader`` marks a dataset loaded by its own command (``upward fetch acs --table …``,
     ``upward fetch pums``) rather than by reading whole files (:func:`source_names`).
+
+    >>> d = DATASETS["atlas.county_outcomes"]
+    >>> d.publisher is Publisher.OPPORTUNITY_ATLAS, d.kind is Kind.COUNTY_OUTCOMES
+    (True, True)
     """
 
     key: str

@@ -120,11 +120,20 @@ ANNOTATIONS: dict[str, str] = {
 
 
 class CensusApiError(UpwardError):
-    """The Census Data API answered with an error, an HTML page or nothing usable."""
+    """The Census Data API answered with an error, an HTML page or nothing usable.
+
+    >>> e = CensusApiError("the API answered 500", fix="try again later")
+    >>> isinstance(e, UpwardError), str(e)
+    (True, 'the API answered 500. What to do: try again later')
+    """
 
 
 class CensusKeyError(CensusApiError):
-    """The Census Data API refused the key."""
+    """The Census Data API refused the key.
+
+    >>> issubclass(CensusKeyError, CensusApiError), CensusKeyError("invalid key").exit_code
+    (True, 2)
+    """
 
 
 def annotation_reason(value: str, kind: str) -> tuple[str, str] | None:
@@ -258,6 +267,13 @@ class AcsTable:
         Hash of the answers' bytes (all batches), for provenance.
     retrieved_at : str
         When the answers were first downloaded (UTC).
+
+    >>> t = AcsTable("B01003", "acs5", 2023, "county",
+    ...              pd.DataFrame({"geo_id": ["40143"], "B01003_001": [669279.0]}),
+    ...              pd.DataFrame({"variable": ["B01003_001"], "label": ["Estimate!!Total"]}),
+    ...              pd.DataFrame(), "https://api.census.gov/data/2023/acs/acs5", "", "")
+    >>> float(t.values.loc[0, "B01003_001"]), t.notes
+    (669279.0, [])
     """
 
     table: str

@@ -34,7 +34,14 @@ __all__ = ["CkanFeed", "retry_policy"]
 
 
 def retry_policy(retries: int, backoff: float):
-    """A urllib3 ``Retry`` for CKAN actions (POST included), ``Retry-After`` capped."""
+    """A urllib3 ``Retry`` for CKAN actions (POST included), ``Retry-After`` capped.
+
+    >>> retry = retry_policy(3, 0.5)
+    >>> retry.total, retry.backoff_factor, retry.allowed_methods
+    (3, 0.5, None)
+    >>> retry.parse_retry_after("100000") == MAX_RETRY_AFTER  # a long wait is capped
+    True
+    """
     from urllib3.util.retry import Retry
 
     class _Capped(Retry):
@@ -48,7 +55,14 @@ def retry_policy(retries: int, backoff: float):
 
 
 class CkanFeed:
-    """Pages of one CKAN DataStore resource (or one downloaded CSV resource)."""
+    """Pages of one CKAN DataStore resource (or one downloaded CSV resource).
+
+    >>> spec = FeedSpec(platform="ckan", url="https://data.example.gov", dataset="permits")
+    >>> feed = CkanFeed(spec, retries=2)
+    >>> feed.id_column, feed.incremental, feed.session.get_adapter("https://x").max_retries.total
+    ('_id', False, 2)
+    >>> feed.close()
+    """
 
     platform = "ckan"
     incremental = False

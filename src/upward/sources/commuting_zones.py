@@ -29,6 +29,15 @@ _COPY = (
 def read_county_cz(path: Path, source_id: str) -> Tables:
     """Read a county→commuting-zone file (cz, state, county, czname) into crosswalk rows and
     cz geographies; every county must name its zone.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "cz_county_crosswalk.csv"
+    >>> _ = path.write_text("cz,state,county,czname\\n35400,40,143,Tulsa\\n35400,40,113,Tulsa\\n")
+    >>> t = read_county_cz(path, "crosswalks/test")
+    >>> t.crosswalks[["from_geo_id", "to_geo_id", "weight"]].values.tolist()
+    [['40143', '35400', 1.0], ['40113', '35400', 1.0]]
+    >>> t.geographies[["geo_id", "geo_level", "name"]].values.tolist()
+    [['35400', 'cz', 'Tulsa']]
     """
     frame = read_delimited(path, required=["cz", "state", "county", "czname"])
     county_ids = composed_geoids(frame, ["state", "county"], (2, 3), path)

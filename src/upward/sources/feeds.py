@@ -47,26 +47,48 @@ POINT_KEY = "__point"
 
 class FeedError(UpwardError):
     """A feed answered with an error, an HTML page, or something that is not the platform's
-    format; nothing was loaded."""
+    format; nothing was loaded.
+
+    >>> e = FeedError("https://x/rows.json answered an HTML page", fix="check the feed's url")
+    >>> isinstance(e, UpwardError), e.fix
+    (True, "check the feed's url")
+    """
 
 
 class FeedSchemaError(FeedError):
-    """A feed's fields changed so that a declared column is missing."""
+    """A feed's fields changed so that a declared column is missing.
+
+    >>> issubclass(FeedSchemaError, FeedError), str(FeedSchemaError("column 'id' is gone"))
+    (True, "column 'id' is gone")
+    """
 
 
 class FeedDuplicateError(FeedError):
-    """The same record id came twice in one pull, even after pulling again."""
+    """The same record id came twice in one pull, even after pulling again.
+
+    >>> issubclass(FeedDuplicateError, FeedError), FeedDuplicateError("id 7 came twice").message
+    (True, 'id 7 came twice')
+    """
 
 
 class FeedClockError(FeedError):
-    """Time went backwards: the machine's clock, or the feed's own update stamps."""
+    """Time went backwards: the machine's clock, or the feed's own update stamps.
+
+    >>> issubclass(FeedClockError, FeedError), FeedClockError("clock went back").exit_code
+    (True, 2)
+    """
 
 
 @dataclass
 class Page:
     """One page of a feed: its records (dicts), the fields the platform declares (name → type),
     whether more pages follow, the offset of the next page, the address asked (no token) and the
-    sha256 of the body."""
+    sha256 of the body.
+
+    >>> page = Page([{"id": 1}], {"id": "number"}, False, 1, "https://x/rows.json", "ab12")
+    >>> Page.from_json(page.to_json()) == page, page.to_json()["fields"]
+    (True, {'id': 'number'})
+    """
 
     records: list[dict[str, Any]]
     fields: dict[str, str]

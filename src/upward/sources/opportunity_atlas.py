@@ -194,7 +194,12 @@ class ColumnRule:
 
 @dataclass(frozen=True)
 class Measure:
-    """One metric and subgroup of a wide file: the column of its estimates and of their SEs."""
+    """One metric and subgroup of a wide file: the column of its estimates and of their SEs.
+
+    >>> plan_columns(["state", "county", "kfr_pooled_pooled_p25", "kfr_pooled_pooled_p25_se"],
+    ...              ("state", "county"), COUNTY_RULES, ATLAS_LIMITS, Path("f.csv"))
+    [Measure(metric_id='kfr_p25', subgroup_type='all', subgroup='all', estimate='kfr_pooled_pooled_p25', se='kfr_pooled_pooled_p25_se')]
+    """
 
     metric_id: str
     subgroup_type: str
@@ -533,6 +538,16 @@ def _repaired(frame: pd.DataFrame, column: str, ids: pd.Series) -> int:
 def read_county_outcomes(path: Path, source_id: str) -> Tables:
     """Read ``county_outcomes_simple.csv``: kfr and jail at p25 with SEs, and counts, by
     county, race and gender; county→cz crosswalk rows and the commuting zones.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "county_outcomes_simple.csv"
+    >>> _ = path.write_text("state,county,cz,czname,kfr_pooled_pooled_p25,kfr_pooled_pooled_p25_se,"
+    ...                     "pooled_pooled_count\\n40,143,35400,Tulsa,0.41,0.004,51234\\n")
+    >>> t = read_county_outcomes(path, "atlas/test")
+    >>> t.observations[["geo_id", "metric_id", "estimate", "se"]].values.tolist()
+    [['40143', 'kfr_p25', 0.41, 0.004], ['40143', 'atlas_count', 51234.0, nan]]
+    >>> t.crosswalks[["from_geo_id", "to_geo_id"]].values.tolist()
+    [['40143', '35400']]
     """
     frame = read_delimited(path, required=["state", "county"])
     measures = plan_columns(frame.columns, ("state", "county", "cz", "czname"), COUNTY_RULES,
@@ -589,6 +604,16 @@ def read_web_tool_tracts(
     The tract GEOID is a number that lost its leading zero (repaired to 11 digits); Name
     ("Neighborhood, City, ST", sometimes shorter or blank) becomes the tract's name. Values at
     or beyond ``clipped_at`` (the ends of the tool's scale) are kept with quality 3.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "tract_share.csv"
+    >>> _ = path.write_text('tract,Name,share\\n1001020100,"Prattville, AL",0.12\\n')
+    >>> t = read_web_tool_tracts(path, "atlas/test", column="share", metric_id="x_share",
+    ...                          limits=SHARE, clipped_at=(0.0, 1.0))
+    >>> t.observations[["geo_id", "metric_id", "estimate"]].values.tolist()
+    [['01001020100', 'x_share', 0.12]]
+    >>> t.geographies[["geo_id", "name"]].values.tolist(), t.notes
+    ([['01001020100', 'Prattville, AL']], ['tract_share.csv: 1 tract code(s) had lost their leading zero; repaired'])
     """
     frame = read_delimited(path, required=["tract", "Name", column])
     tract_ids = geoids(frame, "tract", "tract", path)
@@ -621,7 +646,19 @@ def read_web_tool_tracts(
 
 
 def read_kfr_dollars(path: Path, source_id: str) -> Tables:
-    """Read ``tract_kfr_rP_gP_p25.csv``: household income at 35 (dollars), parents at p25."""
+    """Read ``tract_kfr_rP_gP_p25.csv``: household income at 35 (dollars), parents at p25.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "tract_kfr_rP_gP_p25.csv"
+    >>> _ = path.write_text('tract,Name,Household_Income_at_Age_35_rP_gP_p25\\n'
+    ...                     '1001020100,"Prattville, AL",31000\\n'
+    ...                     '48121021524,"Heritage Lakes, Frisco, TX",1062314\\n')
+    >>> t = read_kfr_dollars(path, "atlas/test")
+    >>> t.observations[["geo_id", "metric_id", "estimate"]].values.tolist()
+    [['01001020100', 'kfr_dollars_p25', 31000.0], ['48121021524', 'kfr_dollars_p25', 1062314.0]]
+    >>> t.observations["quality"].tolist()  # the top of the tool's scale is flagged
+    [<NA>, 3]
+    """
     return read_web_tool_tracts(
         path, source_id, column="Household_Income_at_Age_35_rP_gP_p25",
         metric_id="kfr_dollars_p25", limits=DOLLARS, clipped_at=(0.0, DOLLARS_CLIPPED_AT),
@@ -629,7 +666,15 @@ def read_kfr_dollars(path: Path, source_id: str) -> Tables:
 
 
 def read_kfr_top20(path: Path, source_id: str) -> Tables:
-    """Read ``tract_kfr_top20_rP_gP_p25.csv``: share reaching the top fifth of household income."""
+    """Read ``tract_kfr_top20_rP_gP_p25.csv``: share reaching the top fifth of household income.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "tract_kfr_top20_rP_gP_p25.csv"
+    >>> _ = path.write_text('tract,Name,Frac._in_Top_20%_Based_on_Household_Income_rP_gP_p25\\n'
+    ...                     '1001020100,"Prattville, AL",0.12\\n')
+    >>> read_kfr_top20(path, "atlas/test").observations[["geo_id", "metric_id", "estimate"]].values.tolist()
+    [['01001020100', 'kfr_top20_p25', 0.12]]
+    """
     return read_web_tool_tracts(
         path, source_id, column="Frac._in_Top_20%_Based_on_Household_Income_rP_gP_p25",
         metric_id="kfr_top20_p25", limits=SHARE, clipped_at=(0.0, 1.0),
@@ -643,7 +688,14 @@ def _tract_ids(frame: pd.DataFrame, path: Path) -> pd.Series:
 
 
 def read_tract_outcomes(path: Path, source_id: str) -> Tables:
-    """Read ``tract_collapse.csv``: kir at p25 (0–100 scale) and child counts by race."""
+    """Read ``tract_collapse.csv``: kir at p25 (0–100 scale) and child counts by race.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "tract_collapse.csv"
+    >>> _ = path.write_text("state,county,tract,kir_pooled_p25,kid_pooled_n\\n1,1,20100,36.4,519\\n")
+    >>> read_tract_outcomes(path, "atlas/test").observations[["geo_id", "metric_id", "estimate"]].values.tolist()
+    [['01001020100', 'kir_p25', 36.4], ['01001020100', 'kid_count', 519.0]]
+    """
     frame = read_delimited(path, required=["state", "county", "tract"])
     measures = plan_columns(frame.columns, ("state", "county", "tract", "cz", "czname"),
                             TRACT_RULES, ATLAS_LIMITS, path, naming=TRACT_NAMING)
@@ -659,6 +711,15 @@ def read_tract_outcomes(path: Path, source_id: str) -> Tables:
 def read_tract_covariates(path: Path, source_id: str) -> Tables:
     """Read ``tract_covariates.csv``: the covariates declared in ``COVARIATES``; other columns
     of the publisher's full file are left out (listed in the notes).
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "tract_covariates.csv"
+    >>> _ = path.write_text("tract,county,state,hhinc_mean2000,poor_share1990\\n20100,1,1,68638.7,0.1\\n")
+    >>> t = read_tract_covariates(path, "atlas/test")
+    >>> t.observations[["geo_id", "metric_id", "period", "estimate"]].values.tolist()
+    [['01001020100', 'hhinc_mean2000', '2000', 68638.7]]
+    >>> t.notes
+    ['tract_covariates.csv: 1 column(s) not read: poor_share1990']
     """
     frame = read_delimited(path, required=["state", "county", "tract"],
                            any_of=[tuple(COVARIATES)])

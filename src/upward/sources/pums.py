@@ -312,6 +312,11 @@ class Microdata:
         The release (e.g. 2023, 5 for the ACS 2019–2023 5-year file).
     files : tuple of str
         The files read.
+
+    >>> m = Microdata(pd.DataFrame({"SERIALNO": ["H1", "H1"]}), pd.DataFrame({"SERIALNO": ["H1"]}),
+    ...               2023, 5, ("psam_p40.csv", "psam_h40.csv"))
+    >>> len(m.persons), len(m.households), puma_vintage(m.year, m.span)
+    (2, 1, 2020)
     """
 
     persons: pd.DataFrame
@@ -328,6 +333,19 @@ def combine(person: pd.DataFrame, housing: pd.DataFrame, *, year: int, span: int
     Every person must have a housing record (the Census files always do); the household table
     keeps occupied housing units (and group-quarters records, flagged ``in_household=False``)
     with the householder's race, sex, age band and disability.
+
+    >>> person = pd.DataFrame({"SERIALNO": ["H1", "H1"], "SPORDER": [1, 2], "ST": ["40", "40"],
+    ...                        "PUMA": ["01201", "01201"], "ADJINC": [1_010_000, 1_010_000],
+    ...                        "AGEP": [34, 8], "SEX": [2.0, 1.0], "RAC1P": [2, 2], "HISP": [1, 1],
+    ...                        "WAGP": [30000.0, 0.0]})
+    >>> housing = pd.DataFrame({"SERIALNO": ["H1"], "ST": ["40"], "PUMA": ["01201"],
+    ...                         "ADJINC": [1_010_000], "ADJHSG": [1_000_000], "NP": [2],
+    ...                         "TYPEHUGQ": [1], "TEN": [3.0], "HINCP": [30000.0]})
+    >>> m = combine(person, housing, year=2023, span=5)
+    >>> m.persons[["puma_id", "race", "age_band", "WAGP", "tenure"]].values.tolist()
+    [['4001201', 'Black, non-Hispanic', '25-54', 30300.0, 'Renter'], ['4001201', 'Black, non-Hispanic', 'Under 18', 0.0, 'Renter']]
+    >>> m.households[["HINCP", "tenure", "sex_label", "in_household"]].values.tolist()
+    [[30300.0, 'Renter', 'Female', True]]
     """
     check_release(year, span)
     h = housing.copy()
@@ -377,6 +395,21 @@ def combine(person: pd.DataFrame, housing: pd.DataFrame, *, year: int, span: int
 
 def read_pums(person_path: Path, housing_path: Path, *, year: int, span: int) -> Microdata:
     """Read a state's person and housing files (CSV or Census zip) into :class:`Microdata`.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> weights = ",".join(["10"] * (N_REPLICATES + 1))
+    >>> _ = (root / "psam_p40.csv").write_text(
+    ...     "SERIALNO,SPORDER,ST,PUMA,ADJINC,AGEP,SEX,RAC1P,HISP," + ",".join(PERSON_WEIGHTS)
+    ...     + "\\nH1,1,40,01201,1010000,34,2,2,1," + weights + "\\n")
+    >>> _ = (root / "psam_h40.csv").write_text(
+    ...     "SERIALNO,ST,PUMA,ADJINC,ADJHSG,NP,TYPEHUGQ,TEN," + ",".join(HOUSING_WEIGHTS)
+    ...     + "\\nH1,40,01201,1010000,1000000,1,1,3," + weights + "\\n")
+    >>> m = read_pums(root / "psam_p40.csv", root / "psam_h40.csv", year=2023, span=5)
+    >>> m.persons[["puma_id", "race", "sex_label", "PWGTP", "PWGTP80"]].values.tolist()
+    [['4001201', 'Black, non-Hispanic', 'Female', 10.0, 10.0]]
+    >>> m.households[["tenure", "in_household"]].values.tolist()
+    [['Renter', True]]
     """
     person = read_psam(Path(person_path), "p")
     housing = read_psam(Path(housing_path), "h")

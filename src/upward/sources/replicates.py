@@ -273,6 +273,23 @@ def fetch_replicates(table: str, state: str, year: int, cache_dir: Path, *,
                      backoff: float = 0.5, timeout: float = 60.0,
                      refresh: bool = False) -> ReplicateTable:
     """Download (or take from the cache) one table's replicate file for one state and read it.
+
+    >>> import functools, http.server, tempfile, threading
+    >>> root = Path(tempfile.mkdtemp())
+    >>> row = "B01003,1400000US99001000100,Tract 1,1,Total,100,16,+/-16,9.7," + ",".join(["101"] * 80)
+    >>> _ = (root / "B01003_99.csv").write_text(",".join(COLUMNS + REP_COLUMNS) + "\\n" + row + "\\n")
+    >>> class Quiet(http.server.SimpleHTTPRequestHandler):
+    ...     def log_message(self, *args): pass
+    >>> server = http.server.ThreadingHTTPServer(
+    ...     ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    >>> threading.Thread(target=server.serve_forever, daemon=True).start()
+    >>> url = f"http://127.0.0.1:{server.server_address[1]}/B01003_99.csv"
+    >>> t = fetch_replicates("B01003", "99", 2023, root / "cache", url=url)
+    >>> t.geo_ids, t.replicates.shape
+    (['99001000100'], (1, 80))
+    >>> server.shutdown(); server.server_close()
+    >>> fetch_replicates("B01003", "99", 2023, root / "cache", url=url).geo_ids  # from the cache
+    ['99001000100']
     """
     from upward.sources.http import download
 

@@ -103,7 +103,13 @@ BOUNDS_KINDS = ["ci95", "none"]
 
 @dataclass(frozen=True)
 class Rule:
-    """What one column of a canonical table must hold (checked column-wise, not row by row)."""
+    """What one column of a canonical table must hold (checked column-wise, not row by row).
+
+    >>> RULES["observations"]["se"]
+    Rule(nullable=True, pattern=None, allowed=None, minimum=0)
+    >>> Rule(allowed=(1, 2, 3)).nullable  # a value is required unless declared otherwise
+    False
+    """
 
     nullable: bool = False
     pattern: str | None = None

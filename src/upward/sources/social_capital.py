@@ -136,6 +136,16 @@ def _population(tables: Tables, geo_ids: pd.Series) -> np.ndarray:
 def read_county(path: Path, source_id: str) -> Tables:
     """Read ``social_capital_county.csv``: observations, and county geographies named as the
     file names them ("Autauga, Alabama") with population = pop2018, plus their states.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "social_capital_county.csv"
+    >>> _ = path.write_text('county,county_name,pop2018,ec_county,ec_se_county\\n'
+    ...                     '1001,"Autauga, Alabama",55200,.72077,.00831\\n')
+    >>> t = read_county(path, "sca/test")
+    >>> t.observations[["geo_id", "metric_id", "estimate", "se"]].values.tolist()
+    [['01001', 'pop2018', 55200.0, nan], ['01001', 'ec', 0.72077, 0.00831]]
+    >>> t.geographies[["geo_id", "geo_level", "name", "population"]].values.tolist()
+    [['01001', 'county', 'Autauga, Alabama', 55200.0], ['01', 'state', 'Alabama', nan]]
     """
     frame, geo_ids, tables = _read(path, source_id, "county")
     names = frame["county_name"].astype(str).str.strip()
@@ -173,6 +183,15 @@ def read_county(path: Path, source_id: str) -> Tables:
 def read_zip(path: Path, source_id: str) -> Tables:
     """Read ``social_capital_zip.csv``: observations, and ZIP geographies (2010 ZCTAs) whose
     parent is the county in the file's ``county`` column (blank for a few ZIPs).
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "social_capital_zip.csv"
+    >>> _ = path.write_text("zip,county,pop2018,ec_zip,ec_se_zip\\n1001,25013,17621,.88157,.02422\\n")
+    >>> t = read_zip(path, "sca/test")
+    >>> t.observations.query("metric_id == 'ec'")[["geo_id", "estimate", "se"]].values.tolist()
+    [['01001', 0.88157, 0.02422]]
+    >>> t.geographies[["geo_id", "geo_level", "parent_geo_id", "population"]].values.tolist()
+    [['01001', 'zip', '25013', 17621.0]]
     """
     frame, geo_ids, tables = _read(path, source_id, "zip")
     county = optional_codes(frame, "county", lambda v: repair_geoid(v, "county"), path)

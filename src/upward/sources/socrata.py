@@ -36,7 +36,13 @@ ID, UPDATED = ":id", ":updated_at"
 
 
 def soql_where(updated: str, since: str | None, where: str | None) -> str | None:
-    """The ``$where`` of a pull: the feed's own clause and the incremental condition."""
+    """The ``$where`` of a pull: the feed's own clause and the incremental condition.
+
+    >>> soql_where(":updated_at", "2024-05-01T00:00:00", "status = 'open'")
+    "(:updated_at > '2024-05-01T00:00:00') AND (status = 'open')"
+    >>> soql_where(":updated_at", None, None) is None  # a first pull asks for everything
+    True
+    """
     parts = []
     if since:
         escaped = since.replace("'", "''")

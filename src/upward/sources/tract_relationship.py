@@ -91,6 +91,15 @@ def read_tract_relationship(path: Path, source_id: str) -> Tables:
     """Read a 2020 ↔ 2010 tract relationship file (state or national) into crosswalk rows in
     both directions (see the module notes); two rows for the same pair of tracts, a GEOID that
     is not 11 digits, or an area that is not a non-negative number is an error naming the line.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "tab20_tract20_tract10_st40.txt"
+    >>> _ = path.write_text("|".join(COLUMNS) + "\\n"
+    ...                     "40143000100|40143000100|300|400|0|0|300|0\\n"
+    ...                     "40143000200|40143000100|100|400|0|0|100|0\\n")
+    >>> t = read_tract_relationship(path, "tract-relationship/test")
+    >>> t.crosswalks[["from_geo_id", "to_geo_id", "weight", "weight_kind"]].values.tolist()
+    [['40143000100', '40143000100', 0.75, 'tract2010_to_tract2020'], ['40143000100', '40143000200', 0.25, 'tract2010_to_tract2020'], ['40143000100', '40143000100', 1.0, 'tract2020_to_tract2010'], ['40143000200', '40143000100', 1.0, 'tract2020_to_tract2010']]
     """
     frame = read_delimited(path, required=COLUMNS)
     pieces = pd.DataFrame({c: _geoids(frame, c, path) for c in COLUMNS[:2]})

@@ -359,6 +359,16 @@ def read_wide(path: Path, source_id: str, *, level: str,
 
     ``rescale`` maps a metric id to the factor that puts this file's values (and bounds) on the
     catalog's scale (see ``LONGITUDINAL_RESCALE``).
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "mobility-metrics_county_recent.csv"
+    >>> _ = path.write_text("state,county,state_name,county_name,share_hs_degree,"
+    ...                     "share_hs_degree_quality\\n40,143,Oklahoma,Tulsa County,0.89,1\\n")
+    >>> t = read_wide(path, "urban/test", level="county")
+    >>> t.observations[["geo_id", "metric_id", "estimate", "quality"]].values.tolist()
+    [['40143', 'share_hs_degree', 0.89, 1]]
+    >>> t.geographies[["geo_id", "name"]].values.tolist()
+    [['40143', 'Tulsa County, Oklahoma'], ['40', 'Oklahoma']]
     """
     rescale = rescale or {}
     code_column = "place" if level == "place" else "county"

@@ -32,7 +32,16 @@ ALL = "all"
 
 
 def request_body(spec: FeedSpec, program: str) -> dict[str, Any]:
-    """The JSON body asking one program's obligations by geography."""
+    """The JSON body asking one program's obligations by geography.
+
+    >>> spec = FeedSpec(platform="usaspending", url="https://api.usaspending.gov", state="OK",
+    ...                 start_date="2023-10-01", end_date="2024-09-30")
+    >>> body = request_body(spec, "14.871")
+    >>> body["geo_layer"], body["filters"]["program_numbers"]
+    ('county', ['14.871'])
+    >>> body["filters"]["place_of_performance_locations"]
+    [{'country': 'USA', 'state': 'OK'}]
+    """
     filters: dict[str, Any] = {}
     if spec.start_date and spec.end_date:
         filters["time_period"] = [{"start_date": spec.start_date, "end_date": spec.end_date}]
@@ -56,7 +65,15 @@ def request_body(spec: FeedSpec, program: str) -> dict[str, Any]:
 
 
 class UsaSpendingFeed:
-    """One page per program."""
+    """One page per program.
+
+    >>> spec = FeedSpec(platform="usaspending", url="https://api.usaspending.gov",
+    ...                 program_numbers=["14.871", "93.558"])
+    >>> UsaSpendingFeed(spec, JsonClient("x")).programs
+    ['14.871', '93.558']
+    >>> UsaSpendingFeed(spec.model_copy(update={"program_numbers": []}), JsonClient("x")).programs
+    ['all']
+    """
 
     platform = "usaspending"
     incremental = False

@@ -30,7 +30,16 @@ Report = Callable[[str], None]
 
 @dataclass(frozen=True)
 class FoundFile:
-    """A dataset's file located locally or downloaded, ready to read."""
+    """A dataset's file located locally or downloaded, ready to read.
+
+    >>> import tempfile
+    >>> from upward.sources import DATASETS
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "cz_county_crosswalk.csv").write_text("cz,state,county,czname\\n")
+    >>> found = locate_local(DATASETS["crosswalk.county_cz"], root, None)[0]
+    >>> found.key, found.path.name, found.location.startswith("file://"), found.state
+    ('crosswalk.county_cz', 'cz_county_crosswalk.csv', True, None)
+    """
 
     dataset: Dataset
     key: str
@@ -122,7 +131,25 @@ def _key(dataset: Dataset, state: str | None) -> str:
 def download_file(
     dataset: Dataset, workspace: Workspace, state: str | None, *, refresh: bool
 ) -> FoundFile:
-    """Download a dataset's file from its publisher (or the workspace's URL override)."""
+    """Download a dataset's file from its publisher (or the workspace's URL override).
+
+    >>> import functools, http.server, tempfile, threading
+    >>> from upward.sources import DATASETS
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "cz.csv").write_text("cz,state,county,czname\\n35400,40,143,Tulsa\\n")
+    >>> class Quiet(http.server.SimpleHTTPRequestHandler):
+    ...     def log_message(self, *args): pass
+    >>> server = http.server.ThreadingHTTPServer(
+    ...     ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    >>> threading.Thread(target=server.serve_forever, daemon=True).start()
+    >>> ws = Workspace.init(root / "ws")
+    >>> url = f"http://127.0.0.1:{server.server_address[1]}/cz.csv"
+    >>> ws.settings.sources.urls["crosswalk.county_cz"] = url  # the workspace's URL override
+    >>> found = download_file(DATASETS["crosswalk.county_cz"], ws, None, refresh=False)
+    >>> server.shutdown(); server.server_close()
+    >>> found.key, found.location == url, found.path.read_text().splitlines()[1]
+    ('crosswalk.county_cz', True, '35400,40,143,Tulsa')
+    """
     url = workspace.settings.sources.urls.get(_key(dataset, state)) or \
         workspace.settings.sources.urls.get(dataset.key) or dataset.url_for(state)
     if dataset.per_state and "{state}" in url:
@@ -152,6 +179,15 @@ def fetch(
     does not declare is refused (``upward.metrics.check``) before anything is written, and so
     is a file with fewer rows than the data it would replace, unless ``allow_shrink``.
 
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "cz_county_crosswalk.csv").write_text("cz,state,county,czname\\n"
+    ...                                                   "35400,40,143,Tulsa\\n")
+    >>> ws = Workspace.init(root / "ws")
+    >>> [str(r) for r in fetch(ws, ["crosswalks"], from_dir=root)]
+    ['crosswalk.county_cz: loaded (2 rows)']
+    >>> fetch(ws, ["crosswalks"], from_dir=root)[0].status  # the same file again
+    'unchanged'
     """
     datasets = plan_names(names)
     files: list[FoundFile] = []

@@ -41,16 +41,43 @@ DATA_TABLES = ("observations", "geographies", "crosswalks", "geometry")
 
 
 class WarehouseBusyError(UpwardError):
-    """Another process holds the warehouse file."""
+    """Another process holds the warehouse file.
+
+    >>> e = WarehouseBusyError("cannot open w.duckdb: locked", fix="wait for the other command")
+    >>> isinstance(e, UpwardError), str(e)
+    (True, 'cannot open w.duckdb: locked. What to do: wait for the other command')
+    """
 
 
 class ShrinkingLoadError(UpwardError):
-    """A reload would replace a dataset's rows with fewer (an empty or cut file, usually)."""
+    """A reload would replace a dataset's rows with fewer (an empty or cut file, usually).
+
+    >>> import tempfile
+    >>> from upward.sources.schema import conform
+    >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
+    >>> state = pd.DataFrame({"geo_id": ["40"], "geo_level": ["state"], "name": ["Oklahoma"],
+    ...                       "state_fips": ["40"], "parent_geo_id": [None], "population": [None],
+    ...                       "vintage": [None], "source_id": ["d@1"]})
+    >>> _ = wh.load("d", Tables(geographies=conform("geographies", state)),
+    ...             {"source_id": "d@1", "dataset": "d", "sha256": "1", "rows": 1})
+    >>> wh.load("d", Tables(), {"source_id": "d@2", "dataset": "d", "sha256": "2", "rows": 0})
+    Traceback (most recent call last):
+    ...
+    upward.warehouse.store.ShrinkingLoadError: d: the new file (d@2) has 0 rows, 1 fewer than the 1 already loaded (100% less); nothing was changed...
+    >>> wh.counts()["geographies"]  # the loaded row is still there
+    1
+    """
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one load did: ``loaded`` (rows replaced) or ``unchanged`` (same file as before)."""
+    """What one load did: ``loaded`` (rows replaced) or ``unchanged`` (same file as before).
+
+    >>> r = LoadResult("urban.place_recent", "urban.place_recent@ab12", "loaded",
+    ...                {"observations": 12000, "geographies": 486})
+    >>> str(r)
+    'urban.place_recent: loaded (12,486 rows)'
+    """
 
     dataset: str
     source_id: str
@@ -76,7 +103,17 @@ def create_statements() -> list[str]:
 
 
 class Warehouse:
-    """A DuckDB warehouse file with the canonical tables."""
+    """A DuckDB warehouse file with the canonical tables.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "warehouse.duckdb"
+    >>> with Warehouse(path) as wh:
+    ...     str(wh.load("d", Tables(), {"source_id": "d@1", "dataset": "d", "sha256": "1"}))
+    'd: loaded (0 rows)'
+    >>> with Warehouse(path, read_only=True) as wh:
+    ...     wh.sources()[["dataset", "sha256"]].values.tolist()
+    [['d', '1']]
+    """
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
