@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from tests.support.feed_server import FakePortal, serve_portal
 
+from upward.core.feedspec import FeedSpec
 from upward.sources.arcgis import ArcGisFeed
 from upward.sources.ckan import CkanFeed
 from upward.sources.feeds import POINT_KEY, FeedError, JsonClient
-from upward.core.feedspec import FeedSpec
 from upward.sources.socrata import SocrataFeed
 from upward.sources.usaspending import UsaSpendingFeed
 

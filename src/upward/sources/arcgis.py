@@ -24,8 +24,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from upward.sources.feeds import POINT_KEY, FeedError, JsonClient, Page, body_sha
 from upward.core.feedspec import FeedSpec
+from upward.sources.feeds import POINT_KEY, FeedError, JsonClient, Page, body_sha
 
 __all__ = ["ArcGisFeed", "arcgis_where", "mercator_to_wgs84"]
 

@@ -26,8 +26,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from upward.sources.feeds import FeedError, Page, body_sha, html_title
 from upward.core.feedspec import FeedSpec
+from upward.sources.feeds import FeedError, Page, body_sha, html_title
 from upward.sources.http import MAX_RETRY_AFTER
 
 __all__ = ["CkanFeed", "retry_policy"]

@@ -27,8 +27,8 @@ import os
 from typing import Any
 
 from upward.core.errors import ConfigError
-from upward.sources.feeds import FeedError, JsonClient, Page, body_sha
 from upward.core.feedspec import FeedSpec
+from upward.sources.feeds import FeedError, JsonClient, Page, body_sha
 
 __all__ = ["SocrataFeed", "soql_where"]
 

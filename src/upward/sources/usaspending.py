@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from upward.core.errors import ConfigError
-from upward.sources.feeds import FeedError, JsonClient, Page, body_sha
 from upward.core.feedspec import FeedSpec
+from upward.sources.feeds import FeedError, JsonClient, Page, body_sha
 
 __all__ = ["UsaSpendingFeed", "request_body"]
 

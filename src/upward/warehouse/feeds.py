@@ -42,6 +42,7 @@ import pyarrow as pa
 
 from upward.core.atomic import atomic_write
 from upward.core.errors import ConfigError
+from upward.core.feedspec import FeedSpec, check_name
 from upward.core.locks import file_lock
 from upward.core.text import N_
 from upward.geo.placement import check_tracts, place_points
@@ -54,7 +55,6 @@ from upward.sources.feeds import (
     JsonClient,
     Page,
 )
-from upward.core.feedspec import FeedSpec, check_name
 from upward.warehouse.store import Warehouse
 from upward.warehouse.workspace import Workspace
 
