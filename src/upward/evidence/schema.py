@@ -506,9 +506,20 @@ def json_schema() -> dict:
     >>> json_schema()["title"]
     'LibraryDocument'
     """
-    schema = LibraryDocument.model_json_schema()
+    schema = _without_examples(LibraryDocument.model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
+
+
+def _without_examples(node):
+    """The schema with each description cut before its docstring's ``>>>`` example (the
+    examples are for Python readers, not for the people who write evidence files)."""
+    if isinstance(node, dict):
+        return {k: (v.split("\n\n>>>")[0].rstrip() if k == "description" and isinstance(v, str)
+                    else _without_examples(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_without_examples(v) for v in node]
+    return node
 
 
 def json_schema_text() -> str:

@@ -145,6 +145,8 @@ def _read_arrow(
         return None
     # the bytes as they are when decode found plain UTF-8; else the decoded text re-encoded
     raw = path.read_bytes() if encoding == "utf-8" else text.encode("utf-8")
+    if raw.count(b'"') % 2:  # an unclosed quote: pyarrow reads it to the end of the file
+        return None
     try:
         table = pacsv.read_csv(
             pa.py_buffer(raw),
