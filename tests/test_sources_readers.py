@@ -100,3 +100,13 @@ def test_quality_grades_read_per_distinct_value() -> None:
 def test_text_columns_built_by_arrow() -> None:
     assert readers.coded_text(["a", "b"], np.array([1, 1, 0])).tolist() == ["b", "b", "a"]
     assert str(readers.repeated_text("x", 3).dtype) == "str"
+
+
+def test_an_unclosed_quote_is_refused(tmp_path: Path) -> None:
+    """pyarrow reads an unclosed quote to the end of the file as one value; the reader hands
+    such a file to pandas, which refuses it (a program-file upload must not be accepted)."""
+    path = tmp_path / "quote.csv"
+    path.write_bytes(b'id,y\n1,"2\n3,4\n')
+    with pytest.raises(InputFileError) as caught:
+        readers.read_delimited(path)
+    assert caught.value.path == str(path)
