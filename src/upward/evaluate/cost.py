@@ -37,6 +37,7 @@ import pandas as pd
 
 from upward.core.errors import ConfigError
 from upward.core.results import JsonReport
+from upward.core.text import N_
 from upward.evaluate.result import EvaluationResult
 from upward.evaluate.spec import CostSpec, EvaluationSpec
 
@@ -182,13 +183,13 @@ def analyse_cost(result: EvaluationResult, cost: CostSpec, data: pd.DataFrame | 
         if value is not None:
             inputs.append(CostInput(name, float(value), "spec", unit))
     if cost.fiscal_externality is None:
-        notes.append("fiscal externality assumed 0 (no taxes gained or transfers saved)")
+        notes.append(N_("fiscal externality assumed 0 (no taxes gained or transfers saved)"))
     if cost.willingness_to_pay is None and cost.outcome_value is not None:
-        notes.append(f"willingness to pay = effect × outcome_value ({effect:,.4g} × "
-                     f"{cost.outcome_value:,.4g}) per participant")
+        notes.append(N_("willingness to pay = effect × outcome_value ({effect:,.4g} × "
+                        "{value:,.4g}) per participant", effect=effect, value=cost.outcome_value))
     if effect is not None and effect <= 0:
-        notes.append("the estimate is not an improvement in the outcome (≤ 0); the cost per "
-                     "unit of outcome is then the cost per unit of change, not achieved")
+        notes.append(N_("the estimate is not an improvement in the outcome (≤ 0); the cost "
+                        "per unit of outcome is then the cost per unit of change, not achieved"))
 
     def measures(**changes) -> Measures:
         args = {"cost": per_participant, "effect": effect,
@@ -199,8 +200,8 @@ def analyse_cost(result: EvaluationResult, cost: CostSpec, data: pd.DataFrame | 
 
     base = measures()
     if per_participant == 0:
-        notes.append("the cost per participant is 0: a benefit–cost ratio, a cost per unit of "
-                     "outcome and an MVPF have no finite value; check the cost inputs")
+        notes.append(N_("the cost per participant is 0: a benefit–cost ratio, a cost per unit "
+                        "of outcome and an MVPF have no finite value; check the cost inputs"))
     rows = _sensitivity(result, cost, per_participant, measures)
     return CostAnalysis(
         inputs=inputs, n_participants=n, total_cost=total,
@@ -281,8 +282,9 @@ def _from_cost_column(column: str, data: pd.DataFrame | None, spec: EvaluationSp
     n = int(flags.sum())
     value = treated_mean - control_mean
     if control_mean:
-        notes.append(f"cost per participant = mean cost of treated units ({treated_mean:,.0f}) "
-                     f"− mean cost of control units ({control_mean:,.0f})")
+        notes.append(N_("cost per participant = mean cost of treated units ({treated:,.0f}) − "
+                        "mean cost of control units ({control:,.0f})", treated=treated_mean,
+                        control=control_mean))
     inputs = [CostInput("cost_column", value, f"column {column!r}: treated mean − control mean",
                         "dollars per participant"),
               CostInput("participants", float(n), "treated units in the data", "units")]

@@ -53,14 +53,15 @@ from rdrobust import rdrobust
 from scipy import stats
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import ESTIMATES, ResultTable
 
-RD_BINS = ResultTable("rd_bins", "Regression discontinuity: binned means", ("x", "y", "n", "side"),
-                      "binned_scatter", ("n",))
+RD_BINS = ResultTable("rd_bins", N_("Regression discontinuity: binned means"),
+                      ("x", "y", "n", "side"), "binned_scatter", ("n",))
 
 KERNELS = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}
 #: Bandwidth multiples of the sensitivity table.

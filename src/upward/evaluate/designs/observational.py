@@ -63,6 +63,7 @@ from pydantic import Field, field_validator
 from scipy.spatial import cKDTree
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.inference import Estimate
@@ -71,7 +72,7 @@ from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import BALANCE, ESTIMATES, ResultTable
 
 ESTIMANDS = ("ATT", "ATE")
-OVERLAP = ResultTable("overlap", "Propensity-score overlap",
+OVERLAP = ResultTable("overlap", N_("Propensity-score overlap"),
                       ("score_low", "score_high", "n_treated", "n_control"), "overlap_histogram")
 #: Largest |standardised difference| after adjustment called balanced (Stuart 2010; Austin 2009).
 BALANCED = 0.1

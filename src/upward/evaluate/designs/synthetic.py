@@ -49,16 +49,19 @@ from pydantic import Field, field_validator
 from scipy.optimize import differential_evolution, minimize, nnls
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import ResultTable
 
-SYNTH_PATH = ResultTable("synth_path", "Treated and synthetic paths",
+SYNTH_PATH = ResultTable("synth_path", N_("Treated and synthetic paths"),
                          ("time", "treated", "synthetic"), "paths")
-DONOR_WEIGHTS = ResultTable("donor_weights", "Donor weights", ("unit", "weight"), "weights")
-PLACEBO = ResultTable("placebo", "Placebo (in-space) tests", ("unit", "rmspe_ratio", "post_gap"),
+DONOR_WEIGHTS = ResultTable("donor_weights", N_("Donor weights"), ("unit", "weight"),
+                            "weights")
+PLACEBO = ResultTable("placebo", N_("Placebo (in-space) tests"),
+                      ("unit", "rmspe_ratio", "post_gap"),
                       "placebo_ratios")
 PREDICTOR_OPS = ("mean", "median", "min", "max")
 #: Fewer pre-periods than this cannot show whether the synthetic unit tracks the treated one.
