@@ -174,14 +174,16 @@ def analyse_cost(result: EvaluationResult, cost: CostSpec, data: pd.DataFrame | 
     per_participant, n, total, cost_inputs = _cost_per_participant(result, cost, data, spec, notes)
     effect = result.estimate
     inputs = [*cost_inputs,
-              CostInput("effect", effect, f"{result.estimand} estimated by {result.method}",
-                        f"{result.outcome} per participant")]
-    for name, unit in (("outcome_value", f"dollars per unit of {result.outcome}"),
-                       ("willingness_to_pay", "dollars per participant"),
-                       ("fiscal_externality", "dollars per participant")):
+              CostInput("effect", effect, N_("{estimand} estimated by {method}",
+                                             estimand=result.estimand, method=result.method),
+                        N_("{outcome} per participant", outcome=result.outcome))]
+    for name, unit in (("outcome_value", N_("dollars per unit of {outcome}",
+                                            outcome=result.outcome)),
+                       ("willingness_to_pay", N_("dollars per participant")),
+                       ("fiscal_externality", N_("dollars per participant"))):
         value = getattr(cost, name)
         if value is not None:
-            inputs.append(CostInput(name, float(value), "spec", unit))
+            inputs.append(CostInput(name, float(value), N_("spec"), unit))
     if cost.fiscal_externality is None:
         notes.append(N_("fiscal externality assumed 0 (no taxes gained or transfers saved)"))
     if cost.willingness_to_pay is None and cost.outcome_value is not None:
@@ -248,7 +250,8 @@ def _cost_per_participant(result: EvaluationResult, cost: CostSpec, data: pd.Dat
     n = result.n_treated
     if cost.cost_per_participant is not None:
         value = float(cost.cost_per_participant)
-        inputs = [CostInput("cost_per_participant", value, "spec", "dollars per participant")]
+        inputs = [CostInput("cost_per_participant", value, N_("spec"),
+                            N_("dollars per participant"))]
         return value, n, value * n if n else None, inputs
     if cost.total_cost is not None:
         if not n:
@@ -256,8 +259,9 @@ def _cost_per_participant(result: EvaluationResult, cost: CostSpec, data: pd.Dat
                               "design does not report",
                               fix="give cost_per_participant instead")
         value = float(cost.total_cost) / n
-        inputs = [CostInput("total_cost", float(cost.total_cost), "spec", "dollars"),
-                  CostInput("participants", float(n), "treated units in the result", "units")]
+        inputs = [CostInput("total_cost", float(cost.total_cost), N_("spec"), N_("dollars")),
+                  CostInput("participants", float(n), N_("treated units in the result"),
+                            N_("units"))]
         return value, n, float(cost.total_cost), inputs
     return _from_cost_column(cost.cost_column, data, spec, notes)
 
@@ -285,9 +289,11 @@ def _from_cost_column(column: str, data: pd.DataFrame | None, spec: EvaluationSp
         notes.append(N_("cost per participant = mean cost of treated units ({treated:,.0f}) − "
                         "mean cost of control units ({control:,.0f})", treated=treated_mean,
                         control=control_mean))
-    inputs = [CostInput("cost_column", value, f"column {column!r}: treated mean − control mean",
-                        "dollars per participant"),
-              CostInput("participants", float(n), "treated units in the data", "units")]
+    inputs = [CostInput("cost_column", value, N_("column '{column}': treated mean − control "
+                                                  "mean", column=column),
+                        N_("dollars per participant")),
+              CostInput("participants", float(n), N_("treated units in the data"),
+                        N_("units"))]
     return value, n, float(per_unit[flags].sum()), inputs
 
 

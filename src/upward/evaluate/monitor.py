@@ -555,7 +555,7 @@ def _cost(loaded: LoadedSpec, look: Look) -> RunningCost | None:
     cost = loaded.spec.cost
     if look.spent_to_date is not None:
         return running_cost(look.spent_to_date, look.treated, look.estimate, look.lower,
-                            look.upper, source="monitor.costs (spending to date)")
+                            look.upper, source=N_("monitor.costs (spending to date)"))
     if cost is not None and cost.cost_per_participant is not None:
         return running_cost(cost.cost_per_participant * look.treated, look.treated,
                             look.estimate, look.lower, look.upper,

@@ -421,7 +421,8 @@ def _cost_section(cost: dict | None) -> dict | None:
     if not cost:
         return None
     return {"rows": [[tr(label), _data(value)] for label, value in cost_rows(cost)],
-            "inputs": [[_data(c) for c in row] for row in cost_input_rows(cost)],
+            "inputs": [[tr(c) if isinstance(c, Text) else _data(c) for c in row]
+                       for row in cost_input_rows(cost)],
             "sensitivity_header": [tr(h) for h in SENSITIVITY_COLUMNS],
             "sensitivity": [[_data(c) for c in row] for row in sensitivity_rows(cost)],
             "share": localise_numbers(f"{cost.get('sensitivity_share', 0.25):.0%}"),
