@@ -46,7 +46,15 @@ from upward.evaluate.render import (
 )
 from upward.evaluate.result import EvaluationResult
 from upward.report.disclosure import disclosure_controlled
-from upward.report.i18n import N_, _, localise, localise_numbers, tr, use_language
+from upward.report.i18n import (
+    N_,
+    _,
+    current_language,
+    localise,
+    localise_numbers,
+    tr,
+    use_language,
+)
 from upward.report.page import render_page
 from upward.report.templating import render
 
@@ -63,6 +71,8 @@ COLOURS = {"treated": "#0b5cad", "control": "#b35900", "neutral": "#4a5360", "ba
            "band": "rgba(179,38,30,0.12)"}
 LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
           "font": {"family": "system-ui, sans-serif", "size": 13}, "height": 380}
+#: Plotly's decimal and thousands separators by language (English: plotly's own).
+PLOTLY_SEPARATORS = {"es": ",."}
 STD_DIFF_THRESHOLD = 0.1  # |standardised difference| above which balance is usually questioned
 
 @dataclass(frozen=True)
@@ -83,6 +93,9 @@ class Chart:
 def _fig(title: str, **layout) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(title={"text": title, "x": 0}, **{**LAYOUT, **layout})
+    separators = PLOTLY_SEPARATORS.get(current_language())
+    if separators:  # tick labels with the reader's decimal comma
+        fig.update_layout(separators=separators)
     fig.update_yaxes(automargin=True)
     return fig
 

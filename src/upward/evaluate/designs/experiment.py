@@ -59,7 +59,7 @@ from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import ATTRITION, BALANCE, ESTIMATES
 
-ADJUSTMENTS = {"lin": N_("Lin (2013) regression adjustment"), "none": N_("difference in means")}
+ADJUSTMENTS = {"lin": "Lin (2013) regression adjustment", "none": "difference in means"}
 #: Our name for a covariance -> pyfixest's vcov argument (None: cluster on the spec's cluster).
 STANDARD_ERRORS = {"hc2": "HC2", "hc1": "hetero", "cluster": None}
 SE_LABELS = {"hc2": N_("HC2 robust"), "hc1": N_("HC1 robust"),
@@ -143,11 +143,11 @@ def estimate_rct(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
         fits["lin"] = pf.feols(_lin_formula(observed, covariates), data=observed, vcov=vcov,
                                weights=weights, ssc=ssc)
     estimates = {k: fixest_estimate(f, "d", spec.alpha) for k, f in fits.items()}
-    table = [estimates[k].row(N_("{adjustment} ({se})", adjustment=ADJUSTMENTS[k],
-                                 se=SE_LABELS[opts.se])) for k in estimates]
+    table = [estimates[k].row(_adjustment_row(k, SE_LABELS[opts.se])) for k in estimates]
     head = estimates[opts.adjust]
-    method = N_("{adjustment}, {se} standard errors", adjustment=ADJUSTMENTS[opts.adjust],
-                se=SE_LABELS[opts.se])
+    method = (N_("Lin (2013) regression adjustment, {se} standard errors", se=SE_LABELS[opts.se])
+              if opts.adjust == "lin" else
+              N_("difference in means, {se} standard errors", se=SE_LABELS[opts.se]))
 
     checks = [balance, attrition]
     p_value, g, shown = head.p_value, None, head
@@ -189,6 +189,13 @@ def estimate_rct(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
         tables={"estimates": table, "balance": balance_rows, "attrition": attrition_rows},
         spec=spec.model_dump(mode="json"), library=f"pyfixest {pf.__version__}",
         alpha=spec.alpha)
+
+
+def _adjustment_row(adjust: str, se: str) -> str:
+    """The estimator's name in the estimates table, with its standard errors."""
+    if adjust == "lin":
+        return N_("Lin (2013) regression adjustment ({se})", se=se)
+    return N_("difference in means ({se})", se=se)
 
 
 def _small_sample(se: str) -> dict:
