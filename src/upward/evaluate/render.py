@@ -167,6 +167,10 @@ COLUMN_NAMES = (
     N_("method"), N_("estimate"), N_("se"), N_("ci_low"), N_("ci_high"), N_("p_value"),
     N_("covariate"), N_("mean_treated"), N_("mean_control"), N_("std_diff"),
     N_("std_diff_weighted"), N_("group"), N_("n_assigned"), N_("n_observed"), N_("rate"),
+    N_("rel_time"), N_("band_low"), N_("band_high"), N_("cohort"), N_("time"), N_("att"),
+    N_("x"), N_("y"), N_("n"), N_("side"), N_("score_low"), N_("score_high"),
+    N_("n_treated"), N_("n_control"), N_("treated"), N_("synthetic"), N_("weight"),
+    N_("rmspe_ratio"), N_("post_gap"),
 )
 
 
