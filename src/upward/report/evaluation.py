@@ -452,8 +452,9 @@ def render_evaluation_report(result: EvaluationResult, *, title: str | None = No
     >>> r = EvaluationResult("rct", "m", "y", "ATE", 1.0, 0.2, 0.6, 1.4, 0.001, 10)
     >>> render_evaluation_report(r).startswith("<!DOCTYPE html>")
     True
-    >>> "Efecto" in render_evaluation_report(r, lang="es")
-    True
+    >>> es = render_evaluation_report(r, lang="es")
+    >>> '<html lang="es">' in es, "ATE sobre y: 1 (IC al 95" in es
+    (True, True)
     """
     with use_language(lang) as lang:
         return _evaluation_page(disclosure_controlled(result, k), title, lang)
