@@ -25,6 +25,31 @@ PLAN_FORMATS = ("table", "json")
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, json, md or html")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+LangOption = Annotated[str, typer.Option(
+    "--lang", help="Language of the HTML report: en (English) or es (Spanish).")]
+REPORT_LANGUAGES = ("en", "es")
+
+
+def check_lang(lang: str, fmt: str) -> None:
+    """``--lang``: a report language, and only for the HTML report (the terminal, Markdown and
+    JSON are in English).
+
+    >>> check_lang("es", "html")
+    >>> check_lang("fr", "html")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.UpwardError: --lang 'fr' is not a report language. What to do: use en or es
+    >>> check_lang("es", "table")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.UpwardError: --lang es applies to the HTML report only. What to do: add --format html -o report.html
+    """
+    if lang not in REPORT_LANGUAGES:
+        raise UpwardError(f"--lang {lang!r} is not a report language",
+                          fix=f"use {' or '.join(REPORT_LANGUAGES)}")
+    if lang != "en" and fmt != "html":
+        raise UpwardError(f"--lang {lang} applies to the HTML report only",
+                          fix="add --format html -o report.html")
 
 
 def _check_format(fmt: str, formats: tuple[str, ...]) -> None:
@@ -32,8 +57,8 @@ def _check_format(fmt: str, formats: tuple[str, ...]) -> None:
         raise UpwardError(f"--format {fmt!r} is not a format", fix=f"use one of {', '.join(formats)}")
 
 
-def emit_result(result, fmt: str, output: Path | None) -> None:
-    """Print or write an evaluation result in ``fmt``.
+def emit_result(result, fmt: str, output: Path | None, lang: str = "en") -> None:
+    """Print or write an evaluation result in ``fmt`` (the HTML report in ``lang``).
 
     >>> import json, tempfile
     >>> from upward.evaluate.result import EvaluationResult
@@ -61,7 +86,7 @@ def emit_result(result, fmt: str, output: Path | None) -> None:
         if output is None:
             raise UpwardError("--format html needs --output FILE",
                               fix="add for example -o report.html")
-        text = render_evaluation_report(result)
+        text = render_evaluation_report(result, lang=lang)
     elif fmt == "json":
         text = result.to_json()
     else:
@@ -113,13 +138,14 @@ def register(app: typer.Typer) -> None:
         monitor: Annotated[bool, typer.Option(
             "--monitor", help="Refresh a monitored evaluation (the spec's 'monitor:' "
             "section; same as 'upward monitor SPEC').")] = False,
+        lang: LangOption = "en",
         workspace: WorkspaceOption = None,
     ) -> None:
         """Estimate a program's impact from a spec: data, design, columns (docs/evaluate.md).
 
         The result (estimate, checks, cost) is saved in <workspace>/evaluations/.
 
-        Example: upward evaluate pilot.yaml --format html -o pilot.html
+        Example: upward evaluate pilot.yaml --format html -o pilot.html --lang es
         """
         if not spec.is_file():  # answered before the estimation libraries are imported
             from upward.core.errors import InputFileError
@@ -130,9 +156,10 @@ def register(app: typer.Typer) -> None:
         if monitor:
             from upward.cli.monitor import run_monitor
 
-            run_monitor(spec, workspace, fmt=fmt, output=output, save=save)
+            run_monitor(spec, workspace, fmt=fmt, output=output, save=save, lang=lang)
             return
         _check_format(fmt, RESULT_FORMATS)
+        check_lang(lang, fmt)
         from upward.evaluate.run import run_evaluation
 
         if fmt == "html" and output is None:
@@ -140,7 +167,7 @@ def register(app: typer.Typer) -> None:
         ws = _evaluation_workspace(workspace, save=save)
         with err_console.status("estimating…"):
             run = run_evaluation(spec, ws, save=save)
-        emit_result(run.result, fmt, output)
+        emit_result(run.result, fmt, output, lang)
         if run.saved_to is not None:
             err_console.print(f"saved {run.saved_to}", highlight=False)
 
@@ -150,6 +177,7 @@ def register(app: typer.Typer) -> None:
             help="A saved result to show (its name, spec name or JSON file).")] = None,
         fmt: FormatOption = "table",
         output: OutputOption = None,
+        lang: LangOption = "en",
         workspace: WorkspaceOption = None,
     ) -> None:
         """List saved evaluation results, or show one.
@@ -159,9 +187,10 @@ def register(app: typer.Typer) -> None:
         from upward.evaluate.run import list_evaluations, load_evaluation
 
         _check_format(fmt, RESULT_FORMATS)
+        check_lang(lang, fmt)
         ws = open_workspace(workspace)
         if name is not None:
-            emit_result(load_evaluation(name, ws), fmt, output)
+            emit_result(load_evaluation(name, ws), fmt, output, lang)
             return
         saved = list_evaluations(ws)
         if fmt == "json":

@@ -24,9 +24,11 @@ MONITOR_FORMATS = ("table", "json", "html")
 
 
 def run_monitor(spec: Path | None, workspace, *, demo: int | None = None,
-                fmt: str = "table", output: Path | None = None, save: bool = True) -> None:
+                fmt: str = "table", output: Path | None = None, save: bool = True,
+                lang: str = "en") -> None:
     """Refresh the monitored evaluation of ``spec`` (or of the demo pilot after ``demo``
-    weeks) and print or write it in ``fmt``."""
+    weeks) and print or write it in ``fmt`` (the HTML report in ``lang``)."""
+    from upward.cli.evaluate import check_lang
     from upward.evaluate.monitor import monitor
 
     if fmt not in MONITOR_FORMATS:
@@ -34,6 +36,7 @@ def run_monitor(spec: Path | None, workspace, *, demo: int | None = None,
                           fix=f"use one of {', '.join(MONITOR_FORMATS)}")
     if fmt == "html" and output is None:
         raise UpwardError("--format html needs --output FILE", fix="add for example -o monitor.html")
+    check_lang(lang, fmt)
     ws = open_workspace(workspace, create=True)
     if demo is not None:
         from upward.demo.pilot import MONITOR_FOLDER, PILOT_FOLDER, write_monitored_pilot
@@ -57,7 +60,7 @@ def run_monitor(spec: Path | None, workspace, *, demo: int | None = None,
     elif fmt == "html":
         from upward.report.evaluation import render_monitor_report
 
-        emit_text(render_monitor_report(result), output)
+        emit_text(render_monitor_report(result, lang=lang), output)
     else:
         _print(result)
     if save:
@@ -114,6 +117,8 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option("--output", "-o",
                                                     help="Write to this file.")] = None,
         save: Annotated[bool, typer.Option(help="Save the path in the workspace.")] = True,
+        lang: Annotated[str, typer.Option(
+            "--lang", help="Language of the HTML report: en (English) or es (Spanish).")] = "en",
         workspace: WorkspaceOption = None,
     ) -> None:
         """Refresh a running program's evaluation: re-estimate with an anytime-valid confidence
@@ -122,4 +127,4 @@ def register(app: typer.Typer) -> None:
 
         Example: upward monitor --demo 6 -w ws -f html -o monitor.html
         """
-        run_monitor(spec, workspace, demo=demo, fmt=fmt, output=output, save=save)
+        run_monitor(spec, workspace, demo=demo, fmt=fmt, output=output, save=save, lang=lang)

@@ -37,6 +37,7 @@ import pandas as pd
 
 from upward.core.errors import ConfigError
 from upward.core.results import JsonReport
+from upward.core.text import N_
 from upward.evaluate.result import EvaluationResult
 from upward.evaluate.spec import CostSpec, EvaluationSpec
 
@@ -173,22 +174,24 @@ def analyse_cost(result: EvaluationResult, cost: CostSpec, data: pd.DataFrame | 
     per_participant, n, total, cost_inputs = _cost_per_participant(result, cost, data, spec, notes)
     effect = result.estimate
     inputs = [*cost_inputs,
-              CostInput("effect", effect, f"{result.estimand} estimated by {result.method}",
-                        f"{result.outcome} per participant")]
-    for name, unit in (("outcome_value", f"dollars per unit of {result.outcome}"),
-                       ("willingness_to_pay", "dollars per participant"),
-                       ("fiscal_externality", "dollars per participant")):
+              CostInput("effect", effect, N_("{estimand} estimated by {method}",
+                                             estimand=result.estimand, method=result.method),
+                        N_("{outcome} per participant", outcome=result.outcome))]
+    for name, unit in (("outcome_value", N_("dollars per unit of {outcome}",
+                                            outcome=result.outcome)),
+                       ("willingness_to_pay", N_("dollars per participant")),
+                       ("fiscal_externality", N_("dollars per participant"))):
         value = getattr(cost, name)
         if value is not None:
-            inputs.append(CostInput(name, float(value), "spec", unit))
+            inputs.append(CostInput(name, float(value), N_("spec"), unit))
     if cost.fiscal_externality is None:
-        notes.append("fiscal externality assumed 0 (no taxes gained or transfers saved)")
+        notes.append(N_("fiscal externality assumed 0 (no taxes gained or transfers saved)"))
     if cost.willingness_to_pay is None and cost.outcome_value is not None:
-        notes.append(f"willingness to pay = effect × outcome_value ({effect:,.4g} × "
-                     f"{cost.outcome_value:,.4g}) per participant")
+        notes.append(N_("willingness to pay = effect × outcome_value ({effect:,.4g} × "
+                        "{value:,.4g}) per participant", effect=effect, value=cost.outcome_value))
     if effect is not None and effect <= 0:
-        notes.append("the estimate is not an improvement in the outcome (≤ 0); the cost per "
-                     "unit of outcome is then the cost per unit of change, not achieved")
+        notes.append(N_("the estimate is not an improvement in the outcome (≤ 0); the cost "
+                        "per unit of outcome is then the cost per unit of change, not achieved"))
 
     def measures(**changes) -> Measures:
         args = {"cost": per_participant, "effect": effect,
@@ -199,8 +202,8 @@ def analyse_cost(result: EvaluationResult, cost: CostSpec, data: pd.DataFrame | 
 
     base = measures()
     if per_participant == 0:
-        notes.append("the cost per participant is 0: a benefit–cost ratio, a cost per unit of "
-                     "outcome and an MVPF have no finite value; check the cost inputs")
+        notes.append(N_("the cost per participant is 0: a benefit–cost ratio, a cost per unit "
+                        "of outcome and an MVPF have no finite value; check the cost inputs"))
     rows = _sensitivity(result, cost, per_participant, measures)
     return CostAnalysis(
         inputs=inputs, n_participants=n, total_cost=total,
@@ -247,7 +250,8 @@ def _cost_per_participant(result: EvaluationResult, cost: CostSpec, data: pd.Dat
     n = result.n_treated
     if cost.cost_per_participant is not None:
         value = float(cost.cost_per_participant)
-        inputs = [CostInput("cost_per_participant", value, "spec", "dollars per participant")]
+        inputs = [CostInput("cost_per_participant", value, N_("spec"),
+                            N_("dollars per participant"))]
         return value, n, value * n if n else None, inputs
     if cost.total_cost is not None:
         if not n:
@@ -255,8 +259,9 @@ def _cost_per_participant(result: EvaluationResult, cost: CostSpec, data: pd.Dat
                               "design does not report",
                               fix="give cost_per_participant instead")
         value = float(cost.total_cost) / n
-        inputs = [CostInput("total_cost", float(cost.total_cost), "spec", "dollars"),
-                  CostInput("participants", float(n), "treated units in the result", "units")]
+        inputs = [CostInput("total_cost", float(cost.total_cost), N_("spec"), N_("dollars")),
+                  CostInput("participants", float(n), N_("treated units in the result"),
+                            N_("units"))]
         return value, n, float(cost.total_cost), inputs
     return _from_cost_column(cost.cost_column, data, spec, notes)
 
@@ -281,11 +286,14 @@ def _from_cost_column(column: str, data: pd.DataFrame | None, spec: EvaluationSp
     n = int(flags.sum())
     value = treated_mean - control_mean
     if control_mean:
-        notes.append(f"cost per participant = mean cost of treated units ({treated_mean:,.0f}) "
-                     f"− mean cost of control units ({control_mean:,.0f})")
-    inputs = [CostInput("cost_column", value, f"column {column!r}: treated mean − control mean",
-                        "dollars per participant"),
-              CostInput("participants", float(n), "treated units in the data", "units")]
+        notes.append(N_("cost per participant = mean cost of treated units ({treated:,.0f}) − "
+                        "mean cost of control units ({control:,.0f})", treated=treated_mean,
+                        control=control_mean))
+    inputs = [CostInput("cost_column", value, N_("column '{column}': treated mean − control "
+                                                  "mean", column=column),
+                        N_("dollars per participant")),
+              CostInput("participants", float(n), N_("treated units in the data"),
+                        N_("units"))]
     return value, n, float(per_unit[flags].sum()), inputs
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from upward.core.text import N_
 from upward.evaluate.result import Check
 
 #: Below this many clusters cluster-robust standard errors are unreliable (warning) …
@@ -99,9 +100,11 @@ class WaldTest:
         ...     0.05, "the 2 leads", "the groups were already diverging").detail
         'the 2 leads: joint chi2(2) = 9.00, p = 0.011; the groups were already diverging'
         """
-        detail = f"{tested}: joint {self.distribution} = {self.statistic:.2f}, p = {self.p_value:.3f}"
+        detail = N_("{tested}: joint {distribution} = {statistic:.2f}, p = {p:.3f}",
+                    tested=tested, distribution=self.distribution, statistic=self.statistic,
+                    p=self.p_value)
         if not self.passed(alpha):
-            detail += f"; {diverging}"
+            detail = N_("{detail}; {diverging}", detail=detail, diverging=diverging)
         return Check("pre_trends", self.passed(alpha), detail, self.statistic, self.p_value)
 
 
@@ -185,13 +188,15 @@ def cluster_check(count: int, column: str, remedy: str) -> tuple[Check | None, l
     (Check(name='clusters', passed=True, detail='50 clusters of school', statistic=50.0, p_value=None), [])
     """
     if count >= FEW_CLUSTERS:
-        return Check("clusters", True, f"{count} clusters of {column}", float(count)), []
-    warning = (f"only {count} clusters of {column}: cluster-robust standard errors are "
-               f"unreliable with fewer than {FEW_CLUSTERS}")
+        return Check("clusters", True, N_("{n} clusters of {column}", n=count,
+                                          column=column), float(count)), []
+    warning = N_("only {n} clusters of {column}: cluster-robust standard errors are "
+                 "unreliable with fewer than {few}", n=count, column=column, few=FEW_CLUSTERS)
     if count >= VERY_FEW_CLUSTERS:
-        return Check("clusters", True, f"{count} clusters of {column} (few)", float(count)), [
-            warning]
-    detail = f"{count} clusters of {column}, fewer than {VERY_FEW_CLUSTERS}; {remedy}"
+        return Check("clusters", True, N_("{n} clusters of {column} (few)", n=count,
+                                          column=column), float(count)), [warning]
+    detail = N_("{n} clusters of {column}, fewer than {very_few}; {remedy}", n=count,
+                column=column, very_few=VERY_FEW_CLUSTERS, remedy=remedy)
     return Check("clusters", False, detail, float(count)), [warning]
 
 
@@ -290,12 +295,12 @@ def _mean_difference(assign: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.nda
 
 def _assignment_sampler(d: np.ndarray, clusters: np.ndarray | None, rng: np.random.Generator):
     if clusters is None:
-        return "unit", lambda k: rng.permuted(np.broadcast_to(d, (k, len(d))), axis=1)
+        return N_("unit"), lambda k: rng.permuted(np.broadcast_to(d, (k, len(d))), axis=1)
     codes = pd.factorize(pd.Series(clusters))[0]
     per_cluster = pd.Series(d).groupby(codes).agg(["min", "max"])
     if bool((per_cluster["min"] == per_cluster["max"]).all()):
         cluster_d = per_cluster["min"].to_numpy()
-        return "cluster", lambda k: rng.permuted(
+        return N_("cluster"), lambda k: rng.permuted(
             np.broadcast_to(cluster_d, (k, len(cluster_d))), axis=1)[:, codes]
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order].astype(float)
@@ -308,7 +313,7 @@ def _assignment_sampler(d: np.ndarray, clusters: np.ndarray | None, rng: np.rand
         out[:, order] = sorted_d[shuffle]
         return out
 
-    return "within cluster", within
+    return N_("within cluster"), within
 
 
 def fixest_estimate(fit, name: str, alpha: float = 0.05) -> Estimate:
@@ -369,8 +374,8 @@ def treated_cluster_check(n_treated: int, n_total: int, column: str) -> Check:
     '12 of 40 clusters of county are treated, 28 are not'
     """
     untreated = n_total - n_treated
-    detail = (f"{n_treated} of {n_total} clusters of {column} are treated, {untreated} are "
-              "not")
+    detail = N_("{treated} of {total} clusters of {column} are treated, {untreated} are not",
+                treated=n_treated, total=n_total, column=column, untreated=untreated)
     smaller = min(n_treated, untreated)
     if smaller >= FEW_TREATED_CLUSTERS:
         return Check("treated_clusters", True, detail, float(n_treated))

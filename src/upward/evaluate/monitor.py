@@ -44,6 +44,7 @@ import pandas as pd
 from upward.core.atomic import atomic_write
 from upward.core.errors import ConfigError, InputFileError
 from upward.core.results import JsonReport
+from upward.core.text import N_
 from upward.evaluate.cost import RunningCost, running_cost
 from upward.evaluate.programs import (
     READERS,
@@ -298,14 +299,16 @@ class MonitorResult(JsonReport):
         """
         look = self.latest
         level = round(100 * (1 - self.alpha))
-        return (f"{self.estimand} on {self.outcome} after {look.label}: {_num(look.estimate)} "
-                f"({level}% confidence sequence {_num(look.lower)} to {_num(look.upper)}), "
-                f"n = {look.with_outcome:,}")
+        return N_("{estimand} on {outcome} after {look}: {estimate} ({level}% confidence "
+                  "sequence {low} to {high}), n = {n:,}", estimand=self.estimand,
+                  outcome=self.outcome, look=look.label, estimate=_num(look.estimate),
+                  level=level, low=_num(look.lower), high=_num(look.upper),
+                  n=look.with_outcome)
 
 
 def _num(x: float | None) -> str:
     if x is None or not math.isfinite(x):
-        return "unbounded"
+        return N_("unbounded")
     return f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
@@ -347,12 +350,13 @@ def monitor(spec, workspace: Workspace | str | Path | None = None, *,
     share = settings.assignment_share or plan.get("share_treated")
     if share is None:
         share = float(frame[spec_.treatment].mean())
-        notes.append(f"assignment share not declared: estimated as {share:.3f} from the data "
-                     "(declare monitor.assignment_share or a plan)")
+        notes.append(N_("assignment share not declared: estimated as {share:.3f} from the "
+                        "data (declare monitor.assignment_share or a plan)", share=share))
     t_opt = float(planned) if planned else float(DEFAULT_T_OPT)
     if not planned:
-        notes.append(f"no planned enrolment: the sequence is tuned to be tightest at "
-                     f"{DEFAULT_T_OPT:,} records (declare monitor.plan or planned_enrolment)")
+        notes.append(N_("no planned enrolment: the sequence is tuned to be tightest at "
+                        "{n:,} records (declare monitor.plan or planned_enrolment)",
+                        n=DEFAULT_T_OPT))
     previous = _previous_looks(ws, name_of(loaded))
     looks, method = _path(frame, loaded, share, t_opt, settings, planned, batches, previous,
                            notes)
@@ -444,16 +448,17 @@ def _path(frame: pd.DataFrame, loaded: LoadedSpec, share: float, t_opt: float, s
     d = frame[spec.treatment].to_numpy(dtype=float)
     observed = np.isfinite(y)
     if (~observed).any():
-        notes.append(f"{int((~observed).sum()):,} of {len(y):,} records have no outcome yet "
-                     "and are not in the estimate (attrition is reported, not imputed)")
+        notes.append(N_("{missing:,} of {n:,} records have no outcome yet and are not in the "
+                        "estimate (attrition is reported, not imputed)",
+                        missing=int((~observed).sum()), n=len(y)))
     x = None
     if spec.covariates:
         cov = frame[spec.covariates].to_numpy(dtype=float)
         usable = np.isfinite(cov).all(axis=0)
         if not usable.all():
             dropped = [c for c, ok in zip(spec.covariates, usable, strict=True) if not ok]
-            notes.append(f"covariates with missing values are not used by the sequence: "
-                         f"{', '.join(dropped)}")
+            notes.append(N_("covariates with missing values are not used by the sequence: "
+                            "{columns}", columns=", ".join(dropped)))
         x = cov[:, usable] if usable.any() else None
     look = frame["_look"].to_numpy()
     keep = observed
@@ -477,8 +482,9 @@ def _path(frame: pd.DataFrame, loaded: LoadedSpec, share: float, t_opt: float, s
         if before:
             first_seen = before.get("first_seen", now)
             if before.get("sha256") != batch.sha256:
-                notes.append(f"{batch.label} changed after it was first seen ({first_seen}); "
-                             "the path is recomputed from the data as they are now")
+                notes.append(N_("{look} changed after it was first seen ({first_seen}); the "
+                                "path is recomputed from the data as they are now",
+                                look=batch.label, first_seen=first_seen))
         if valid[k]:
             est, lo, hi = cs.estimate[j], cs.lower[j], cs.upper[j]
             flo, fhi = cs.fixed_lower[j], cs.fixed_upper[j]
@@ -491,8 +497,8 @@ def _path(frame: pd.DataFrame, loaded: LoadedSpec, share: float, t_opt: float, s
         looks.append(Look(batch.label, batch.sha256, first_seen, int(upto.sum()),
                           int(times[k]), int((d[upto] == 1).sum()), int((d[upto] == 0).sum()),
                           est, lo, hi, flo, fhi, planned_to_date, None))
-    return looks, cs.method + "; AIPW pseudo-outcomes with outcome regressions fitted on " \
-        "earlier looks"
+    return looks, N_("{method}; AIPW pseudo-outcomes with outcome regressions fitted on "
+                     "earlier looks", method=cs.method)
 
 
 def _since(looks: list[Look]) -> str | None:
@@ -549,7 +555,7 @@ def _cost(loaded: LoadedSpec, look: Look) -> RunningCost | None:
     cost = loaded.spec.cost
     if look.spent_to_date is not None:
         return running_cost(look.spent_to_date, look.treated, look.estimate, look.lower,
-                            look.upper, source="monitor.costs (spending to date)")
+                            look.upper, source=N_("monitor.costs (spending to date)"))
     if cost is not None and cost.cost_per_participant is not None:
         return running_cost(cost.cost_per_participant * look.treated, look.treated,
                             look.estimate, look.lower, look.upper,
@@ -567,24 +573,41 @@ def judge(lower: float, upper: float, *, outcome: str, alpha: float, enrolled: i
     False
     """
     level = round(100 * (1 - alpha))
-    span = f"{_num(lower)} and {_num(upper)}"
-    guarantee = (f"this {level}% confidence sequence stays valid however often it is looked "
-                 f"at, so acting on it now carries at most a {100 - level}% risk of a false "
-                 "alarm")
+    low, high = _num(lower), _num(upper)
+    guarantee = N_("this {level}% confidence sequence stays valid however often it is looked "
+                   "at, so acting on it now carries at most a {risk}% risk of a false alarm",
+                   level=level, risk=100 - level)
     if lower > 0 or upper < 0:
-        way = "raises" if lower > 0 else "lowers"
-        since_text = f" (since {since})" if since else ""
-        return True, (f"Strong enough to act: the program {way} {outcome} — the effect is "
-                      f"between {span}, which excludes zero{since_text}; {guarantee}.")
+        params = {"outcome": outcome, "low": low, "high": high, "guarantee": guarantee}
+        if since:
+            return True, (N_("Strong enough to act: the program raises {outcome} — the effect "
+                             "is between {low} and {high}, which excludes zero (since "
+                             "{since}); {guarantee}.", since=since, **params) if lower > 0 else
+                          N_("Strong enough to act: the program lowers {outcome} — the effect "
+                             "is between {low} and {high}, which excludes zero (since "
+                             "{since}); {guarantee}.", since=since, **params))
+        return True, (N_("Strong enough to act: the program raises {outcome} — the effect is "
+                         "between {low} and {high}, which excludes zero; {guarantee}.",
+                         **params) if lower > 0 else
+                      N_("Strong enough to act: the program lowers {outcome} — the effect is "
+                         "between {low} and {high}, which excludes zero; {guarantee}.",
+                         **params))
     if planned and enrolled >= planned:
-        return False, (f"Planned enrolment is reached ({enrolled:,} of {planned:,}) and the "
-                       f"evidence does not show an effect: the effect is between {span}, "
-                       "which includes zero. Effects outside this range are ruled out; "
-                       "effects inside it cannot be told apart from none.")
-    goal = f" (enrolment {enrolled:,} of {planned:,} planned)" if planned else ""
-    return False, (f"Not yet: the effect is between {span}, which still includes zero; keep "
-                   f"collecting{goal} and refresh next week. Do not act on a week where an "
-                   "ordinary confidence interval happens to exclude zero.")
+        return False, N_("Planned enrolment is reached ({enrolled:,} of {planned:,}) and the "
+                         "evidence does not show an effect: the effect is between {low} and "
+                         "{high}, which includes zero. Effects outside this range are ruled "
+                         "out; effects inside it cannot be told apart from none.",
+                         enrolled=enrolled, planned=planned, low=low, high=high)
+    if planned:
+        return False, N_("Not yet: the effect is between {low} and {high}, which still "
+                         "includes zero; keep collecting (enrolment {enrolled:,} of "
+                         "{planned:,} planned) and refresh next week. Do not act on a week "
+                         "where an ordinary confidence interval happens to exclude zero.",
+                         low=low, high=high, enrolled=enrolled, planned=planned)
+    return False, N_("Not yet: the effect is between {low} and {high}, which still includes "
+                     "zero; keep collecting and refresh next week. Do not act on a week where "
+                     "an ordinary confidence interval happens to exclude zero.",
+                     low=low, high=high)
 
 
 def _public_spec(loaded: LoadedSpec) -> dict:

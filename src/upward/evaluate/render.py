@@ -22,9 +22,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from upward.core.text import N_
 from upward.evaluate.result import Check, EvaluationResult
 
-STATUS = {False: "FAILED", True: "passed", None: "not informative"}
+STATUS = {False: N_("FAILED"), True: N_("passed"), None: N_("not informative")}
 
 
 def fmt(value: object, digits: int = 4) -> str:
@@ -37,7 +38,9 @@ def fmt(value: object, digits: int = 4) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return N_("yes") if value else N_("no")
+    if isinstance(value, str):
+        return value  # as it is: a translatable message stays one
     if not isinstance(value, int | float):
         return str(value)
     if math.isinf(value):
@@ -95,29 +98,30 @@ def overview_rows(result: EvaluationResult) -> list[tuple[str, str]]:
     '1'
     """
     level = round(100 * (1 - result.alpha))
-    rows = [("Design", result.design), ("Method", result.method), ("Outcome", result.outcome),
-            ("Estimand", result.estimand), ("Estimate", fmt(result.estimate)),
-            ("Standard error", fmt(result.se)),
-            (f"{level}% confidence interval", f"{fmt(result.ci_low)} to {fmt(result.ci_high)}"),
-            ("p-value", fmt_p(result.p_value)), ("Observations", fmt(result.n))]
-    for label, value in (("Treated", result.n_treated), ("Control", result.n_control),
-                         ("Clusters", result.n_clusters)):
+    rows = [(N_("Design"), result.design), (N_("Method"), result.method),
+            (N_("Outcome"), result.outcome), (N_("Estimand"), result.estimand),
+            (N_("Estimate"), fmt(result.estimate)), (N_("Standard error"), fmt(result.se)),
+            (N_("{level}% confidence interval", level=level),
+             N_("{low} to {high}", low=fmt(result.ci_low), high=fmt(result.ci_high))),
+            (N_("p-value"), fmt_p(result.p_value)), (N_("Observations"), fmt(result.n))]
+    for label, value in ((N_("Treated"), result.n_treated), (N_("Control"), result.n_control),
+                         (N_("Clusters"), result.n_clusters)):
         if value is not None:
             rows.append((label, fmt(value)))
     if result.library:
-        rows.append(("Computed with", result.library))
+        rows.append((N_("Computed with"), result.library))
     return rows
 
 
 COST_MEASURES = (
-    ("cost_per_participant", "Cost per participant ($)"),
-    ("total_cost", "Total cost ($)"),
-    ("n_participants", "Participants"),
-    ("cost_per_unit_outcome", "Cost per unit of outcome ($)"),
-    ("benefit_per_participant", "Benefit per participant ($)"),
-    ("benefit_cost_ratio", "Benefit–cost ratio"),
-    ("willingness_to_pay", "Willingness to pay per participant ($)"),
-    ("net_government_cost", "Net cost to government per participant ($)"),
+    ("cost_per_participant", N_("Cost per participant ($)")),
+    ("total_cost", N_("Total cost ($)")),
+    ("n_participants", N_("Participants")),
+    ("cost_per_unit_outcome", N_("Cost per unit of outcome ($)")),
+    ("benefit_per_participant", N_("Benefit per participant ($)")),
+    ("benefit_cost_ratio", N_("Benefit–cost ratio")),
+    ("willingness_to_pay", N_("Willingness to pay per participant ($)")),
+    ("net_government_cost", N_("Net cost to government per participant ($)")),
 )
 
 
@@ -129,7 +133,7 @@ def cost_rows(cost: dict) -> list[tuple[str, str]]:
     """
     rows = [(label, fmt(cost.get(key))) for key, label in COST_MEASURES
             if cost.get(key) is not None]
-    rows.append(("MVPF (willingness to pay ÷ net government cost)",
+    rows.append((N_("MVPF (willingness to pay ÷ net government cost)"),
                  cost.get("mvpf_text", "—")))
     return rows
 
@@ -144,8 +148,30 @@ def cost_input_rows(cost: dict) -> list[list[str]]:
     return [[i["name"], fmt(i["value"]), i["unit"], i["source"]] for i in cost.get("inputs", [])]
 
 
-SENSITIVITY_COLUMNS = ("Input", "Low", "High", "Cost per unit (low)", "Cost per unit (high)",
-                       "BCR (low)", "BCR (high)", "MVPF (low)", "MVPF (high)")
+SENSITIVITY_COLUMNS = (N_("Input"), N_("Low"), N_("High"), N_("Cost per unit (low)"),
+                       N_("Cost per unit (high)"), N_("BCR (low)"), N_("BCR (high)"),
+                       N_("MVPF (low)"), N_("MVPF (high)"))
+
+#: The designs' assumption checks, by name (the name itself in English; marked here so the
+#: report can write each in the reader's language).
+CHECK_NAMES = (
+    N_("balance"), N_("attrition"), N_("clusters"), N_("treated_clusters"),
+    N_("randomization_inference"), N_("pre_trends"), N_("pre_fit"), N_("convex_hull"),
+    N_("few_donors"), N_("overlap"), N_("manipulation"), N_("covariates"), N_("bandwidth"),
+    N_("first_stage"), N_("placebos"),
+)
+
+#: The columns of the designs' result tables, as the report heads them (the key itself in
+#: English; marked here so every language has a name for each).
+COLUMN_NAMES = (
+    N_("method"), N_("estimate"), N_("se"), N_("ci_low"), N_("ci_high"), N_("p_value"),
+    N_("covariate"), N_("mean_treated"), N_("mean_control"), N_("std_diff"),
+    N_("std_diff_weighted"), N_("group"), N_("n_assigned"), N_("n_observed"), N_("rate"),
+    N_("rel_time"), N_("band_low"), N_("band_high"), N_("cohort"), N_("time"), N_("att"),
+    N_("x"), N_("y"), N_("n"), N_("side"), N_("score_low"), N_("score_high"),
+    N_("n_treated"), N_("n_control"), N_("treated"), N_("synthetic"), N_("weight"),
+    N_("rmspe_ratio"), N_("post_gap"),
+)
 
 
 def sensitivity_rows(cost: dict) -> list[list[str]]:

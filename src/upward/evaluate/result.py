@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from upward.core.results import JsonReport
+from upward.core.text import N_
 
 SCHEMA_VERSION = "1.0"
 
@@ -85,13 +86,23 @@ class EvaluationResult(JsonReport):
         >>> EvaluationResult("rct", "m", "y", "ATE", 1.5, None, None, None, None, 10).headline()
         'ATE on y: 1.5, n = 10'
         """
-        text = f"{self.estimand} on {self.outcome}: {_fmt(self.estimate)}"
-        if self.ci_low is not None and self.ci_high is not None:
-            level = round(100 * (1 - self.alpha))
-            text += f" ({level}% CI {_fmt(self.ci_low)} to {_fmt(self.ci_high)})"
+        head = {"estimand": self.estimand, "outcome": self.outcome,
+                "estimate": _fmt(self.estimate), "n": self.n}
+        interval = self.ci_low is not None and self.ci_high is not None
+        if interval:
+            head.update(level=round(100 * (1 - self.alpha)), low=_fmt(self.ci_low),
+                        high=_fmt(self.ci_high))
         if self.p_value is not None:
-            text += f", p = {_fmt_p(self.p_value)}"
-        return text + f", n = {self.n:,}"
+            head["p"] = _fmt_p(self.p_value)
+        if interval and self.p_value is not None:
+            return N_("{estimand} on {outcome}: {estimate} ({level}% CI {low} to {high}), "
+                      "p = {p}, n = {n:,}", **head)
+        if interval:
+            return N_("{estimand} on {outcome}: {estimate} ({level}% CI {low} to {high}), "
+                      "n = {n:,}", **head)
+        if self.p_value is not None:
+            return N_("{estimand} on {outcome}: {estimate}, p = {p}, n = {n:,}", **head)
+        return N_("{estimand} on {outcome}: {estimate}, n = {n:,}", **head)
 
     def summary_lines(self) -> list[str]:
         """Failed checks first, then the headline, the warnings and the passed checks.

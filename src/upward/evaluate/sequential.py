@@ -56,6 +56,7 @@ from scipy import special, stats
 
 from upward.core.errors import ConfigError
 from upward.core.results import JsonReport
+from upward.core.text import N_
 
 #: A regression needs this many records per covariate in an arm before it replaces the mean.
 RECORDS_PER_COVARIATE = 10
@@ -120,8 +121,8 @@ class ConfidenceSequence(JsonReport):
     alpha: float
     t_opt: float
     rho2: float
-    method: str = ("asymptotic confidence sequence (Waudby-Smith, Arbour, Sinha, Kennedy & "
-                   "Ramdas 2021, Theorem 2.2)")
+    method: str = N_("asymptotic confidence sequence (Waudby-Smith, Arbour, Sinha, Kennedy & "
+                     "Ramdas 2021, Theorem 2.2)")
 
     def excludes(self, value: float = 0.0) -> list[bool]:
         """At each look: does the sequence exclude ``value``?

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from upward.core.text import N_
+
 
 @dataclass(frozen=True)
 class ResultTable:
@@ -38,15 +40,15 @@ class ResultTable:
         return tuple(c for c in self.columns if c not in self.optional)
 
 
-ESTIMATES = ResultTable("estimates", "Estimates by method",
+ESTIMATES = ResultTable("estimates", N_("Estimates by method"),
                         ("method", "estimate", "se", "ci_low", "ci_high"), "forest",
                         ("se", "ci_low", "ci_high"))
-BALANCE = ResultTable("balance", "Baseline balance",
+BALANCE = ResultTable("balance", N_("Baseline balance"),
                       ("covariate", "mean_treated", "mean_control", "std_diff",
                        "std_diff_weighted"), "love_plot", ("std_diff_weighted",))
-ATTRITION = ResultTable("attrition", "Attrition", ("group", "n_assigned", "n_observed", "rate"),
-                        "attrition_bars")
-EVENT_STUDY = ResultTable("event_study", "Event study",
+ATTRITION = ResultTable("attrition", N_("Attrition"),
+                        ("group", "n_assigned", "n_observed", "rate"), "attrition_bars")
+EVENT_STUDY = ResultTable("event_study", N_("Event study"),
                           ("rel_time", "estimate", "se", "ci_low", "ci_high", "band_low",
                            "band_high"), "event_study",
                           ("se", "ci_low", "ci_high", "band_low", "band_high"))

@@ -33,7 +33,7 @@ from upward.measure.render import QUALITY_WORDS
 from upward.measure.series import TractMap, trend_release
 from upward.measure.standing import better_than, standing_class
 from upward.metrics import get_metric
-from upward.report.i18n import current_language, format_value, localise_numbers
+from upward.report.i18n import current_language, format_value, localise_numbers, use_language
 from upward.report.i18n import gettext as _
 from upward.report.sentences import standing_short
 from upward.report.templating import render
@@ -220,6 +220,14 @@ def _interval_text(lb, ub, unit: str) -> str:
     if lb is None or ub is None or pd.isna(lb) or pd.isna(ub):
         return _("not published")
     return f"{format_value(float(lb), unit)}–{format_value(float(ub), unit)}"
+
+
+def _english(write, *args, **kwargs) -> str:
+    """Numbers written the English way, for text every page and report localises once when it
+    shows it (``localise_numbers``, the templates' ``num`` filter): text localised twice reads
+    a Spanish "0,842" as an English thousands separator and writes "0.842" back."""
+    with use_language("en"):
+        return write(*args, **kwargs)
 
 
 def _no_data(fig: go.Figure, text: str) -> None:
@@ -556,7 +564,9 @@ def _trend_meaning(m) -> str:
 def scorecard_table(profile) -> list[dict]:
     """The scorecard rows of a profile, one plain dict per metric, in the profile's order
     (by pillar): raw numbers and the words shown to people, so the report and the web pages
-    print the same thing.
+    print the same thing. Numbers are written the English way (``value``, ``interval``,
+    ``trend_text``, ``county_value``): the page or report writes them the reader's way once,
+    as it shows them (``localise_numbers``).
 
     Keys: pillar, metric_id, label, unit, direction, estimate, value, lb, ub, interval,
     quality, quality_word, period, source_id, release, release_short, publisher, trend_arrow, trend_text,
@@ -580,7 +590,7 @@ def scorecard_table(profile) -> list[dict]:
         arrow = TREND_ARROWS[int(np.sign(t.change))] if t else ""
         trend_text = ""
         if t:
-            trend_text = (f"{arrow} {format_change(abs(t.change), m.unit)} "
+            trend_text = (f"{arrow} {_english(format_change, abs(t.change), m.unit)} "
                           f"{t.first_period}–{t.last_period}")
         rows.append({
             "pillar": m.pillar,
@@ -589,10 +599,12 @@ def scorecard_table(profile) -> list[dict]:
             "unit": m.unit,
             "direction": m.direction,
             "estimate": m.estimate,
-            "value": format_value(m.estimate, m.unit),
+            "value": _english(format_value, m.estimate, m.unit),
             "lb": m.lb,
             "ub": m.ub,
-            "interval": _interval_text(m.lb, m.ub, m.unit),
+            "interval": (_english(_interval_text, m.lb, m.ub, m.unit)
+                         if m.lb is not None and m.ub is not None and not pd.isna(m.lb)
+                         and not pd.isna(m.ub) else _("not published")),
             "quality": m.quality,
             "quality_word": QUALITY_WORDS.get(m.quality, "not graded") if m.quality else
             "not graded",
@@ -611,7 +623,7 @@ def scorecard_table(profile) -> list[dict]:
             "standing": standing_class(better_than(m.national_percentile, m.direction)),
             "national_n": m.national_n,
             "county_estimate": m.county_estimate,
-            "county_value": format_value(m.county_estimate, m.unit)
+            "county_value": _english(format_value, m.county_estimate, m.unit)
             if m.county_estimate is not None else "",
         })
     return rows

@@ -25,6 +25,7 @@ from dataclasses import replace
 import pandas as pd
 
 from upward.core.disclosure import MIN_CELL_SIZE
+from upward.core.text import N_, joined
 from upward.evaluate.result import EvaluationResult
 from upward.privacy.suppression import TOTAL, suppress_table
 
@@ -46,7 +47,7 @@ def _hide(rows: list[dict], columns: list[str], k: int) -> tuple[list[dict], int
 
 def _overlap(rows: list[dict], result: EvaluationResult, k: int) -> tuple[list[dict], str]:
     safe, hidden = _hide(rows, ["n_treated", "n_control"], k)
-    return safe, f"{hidden} propensity-score bin count(s)" if hidden else ""
+    return safe, N_("{n} propensity-score bin count(s)", n=hidden) if hidden else ""
 
 
 def _rd_bins(rows: list[dict], result: EvaluationResult, k: int) -> tuple[list[dict], str]:
@@ -63,7 +64,8 @@ def _rd_bins(rows: list[dict], result: EvaluationResult, k: int) -> tuple[list[d
             if int(original["n"]) < k:  # a mean of fewer than k people is hidden too
                 row["y"] = None
         out.append(row)
-    return out, f"{hidden} RD bin size(s) and the means of bins under {k}" if hidden else ""
+    return out, (N_("{n} RD bin size(s) and the means of bins under {k}", n=hidden, k=k)
+                 if hidden else "")
 
 
 def _attrition(rows: list[dict], result: EvaluationResult, k: int) -> tuple[list[dict], str]:
@@ -77,13 +79,13 @@ def _attrition(rows: list[dict], result: EvaluationResult, k: int) -> tuple[list
             row["n_observed"] = None if cells["observed"] is None else row["n_observed"]
             row["rate"] = None
         out.append(row)
-    return out, f"{hidden} attrition count(s)" if hidden else ""
+    return out, N_("{n} attrition count(s)", n=hidden) if hidden else ""
 
 
 def _balance(rows: list[dict], result: EvaluationResult, k: int) -> tuple[list[dict], str]:
     arms = [n for n in (result.n_treated, result.n_control) if n is not None]
     if arms and min(arms) < k:
-        return [], f"the balance table (a group has fewer than {k} people)"
+        return [], N_("the balance table (a group has fewer than {k} people)", k=k)
     return rows, ""
 
 
@@ -138,10 +140,11 @@ def disclosure_controlled(result: EvaluationResult, k: int = MIN_CELL_SIZE) -> E
     linked = _linked_numbers(result, tables)
     if linked:
         result = replace(result, **linked)
-        hidden.append("the arm sizes and the attrition check's rates and test, from which "
-                      "the hidden attrition counts could be worked out")
+        hidden.append(N_("the arm sizes and the attrition check's rates and test, from which "
+                         "the hidden attrition counts could be worked out"))
     warnings = list(result.warnings)
     if hidden:
-        warnings.append(f"Disclosure control (cells under {k} people and enough others to "
-                        f"protect them are hidden): {'; '.join(hidden)}.")
+        warnings.append(N_("Disclosure control (cells under {k} people and enough others to "
+                           "protect them are hidden): {hidden}.", k=k,
+                           hidden=joined("; ", hidden)))
     return replace(result, tables=tables, warnings=warnings)

@@ -28,19 +28,33 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
+from markupsafe import Markup, escape
 
 from upward.core.disclosure import MIN_CELL_SIZE
+from upward.core.text import Text
 from upward.evaluate.render import (
     SENSITIVITY_COLUMNS,
-    check_rows,
+    STATUS,
     cost_input_rows,
     cost_rows,
+    fmt,
+    fmt_p,
+    ordered_checks,
     overview_rows,
     sensitivity_rows,
     table_rows,
 )
 from upward.evaluate.result import EvaluationResult
 from upward.report.disclosure import disclosure_controlled
+from upward.report.i18n import (
+    N_,
+    _,
+    current_language,
+    localise,
+    localise_numbers,
+    tr,
+    use_language,
+)
 from upward.report.page import render_page
 from upward.report.templating import render
 
@@ -57,6 +71,8 @@ COLOURS = {"treated": "#0b5cad", "control": "#b35900", "neutral": "#4a5360", "ba
            "band": "rgba(179,38,30,0.12)"}
 LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
           "font": {"family": "system-ui, sans-serif", "size": 13}, "height": 380}
+#: Plotly's decimal and thousands separators by language (English: plotly's own).
+PLOTLY_SEPARATORS = {"es": ",."}
 STD_DIFF_THRESHOLD = 0.1  # |standardised difference| above which balance is usually questioned
 
 @dataclass(frozen=True)
@@ -77,19 +93,22 @@ class Chart:
 def _fig(title: str, **layout) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(title={"text": title, "x": 0}, **{**LAYOUT, **layout})
+    separators = PLOTLY_SEPARATORS.get(current_language())
+    if separators:  # tick labels with the reader's decimal comma
+        fig.update_layout(separators=separators)
     fig.update_yaxes(automargin=True)
     return fig
 
 
 def _love_plot(rows: list[dict], result: EvaluationResult) -> go.Figure:
     covariates = [r["covariate"] for r in rows]
-    fig = _fig("", xaxis_title="Standardised difference (treated − control, in SDs)",
+    fig = _fig("", xaxis_title=_("Standardised difference (treated − control, in SDs)"),
                height=max(260, 60 + 28 * len(rows)))
     fig.add_trace(go.Scatter(x=[r.get("std_diff") for r in rows], y=covariates, mode="markers",
-                             name="unadjusted", marker={"size": 10, "color": COLOURS["control"]}))
+                             name=_("unadjusted"), marker={"size": 10, "color": COLOURS["control"]}))
     if any(r.get("std_diff_weighted") is not None for r in rows):
         fig.add_trace(go.Scatter(x=[r.get("std_diff_weighted") for r in rows], y=covariates,
-                                 mode="markers", name="weighted / matched",
+                                 mode="markers", name=_("weighted / matched"),
                                  marker={"size": 10, "symbol": "diamond",
                                          "color": COLOURS["treated"]}))
     for x in (-STD_DIFF_THRESHOLD, STD_DIFF_THRESHOLD):
@@ -100,8 +119,8 @@ def _love_plot(rows: list[dict], result: EvaluationResult) -> go.Figure:
 
 def _event_study(rows: list[dict], result: EvaluationResult) -> go.Figure:
     rows = sorted(rows, key=lambda r: r["rel_time"])
-    fig = _fig("", xaxis_title="Periods relative to treatment", yaxis_title=f"Effect on "
-               f"{result.outcome}")
+    fig = _fig("", xaxis_title=_("Periods relative to treatment"),
+               yaxis_title=_("Effect on {outcome}").format(outcome=result.outcome))
     pre = [r for r in rows if r["rel_time"] < 0 and r.get("ci_low") is not None]
     if pre:
         # The pre-trend band: where the pre-period coefficients' intervals lie.
@@ -109,24 +128,24 @@ def _event_study(rows: list[dict], result: EvaluationResult) -> go.Figure:
         fig.add_trace(go.Scatter(x=x + x[::-1], y=[r["ci_high"] for r in pre] +
                                  [r["ci_low"] for r in pre][::-1], fill="toself",
                                  fillcolor=COLOURS["band"], line={"width": 0},
-                                 name="pre-period 95% band", hoverinfo="skip"))
+                                 name=_("pre-period 95% band"), hoverinfo="skip"))
     band = [r for r in rows if r.get("band_low") is not None]
     if band:
         # The simultaneous (uniform) band: covers every event-time effect at once.
-        for key, name in (("band_high", "uniform 95% band"), ("band_low", None)):
+        for key, name in (("band_high", _("uniform 95% band")), ("band_low", None)):
             fig.add_trace(go.Scatter(x=[r["rel_time"] for r in band], y=[r[key] for r in band],
                                      mode="lines", name=name or "", showlegend=bool(name),
                                      line={"dash": "dot", "color": COLOURS["neutral"]},
                                      hoverinfo="skip"))
     fig.add_trace(go.Scatter(
         x=[r["rel_time"] for r in rows], y=[r["estimate"] for r in rows], mode="markers+lines",
-        name="estimate", marker={"color": COLOURS["treated"], "size": 8},
+        name=_("estimate"), marker={"color": COLOURS["treated"], "size": 8},
         error_y={"type": "data", "symmetric": False,
                  "array": [_gap(r.get("ci_high"), r["estimate"]) for r in rows],
                  "arrayminus": [_gap(r["estimate"], r.get("ci_low")) for r in rows]}))
     fig.add_hline(y=0, line_color=COLOURS["neutral"])
     fig.add_vline(x=-0.5, line_dash="dash", line_color=COLOURS["neutral"],
-                  annotation_text="treatment starts", annotation_position="top right")
+                  annotation_text=_("treatment starts"), annotation_position="top right")
     return fig
 
 
@@ -149,7 +168,7 @@ def _group_time(rows: list[dict], result: EvaluationResult) -> go.Figure:
 
 def _donor_weights(rows: list[dict], result: EvaluationResult) -> go.Figure:
     rows = sorted((r for r in rows if (r.get("weight") or 0) > 0.0005), key=lambda r: r["weight"])
-    fig = _fig("", xaxis_title="Weight in the synthetic control",
+    fig = _fig("", xaxis_title=_("Weight in the synthetic control"),
                height=max(260, 60 + 24 * len(rows)))
     fig.add_trace(go.Bar(x=[r["weight"] for r in rows], y=[str(r["unit"]) for r in rows],
                          orientation="h", marker_color=COLOURS["treated"], name="weight"))
@@ -238,10 +257,11 @@ def _overlap(rows: list[dict], result: EvaluationResult) -> go.Figure:
 
 
 def _estimates(rows: list[dict], result: EvaluationResult) -> go.Figure:
-    fig = _fig("", xaxis_title=f"Estimate ({result.outcome})", height=max(220, 80 + 40 * len(rows)))
+    fig = _fig("", xaxis_title=_("Estimate ({outcome})").format(outcome=result.outcome),
+               height=max(220, 80 + 40 * len(rows)))
     fig.add_trace(go.Scatter(
-        x=[r.get("estimate") for r in rows], y=[str(r.get("method")) for r in rows],
-        mode="markers", marker={"size": 11, "color": COLOURS["treated"]}, name="estimate",
+        x=[r.get("estimate") for r in rows], y=[_plain(r.get("method")) for r in rows],
+        mode="markers", marker={"size": 11, "color": COLOURS["treated"]}, name=_("estimate"),
         error_x={"type": "data", "symmetric": False,
                  "array": [_gap(r.get("ci_high"), r.get("estimate")) for r in rows],
                  "arrayminus": [_gap(r.get("estimate"), r.get("ci_low")) for r in rows]}))
@@ -250,37 +270,43 @@ def _estimates(rows: list[dict], result: EvaluationResult) -> go.Figure:
 
 
 def _attrition(rows: list[dict], result: EvaluationResult) -> go.Figure:
-    fig = _fig("", yaxis_title="Share with the outcome missing", yaxis_tickformat=".0%")
-    fig.add_trace(go.Bar(x=[str(r["group"]) for r in rows], y=[r.get("rate") for r in rows],
-                         marker_color=COLOURS["neutral"], name="attrition"))
+    fig = _fig("", yaxis_title=_("Share with the outcome missing"), yaxis_tickformat=".0%")
+    fig.add_trace(go.Bar(x=[_plain(r["group"]) for r in rows], y=[r.get("rate") for r in rows],
+                         marker_color=COLOURS["neutral"], name=_("attrition")))
     return fig
 
 
 #: The chart forms a result table can name (``ResultTable.chart``), in the order the report
 #: shows tables its design does not order.
 CHART_FORMS: dict[str, Chart] = {c.key: c for c in (
-    Chart("forest", "Estimates by method (95% intervals)", _estimates),
-    Chart("love_plot", "Baseline balance: standardised differences (love plot)", _love_plot,
-          f"Dotted lines at ±{STD_DIFF_THRESHOLD}: larger differences deserve attention."),
-    Chart("attrition_bars", "Attrition by group", _attrition),
-    Chart("event_study", "Event study: effects by period relative to treatment", _event_study,
-          "The shaded band spans the pre-period intervals; a band away from 0 signals "
-          "pre-trends. Dotted lines, where drawn, are the uniform band: it covers every "
-          "event-time effect at once with 95% probability, where the bars do not."),
-    Chart("group_time", "Group-time average effects", _group_time),
-    Chart("paths", "Treated unit and its synthetic control", _synth_path),
-    Chart("weights", "Donor weights", _donor_weights),
-    Chart("placebo_ratios", "Placebo tests: post/pre fit ratio by unit", _placebo,
-          "The treated unit is highlighted; a ratio far above the placebos' supports an effect."),
-    Chart("time_weights", "Weights of the pre-treatment periods", _time_weights,
-          "Synthetic difference-in-differences compares the post-period with these periods."),
-    Chart("placebo_estimates", "Placebo estimates: comparison units treated in turn",
-          _placebo_estimates, "Their spread is the standard error; the line is the estimate."),
-    Chart("binned_scatter", "Regression discontinuity: binned means around the cutoff",
+    Chart("forest", N_("Estimates by method (95% intervals)"), _estimates),
+    Chart("love_plot", N_("Baseline balance: standardised differences (love plot)"), _love_plot,
+          N_("Dotted lines at ±0.1: larger differences deserve attention.")),
+    Chart("attrition_bars", N_("Attrition by group"), _attrition),
+    Chart("event_study", N_("Event study: effects by period relative to treatment"),
+          _event_study,
+          N_("The shaded band spans the pre-period intervals; a band away from 0 signals "
+             "pre-trends. Dotted lines, where drawn, are the uniform band: it covers every "
+             "event-time effect at once with 95% probability, where the bars do not.")),
+    Chart("group_time", N_("Group-time average effects"), _group_time),
+    Chart("paths", N_("Treated unit and its synthetic control"), _synth_path),
+    Chart("weights", N_("Donor weights"), _donor_weights),
+    Chart("placebo_ratios", N_("Placebo tests: post/pre fit ratio by unit"), _placebo,
+          N_("The treated unit is highlighted; a ratio far above the placebos' supports an "
+             "effect.")),
+    Chart("time_weights", N_("Weights of the pre-treatment periods"), _time_weights,
+          N_("Synthetic difference-in-differences compares the post-period with these "
+             "periods.")),
+    Chart("placebo_estimates", N_("Placebo estimates: comparison units treated in turn"),
+          _placebo_estimates, N_("Their spread is the standard error; the line is the "
+                                 "estimate.")),
+    Chart("binned_scatter", N_("Regression discontinuity: binned means around the cutoff"),
           _rd_bins),
-    Chart("overlap_histogram", "Overlap of propensity scores", _overlap,
-          "Treated above the axis, control below; scores without both groups lack support."),
+    Chart("overlap_histogram", N_("Overlap of propensity scores"), _overlap,
+          N_("Treated above the axis, control below; scores without both groups lack "
+             "support.")),
 )}
+assert STD_DIFF_THRESHOLD == 0.1  # written into the love plot's caption above
 
 
 def _registry():
@@ -356,23 +382,46 @@ def table_order(result: EvaluationResult) -> list[str]:
 
 
 def _chart_section(key: str, result: EvaluationResult) -> dict | None:
-    """What the template needs to show one table (and its chart, when there is one)."""
+    """What the template needs to show one table (and its chart, when there is one), in the
+    current language."""
     rows = result.tables.get(key) or []
     if not rows:
         return None
     declared = result_tables().get(key)
-    title = declared.title if declared else key.replace("_", " ").capitalize()
-    header, cells = table_rows(result, key)
+    title = tr(declared.title) if declared else key.replace("_", " ").capitalize()
+    header, _cells = table_rows(result, key)
+    cells = [[_cell(row.get(h)) for h in header] for row in rows]
     chart = chart_for(key)
     figure = caption = ""
     if chart is not None and _has_columns(rows, key):
         fig = chart.draw(rows, result)
         figure = fig.to_html(full_html=False, include_plotlyjs=False,
                              config={"displaylogo": False, "responsive": True})
-        caption = chart.caption or ""
-    return {"key": key, "heading": chart.title if chart else title, "title": title,
-            "chart_title": chart.title if chart else "", "figure": figure, "caption": caption,
-            "header": header, "rows": cells}
+        caption = _(chart.caption) if chart.caption else ""
+    chart_title = _(chart.title) if chart else ""
+    return {"key": key, "heading": chart_title or title, "title": title,
+            "chart_title": chart_title, "figure": figure, "caption": caption,
+            "header": [tr(h) for h in header], "rows": cells}
+
+
+def _plain(value: object) -> str:
+    """A table value as plain text in the current language (chart labels)."""
+    if isinstance(value, Text):
+        return localise(value) or str(value)
+    return localise_numbers(str(value))
+
+
+def _cell(value: object):
+    """A table cell in the current language: a lower layer's message translated, a number
+    written the reader's way, data (names, labels from files) as it is."""
+    if isinstance(value, Text):
+        return tr(value)
+    return localise_numbers(fmt(value))
+
+
+def _data(value: object) -> str:
+    """Data (a column name, a spec value) as it is, its numbers written the reader's way."""
+    return localise_numbers(str(value))
 
 
 def _has_columns(rows: list[dict], key: str) -> bool:
@@ -384,41 +433,58 @@ def _has_columns(rows: list[dict], key: str) -> bool:
 def _cost_section(cost: dict | None) -> dict | None:
     if not cost:
         return None
-    return {"rows": [list(r) for r in cost_rows(cost)], "inputs": cost_input_rows(cost),
-            "sensitivity_header": SENSITIVITY_COLUMNS, "sensitivity": sensitivity_rows(cost),
-            "share": f"{cost.get('sensitivity_share', 0.25):.0%}",
-            "notes": list(cost.get("notes", []))}
+    return {"rows": [[tr(label), _data(value)] for label, value in cost_rows(cost)],
+            "inputs": [[tr(c) if isinstance(c, Text) else _data(c) for c in row]
+                       for row in cost_input_rows(cost)],
+            "sensitivity_header": [tr(h) for h in SENSITIVITY_COLUMNS],
+            "sensitivity": [[_data(c) for c in row] for row in sensitivity_rows(cost)],
+            "share": localise_numbers(f"{cost.get('sensitivity_share', 0.25):.0%}"),
+            "notes": [tr(n) for n in cost.get("notes", [])]}
 
 
 def render_evaluation_report(result: EvaluationResult, *, title: str | None = None,
-                             k: int = MIN_CELL_SIZE) -> str:
+                             k: int = MIN_CELL_SIZE, lang: str = "en") -> str:
     """The self-contained HTML report of an evaluation result, with disclosure control on
-    every table of people (no cell from fewer than ``k`` people; see report.disclosure).
+    every table of people (no cell from fewer than ``k`` people; see report.disclosure), in
+    ``lang`` ("en" or "es": the lower layers' messages translated, numbers written the
+    reader's way; data such as column names and spec values as they are).
 
     >>> r = EvaluationResult("rct", "m", "y", "ATE", 1.0, 0.2, 0.6, 1.4, 0.001, 10)
     >>> render_evaluation_report(r).startswith("<!DOCTYPE html>")
     True
+    >>> es = render_evaluation_report(r, lang="es")
+    >>> '<html lang="es">' in es, "ATE sobre y: 1 (IC al 95" in es
+    (True, True)
     """
-    result = disclosure_controlled(result, k)
+    with use_language(lang) as lang:
+        return _evaluation_page(disclosure_controlled(result, k), title, lang)
+
+
+def _evaluation_page(result: EvaluationResult, title: str | None, lang: str) -> str:
     spec = result.spec or {}
-    name = spec.get("name") or f"{result.design} evaluation"
-    heading = title or f"Evaluation: {name}"
-    rows = check_rows(result) if result.checks else []
+    name = spec.get("name") or _("{design} evaluation").format(design=result.design)
+    heading = title or _("Evaluation: {name}").format(name=name)
+    ordered = ordered_checks(result) if result.checks else []
+    rows = [[tr(STATUS[c.passed]), tr(c.name), tr(c.detail), _data(fmt(c.statistic)),
+             _data(fmt_p(c.p_value))] for c in ordered]
+    failed = [{"name": tr(c.name), "detail": tr(c.detail)} for c in result.failed_checks()]
     body = render(
         "evaluation.html", css=REPORT_CSS, description=spec.get("description"),
-        failed=result.failed_checks(), headline=result.headline(),
-        overview=[list(r) for r in overview_rows(result)], checks=rows,
-        check_classes=["failed" if r[0] == "FAILED" else "" for r in rows],
-        warnings=result.warnings,
+        failed=failed, headline=tr(result.headline()),
+        overview=[[tr(label), tr(value) if isinstance(value, Text) else _data(value)]
+                  for label, value in overview_rows(result)],
+        checks=rows, check_classes=["failed" if c.passed is False else "" for c in ordered],
+        warnings=[tr(w) for w in result.warnings],
         sections=[s for s in (_chart_section(k, result) for k in table_order(result)) if s],
         cost=_cost_section(result.cost),
         spec_rows=[[k, escape_json(v)] for k, v in spec.items() if v not in (None, "", [], {})])
-    footer = (f"Generated {result.generated_at} by Upward; result schema "
-              f"{result.schema_version}. Identifiers are keyed hashes; no raw "
-              "identifiers appear in this report.")
-    return render_page(heading, body,
-                       subtitle=f"Design: {result.design} — {result.method}",
-                       footer=footer, with_charts=True)
+    footer = _("Generated {generated} by Upward; result schema {schema}. Identifiers are keyed "
+               "hashes; no raw identifiers appear in this report.").format(
+                   generated=result.generated_at, schema=result.schema_version)
+    subtitle = Markup(escape(_("Design: {design} — {method}"))).format(
+        design=result.design, method=tr(result.method))
+    return render_page(heading, body, subtitle=subtitle, footer=footer, with_charts=True,
+                       lang=lang)
 
 
 def escape_json(value: object) -> str:
@@ -459,33 +525,37 @@ def monitor_figure(result) -> go.Figure:
     """
     labels = [look.label for look in result.looks]
     level = round(100 * (1 - result.alpha))
-    fig = _fig(f"{result.estimand} on {result.outcome}: estimate and {level}% confidence "
-               "sequence at each look", xaxis_title="look (data received up to)",
-               yaxis_title=f"effect on {result.outcome}")
+    fig = _fig(_("{estimand} on {outcome}: estimate and {level}% confidence sequence at each "
+                 "look").format(estimand=result.estimand, outcome=result.outcome, level=level),
+               xaxis_title=_("look (data received up to)"),
+               yaxis_title=_("effect on {outcome}").format(outcome=result.outcome))
     lower = [_finite(look.lower) for look in result.looks]
     upper = [_finite(look.upper) for look in result.looks]
     fig.add_trace(go.Scatter(x=labels, y=upper, mode="lines", line={"width": 0},
                              showlegend=False, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=labels, y=lower, mode="lines", line={"width": 0},
                              fill="tonexty", fillcolor="rgba(11,92,173,0.18)",
-                             name=f"{level}% confidence sequence (any number of looks)"))
+                             name=_("{level}% confidence sequence (any number of looks)")
+                             .format(level=level)))
     for key, show in (("fixed_lower", True), ("fixed_upper", False)):
         fig.add_trace(go.Scatter(
             x=labels, y=[_finite(getattr(look, key)) for look in result.looks], mode="lines",
             line={"dash": "dash", "color": COLOURS["control"], "width": 1.5},
-            name=f"ordinary {level}% CI (one look only)", showlegend=show,
+            name=_("ordinary {level}% CI (one look only)").format(level=level),
+            showlegend=show,
             legendgroup="fixed"))
     fig.add_trace(go.Scatter(x=labels, y=[_finite(look.estimate) for look in result.looks],
                              mode="lines+markers", line={"color": COLOURS["treated"]},
-                             name="estimate"))
+                             name=_("estimate")))
     fig.add_hline(y=0, line={"color": COLOURS["neutral"], "width": 1})
     fig.update_layout(legend={"orientation": "h", "y": -0.25})
     return fig
 
 
-def render_monitor_report(result, *, title: str | None = None) -> str:
+def render_monitor_report(result, *, title: str | None = None, lang: str = "en") -> str:
     """The self-contained HTML report of a monitored evaluation: the verdict in words, the
-    estimate path chart (with its table), enrolment against the plan and the cost to date.
+    estimate path chart (with its table), enrolment against the plan and the cost to date, in
+    ``lang`` ("en" or "es").
 
     >>> from upward.evaluate.monitor import Look, MonitorResult
     >>> m = MonitorResult("pilot", "y", "ATE", "m", 0.05, 100, 0.5, 200, [Look(
@@ -494,54 +564,70 @@ def render_monitor_report(result, *, title: str | None = None) -> str:
     >>> html = render_monitor_report(m)
     >>> html.index("Strong enough to act") < html.index("week by week")
     True
+    >>> "semana a semana" in render_monitor_report(m, lang="es")
+    True
     """
-    from upward.evaluate.render import fmt
+    with use_language(lang) as lang:
+        return _monitor_page(result, title, lang)
 
+
+def _money(value: float | None) -> str:
+    return _data(fmt(value)) if value is not None else "—"
+
+
+def _monitor_page(result, title: str | None, lang: str) -> str:
     level = round(100 * (1 - result.alpha))
     latest = result.latest
-    path_header = ("Look", "First seen", "Enrolled", "With outcome", "Estimate",
-                   f"{level}% CS low", f"{level}% CS high", "Ordinary CI low",
-                   "Ordinary CI high", "Spent to date")
-    path_rows = [[look.label, look.first_seen, f"{look.enrolled:,}", f"{look.with_outcome:,}",
-                  fmt(_finite(look.estimate)), fmt(_finite(look.lower)),
-                  fmt(_finite(look.upper)), fmt(_finite(look.fixed_lower)),
-                  fmt(_finite(look.fixed_upper)),
-                  fmt(look.spent_to_date) if look.spent_to_date is not None else "—"]
+    path_header = (_("Look"), _("First seen"), _("Enrolled"), _("With outcome"), _("Estimate"),
+                   _("{level}% CS low").format(level=level),
+                   _("{level}% CS high").format(level=level), _("Ordinary CI low"),
+                   _("Ordinary CI high"), _("Spent to date"))
+    path_rows = [[look.label, look.first_seen, _data(f"{look.enrolled:,}"),
+                  _data(f"{look.with_outcome:,}"), _money(_finite(look.estimate)),
+                  _money(_finite(look.lower)), _money(_finite(look.upper)),
+                  _money(_finite(look.fixed_lower)), _money(_finite(look.fixed_upper)),
+                  _money(look.spent_to_date)]
                  for look in result.looks]
-    enrolment = [[look.label, f"{look.enrolled:,}",
-                  f"{look.planned_to_date:,}" if look.planned_to_date else "—",
-                  f"{look.enrolled / look.planned_to_date:.0%}" if look.planned_to_date
+    enrolment = [[look.label, _data(f"{look.enrolled:,}"),
+                  _data(f"{look.planned_to_date:,}") if look.planned_to_date else "—",
+                  _data(f"{look.enrolled / look.planned_to_date:.0%}") if look.planned_to_date
                   else "—"] for look in result.looks]
-    overview = [["Outcome", result.outcome], ["Looks so far", str(len(result.looks))],
-                ["Records received", f"{latest.enrolled:,} ({latest.treated:,} assigned to "
-                 f"the program, {latest.control:,} not)"],
-                ["Planned enrolment", f"{result.planned_enrolment:,}"
-                 if result.planned_enrolment else "not declared"],
-                ["Assignment share", f"{result.assignment_share:.3g}"],
-                ["Sequence tuned for", f"{result.t_opt:,.0f} records"],
-                ["Method", result.method], ["Data", result.source]]
+    overview = [[_("Outcome"), result.outcome], [_("Looks so far"), str(len(result.looks))],
+                [_("Records received"), _("{n} ({treated} assigned to the program, {control} not)").format(
+                    n=_data(f"{latest.enrolled:,}"), treated=_data(f"{latest.treated:,}"),
+                    control=_data(f"{latest.control:,}"))],
+                [_("Planned enrolment"), _data(f"{result.planned_enrolment:,}")
+                 if result.planned_enrolment else _("not declared")],
+                [_("Assignment share"), _data(f"{result.assignment_share:.3g}")],
+                [_("Sequence tuned for"), _("{n} records").format(
+                    n=_data(f"{result.t_opt:,.0f}"))],
+                [_("Method"), tr(result.method)], [_("Data"), result.source]]
     cost = None
     if result.cost is not None:
         c = result.cost
         span = c.per_unit_outcome_range
-        cost = [["Spent to date", fmt(c.spent_to_date)],
-                ["Participants (assigned to the program)", f"{c.participants:,}"],
-                ["Per participant", fmt(c.per_participant)],
-                [f"Per unit of {result.outcome} (at the estimate)", fmt(c.per_unit_outcome)],
-                [f"Per unit of {result.outcome} (over the {level}% sequence)",
-                 f"{fmt(span[0])} to {fmt(span[1])}" if span else
-                 "unbounded: the sequence still includes zero"],
-                ["Source", c.source]]
+        cost = [[_("Spent to date"), _money(c.spent_to_date)],
+                [_("Participants (assigned to the program)"), _data(f"{c.participants:,}")],
+                [_("Per participant"), _money(c.per_participant)],
+                [_("Per unit of {outcome} (at the estimate)").format(outcome=result.outcome),
+                 _money(c.per_unit_outcome)],
+                [_("Per unit of {outcome} (over the {level}% sequence)").format(
+                    outcome=result.outcome, level=level),
+                 _("{low} to {high}").format(low=_money(span[0]), high=_money(span[1]))
+                 if span else _("unbounded: the sequence still includes zero")],
+                [_("Source"), tr(c.source)]]
     figure = monitor_figure(result).to_html(full_html=False, include_plotlyjs=False,
                                             config={"displaylogo": False, "responsive": True})
     complete = bool(result.planned_enrolment and latest.enrolled >= result.planned_enrolment)
     body = render("monitor.html", css=MONITOR_CSS,
                   description=(result.spec or {}).get("description"), act=result.act,
-                  complete=complete, verdict=result.verdict, headline=result.headline(),
+                  complete=complete, verdict=tr(result.verdict), headline=tr(result.headline()),
                   overview=overview, figure=figure, level=level, path_header=path_header,
-                  path_rows=path_rows, enrolment=enrolment, cost=cost, notes=result.notes)
-    footer = (f"Generated {result.generated_at} by Upward. Identifiers are keyed hashes; no "
-              "raw identifiers appear in this report.")
-    return render_page(title or f"Monitored evaluation: {result.name}", body,
-                       subtitle="Re-estimated at every look with an anytime-valid confidence "
-                       "sequence", footer=footer, with_charts=True)
+                  path_rows=path_rows, enrolment=enrolment, cost=cost,
+                  notes=[tr(n) for n in result.notes])
+    footer = _("Generated {generated} by Upward. Identifiers are keyed hashes; no raw "
+               "identifiers appear in this report.").format(generated=result.generated_at)
+    return render_page(title or _("Monitored evaluation: {name}").format(name=result.name),
+                       body, subtitle=_("Re-estimated at every look with an anytime-valid "
+                                        "confidence sequence"),
+                       footer=footer, with_charts=True, lang=lang)

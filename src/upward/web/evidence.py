@@ -173,7 +173,7 @@ def api_project(
     complement: bool = False,
     take_up: Annotated[float | None, Query(gt=0, le=1, description="share who take part "
                                            "(default: the study's first stage)")] = None,
-    cost: Annotated[float | None, Query(ge=0, description="dollars per participant")] = None,
+    cost: Annotated[float | None, Query(ge=0, description="the program's cost per participant, in dollars")] = None,
     method: MethodQuery = "REML", hk: HkQuery = False,
     dollars_of: Annotated[int | None, Query(ge=1913, le=2100, description="dollar year of "
                                             "money (default: the latest CPI year)")] = None,

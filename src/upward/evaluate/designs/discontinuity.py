@@ -53,14 +53,15 @@ from rdrobust import rdrobust
 from scipy import stats
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import ESTIMATES, ResultTable
 
-RD_BINS = ResultTable("rd_bins", "Regression discontinuity: binned means", ("x", "y", "n", "side"),
-                      "binned_scatter", ("n",))
+RD_BINS = ResultTable("rd_bins", N_("Regression discontinuity: binned means"),
+                      ("x", "y", "n", "side"), "binned_scatter", ("n",))
 
 KERNELS = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}
 #: Bandwidth multiples of the sensitivity table.
@@ -337,19 +338,20 @@ def _density_check(df: pd.DataFrame, spec: EvaluationSpec, alpha: float) -> Chec
     except ValueError as exc:
         return Check("manipulation", None, f"McCrary density test not run: {exc}")
     ok = t.p_value >= alpha
-    detail = (f"McCrary (2008) density test: log density jump {t.theta:+.3f} (SE {t.se:.3f}), "
-              f"p = {t.p_value:.3g}; {t.n_left:,} observations below and {t.n_right:,} at or "
-              "above the cutoff")
+    detail = N_("McCrary (2008) density test: log density jump {theta:+.3f} (SE {se:.3f}), "
+                "p = {p:.3g}; {left:,} observations below and {right:,} at or above the "
+                "cutoff", theta=t.theta, se=t.se, p=t.p_value, left=t.n_left, right=t.n_right)
     if not ok:
-        detail += ("; the running variable bunches on one side: people may sort around the "
-                   "cutoff, so those just above and below are not comparable")
+        detail = N_("{detail}; the running variable bunches on one side: people may sort "
+                    "around the cutoff, so those just above and below are not comparable",
+                    detail=detail)
     return Check("manipulation", bool(ok), detail, t.z, t.p_value)
 
 
 def _covariate_check(df, spec, setup) -> Check:
     if not spec.covariates:
-        return Check("covariates", None, "no covariates given: continuity of baseline "
-                     "characteristics at the cutoff was not checked")
+        return Check("covariates", None, N_("no covariates given: continuity of baseline "
+                                            "characteristics at the cutoff was not checked"))
     results = []
     for c in spec.covariates:
         part = df[df[c].notna()]
@@ -359,17 +361,18 @@ def _covariate_check(df, spec, setup) -> Check:
             continue
         results.append((c, fit))
     if not results:
-        return Check("covariates", None, "no covariate could be estimated as a placebo outcome")
+        return Check("covariates", None,
+                     N_("no covariate could be estimated as a placebo outcome"))
     k = len(results)
     worst_name, worst = min(results, key=lambda cf: cf[1].p_value)
     ok = worst.p_value >= spec.alpha / k
     jumps = "; ".join(f"{c} {f.estimate:+.3g} (p = {f.p_value:.2g})" for c, f in results)
-    detail = (f"jumps at the cutoff in baseline covariates (robust p, Bonferroni over {k}): "
-              f"{jumps}")
+    detail = N_("jumps at the cutoff in baseline covariates (robust p, Bonferroni over {k}): "
+                "{jumps}", k=k, jumps=jumps)
     if not ok:
-        detail = (f"{worst_name} jumps at the cutoff (robust p = {worst.p_value:.2g} < "
-                  f"{spec.alpha}/{k}): units on the two sides differ before treatment; "
-                  + detail)
+        detail = N_("{name} jumps at the cutoff (robust p = {p:.2g} < {alpha}/{k}): units on "
+                    "the two sides differ before treatment; {detail}", name=worst_name,
+                    p=worst.p_value, alpha=spec.alpha, k=k, detail=detail)
     return Check("covariates", bool(ok), detail, worst.estimate, worst.p_value)
 
 
@@ -389,14 +392,15 @@ def _bandwidth_rows(df, spec, setup, main: _Fit, covs, fuzzy) -> tuple[list[dict
         rows.append({"method": f"{label} = {fit.h:.4g}", "estimate": fit.estimate,
                      "se": fit.se, "ci_low": fit.ci_low, "ci_high": fit.ci_high})
     if not [k for k in fits if k != 1.0]:
-        return rows, Check("bandwidth", None, "the estimate could not be recomputed at h/2 "
-                           "or 2h")
+        return rows, Check("bandwidth", None, N_("the estimate could not be recomputed at h/2 "
+                                                 "or 2h"))
     # a bandwidth that keeps exactly the observations h keeps only reweights them: it cannot
     # show that the result depends on which observations are used, so it does not count
     same = {k for k, f in fits.items() if k != 1.0
             and (f.n_left, f.n_right) == (main.n_left, main.n_right)}
     others = [f for k, f in fits.items() if k != 1.0 and k not in same]
-    detail = ("estimates at " + ", ".join(f"{r['method']}: {r['estimate']:.4g}" for r in rows))
+    detail = N_("estimates at {estimates}", estimates=", ".join(
+        f"{r['method']}: {r['estimate']:.4g}" for r in rows))
     same_text = (" and ".join({0.5: "h/2", 2.0: "2h"}[k] for k in sorted(same))
                  + f" cover{'s' if len(same) == 1 else ''} the same {main.n_left:,} + "
                  f"{main.n_right:,} observations as h")
@@ -405,9 +409,9 @@ def _bandwidth_rows(df, spec, setup, main: _Fit, covs, fuzzy) -> tuple[list[dict
                            "comparison cannot fail; " + detail)
     inside = all(main.ci_low <= f.estimate <= main.ci_high for f in others)
     spread = max(abs(f.estimate - main.estimate) for f in others)
-    detail += ("; all inside the main robust interval" if inside else
-               "; an estimate at another bandwidth falls outside the main robust interval: the "
-               "result depends on the bandwidth")
+    detail = (N_("{detail}; all inside the main robust interval", detail=detail) if inside else
+              N_("{detail}; an estimate at another bandwidth falls outside the main robust "
+                 "interval: the result depends on the bandwidth", detail=detail))
     if same:
         detail += f" ({same_text}: not counted)"
     return rows, Check("bandwidth", bool(inside), detail, float(spread / main.se))

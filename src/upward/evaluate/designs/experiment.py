@@ -38,6 +38,7 @@ import pyfixest as pf
 from pydantic import Field
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.inference import (
@@ -61,7 +62,8 @@ from upward.evaluate.tables import ATTRITION, BALANCE, ESTIMATES
 ADJUSTMENTS = {"lin": "Lin (2013) regression adjustment", "none": "difference in means"}
 #: Our name for a covariance -> pyfixest's vcov argument (None: cluster on the spec's cluster).
 STANDARD_ERRORS = {"hc2": "HC2", "hc1": "hetero", "cluster": None}
-SE_LABELS = {"hc2": "HC2 robust", "hc1": "HC1 robust", "cluster": "CR1 cluster-robust"}
+SE_LABELS = {"hc2": N_("HC2 robust"), "hc1": N_("HC1 robust"),
+             "cluster": N_("CR1 cluster-robust")}
 DEFAULT_PERMUTATIONS = 2000
 WILD_BOOTSTRAP_REPS = 9999
 
@@ -122,9 +124,9 @@ def estimate_rct(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
     covariates, warnings = _covariate_matrix(observed, spec)
     if covariates.empty and opts.adjust == "lin":
         opts = replace(opts, adjust="none")
-        warnings.append("no covariate varies: reporting the difference in means")
+        warnings.append(N_("no covariate varies: reporting the difference in means"))
     balance_rows, balance = (_balance(observed, covariates, spec, opts) if diagnostics
-                             else ([], Check("balance", None, "diagnostics skipped")))
+                             else ([], Check("balance", None, N_("diagnostics skipped"))))
 
     vcov = STANDARD_ERRORS[opts.se] or {"CRV1": "cl"}
     weights = "w" if spec.weights else None
@@ -141,16 +143,18 @@ def estimate_rct(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
         fits["lin"] = pf.feols(_lin_formula(observed, covariates), data=observed, vcov=vcov,
                                weights=weights, ssc=ssc)
     estimates = {k: fixest_estimate(f, "d", spec.alpha) for k, f in fits.items()}
-    table = [estimates[k].row(f"{ADJUSTMENTS[k]} ({SE_LABELS[opts.se]})") for k in estimates]
+    table = [estimates[k].row(_adjustment_row(k, SE_LABELS[opts.se])) for k in estimates]
     head = estimates[opts.adjust]
-    method = f"{ADJUSTMENTS[opts.adjust]}, {SE_LABELS[opts.se]} standard errors"
+    method = (N_("Lin (2013) regression adjustment, {se} standard errors", se=SE_LABELS[opts.se])
+              if opts.adjust == "lin" else
+              N_("difference in means, {se} standard errors", se=SE_LABELS[opts.se]))
 
     checks = [balance, attrition]
     p_value, g, shown = head.p_value, None, head
     if spec.cluster:
         g = n_clusters(observed["cl"])
-        clusters, cluster_warnings = cluster_check(g, spec.cluster, "p-value from a wild "
-                                                   "cluster bootstrap (Rademacher, 9,999 draws)")
+        clusters, cluster_warnings = cluster_check(g, spec.cluster, N_(
+            "p-value from a wild cluster bootstrap (Rademacher, 9,999 draws)"))
         warnings += cluster_warnings
         if clusters.passed is False and opts.se == "cluster":
             wild = _wild_bootstrap_p(fits[opts.adjust], spec.seed)
@@ -185,6 +189,13 @@ def estimate_rct(data: pd.DataFrame, spec: EvaluationSpec, *, diagnostics: bool 
         tables={"estimates": table, "balance": balance_rows, "attrition": attrition_rows},
         spec=spec.model_dump(mode="json"), library=f"pyfixest {pf.__version__}",
         alpha=spec.alpha)
+
+
+def _adjustment_row(adjust: str, se: str) -> str:
+    """The estimator's name in the estimates table, with its standard errors."""
+    if adjust == "lin":
+        return N_("Lin (2013) regression adjustment ({se})", se=se)
+    return N_("difference in means ({se})", se=se)
 
 
 def _small_sample(se: str) -> dict:
@@ -259,8 +270,8 @@ def _lin_formula(observed: pd.DataFrame, covariates: pd.DataFrame) -> str:
 def _balance(observed: pd.DataFrame, covariates: pd.DataFrame, spec: EvaluationSpec,
              opts: RctOptions) -> tuple[list[dict], Check]:
     if covariates.empty:
-        return [], Check("balance", None, "no covariates given: add baseline covariates: to "
-                         "check that randomization balanced them")
+        return [], Check("balance", None, N_("no covariates given: add baseline covariates: "
+                                             "to check that randomization balanced them"))
     treated = observed["d"].to_numpy() == 1
     w = observed["w"].to_numpy() if spec.weights else None
     rows = []
@@ -284,35 +295,38 @@ def _balance(observed: pd.DataFrame, covariates: pd.DataFrame, spec: EvaluationS
     worst = max(rows, key=lambda r: abs(r["std_diff"]) if np.isfinite(r["std_diff"]) else 0)
     largest = abs(worst["std_diff"]) if np.isfinite(worst["std_diff"]) else 0.0
     passed = joint.passed(spec.alpha) and largest <= MAX_STD_DIFF
-    detail = (f"joint test of the {len(rows)} covariates predicting treatment: "
-              f"F = {joint.statistic:.2f}, p = {joint.p_value:.3f}; largest standardised "
-              f"difference {worst['std_diff']:+.2f} ({worst['covariate']})")
+    detail = N_("joint test of the {k} covariates predicting treatment: F = {f:.2f}, "
+                "p = {p:.3f}; largest standardised difference {diff:+.2f} ({covariate})",
+                k=len(rows), f=joint.statistic, p=joint.p_value, diff=worst["std_diff"],
+                covariate=worst["covariate"])
     if not passed:
-        detail += (f"; imbalance beyond chance or above {MAX_STD_DIFF} -- report the "
-                   "covariate-adjusted estimate")
+        detail = N_("{detail}; imbalance beyond chance or above {limit} -- report the "
+                    "covariate-adjusted estimate", detail=detail, limit=MAX_STD_DIFF)
     return rows, Check("balance", passed, detail, joint.statistic, joint.p_value)
 
 
 def _attrition(frame: pd.DataFrame, spec: EvaluationSpec) -> tuple[list[dict], Check]:
     rows = []
     counts = {}
-    for label, arm in (("treatment", 1.0), ("control", 0.0)):
+    for label, arm in ((N_("treatment"), 1.0), (N_("control"), 0.0)):
         in_arm = frame["d"] == arm
         n, k = int(in_arm.sum()), int((in_arm & frame["y"].notna()).sum())
         counts[label] = (n, k)
         rows.append({"group": label, "n_assigned": n, "n_observed": k, "rate": 1 - k / n})
     total_n = sum(n for n, _ in counts.values())
     total_k = sum(k for _, k in counts.values())
-    rows.append({"group": "all", "n_assigned": total_n, "n_observed": total_k,
+    rows.append({"group": N_("all"), "n_assigned": total_n, "n_observed": total_k,
                  "rate": 1 - total_k / total_n})
     if total_k == total_n:
-        return rows, Check("attrition", True, f"outcome observed for all {total_n:,} units")
+        return rows, Check("attrition", True, N_("outcome observed for all {n:,} units",
+                                                 n=total_n))
     (n1, k1), (n0, k0) = counts["treatment"], counts["control"]
     p = two_proportion_test(n1 - k1, n1, n0 - k0, n0)
     diff = (n1 - k1) / n1 - (n0 - k0) / n0
-    detail = (f"outcome missing for {rows[0]['rate']:.1%} of treated and {rows[1]['rate']:.1%} "
-              f"of control units (difference {100 * diff:+.1f} points, Fisher exact p = "
-              f"{p:.3f}); the estimate uses the {total_k:,} units with an outcome")
+    detail = N_("outcome missing for {treated:.1%} of treated and {control:.1%} of control "
+                "units (difference {diff:+.1f} points, Fisher exact p = {p:.3f}); the estimate "
+                "uses the {n:,} units with an outcome", treated=rows[0]["rate"],
+                control=rows[1]["rate"], diff=100 * diff, p=p, n=total_k)
     return rows, Check("attrition", p >= spec.alpha, detail, diff, p)
 
 
@@ -373,11 +387,13 @@ def _randomization(observed: pd.DataFrame, covariates: pd.DataFrame, spec: Evalu
     test = _randomization_test(observed, covariates, spec, opts, opts.permutations)
     model_p = head.p_value if head.p_value is not None else float("nan")
     agree = (test.p_value < spec.alpha) == (model_p < spec.alpha)
-    detail = (f"randomization p = {test.p_value:.4f} ({test.permutations:,} re-randomizations "
-              f"at the {test.level} level, sharp null of no effect) vs. model p = "
-              f"{model_p:.4f}")
+    detail = N_("randomization p = {p:.4f} ({permutations:,} re-randomizations at the "
+                "{level} level, sharp null of no effect) vs. model p = {model_p:.4f}",
+                p=test.p_value, permutations=test.permutations, level=test.level,
+                model_p=model_p)
     if not agree:
-        detail += "; they disagree at the chosen alpha -- prefer the randomization p-value"
+        detail = N_("{detail}; they disagree at the chosen alpha -- prefer the randomization "
+                    "p-value", detail=detail)
     return Check("randomization_inference", agree, detail, test.statistic, test.p_value)
 
 

@@ -63,6 +63,7 @@ from pydantic import Field, field_validator
 from scipy.spatial import cKDTree
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_, Text
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.inference import Estimate
@@ -71,7 +72,7 @@ from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import BALANCE, ESTIMATES, ResultTable
 
 ESTIMANDS = ("ATT", "ATE")
-OVERLAP = ResultTable("overlap", "Propensity-score overlap",
+OVERLAP = ResultTable("overlap", N_("Propensity-score overlap"),
                       ("score_low", "score_high", "n_treated", "n_control"), "overlap_histogram")
 #: Largest |standardised difference| after adjustment called balanced (Stuart 2010; Austin 2009).
 BALANCED = 0.1
@@ -342,14 +343,18 @@ def _balance_check(rows: list[dict], how: str) -> Check:
     after = [(r["covariate"], r["std_diff_weighted"]) for r in rows
              if np.isfinite(r["std_diff_weighted"])]
     if not after:
-        return Check("balance", None, "no covariate varies")
+        return Check("balance", None, N_("no covariate varies"))
     name, worst = max(after, key=lambda cv: abs(cv[1]))
     off = [c for c, v in after if abs(v) >= BALANCED]
     ok = not off
-    detail = (f"largest |standardised difference| after {how}: {abs(worst):.3f} ({name})")
+    detail = (N_("largest |standardised difference| after weighting: {worst:.3f} ({name})",
+                 worst=abs(worst), name=name) if how == "weighting" else
+              N_("largest |standardised difference| after matching: {worst:.3f} ({name})",
+                 worst=abs(worst), name=name))
     if not ok:
-        detail += (f"; {len(off)} covariate(s) at or above {BALANCED}: {', '.join(off[:6])} — "
-                   "the groups still differ, so the estimate may carry their differences")
+        detail = N_("{detail}; {k} covariate(s) at or above {limit}: {names} — the groups "
+                    "still differ, so the estimate may carry their differences", detail=detail,
+                    k=len(off), limit=BALANCED, names=", ".join(off[:6]))
     return Check("balance", ok, detail, float(abs(worst)))
 
 
@@ -378,15 +383,20 @@ def _overlap_check(e: np.ndarray, d: np.ndarray, estimand: str, weights: np.ndar
     shares = [weights[g].max() / weights[g].sum() for g in (t, c) if weights[g].sum() > 0]
     top = float(max(shares))
     ok = share <= MAX_OFF_SUPPORT and top <= MAX_WEIGHT_SHARE
-    who = "treated units" if estimand == "ATT" else "units"
-    detail = (f"{outside.sum():,} of {relevant.sum():,} {who} ({share:.1%}) lie outside the "
-              f"common support of the propensity score [{lo:.3f}, {hi:.3f}]; "
-              f"{extreme:,} with extreme scores; the largest single-unit share of a group's "
-              f"{what} is {top:.1%}")
+    counts = {"outside": int(outside.sum()), "n": int(relevant.sum()), "share": share,
+              "lo": float(lo), "hi": float(hi), "extreme": extreme, "top": top,
+              "what": N_("weight") if what == "weight" else N_("match weight")}
+    detail = (N_("{outside:,} of {n:,} treated units ({share:.1%}) lie outside the common "
+                 "support of the propensity score [{lo:.3f}, {hi:.3f}]; {extreme:,} with "
+                 "extreme scores; the largest single-unit share of a group's {what} is "
+                 "{top:.1%}", **counts) if estimand == "ATT" else
+              N_("{outside:,} of {n:,} units ({share:.1%}) lie outside the common support of "
+                 "the propensity score [{lo:.3f}, {hi:.3f}]; {extreme:,} with extreme scores; "
+                 "the largest single-unit share of a group's {what} is {top:.1%}", **counts))
     if not ok:
-        detail += ("; the groups do not overlap enough: the estimate leans on extrapolation or "
-                   "on a few comparison units (consider trim:, a caliper, or an estimand for "
-                   "the region of overlap)")
+        detail = N_("{detail}; the groups do not overlap enough: the estimate leans on "
+                    "extrapolation or on a few comparison units (consider trim:, a caliper, or "
+                    "an estimand for the region of overlap)", detail=detail)
     return Check("overlap", ok, detail, share)
 
 
@@ -528,10 +538,11 @@ def _weighting(data: pd.DataFrame, spec: EvaluationSpec, design: str) -> Evaluat
     naive = _naive(sample)
     sample, model, notes = _trimmed(sample, spec)
     fn, label = {
-        "ipw": (ipw_estimate, "inverse probability weighting, normalised (Hájek) weights; "
-                "M-estimation sandwich SE (accounts for the estimated propensity score)"),
-        "aipw": (aipw_estimate, "augmented IPW (doubly robust; OLS outcome models by group); "
-                 "influence-function SE"),
+        "ipw": (ipw_estimate, N_("inverse probability weighting, normalised (Hájek) weights; "
+                                 "M-estimation sandwich SE (accounts for the estimated "
+                                 "propensity score)")),
+        "aipw": (aipw_estimate, N_("augmented IPW (doubly robust; OLS outcome models by "
+                                   "group); influence-function SE")),
     }[design]
     try:
         estimate, se = fn(sample, model, estimand)
@@ -552,7 +563,9 @@ def _result(spec, design, label, estimand, est: Estimate, naive: Estimate, sampl
     terms = ", ".join(sample.term_names)
     return EvaluationResult(
         design=design,
-        method=f"{label}; propensity score: logit (statsmodels) on {terms}",
+        method=(N_("{label}; propensity score: logit (statsmodels) on {terms}", label=label,
+                   terms=terms) if isinstance(label, Text) else
+                f"{label}; propensity score: logit (statsmodels) on {terms}"),
         outcome=spec.outcome, estimand=estimand,
         estimate=est.estimate, se=est.se, ci_low=est.ci_low, ci_high=est.ci_high,
         p_value=est.p_value, n=sample.n,

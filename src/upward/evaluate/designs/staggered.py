@@ -76,6 +76,7 @@ import pandas as pd
 from pydantic import Field
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_
 from upward.evaluate.bands import uniform_critical_value
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
@@ -97,8 +98,8 @@ from upward.evaluate.tables import ESTIMATES, EVENT_STUDY, ResultTable
 #: Shuffles of the first-treated periods for randomisation inference with few treated clusters.
 STAGGERED_ASSIGNMENTS = 199
 
-GROUP_TIME = ResultTable("group_time", "Group-time effects", ("cohort", "time", "att", "se"),
-                         "group_time", ("se",))
+GROUP_TIME = ResultTable("group_time", N_("Group-time effects"),
+                         ("cohort", "time", "att", "se"), "group_time", ("se",))
 
 EST_METHODS = {"dr": "doubly robust, Sant'Anna & Zhao 2020", "reg": "outcome regression",
                "ipw": "inverse probability weighting"}

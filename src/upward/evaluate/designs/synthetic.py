@@ -49,16 +49,19 @@ from pydantic import Field, field_validator
 from scipy.optimize import differential_evolution, minimize, nnls
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import ResultTable
 
-SYNTH_PATH = ResultTable("synth_path", "Treated and synthetic paths",
+SYNTH_PATH = ResultTable("synth_path", N_("Treated and synthetic paths"),
                          ("time", "treated", "synthetic"), "paths")
-DONOR_WEIGHTS = ResultTable("donor_weights", "Donor weights", ("unit", "weight"), "weights")
-PLACEBO = ResultTable("placebo", "Placebo (in-space) tests", ("unit", "rmspe_ratio", "post_gap"),
+DONOR_WEIGHTS = ResultTable("donor_weights", N_("Donor weights"), ("unit", "weight"),
+                            "weights")
+PLACEBO = ResultTable("placebo", N_("Placebo (in-space) tests"),
+                      ("unit", "rmspe_ratio", "post_gap"),
                       "placebo_ratios")
 PREDICTOR_OPS = ("mean", "median", "min", "max")
 #: Fewer pre-periods than this cannot show whether the synthetic unit tracks the treated one.
@@ -464,11 +467,12 @@ def _permutation_p(treated: SynthFit, placebos: dict[str, SynthFit]) -> float:
 def _fit_check(panel: _Panel, fit: SynthFit) -> Check:
     sd = float(np.std(panel.outcome[panel.treated].to_numpy()[: panel.n_pre], ddof=1))
     ratio = fit.pre_rmspe / sd if sd > 0 else (0.0 if fit.pre_rmspe == 0 else float("inf"))
-    detail = (f"pre-period RMSPE {fit.pre_rmspe:,.4g} is {ratio:.2f} × the treated unit's "
-              f"pre-period standard deviation ({sd:,.4g})")
+    detail = N_("pre-period RMSPE {rmspe:,.4g} is {ratio:.2f} × the treated unit's pre-period "
+                "standard deviation ({sd:,.4g})", rmspe=fit.pre_rmspe, ratio=ratio, sd=sd)
     if ratio > MAX_FIT_RATIO:
-        detail += (f"; above {MAX_FIT_RATIO}: the synthetic unit does not track the treated "
-                   "one before treatment, so the post-period gap is not a credible effect")
+        detail = N_("{detail}; above {limit}: the synthetic unit does not track the treated "
+                    "one before treatment, so the post-period gap is not a credible effect",
+                    detail=detail, limit=MAX_FIT_RATIO)
     return Check("pre_fit", bool(ratio <= MAX_FIT_RATIO), detail, float(ratio))
 
 
@@ -483,24 +487,26 @@ def _hull_check(panel: _Panel) -> Check:
     share = float(outside.mean())
     if outside.any():
         where = ", ".join(f"{t:g}" for t in panel.times[: panel.n_pre][outside][:6])
-        detail = (f"the treated unit's outcome lies outside the donors' range in "
-                  f"{int(outside.sum())} of {len(outside)} pre-periods ({where}): no weighted "
-                  "average of donors can reproduce it; consider a design that allows an "
-                  "intercept shift (did) or a different donor pool")
+        detail = N_("the treated unit's outcome lies outside the donors' range in {k} of {n} "
+                    "pre-periods ({where}): no weighted average of donors can reproduce it; "
+                    "consider a design that allows an intercept shift (did) or a different "
+                    "donor pool", k=int(outside.sum()), n=len(outside), where=where)
     else:
-        detail = "the treated unit's pre-period outcome lies within the donors' range"
+        detail = N_("the treated unit's pre-period outcome lies within the donors' range")
     if x_out:
-        detail += f"; predictors outside the donors' range: {', '.join(x_out[:6])}"
+        detail = N_("{detail}; predictors outside the donors' range: {names}", detail=detail,
+                    names=", ".join(x_out[:6]))
     return Check("convex_hull", not bool(outside.any()), detail, share)
 
 
 def _donor_check(n_donors: int, alpha: float) -> Check:
     smallest = 1 / (n_donors + 1)
     ok = smallest <= alpha
-    detail = (f"{n_donors} donors: the smallest attainable placebo p-value is 1/{n_donors + 1} "
-              f"= {smallest:.3f}")
+    detail = N_("{n} donors: the smallest attainable placebo p-value is 1/{m} = {p:.3f}",
+                n=n_donors, m=n_donors + 1, p=smallest)
     if not ok:
-        detail += f", above alpha = {alpha}: the placebo test cannot reject at that level"
+        detail = N_("{detail}, above alpha = {alpha}: the placebo test cannot reject at that "
+                    "level", detail=detail, alpha=alpha)
     return Check("few_donors", ok, detail, float(n_donors))
 
 

@@ -51,6 +51,7 @@ import pandas as pd
 from pydantic import Field
 
 from upward.core.errors import ConfigError, InputFileError
+from upward.core.text import N_
 from upward.evaluate.categories import EvidenceCategory
 from upward.evaluate.designs import Design, DesignOptions, register
 from upward.evaluate.designs.synthetic import DONOR_WEIGHTS, SYNTH_PATH, simplex_weights
@@ -59,10 +60,11 @@ from upward.evaluate.result import Check, EvaluationResult
 from upward.evaluate.spec import EvaluationSpec
 from upward.evaluate.tables import ESTIMATES, ResultTable
 
-TIME_WEIGHTS = ResultTable("time_weights", "Pre-period (time) weights", ("time", "weight"),
-                           "time_weights")
-PLACEBO_ESTIMATES = ResultTable("placebo_estimates", "Placebo estimates (comparison units "
-                                "treated in turn)", ("unit", "estimate"), "placebo_estimates")
+TIME_WEIGHTS = ResultTable("time_weights", N_("Pre-period (time) weights"),
+                           ("time", "weight"), "time_weights")
+PLACEBO_ESTIMATES = ResultTable("placebo_estimates",
+                                N_("Placebo estimates (comparison units treated in turn)"),
+                                ("unit", "estimate"), "placebo_estimates")
 #: The time weights' ridge, relative to the noise level (the paper's "infinitesimal" η_λ).
 ETA_LAMBDA = 1e-6
 #: Fewer comparison units than this leave too few placebos for a standard error.
