@@ -105,6 +105,9 @@ def _english_left(soup: BeautifulSoup, spanish) -> list[str]:
     for tag in soup.find_all(lang="en"):
         if tag.name != "html" and not tag.get("hreflang"):
             tag.decompose()
+    # Stored records shown as written (a study's source line) are marked translate="no".
+    for tag in soup.find_all(translate="no"):
+        tag.decompose()
     nodes = [s.strip() for s in soup.stripped_strings]
     nodes += [t.get(a, "").strip() for t in soup.find_all(True)
               for a in ("aria-label", "placeholder", "title", "alt")]
