@@ -289,3 +289,22 @@ def test_a_sentence_without_a_translation_is_marked_english():
     with use_language("es"):
         soup = BeautifulSoup(str(summary_html(summary, {})), "html.parser")
     assert _marked_english(soup) == ["A sentence 2 nobody translated."]
+
+
+def test_spanish_us_standing_says_better_or_worse_like_the_english(demo):
+    """The scorecard's US standing in Spanish reads "mejor/peor que el N %" with the same side
+    and share as the English "better/worse than N%" (it read "43 de 41": a bare percentile
+    that hid which way is better, next to the count of places)."""
+    def standings(prefix: str) -> list[str]:
+        soup = BeautifulSoup(demo.get(f"{prefix}/places/{DEMO_PLACE}").text, "html.parser")
+        return [row.find_all(["th", "td"])[-1].get_text(" ", strip=True)
+                for row in soup.select("#table-scorecard tr[data-key]")]
+
+    english, spanish = standings(""), standings("/es")
+    assert len(english) == len(spanish) > 10
+    for en, es in zip(english, spanish, strict=True):
+        share = re.search(r"(\d+)%", en)
+        if "better than" in en:
+            assert es.startswith("mejor que el") and f"{share.group(1)}\xa0%" in es, (en, es)
+        elif "worse than" in en:
+            assert es.startswith("peor que el") and f"{share.group(1)}\xa0%" in es, (en, es)

@@ -138,6 +138,12 @@ def _percentile(row: dict, key: str) -> str:
     number = row.get("percentile") if isinstance(value, str) else value
     if isinstance(value, str) and (current_language() == DEFAULT_LANGUAGE or _missing(number)):
         text = value  # the words the layers below wrote (English)
+    elif isinstance(value, str) and not _missing(row.get("raw_percentile")):
+        # the same standing in the reader's language: better or worse than a share, never a
+        # bare percentile that hides which way is better
+        from upward.report.sentences import standing_short
+
+        text = standing_short(float(row["raw_percentile"]), row.get("direction", ""))
     else:
         text = ordinal_text(float(number))
     n = row.get("national_n")
