@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from tests.support.web import DEMO_PLACE, app_for, demo_workspace
 
+from upward.metrics import all_metrics
 from upward.report import translations
 from upward.report.i18n import format_value, gettext, localise_numbers, use_language
 
@@ -76,7 +77,7 @@ def test_numbers_are_written_the_spanish_way():
     with use_language("es"):
         assert format_value(0.256, "share") == "25,6\u00a0%"
         assert format_value(36700.4, "dollars") == "36.700\u00a0$"
-        assert format_value(0.3614, "rank") == "0,361"
+        assert format_value(0.3614, "rank") == "36,1"  # the English 36.1: a 0-1 rank on 0-100
         assert localise_numbers("▲ 2.1 pts 2014–2021") == "▲ 2,1 pts 2014–2021"
         assert gettext("95% interval") == "Intervalo del 95 %"
     assert format_value(0.256, "share") == "25.6%"
@@ -308,3 +309,19 @@ def test_spanish_us_standing_says_better_or_worse_like_the_english(demo):
             assert es.startswith("mejor que el") and f"{share.group(1)}\xa0%" in es, (en, es)
         elif "worse than" in en:
             assert es.startswith("peor que el") and f"{share.group(1)}\xa0%" in es, (en, es)
+
+
+@pytest.mark.parametrize("unit", sorted({m.unit for m in all_metrics()}))
+def test_spanish_values_have_the_english_scale(unit):
+    """A value written in Spanish is the same number as in English, on the same scale (a
+    0-1 rank read 36.0 in English and 0,360 in Spanish)."""
+    from upward.measure.render import format_value as english
+
+    def number(text: str, decimal: str, group: str) -> float:
+        digits = re.sub(r"[^\d" + re.escape(decimal + group) + r"-]", "", text)
+        return float(digits.replace(group, "").replace(decimal, "."))
+
+    for value in (0.36, 0.0421, 7.5, 47.19, 312.3, 67900.0):
+        en, es = english(value, unit), format_value(value, unit, "es")
+        assert number(es, ",", ".") == pytest.approx(number(en, ".", ","), rel=1e-3), \
+            (unit, value, en, es)

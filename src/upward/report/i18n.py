@@ -275,7 +275,9 @@ def format_value(value: float | None, unit: str, lang: str | None = None) -> str
     the current language's notation.
 
     >>> format_value(0.36, "rank", "es"), format_value(312.3, "rate per 100,000", "es")
-    ('0,360', '312')
+    ('36,0', '312')
+    >>> format_value(47.19, "percentile rank", "es"), format_value(67900.0, "count", "es")
+    ('47,2', '67.900')
     >>> format_value(None, "share", "es")
     '—'
     """
@@ -291,8 +293,12 @@ def format_value(value: float | None, unit: str, lang: str | None = None) -> str
         return format_decimal(value, "#,##0", lang) + "\u00a0$"
     if unit == "share":
         return format_percent(value, format="#,##0.0\u00a0%", locale=locale)
-    if unit == "rank":
-        return format_decimal(value, "0.000", lang)
+    if unit == "rank":  # a 0–1 rank, on the same 0–100 scale as percentile ranks
+        return format_decimal(100 * value, "0.0", lang)
+    if unit == "percentile rank":
+        return format_decimal(value, "0.0", lang)
+    if unit in ("count", "people"):
+        return format_decimal(value, "#,##0", lang)
     if abs(value) >= 100:
         return format_decimal(value, "#,##0", lang)
     if abs(value) >= 10:
