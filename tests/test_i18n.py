@@ -325,3 +325,28 @@ def test_spanish_values_have_the_english_scale(unit):
         en, es = english(value, unit), format_value(value, unit, "es")
         assert number(es, ",", ".") == pytest.approx(number(en, ".", ","), rel=1e-3), \
             (unit, value, en, es)
+
+
+def _numbers(text: str, decimal: str, group: str) -> list[float]:
+    found = re.findall(r"-?\d[\d" + re.escape(decimal + group) + r"]*", text)
+    values = [float(m.rstrip(decimal + group).replace(group, "").replace(decimal, "."))
+              for m in found]
+    return [v for v in values if not 1900 < v < 2100]  # years are written alike
+
+
+@pytest.mark.parametrize("path", [f"/places/{DEMO_PLACE}", f"/places/{DEMO_PLACE}/barriers",
+                                  f"/places/{DEMO_PLACE}/metrics/pctl_income_50",
+                                  f"/compare?places={DEMO_PLACE}&places=9935100"])
+def test_every_table_holds_the_same_numbers_in_both_languages(demo, path):
+    """Each table cell of a Spanish page reads as the same numbers as the English cell (the
+    chart tables said "45,152 $" for $45,152 — forty-five in Spanish — because their values
+    were written in Spanish and then localised a second time)."""
+    english = BeautifulSoup(demo.get(path).text, "html.parser").select("td")
+    spanish = BeautifulSoup(demo.get("/es" + path).text, "html.parser").select("td")
+    assert len(english) == len(spanish) > 0
+    for en, es in zip(english, spanish, strict=True):
+        a = _numbers(en.get_text(" "), ".", ",")
+        b = _numbers(es.get_text(" "), ",", ".")
+        if len(a) == len(b):
+            assert b == pytest.approx(a, rel=1e-9), (en.get_text(" ", strip=True),
+                                                     es.get_text(" ", strip=True))

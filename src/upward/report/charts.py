@@ -236,7 +236,8 @@ def _no_data(fig: go.Figure, text: str) -> None:
 
 
 def trend_table(series: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """The table alternative of a trend chart: one row per value, formatted for people.
+    """The table alternative of a trend chart: one row per value, formatted for people (the
+    English way: ``table_alternative`` writes the numbers in the page's language once).
 
     >>> import pandas as pd
     >>> s = pd.DataFrame({"period": ["2021"], "estimate": [0.5], "lb": [0.4], "ub": [0.6],
@@ -245,7 +246,8 @@ def trend_table(series: pd.DataFrame, unit: str) -> pd.DataFrame:
     >>> trend_table(s, "share").iloc[0].tolist()
     ['2021', '50.0%', '40.0%–60.0%', 'caution (use with caution)', 'a']
     """
-    rows = [[r.period, format_value(float(r.estimate), unit), _interval_text(r.lb, r.ub, unit),
+    rows = [[r.period, _english(format_value, float(r.estimate), unit),
+             _english(_interval_text, r.lb, r.ub, unit),
              quality_word(r.quality), release_label(r.source_id)]
             for r in series.sort_values(["period", "source_id"]).itertuples(index=False)]
     return pd.DataFrame(rows, columns=["Period", "Value", "95% interval", "Quality", "Release"])
@@ -317,12 +319,12 @@ def peer_table(value: float, peers: pd.DataFrame, unit: str, *, name: str = "Thi
     ...            name="Tulsa")["Place"].tolist()
     ['Tulsa (this city)', 'A']
     """
-    rows = [(float(r.estimate), r.name, _interval_text(getattr(r, "lb", None),
-                                                       getattr(r, "ub", None), unit))
+    rows = [(float(r.estimate), r.name, _english(_interval_text, getattr(r, "lb", None),
+                                                 getattr(r, "ub", None), unit))
             for r in peers.itertuples(index=False)]
     rows.append((float(value), f"{name} (this city)", ""))
     rows.sort(key=lambda r: -r[0])
-    return pd.DataFrame([[n, format_value(v, unit), i] for v, n, i in rows],
+    return pd.DataFrame([[n, _english(format_value, v, unit), i] for v, n, i in rows],
                         columns=["Place", "Value", "95% interval"])
 
 
@@ -404,9 +406,11 @@ def distribution_table(values, city_value: float, unit: str, *, name: str = "Thi
     v = values["estimate"] if isinstance(values, pd.DataFrame) else pd.Series(values)
     v = pd.to_numeric(v, errors="coerce").dropna()
     rows = [[f"{q}th percentile of {len(v):,}" if q not in (0, 100) else
-             ("lowest" if q == 0 else "highest"), format_value(float(v.quantile(q / 100)), unit),
+             ("lowest" if q == 0 else "highest"),
+             _english(format_value, float(v.quantile(q / 100)), unit),
              f"{q}th" if q not in (0, 100) else ""] for q in (0, 10, 25, 50, 75, 90, 100)]
-    rows.append([name, format_value(city_value, unit), ordinal(national_percentile(v, city_value))])
+    rows.append([name, _english(format_value, city_value, unit),
+                 ordinal(national_percentile(v, city_value))])
     return pd.DataFrame(rows, columns=["Where", "Value", "Percentile"])
 
 
@@ -531,8 +535,8 @@ def tract_table(tract_map: TractMap) -> pd.DataFrame:
     unit = tract_map.metric.unit
     rows = tract_map.values.sort_values("estimate", na_position="last")
     out = [[r.name, r.geo_id,
-            format_value(float(r.estimate), unit) if pd.notna(r.estimate) else "no estimate",
-            quality_word(r.quality), "yes" if r.has_geometry else "missing"]
+            _english(format_value, float(r.estimate), unit) if pd.notna(r.estimate)
+            else "no estimate", quality_word(r.quality), "yes" if r.has_geometry else "missing"]
            for r in rows.itertuples(index=False)]
     return pd.DataFrame(out, columns=["Tract", "GEOID", "Value", "Quality", "Shape"])
 

@@ -278,32 +278,17 @@ def format_value(value: float | None, unit: str, lang: str | None = None) -> str
     ('36,0', '312')
     >>> format_value(47.19, "percentile rank", "es"), format_value(67900.0, "count", "es")
     ('47,2', '67.900')
+    >>> format_value(0.1105, "share", "es"), format_value(53082.0, "dollars", "es")
+    ('11,1\xa0%', '53.082\xa0$')
     >>> format_value(None, "share", "es")
     '—'
     """
     from upward.measure.render import format_value as english
 
     lang = lang or _current.get()
-    if lang == DEFAULT_LANGUAGE or value is None:
-        return english(value, unit)
-    from babel.numbers import format_percent
-
-    locale = _babel_locale(lang)
-    if unit == "dollars":
-        return format_decimal(value, "#,##0", lang) + "\u00a0$"
-    if unit == "share":
-        return format_percent(value, format="#,##0.0\u00a0%", locale=locale)
-    if unit == "rank":  # a 0–1 rank, on the same 0–100 scale as percentile ranks
-        return format_decimal(100 * value, "0.0", lang)
-    if unit == "percentile rank":
-        return format_decimal(value, "0.0", lang)
-    if unit in ("count", "people"):
-        return format_decimal(value, "#,##0", lang)
-    if abs(value) >= 100:
-        return format_decimal(value, "#,##0", lang)
-    if abs(value) >= 10:
-        return format_decimal(value, "0.0", lang)
-    return format_decimal(value, "@##", lang) if value else "0"
+    text = english(value, unit)
+    # the English text in the language's notation: the same digits, rounding and scale
+    return text if lang == DEFAULT_LANGUAGE or value is None else localise_numbers(text, lang)
 
 
 _ENGLISH_NUMBER = re.compile(
