@@ -350,3 +350,21 @@ def test_every_table_holds_the_same_numbers_in_both_languages(demo, path):
         if len(a) == len(b):
             assert b == pytest.approx(a, rel=1e-9), (en.get_text(" ", strip=True),
                                                      es.get_text(" ", strip=True))
+
+
+def test_a_sentence_naming_neighbourhoods_is_spanish():
+    """Real tracts have neighbourhood names (Tulsa's "Lacy Park"), the demo's only "Census
+    Tract N": a list of names inside a message is data, so the sentence still translates (it
+    stayed English, marked lang="en", on Tulsa's Spanish page)."""
+    from upward.core.text import N_, english_list
+    from upward.report.i18n import tr
+
+    sentence = N_("Within {place}, children from low-income families did least well {where}, "
+                  "about {lowest} a year at 35, against {median} in the middle tract of {n}"
+                  "{cluster}.", place="Tulsa",
+                  where=N_("in {places}", places=english_list(["Lacy Park", "Northridge"])),
+                  lowest="$16,287", median="$30,666", n=132, cluster="")
+    with use_language("es"):
+        shown = str(tr(sentence))
+    assert 'lang="en"' not in shown and "Lacy Park y Northridge" in shown
+    assert "16.287" in shown and shown.startswith("Dentro de Tulsa")

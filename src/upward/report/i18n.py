@@ -184,6 +184,9 @@ def localise(text, lang: str | None = None) -> str | None:
     'n = 1.500 en conjunto'
     >>> localise(text("an untranslated {x}", x=1), "es") is None
     True
+    >>> from upward.core.text import english_list
+    >>> localise(text("in {places}", places=english_list(["Lacy Park", "Northridge"])), "es")
+    'en Lacy Park y Northridge'
     """
     from upward.core.text import Ordinal, Text
 
@@ -191,7 +194,9 @@ def localise(text, lang: str | None = None) -> str | None:
     if lang == DEFAULT_LANGUAGE:
         return str(text)
     if isinstance(text, Text) and text.parts is not None:
-        parts = [localise(p, lang) for p in text.parts]
+        # joined pieces: messages are translated, plain strings are data (names) like params
+        parts = [localise(p, lang) if isinstance(p, Text) else _data(str(p), lang)
+                 for p in text.parts]
         return None if any(p is None for p in parts) else text.template.join(parts)
     if isinstance(text, Text) and text.params:
         if not _in_catalog(text.template, lang):
@@ -207,8 +212,7 @@ def localise(text, lang: str | None = None) -> str | None:
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 value = _Number(value, lang)
             elif isinstance(value, str):
-                translated = translations(lang).gettext(value) if value else value
-                value = translated if translated != value else localise_numbers(value, lang)
+                value = _data(value, lang)
             params[key] = value
         return translations(lang).gettext(text.template).format(**params)
     text = str(text)
@@ -219,6 +223,13 @@ def localise(text, lang: str | None = None) -> str | None:
     if not _in_catalog(text, lang):
         return None
     return translations(lang).gettext(text)
+
+
+def _data(value: str, lang: str) -> str:
+    """A plain string inside a message (a name, a label from a file): its catalog translation
+    when it has one, else itself with numbers written the ``lang`` way."""
+    translated = translations(lang).gettext(value) if value else value
+    return translated if translated != value else localise_numbers(value, lang)
 
 
 def N_(message: str) -> str:
