@@ -283,17 +283,27 @@ def _pandas_numbers(text: pd.Series, column: str, path: Path, what: str) -> pd.S
     raw = text.astype(str).str.strip()
     is_na = raw.isin(NA_TOKENS)
     values = pd.to_numeric(raw.where(~is_na, None), errors="coerce").astype("float64")
-    bad = values.isna() & ~is_na
+    refuse_first_bad(raw, values.isna() & ~is_na, path, column,
+                     f"is not {what} ({{count}} such value(s) in this column)")
+    return values
+
+
+def refuse_first_bad(raw: pd.Series, bad: pd.Series, path: Path, column: str,
+                     problem: str) -> None:
+    """Raise an ``InputFileError`` naming the first value flagged ``bad`` (its line and
+    column) when there is one; ``problem`` follows the value and may say ``{count}``.
+
+    >>> raw = pd.Series(["1", "x", "y"])
+    >>> refuse_first_bad(raw, raw.isin(["x", "y"]), Path("f.csv"), "n", "is not a number ({count})")
+    Traceback (most recent call last):
+    ...
+    upward.core.errors.InputFileError: f.csv, row 3, column 'n': 'x' is not a number (2). What to do: correct the value, or write NA where it is missing
+    """
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputFileError(
-            path,
-            f"{raw.iloc[i]!r} is not {what} ({int(bad.sum())} such value(s) in this column)",
-            fix="correct the value, or write NA where it is missing",
-            row=line_of(i),
-            column=column,
-        )
-    return values
+        raise InputFileError(path, f"{raw.iloc[i]!r} " + problem.format(count=int(bad.sum())),
+                             fix="correct the value, or write NA where it is missing",
+                             row=line_of(i), column=column)
 
 
 def check_limits(

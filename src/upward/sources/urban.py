@@ -32,6 +32,7 @@ from upward.sources.readers import (
     line_of,
     numeric,
     read_delimited,
+    refuse_first_bad,
     repeated_text,
 )
 from upward.sources.schema import Z95, conform
@@ -301,16 +302,8 @@ def parse_ratio_text(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     parts = raw.str.extract(_RATIO)
     is_na = raw.isin(set(_NA_WORDS))
     plain = pd.to_numeric(raw.where(parts[0].isna() & ~is_na), errors="coerce")
-    bad = parts[0].isna() & ~is_na & plain.isna()
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputFileError(
-            path,
-            f"{raw.iloc[i]!r} is neither a number nor a ratio written 'a:b'",
-            fix="correct the value, or write NA where it is missing",
-            row=line_of(i),
-            column=column,
-        )
+    refuse_first_bad(raw, parts[0].isna() & ~is_na & plain.isna(), path, column,
+                     "is neither a number nor a ratio written 'a:b'")
     a = pd.to_numeric(parts[0], errors="coerce")
     b = pd.to_numeric(parts[2], errors="coerce")
     ratio = (a / b.where(b != 0)).astype("float64")

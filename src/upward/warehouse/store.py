@@ -16,9 +16,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import ibis
@@ -29,6 +31,8 @@ import pyarrow.compute as pc
 from upward.core.errors import UpwardError
 from upward.sources.base import Tables
 from upward.sources.schema import KEYS, TABLES
+
+T = TypeVar("T")
 
 _DUCK_TYPES = {
     pa.string(): "VARCHAR",
@@ -128,7 +132,7 @@ class Warehouse:
         if not read_only:
             for statement in create_statements():
                 self._duck.execute(statement)
-        self._cache: dict[str, pd.DataFrame] = {}
+        self._cache: dict[str, object] = {}
 
     # -- reading -----------------------------------------------------------------------------
     def table(self, name: str) -> ibis.Table:
@@ -152,8 +156,9 @@ class Warehouse:
         """
         return expr.to_pandas()
 
-    def cached(self, key: str, build) -> pd.DataFrame:
-        """A frame computed once per open warehouse (invalidated by every load).
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """A value (a frame, a report) computed once per open warehouse (invalidated by every
+        load).
 
         >>> import tempfile
         >>> wh = Warehouse(Path(tempfile.mkdtemp()) / "w.duckdb")
